@@ -1,0 +1,157 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * The storage contract the sync engine needs from a server. Cloudreve v3 implements it in
+ * `src/cloudreve/`; a v4 adapter implements the same interface. Paths are absolute,
+ * '/'-separated remote paths ("/" is the account root), never URL-encoded.
+ *
+ * Error contract (every method): failures are thrown as `RemoteError` (see errors.ts) whose
+ * `kind` tells the caller what happened independently of the server's own codes.
+ */
+export interface Remote {
+  readonly info: RemoteInfo;
+
+  /** Lists one folder. A missing folder (or a path through a file) throws kind `not-found`. */
+  list(path: string): Promise<RemoteListing>;
+
+  /**
+   * Looks up one entry by listing its parent. Returns undefined when absent. A file and a folder
+   * may share a name; `kind` picks one, otherwise the folder wins.
+   */
+  stat(path: string, kind?: EntryKind): Promise<RemoteEntry | undefined>;
+
+  /** Creates a folder and its missing ancestors; succeeds when it already exists. */
+  mkdir(path: string): Promise<void>;
+
+  /** Creates an empty file; throws `exists` when a file of that name is already there. */
+  createEmptyFile(path: string): Promise<void>;
+
+  /**
+   * Uploads a new file named `name` into folder `dir` (created when missing). Never overwrites:
+   * an existing file throws `exists`, a same-named upload in progress throws `upload-in-progress`.
+   */
+  upload(dir: string, name: string, source: ByteSource, options?: UploadOptions): Promise<void>;
+
+  /** Replaces the content of an existing file in place, keeping its ID. */
+  replace(fileId: string, source: ByteSource, options?: TransferOptions): Promise<void>;
+
+  /**
+   * Streams a file's content into `destination` (created or truncated), resuming with a range
+   * request when the connection breaks. Resolves with the number of bytes written.
+   */
+  download(fileId: string, destination: string, options?: TransferOptions): Promise<number>;
+
+  /** Moves objects that are direct children of `fromDir` into `toDir`; names are kept. */
+  move(fromDir: string, objects: readonly ObjectRef[], toDir: string): Promise<void>;
+
+  /** Renames one object inside its folder. */
+  rename(object: ObjectRef, newName: string): Promise<void>;
+
+  /** Copies one object that is a direct child of `fromDir` into `toDir`. */
+  copy(fromDir: string, object: ObjectRef, toDir: string): Promise<void>;
+
+  /** Deletes objects; folders go with everything below them. Missing objects are ignored. */
+  delete(objects: readonly ObjectRef[]): Promise<void>;
+
+  /** Abandons an upload session so that the name it reserves is free again. */
+  cancelUpload(sessionId: string): Promise<void>;
+
+  quota(): Promise<Quota>;
+}
+
+/** Optional capability: public links. Check with `canShare` before use. */
+export interface RemoteSharer {
+  share(object: ObjectRef, options?: ShareOptions): Promise<string>;
+  directLink(fileId: string): Promise<string>;
+}
+
+export function canShare(remote: Remote): remote is Remote & RemoteSharer {
+  const candidate = remote as Partial<RemoteSharer>;
+  return typeof candidate.share === 'function' && typeof candidate.directLink === 'function';
+}
+
+export type EntryKind = 'file' | 'dir';
+
+export interface ObjectRef {
+  readonly kind: EntryKind;
+  readonly id: string;
+}
+
+export interface RemoteEntry extends ObjectRef {
+  readonly name: string;
+  /** Bytes; always 0 for folders. */
+  readonly size: number;
+  /** Instants in milliseconds since the epoch. */
+  readonly modifiedMs: number;
+  readonly createdMs: number;
+}
+
+export interface RemoteListing {
+  /** The listed folder's own path and ID. */
+  readonly path: string;
+  readonly folderId: string;
+  readonly entries: readonly RemoteEntry[];
+  /** Where a new upload into this account goes. */
+  readonly policy: UploadPolicy;
+}
+
+export interface UploadPolicy {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  /** Largest file accepted, in bytes; 0 means unlimited. */
+  readonly maxSize: number;
+  /** Lower-case extensions without dots; empty means every extension is allowed. */
+  readonly allowedExtensions: readonly string[];
+}
+
+export interface Quota {
+  readonly used: number;
+  readonly total: number;
+  readonly free: number;
+}
+
+export interface RemoteInfo {
+  /** Short name of the implementation, e.g. "cloudreve-v3". */
+  readonly name: string;
+  /** Whether `A.txt` and `a.txt` are different names on the server. */
+  readonly caseSensitive: boolean;
+  /** Whether a file and a folder may have the same name in one folder. */
+  readonly fileAndDirMayShareName: boolean;
+  /** Why the server would refuse `name` for a file or folder, or undefined when it is legal. */
+  invalidNameReason(name: string): string | undefined;
+}
+
+/** Bytes to send, opened afresh for every chunk and every retry so nothing is held in memory. */
+export interface ByteSource {
+  readonly size: number;
+  /** Modification time to record on the server, in milliseconds since the epoch. */
+  readonly mtimeMs: number;
+  readonly mimeType?: string;
+  /** A stream over bytes [start, end). */
+  open(start: number, end: number): Readable;
+}
+
+export interface TransferOptions {
+  readonly signal?: AbortSignal;
+  /** Called with the number of bytes just transferred (a delta, not a total). */
+  readonly onProgress?: (bytes: number) => void;
+}
+
+export interface UploadOptions extends TransferOptions {
+  /**
+   * Told of every upload session as it opens and when it is finished or abandoned, so a caller
+   * can persist it and clean it up after a crash.
+   */
+  readonly onSessionOpened?: (sessionId: string) => void;
+  readonly onSessionClosed?: (sessionId: string) => void;
+}
+
+export interface ShareOptions {
+  readonly password?: string;
+  /** Seconds until the link expires. */
+  readonly expireSeconds?: number;
+  /** Number of downloads allowed before the link expires. */
+  readonly downloads?: number;
+  readonly preview?: boolean;
+}
