@@ -1,0 +1,189 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { YAMLParseError, parse } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { defaultConfigPath, defaultStateDir, expandPath } from './paths.js';
+import { configSchema, type ConfigFile } from './schema.js';
+
+export interface ServerConfig {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+  readonly totpSecret: string | undefined;
+  readonly timeouts: { readonly connectMs: number; readonly responseMs: number; readonly idleMs: number };
+  readonly tls: { readonly ca: string | undefined; readonly insecureSkipVerify: boolean };
+}
+
+export interface Config {
+  /** The file the config came from; undefined when it came from the environment alone. */
+  readonly source: string | undefined;
+  readonly server: ServerConfig;
+  readonly stateDir: string;
+  readonly log: ConfigFile['log'];
+}
+
+export interface LoadOptions {
+  /** An explicit config path (--config); it must exist. */
+  readonly path?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Server settings that the environment overrides, e.g. from Docker secrets or CI variables. */
+const envOverrides = {
+  CLOUDREVE_URL: 'url',
+  CLOUDREVE_USER: 'username',
+  CLOUDREVE_PASSWORD: 'password',
+  CLOUDREVE_PASSWORD_FILE: 'passwordFile',
+  CLOUDREVE_TOTP_SECRET: 'totpSecret',
+} as const;
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const explicit = options.path ?? nonEmpty(env.CLOUDREVE_SYNC_CONFIG);
+  const path = explicit ?? defaultConfigPath();
+  const label = explicit ?? path;
+  let raw: unknown = {};
+  if (existsSync(path)) {
+    raw = readYaml(path);
+  } else if (explicit !== undefined) {
+    throw new ConfigError(`config file ${label} does not exist`);
+  }
+  const file = validate(applyEnv(raw, env), existsSync(path) ? label : 'the environment');
+  return resolve(file, existsSync(path) ? path : undefined, env);
+}
+
+function readYaml(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return parse(text) ?? {};
+  } catch (error) {
+    if (error instanceof YAMLParseError) {
+      const where = error.linePos ? ` line ${error.linePos[0].line}, column ${error.linePos[0].col}` : '';
+      const reason = (error.message.split('\n')[0] ?? error.message).replace(/ at line \d+, column \d+:?$/, '');
+      throw new ConfigError(`${path}${where}: YAML syntax error: ${reason}`);
+    }
+    throw error;
+  }
+}
+
+function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
+  if (!isRecord(raw)) return raw;
+  const serverRaw = raw.server;
+  if (serverRaw !== undefined && !isRecord(serverRaw)) return raw;
+  const server: Record<string, unknown> = { ...serverRaw };
+  for (const [name, key] of Object.entries(envOverrides)) {
+    const value = nonEmpty(env[name]);
+    if (value === undefined) continue;
+    server[key] = value;
+    // A password from the environment replaces the file's, whichever form either takes.
+    if (key === 'password') delete server.passwordFile;
+    if (key === 'passwordFile') delete server.password;
+  }
+  const stateDir = nonEmpty(env.CLOUDREVE_SYNC_STATE_DIR);
+  return { ...raw, server, ...(stateDir === undefined ? {} : { stateDir }) };
+}
+
+function validate(raw: unknown, label: string): ConfigFile {
+  if (!isRecord(raw)) throw new ConfigError(`${label}: expected a mapping of settings at the top level`);
+  if (raw.server === undefined) {
+    throw new ConfigError(
+      `${label}: server: missing; set server.url, server.username and server.password (or CLOUDREVE_URL, CLOUDREVE_USER, CLOUDREVE_PASSWORD)`,
+    );
+  }
+  const result = configSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(`${label}: ${result.error.issues.map(describeIssue).join('; ')}`);
+  return result.data;
+}
+
+/** Keys whose values must not be echoed in an error message. */
+const secretKeys: ReadonlySet<PropertyKey> = new Set(['password', 'totpSecret']);
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.path.some((part) => secretKeys.has(part))) {
+    return `${formatPath(issue.path)}: ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : 'invalid value'} (value not shown)`;
+  }
+  const where = issue.path.length > 0 ? formatPath(issue.path) : 'top level';
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const keys = issue.keys.map((key) => (issue.path.length > 0 ? `${formatPath(issue.path)}.${key}` : key));
+      return `${keys.join(', ')}: unknown key${keys.length > 1 ? 's' : ''}`;
+    }
+    case 'invalid_type':
+      return issue.input === undefined ? `${where}: missing, expected ${issue.expected}` : `${where}: expected ${issue.expected}, got ${describeValue(issue.input)}`;
+    case 'invalid_value':
+      return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
+    default:
+      return issue.input === undefined || issue.message.includes(', got ')
+        ? `${where}: ${issue.message}`
+        : `${where}: ${issue.message}, got ${describeValue(issue.input)}`;
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`)).join('');
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.ProcessEnv): Config {
+  const label = source ?? 'the environment';
+  const { server } = file;
+  if (server.password !== undefined && server.passwordFile !== undefined) {
+    throw new ConfigError(`${label}: server.password, server.passwordFile: set only one of them`);
+  }
+  const password = server.password ?? (server.passwordFile === undefined ? undefined : readSecret(server.passwordFile, label));
+  if (password === undefined) {
+    throw new ConfigError(`${label}: server.password: missing; set server.password or server.passwordFile (or CLOUDREVE_PASSWORD / CLOUDREVE_PASSWORD_FILE)`);
+  }
+  const ca = server.tls.ca === undefined ? undefined : absolute(server.tls.ca, 'server.tls.ca', label);
+  return {
+    source,
+    server: {
+      url: server.url,
+      username: server.username,
+      password,
+      totpSecret: server.totpSecret?.replace(/[\s=]/g, '').toUpperCase(),
+      timeouts: { connectMs: server.timeouts.connect, responseMs: server.timeouts.response, idleMs: server.timeouts.idle },
+      tls: { ca, insecureSkipVerify: server.tls.insecureSkipVerify },
+    },
+    stateDir: file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, 'stateDir', label),
+    log: file.log,
+  };
+}
+
+function readSecret(path: string, label: string): string {
+  const file = absolute(path, 'server.passwordFile', label);
+  try {
+    // Secret files usually end with a newline that is not part of the password.
+    const secret = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    if (secret === '') throw new ConfigError(`${label}: server.passwordFile: ${file} is empty`);
+    return secret;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${label}: server.passwordFile: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+function absolute(path: string, key: string, label: string): string {
+  const expanded = expandPath(path);
+  if (expanded === undefined) throw new ConfigError(`${label}: ${key}: expected an absolute path (or one starting with ~/), got "${path}"`);
+  return expanded;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -1,0 +1,151 @@
+import type { Action, ConflictAction, LocalFacts, NodeRef, RemoteFacts, RowWrite } from '../plan/types.js';
+import type { SyncedTree } from '../state/synced.js';
+import type { Side } from '../tree/types.js';
+
+/**
+ * Turns the plan's node references into Synced row IDs: existing rows by ID, entries new in
+ * this plan by the row their first write created.
+ */
+export class RowRefs {
+  readonly #fresh = new Map<number, number>();
+
+  resolve(ref: NodeRef): number | undefined {
+    return 'row' in ref ? ref.row : this.#fresh.get(ref.fresh);
+  }
+
+  bind(ref: NodeRef, id: number): void {
+    if ('fresh' in ref) this.#fresh.set(ref.fresh, id);
+  }
+}
+
+/** Stands in when nothing is known locally; the next scan then records the real facts. */
+const noLocalFacts: LocalFacts = { size: 0, mtimeMs: 0, inode: '' };
+
+/** What an action learned while running, beyond what the plan already knew. */
+export interface Outcome {
+  /** The local entry as it is now (after a download, a mkdir, an upload's final stat). */
+  readonly local?: LocalFacts;
+  /** Remote facts when the action learned them. */
+  readonly remote?: RemoteFacts;
+}
+
+/**
+ * Records in the Synced tree what a successful action changed, in one transaction with
+ * anything else the caller does. Returns false when a row the action refers to is unknown (its
+ * creator failed); the caller then leaves the entry for the next run to re-plan.
+ */
+export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, outcome: Outcome): boolean {
+  switch (action.type) {
+    case 'mkdir':
+      return action.row === undefined || writeRow(tree, refs, action.row, outcome.local ?? action.local ?? noLocalFacts, outcome.remote ?? action.row.remoteFacts, 0);
+    case 'upload':
+      return writeRow(tree, refs, action.row, outcome.local ?? action.local, outcome.remote, outcome.local?.size ?? action.local.size);
+    case 'download':
+      return writeRow(tree, refs, action.row, outcome.local ?? noLocalFacts, outcome.remote ?? action.row.remoteFacts, action.remote.size);
+    case 'record':
+      return writeRow(tree, refs, action.row, outcome.local ?? action.local, action.row.remoteFacts, action.row.kind === 'file' ? action.local.size : 0);
+    case 'conflict':
+      // The executor records conflicts itself: what happened depends on what it found.
+      return true;
+    case 'move': {
+      if (action.row) return writeRow(tree, refs, action.row, outcome.local ?? noLocalFacts, action.row.remoteFacts, 0);
+      const id = refs.resolve(action.node);
+      if (id === undefined) return true;
+      const parent = refs.resolve(action.placement.parent);
+      if (parent === undefined) return false;
+      tree.place(id, action.side, parent, action.placement.name);
+      if (action.other) {
+        const otherParent = refs.resolve(action.other.parent);
+        if (otherParent === undefined) return false;
+        tree.place(id, otherSide(action.side), otherParent, action.other.name);
+      }
+      const row = tree.get(id);
+      if (row?.remoteId !== undefined) {
+        // Our own move bumps the server's date; other clients' moves are already known.
+        if (action.side === 'remote') tree.setRemoteFacts(id, row.remoteId, undefined);
+        else if (action.remoteFacts) tree.setRemoteFacts(id, action.remoteFacts.id, action.remoteFacts.modifiedMs);
+      }
+      return true;
+    }
+    case 'delete':
+    case 'forget':
+      tree.drop(action.rows);
+      return true;
+  }
+}
+
+/** Writes (or rewrites) the row an action settled, binding a fresh reference to its new ID. */
+export function writeRow(
+  tree: SyncedTree,
+  refs: RowRefs,
+  row: RowWrite,
+  local: LocalFacts,
+  remote: RemoteFacts | undefined,
+  size: number,
+): boolean {
+  const localParent = refs.resolve(row.local.parent);
+  const remoteParent = refs.resolve(row.remote.parent);
+  if (localParent === undefined || remoteParent === undefined) return false;
+  const existing = refs.resolve(row.node);
+  const id = tree.put(
+    {
+      kind: row.kind,
+      localParent,
+      localName: row.local.name,
+      remoteParent,
+      remoteName: row.remote.name,
+      size,
+      localMtimeMs: local.mtimeMs,
+      inode: local.inode,
+      remoteId: remote?.id ?? row.remoteId,
+      remoteModifiedMs: remote?.modifiedMs,
+    },
+    existing,
+  );
+  refs.bind(row.node, id);
+  return true;
+}
+
+/**
+ * How the executor settled a conflict. The remote file is as the plan saw it, or its content
+ * was replaced in place, or it is a new upload whose ID a listing will tell.
+ */
+export type RemoteAfterConflict = 'as-planned' | 'replaced' | 'new';
+
+export type ConflictOutcome =
+  /** Same content on both sides: nothing moved. */
+  | { readonly kind: 'identical'; readonly local: LocalFacts }
+  /** The file now holds one version on both sides (`local` after any download). */
+  | { readonly kind: 'settled'; readonly local: LocalFacts; readonly remote: RemoteAfterConflict }
+  /** As settled, plus a conflict copy of the local version that exists on both sides. */
+  | { readonly kind: 'copied'; readonly local: LocalFacts; readonly copyName: string; readonly copyLocal: LocalFacts };
+
+export function recordConflict(tree: SyncedTree, refs: RowRefs, action: ConflictAction, outcome: ConflictOutcome): boolean {
+  const { row } = action;
+  const remote = outcome.kind === 'settled' ? outcome.remote : 'as-planned';
+  const facts = remote === 'as-planned' ? row.remoteFacts : undefined;
+  const { remoteId, ...withoutId } = row;
+  const written: RowWrite = remote === 'new' || remoteId === undefined ? withoutId : { ...withoutId, remoteId };
+  if (!writeRow(tree, refs, written, outcome.local, facts, outcome.local.size)) return false;
+  if (outcome.kind !== 'copied') return true;
+  const localParent = refs.resolve(row.local.parent);
+  const remoteParent = refs.resolve(row.remote.parent);
+  if (localParent === undefined || remoteParent === undefined) return false;
+  tree.put({
+    kind: 'file',
+    localParent,
+    localName: outcome.copyName,
+    remoteParent,
+    remoteName: outcome.copyName,
+    size: outcome.copyLocal.size,
+    localMtimeMs: outcome.copyLocal.mtimeMs,
+    inode: outcome.copyLocal.inode,
+    remoteId: undefined,
+    remoteModifiedMs: undefined,
+  });
+  return true;
+}
+
+function otherSide(side: Side): Side {
+  return side === 'local' ? 'remote' : 'local';
+}

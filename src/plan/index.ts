@@ -1,0 +1,3 @@
+export { plan } from './plan.js';
+export { conflictName, utcConflictStamp } from './names.js';
+export type * from './types.js';

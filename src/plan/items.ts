@@ -1,0 +1,152 @@
+import { pathKey } from '../tree/paths.js';
+import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type SyncedNode } from '../tree/types.js';
+import type { PlanInput } from './types.js';
+
+/**
+ * One thing being synced: a Synced entry with what each side shows of it now, or something new
+ * on one side (or on both, at the same path). Everything the planner decides hangs off items.
+ */
+export interface Item {
+  readonly index: number;
+  readonly kind: EntryKind;
+  /** The Synced entry; undefined for new items. */
+  readonly base: SyncedNode | undefined;
+  readonly local: LocalNode | undefined;
+  readonly remote: RemoteNode | undefined;
+}
+
+export interface MatchedItems {
+  /** items[0] is the root folder. */
+  readonly items: readonly Item[];
+  readonly root: Item;
+  /** Items by the key of their path on each side now, and in the Synced tree. */
+  readonly byLocalKey: ReadonlyMap<string, Item>;
+  readonly byRemoteKey: ReadonlyMap<string, Item>;
+  /** Items by Synced row ID; row 0 is the root. */
+  readonly byRow: ReadonlyMap<number, Item>;
+}
+
+/**
+ * Pairs each Synced entry with its current local and remote counterparts, in three passes per
+ * side: same path and same identity; then same identity elsewhere (a move: inode locally, object
+ * ID remotely); then same path with a new identity (content replaced, or re-created). What is
+ * left is new. A new local and a new remote entry at the same path and of the same kind become
+ * one item.
+ */
+export function matchItems(input: PlanInput): MatchedItems {
+  const synced = input.synced;
+  const localOf = new Map<SyncedNode, LocalNode>();
+  const remoteOf = new Map<SyncedNode, RemoteNode>();
+
+  const unmatchedLocal = matchSide(
+    synced,
+    input.local.nodes,
+    localOf,
+    (node) => node.localPath,
+    (base, local) => base.inode !== '' && base.inode === local.inode,
+    (local) => local.inode,
+    (base) => (base.inode === '' ? undefined : base.inode),
+    // An inode alone can be reused by an unrelated new file; a moved file keeps size and mtime.
+    (base, local) => base.kind === 'dir' || (base.size === local.size && base.localMtimeMs === local.mtimeMs),
+  );
+  const unmatchedRemote = matchSide(
+    synced,
+    input.remote.nodes,
+    remoteOf,
+    (node) => node.remotePath,
+    (base, remote) => base.remote?.id === remote.id,
+    (remote) => remote.id,
+    (base) => base.remote?.id,
+    () => true,
+  );
+
+  const root: Item = { index: 0, kind: 'dir', base: undefined, local: undefined, remote: undefined };
+  const items: Item[] = [root];
+  for (const base of synced) {
+    items.push({ index: items.length, kind: base.kind, base, local: localOf.get(base), remote: remoteOf.get(base) });
+  }
+  const newRemoteByKey = new Map<string, RemoteNode>();
+  for (const remote of unmatchedRemote) newRemoteByKey.set(kindKey(remote.kind, pathKey(remote.path)), remote);
+  for (const local of unmatchedLocal) {
+    const key = kindKey(local.kind, pathKey(local.path));
+    const remote = newRemoteByKey.get(key);
+    newRemoteByKey.delete(key);
+    items.push({ index: items.length, kind: local.kind, base: undefined, local, remote });
+  }
+  for (const remote of newRemoteByKey.values()) {
+    items.push({ index: items.length, kind: remote.kind, base: undefined, local: undefined, remote });
+  }
+
+  const byLocalKey = new Map<string, Item>();
+  const byRemoteKey = new Map<string, Item>();
+  const byRow = new Map<number, Item>([[rootRow, root]]);
+  for (const item of items) {
+    if (item === root) continue;
+    // Folders are what children look up as parents; a file of the same name must not shadow one.
+    if (item.local) setPreferringDirs(byLocalKey, pathKey(item.local.path), item);
+    if (item.remote) setPreferringDirs(byRemoteKey, pathKey(item.remote.path), item);
+    if (item.base) byRow.set(item.base.id, item);
+  }
+  return { items, root, byLocalKey, byRemoteKey, byRow };
+}
+
+function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKind }>(
+  synced: readonly SyncedNode[],
+  nodes: readonly Node[],
+  matched: Map<SyncedNode, Node>,
+  basePath: (base: SyncedNode) => RelPath,
+  sameIdentity: (base: SyncedNode, node: Node) => boolean,
+  nodeIdentity: (node: Node) => string,
+  baseIdentity: (base: SyncedNode) => string | undefined,
+  plausibleMove: (base: SyncedNode, node: Node) => boolean,
+): Node[] {
+  const baseByPath = new Map<string, SyncedNode[]>();
+  for (const base of synced) push(baseByPath, kindKey(base.kind, pathKey(basePath(base))), base);
+
+  const claimed = new Set<Node>();
+  const take = (base: SyncedNode, node: Node): void => {
+    matched.set(base, node);
+    claimed.add(node);
+  };
+
+  // Pass 1: same path, same identity.
+  for (const node of nodes) {
+    const base = baseByPath.get(kindKey(node.kind, pathKey(node.path)))?.find((b) => !matched.has(b) && sameIdentity(b, node));
+    if (base) take(base, node);
+  }
+  // Pass 2: same identity at another path: a move or rename.
+  const baseByIdentity = new Map<string, SyncedNode[]>();
+  for (const base of synced) {
+    const identity = baseIdentity(base);
+    if (identity !== undefined && !matched.has(base)) push(baseByIdentity, kindKey(base.kind, identity), base);
+  }
+  for (const node of nodes) {
+    if (claimed.has(node)) continue;
+    const base = baseByIdentity.get(kindKey(node.kind, nodeIdentity(node)))?.find((b) => !matched.has(b) && plausibleMove(b, node));
+    if (base) take(base, node);
+  }
+  // Pass 3: same path, new identity.
+  const unmatched: Node[] = [];
+  for (const node of nodes) {
+    if (claimed.has(node)) continue;
+    const base = baseByPath.get(kindKey(node.kind, pathKey(node.path)))?.find((b) => !matched.has(b));
+    if (base) take(base, node);
+    else unmatched.push(node);
+  }
+  return unmatched;
+}
+
+function setPreferringDirs(map: Map<string, Item>, key: string, item: Item): void {
+  const existing = map.get(key);
+  if (existing === undefined || (existing.kind === 'file' && item.kind === 'dir')) map.set(key, item);
+}
+
+function kindKey(kind: EntryKind, key: string): string {
+  return `${kind === 'dir' ? 'd' : 'f'}${key}`;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}

@@ -1,0 +1,459 @@
+import { baseName, parentOf, pathKey } from '../tree/paths.js';
+import type { Side, SkippedPath } from '../tree/types.js';
+import { touched, type ItemView, type SideView, type Spot } from './analyze.js';
+import type { Item, MatchedItems } from './items.js';
+import { conflictName } from './names.js';
+import type { ConflictResolution, PlanInput, PlanOptions } from './types.js';
+
+/**
+ * - keep: in the target tree, present on both sides when the plan is done;
+ * - drop: deleted from whichever side still has it;
+ * - frozen: a one-way mode may not mirror what happened to it, so it is left as it is;
+ * - skipped: cannot be synced (name, collision) and is left as it is, with a reason.
+ */
+export type Fate = 'keep' | 'drop' | 'frozen' | 'skipped';
+
+export type ContentFlow =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'upload'; readonly replace: boolean }
+  | { readonly kind: 'download'; readonly replace: boolean }
+  | { readonly kind: 'conflict'; readonly resolution: ConflictResolution; readonly copyName: string };
+
+export interface Target {
+  readonly fate: readonly Fate[];
+  /** For kept items: the parent in the target tree and the name on each side. */
+  readonly parent: readonly (Item | undefined)[];
+  readonly name: { readonly local: readonly (string | undefined)[]; readonly remote: readonly (string | undefined)[] };
+  readonly flow: readonly ContentFlow[];
+  readonly skipped: readonly SkippedPath[];
+}
+
+const none: ContentFlow = { kind: 'none' };
+
+export function decideTarget(input: PlanInput, matched: MatchedItems, views: readonly ItemView[], options: PlanOptions): Target {
+  const { items, root } = matched;
+  const count = items.length;
+  const fate: Fate[] = new Array<Fate>(count);
+  const reasons = new Map<Item, SkippedPath>();
+  const source: Side | undefined = options.mode === 'upload-only' ? 'local' : options.mode === 'download-only' ? 'remote' : undefined;
+
+  for (const view of views) fate[view.item.index] = view.item === root ? 'keep' : initialFate(view, source);
+
+  const parent: (Item | undefined)[] = new Array<Item | undefined>(count);
+  const resolved = { local: new Array<string | undefined>(count), remote: new Array<string | undefined>(count) };
+  for (const view of views) {
+    if (view.item === root) continue;
+    const spot = resolveSpot(view, source);
+    parent[view.item.index] = spot.parent;
+    resolved.local[view.item.index] = spot.name;
+    resolved.remote[view.item.index] = spot.name;
+    if (source !== undefined) {
+      // The written side keeps the name it has (a conflict copy's, say) unless the source renamed.
+      const src = source === 'local' ? view.local : view.remote;
+      const dest = source === 'local' ? view.remote : view.local;
+      const renamed = src.now !== undefined && src.base !== undefined && pathKey(src.now.name) !== pathKey(src.base.name);
+      if (dest.now && !renamed) (source === 'local' ? resolved.remote : resolved.local)[view.item.index] = dest.now.name;
+    }
+  }
+  breakCycles(views, parent, root);
+
+  const skip = (item: Item, side: Side, reason: string): void => {
+    if (fate[item.index] === 'drop') return;
+    fate[item.index] = 'skipped';
+    reasons.set(item, { side, path: pathOn(item, side), kind: item.kind, reason });
+  };
+  skipIllegalNames(views, fate, resolved, options, skip);
+
+  retainAncestors(input, matched, views, fate, parent, options, source);
+
+  const name = { local: new Array<string | undefined>(count), remote: new Array<string | undefined>(count) };
+  for (const view of views) {
+    const i = view.item.index;
+    if (view.item === root) continue;
+    name.local[i] = spelledFor(view.local, resolved.local[i] ?? '');
+    name.remote[i] = spelledFor(view.remote, resolved.remote[i] ?? '');
+  }
+
+  // A skipped folder skips what is below it, which can collide with something else in turn:
+  // repeat until nothing changes (each round only ever skips or renames more).
+  const taken = new TakenNames(matched, views, fate, parent, name, input);
+  for (let before = -1; before !== reasons.size; ) {
+    before = reasons.size;
+    skipBelowSkipped(views, fate, parent, root, skip);
+    resolveCollisions(views, fate, parent, name, options, source, taken, skip);
+  }
+  retainAncestors(input, matched, views, fate, parent, options, source);
+
+  const flow = views.map((view): ContentFlow => {
+    const i = view.item.index;
+    if (fate[i] !== 'keep' || view.item.kind !== 'file') return none;
+    return contentFlow(view, options, source, () => conflictCopyName(view, parent[i] ?? root, name.local[i] ?? '', options, source, taken));
+  });
+
+  return { fate, parent, name, flow, skipped: [...reasons.values()] };
+}
+
+function initialFate(view: ItemView, source: Side | undefined): Fate {
+  const { item, local, remote } = view;
+  if (source !== undefined) {
+    const src = source === 'local' ? local : remote;
+    const dest = source === 'local' ? remote : local;
+    if (item.base === undefined && src.now === undefined) return 'frozen';
+    const destTouched = dest.now === undefined || dest.moved || dest.changed;
+    if (item.base !== undefined && src.now !== undefined && !src.moved && !src.changed && destTouched) return 'frozen';
+    if (item.base !== undefined && src.now === undefined && dest.now !== undefined && (dest.moved || dest.changed)) return 'frozen';
+  }
+  if (item.base === undefined) return 'keep';
+  if (local.now && remote.now) return 'keep';
+  if (local.now) return touched(local) ? 'keep' : 'drop';
+  if (remote.now) return touched(remote) ? 'keep' : 'drop';
+  return 'drop';
+}
+
+/**
+ * The item's place in the target tree. A side that moved the item decides (the local side when
+ * both did, or in upload-only mode; the remote side in download-only mode); parent and name are
+ * settled separately, so a folder renamed on one side and a file renamed inside it on the other
+ * both take effect.
+ */
+function resolveSpot(view: ItemView, source: Side | undefined): Spot {
+  const { local, remote, item } = view;
+  const fallback = (source === 'remote' ? remote.now ?? local.now : local.now ?? remote.now) ?? local.base ?? remote.base;
+  if (fallback === undefined) throw new Error(`item ${item.index} has no position on any side`);
+  if (source !== undefined) return fallback;
+  const parentFrom = (side: SideView): Item | undefined => (side.now && side.base && side.now.parent !== side.base.parent ? side.now.parent : undefined);
+  const nameFrom = (side: SideView): string | undefined =>
+    side.now && side.base && pathKey(side.now.name) !== pathKey(side.base.name) ? side.now.name : undefined;
+  return {
+    parent: parentFrom(local) ?? parentFrom(remote) ?? fallback.parent,
+    name: nameFrom(local) ?? nameFrom(remote) ?? fallback.name,
+  };
+}
+
+/**
+ * Moves on both sides can form a loop (A into B on one side, B into A on the other). Items in
+ * a loop fall back to their local parent, then to the remote one, then to the root.
+ */
+function breakCycles(views: readonly ItemView[], parent: (Item | undefined)[], root: Item): void {
+  const state = new Uint8Array(views.length); // 0 unvisited, 1 on the current walk, 2 reaches the root
+  state[root.index] = 2;
+  for (const view of views) {
+    const walk: number[] = [];
+    let current = view.item.index;
+    while (state[current] === 0) {
+      state[current] = 1;
+      walk.push(current);
+      current = parent[current]?.index ?? root.index;
+    }
+    if (state[current] === 1) {
+      const loop = walk.slice(walk.indexOf(current));
+      for (const index of loop) {
+        const v = views[index];
+        const candidates = [v?.local.now?.parent, v?.remote.now?.parent, root];
+        parent[index] = candidates.find((p) => p !== undefined && !loop.includes(p.index)) ?? root;
+      }
+    }
+    for (const index of walk) state[index] = 2;
+  }
+}
+
+function skipIllegalNames(
+  views: readonly ItemView[],
+  fate: readonly Fate[],
+  resolved: { readonly local: readonly (string | undefined)[]; readonly remote: readonly (string | undefined)[] },
+  options: PlanOptions,
+  skip: (item: Item, side: Side, reason: string) => void,
+): void {
+  for (const view of views) {
+    const i = view.item.index;
+    const remoteName = resolved.remote[i];
+    const localName = resolved.local[i];
+    if (fate[i] !== 'keep' || remoteName === undefined || localName === undefined) continue;
+    // A name only has to be legal where the item is created or renamed.
+    const remoteProblem = view.remote.now && pathKey(view.remote.now.name) === pathKey(remoteName) ? undefined : options.remoteNameProblem(remoteName);
+    const localProblem = view.local.now && pathKey(view.local.now.name) === pathKey(localName) ? undefined : options.localNameProblem(localName);
+    if (remoteProblem !== undefined) skip(view.item, 'local', `name not allowed on the server: ${remoteProblem}`);
+    else if (localProblem !== undefined) skip(view.item, 'remote', `name not allowed on this filesystem: ${localProblem}`);
+  }
+}
+
+/**
+ * A folder stays while anything below it stays: a kept child through its target parent, a
+ * frozen or skipped one through wherever it is now, and on the server (when deletes do not go
+ * to a trash) ignored entries, which a folder delete would destroy. A dropped folder that must
+ * stay is kept, or in a one-way mode frozen when the source side no longer has it. A frozen
+ * folder that receives a kept child is kept: the written side needs it again.
+ */
+function retainAncestors(
+  input: PlanInput,
+  matched: MatchedItems,
+  views: readonly ItemView[],
+  fate: Fate[],
+  parent: readonly (Item | undefined)[],
+  options: PlanOptions,
+  source: Side | undefined,
+): void {
+  const { root } = matched;
+  const onSource = (view: ItemView): boolean => source === undefined || (source === 'local' ? view.local.now : view.remote.now) !== undefined;
+  const walked = { kept: new Set<Item>(), other: new Set<Item>() };
+  const retain = (start: Item | undefined, forKept: boolean): void => {
+    const seen = forKept ? walked.kept : walked.other;
+    for (let item = start; item !== undefined && item !== root && !seen.has(item); ) {
+      seen.add(item);
+      const i = item.index;
+      const view = views[i];
+      if (!view) return;
+      if (fate[i] === 'drop' || (forKept && fate[i] === 'frozen' && onSource(view))) fate[i] = onSource(view) ? 'keep' : 'frozen';
+      if (fate[i] === 'keep') {
+        item = parent[i];
+      } else {
+        retain(view.local.now?.parent, false);
+        item = view.remote.now?.parent;
+        forKept = false;
+      }
+    }
+  };
+  for (const view of views) {
+    if (view.item !== root && fate[view.item.index] === 'keep') retain(parent[view.item.index], true);
+  }
+  for (const view of views) {
+    const i = view.item.index;
+    if (view.item !== root && (fate[i] === 'frozen' || fate[i] === 'skipped')) {
+      retain(view.local.now?.parent, false);
+      retain(view.remote.now?.parent, false);
+    }
+  }
+  if (!options.remoteTrash) {
+    for (const path of input.remote.ignored) {
+      const dir = parentOf(path);
+      if (dir !== '') retain(matched.byRemoteKey.get(pathKey(dir)), false);
+    }
+  }
+}
+
+/** Keeps the spelling a side already uses when it is the same name (NFC and NFD alike). */
+function spelledFor(side: SideView, name: string): string {
+  return side.now && pathKey(side.now.name) === pathKey(name) ? side.now.name : name;
+}
+
+/**
+ * Names already used, or about to be, in each folder of the target tree, on either side and by
+ * ignored entries; conflict copies and renamed collision losers get names outside this set.
+ */
+class TakenNames {
+  readonly #byParent = new Map<Item, Set<string>>();
+
+  constructor(matched: MatchedItems, views: readonly ItemView[], fate: readonly Fate[], parent: readonly (Item | undefined)[], name: Target['name'], input: PlanInput) {
+    for (const view of views) {
+      const i = view.item.index;
+      const target = parent[i];
+      if (fate[i] === 'keep' && target) {
+        this.add(target, name.local[i] ?? '');
+        this.add(target, name.remote[i] ?? '');
+      }
+      if (view.local.now) this.add(view.local.now.parent, view.local.now.name);
+      if (view.remote.now) this.add(view.remote.now.parent, view.remote.now.name);
+    }
+    const addIgnored = (paths: readonly string[], lookup: ReadonlyMap<string, Item>): void => {
+      for (const path of paths) {
+        const dir = parentOf(path);
+        const owner = dir === '' ? matched.root : lookup.get(pathKey(dir));
+        if (owner) this.add(owner, baseName(path));
+      }
+    };
+    addIgnored(input.local.ignored, matched.byLocalKey);
+    addIgnored(input.remote.ignored, matched.byRemoteKey);
+  }
+
+  add(parent: Item, name: string): void {
+    let names = this.#byParent.get(parent);
+    if (!names) this.#byParent.set(parent, (names = new Set()));
+    names.add(foldKey(name));
+  }
+
+  has(parent: Item, name: string): boolean {
+    return this.#byParent.get(parent)?.has(foldKey(name)) ?? false;
+  }
+
+  /** A conflict name for `name` in `parent`, reserved at once. */
+  reserve(parent: Item, name: string, stamp: string): string {
+    const chosen = conflictName(name, stamp, (candidate) => this.has(parent, candidate));
+    this.add(parent, chosen);
+    return chosen;
+  }
+}
+
+/** Case-folded NFC key: conflict names must be unique even on a case-insensitive disk. */
+function foldKey(name: string): string {
+  return pathKey(name).toLowerCase();
+}
+
+function slotKey(name: string, caseInsensitive: boolean): string {
+  return caseInsensitive ? foldKey(name) : pathKey(name);
+}
+
+/**
+ * Two kept items may land on one name: a rename onto a name created on the other side, two
+ * names that differ only in case on a case-insensitive disk, or a file and a folder of one name
+ * (the server allows that; a disk does not). The item already there locally keeps the name.
+ * Same-named items of one kind keep both: the others are renamed to conflict names, and so is
+ * a file in the way of a folder (the server cannot create the folder next to it). Otherwise an
+ * item that exists only on the server is skipped and reported, never renamed.
+ */
+function resolveCollisions(
+  views: readonly ItemView[],
+  fate: Fate[],
+  parent: readonly (Item | undefined)[],
+  name: { local: (string | undefined)[]; remote: (string | undefined)[] },
+  options: PlanOptions,
+  source: Side | undefined,
+  taken: TakenNames,
+  skip: (item: Item, side: Side, reason: string) => void,
+): void {
+  // In one-way modes only the written side can collide: the other one is the truth.
+  const side: Side = source === 'local' ? 'remote' : 'local';
+  const names = side === 'local' ? name.local : name.remote;
+  const caseInsensitive = side === 'local' && options.localCaseInsensitive;
+  // Files and folders share names on the server, but a folder cannot be created next to a
+  // same-named file; group them together and sort that out per pair below.
+  const slot = (spot: Spot): string => `${spot.parent.index}/${slotKey(spot.name, caseInsensitive)}`;
+  const present = (view: ItemView): boolean => (side === 'local' ? view.local.now : view.remote.now) !== undefined;
+
+  const groups = new Map<string, ItemView[]>();
+  for (const view of views) {
+    const i = view.item.index;
+    const p = parent[i];
+    const n = names[i];
+    let spot: Spot | undefined;
+    if (fate[i] === 'keep' && p && n !== undefined) spot = { parent: p, name: n };
+    else if (fate[i] === 'frozen' || fate[i] === 'skipped') spot = side === 'local' ? view.local.now : view.remote.now;
+    if (!spot) continue;
+    const key = slot(spot);
+    const group = groups.get(key);
+    if (group) group.push(view);
+    else groups.set(key, [view]);
+  }
+
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const here = (view: ItemView): boolean => {
+      const now = side === 'local' ? view.local.now : view.remote.now;
+      const i = view.item.index;
+      return now !== undefined && now.parent === parent[i] && pathKey(now.name) === pathKey(names[i] ?? '');
+    };
+    const rank = (view: ItemView): number => {
+      const i = view.item.index;
+      if (fate[i] !== 'keep') return 0;
+      if (view.local.now && here(view)) return 1;
+      if (view.remote.now && here(view)) return 2;
+      if (view.item.base) return 3;
+      return 4;
+    };
+    const ordered = [...group].sort((a, b) => rank(a) - rank(b) || (names[a.item.index] ?? '').localeCompare(names[b.item.index] ?? '') || a.item.index - b.item.index);
+    const [winner, ...losers] = ordered;
+    if (!winner) continue;
+    const winnerName = names[winner.item.index] ?? '';
+    for (const loser of losers) {
+      const i = loser.item.index;
+      if (fate[i] !== 'keep') continue;
+      const sameKind = loser.item.kind === winner.item.kind;
+      const folderToCreate = loser.item.kind === 'dir' && !present(loser);
+      if (side === 'remote' && !sameKind && !folderToCreate && loser.item.kind === 'dir') continue;
+      if (side === 'remote' && !sameKind && loser.item.kind === 'file' && present(winner)) continue;
+      const sameName = pathKey(names[i] ?? '') === pathKey(winnerName);
+      // The server refuses a new folder next to a same-named file, so such a file makes room.
+      const mustRename = sameName && (sameKind || loser.item.kind === 'file' || side === 'remote');
+      const remoteOnly = loser.item.base === undefined && loser.local.now === undefined;
+      if (!mustRename && (remoteOnly || source !== undefined)) {
+        skip(loser.item, 'remote', `name collides with "${winnerName}" on the local filesystem`);
+        continue;
+      }
+      const p = parent[i];
+      if (!p) continue;
+      const stamp = options.conflictStamp(loser.item.local?.mtimeMs ?? loser.item.remote?.modifiedMs ?? 0);
+      const renamed = taken.reserve(p, names[i] ?? '', stamp);
+      if (source === undefined) {
+        name.local[i] = renamed;
+        name.remote[i] = renamed;
+      } else {
+        names[i] = renamed;
+      }
+    }
+  }
+}
+
+/** Below a skipped folder nothing can be created on the side that lacks it. */
+function skipBelowSkipped(
+  views: readonly ItemView[],
+  fate: Fate[],
+  parent: readonly (Item | undefined)[],
+  root: Item,
+  skip: (item: Item, side: Side, reason: string) => void,
+): void {
+  const blocked = (item: Item | undefined): boolean => {
+    for (let p = item; p !== undefined && p !== root; p = parent[p.index]) {
+      if (fate[p.index] === 'skipped') return true;
+      if (fate[p.index] !== 'keep') return false;
+    }
+    return false;
+  };
+  for (const view of views) {
+    const i = view.item.index;
+    if (fate[i] === 'keep' && blocked(parent[i])) skip(view.item, view.local.now ? 'local' : 'remote', 'its folder is skipped');
+  }
+}
+
+function contentFlow(view: ItemView, options: PlanOptions, source: Side | undefined, copyName: () => string): ContentFlow {
+  const flow = twoWayFlow(view, options, source, copyName);
+  // A one-way mode moves content towards the written side only; the other keeps its version.
+  if ((source === 'local' && flow.kind === 'download') || (source === 'remote' && flow.kind === 'upload')) return none;
+  return flow;
+}
+
+function twoWayFlow(view: ItemView, options: PlanOptions, source: Side | undefined, copyName: () => string): ContentFlow {
+  const { item, local, remote } = view;
+  if (local.now && !remote.now) return { kind: 'upload', replace: false };
+  if (!local.now && remote.now) return { kind: 'download', replace: false };
+  if (!local.now || !remote.now) return none;
+  const bothChanged = item.base === undefined || (local.changed && remote.changed);
+  if (!bothChanged) {
+    if (local.changed) return { kind: 'upload', replace: true };
+    if (remote.changed) return { kind: 'download', replace: true };
+    return none;
+  }
+  return { kind: 'conflict', resolution: resolution(view, options, source), copyName: copyName() };
+}
+
+function resolution(view: ItemView, options: PlanOptions, source: Side | undefined): ConflictResolution {
+  let chosen: ConflictResolution;
+  switch (options.conflictPolicy) {
+    case 'keep-both':
+      chosen = 'keep-both';
+      break;
+    case 'local':
+      chosen = 'local-wins';
+      break;
+    case 'remote':
+      chosen = 'remote-wins';
+      break;
+    case 'newer': {
+      const localTime = view.item.local?.mtimeMs ?? 0;
+      const remoteTime = view.item.remote?.modifiedMs ?? 0;
+      chosen = localTime === remoteTime ? 'keep-both' : localTime > remoteTime ? 'local-wins' : 'remote-wins';
+      break;
+    }
+  }
+  // A one-way mode never lets the protected side lose: its version is kept as a copy instead.
+  if ((source === 'local' && chosen === 'remote-wins') || (source === 'remote' && chosen === 'local-wins')) return 'keep-both';
+  return chosen;
+}
+
+/** The conflict copy is the local version, except in upload-only mode where it is the remote one. */
+function conflictCopyName(view: ItemView, parent: Item, name: string, options: PlanOptions, source: Side | undefined, taken: TakenNames): string {
+  const copied = source === 'local' ? view.item.remote?.modifiedMs : view.item.local?.mtimeMs;
+  return taken.reserve(parent, name, options.conflictStamp(copied ?? 0));
+}
+
+function pathOn(item: Item, side: Side): string {
+  return (side === 'local' ? (item.local?.path ?? item.remote?.path) : (item.remote?.path ?? item.local?.path)) ?? baseName(item.base?.localPath ?? '');
+}

@@ -1,0 +1,51 @@
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { migrations } from './migrations.js';
+
+export type Db = Database.Database;
+
+export const databaseFileName = 'cloudreve-sync.db';
+
+export class StateError extends Error {
+  override readonly name = 'StateError';
+}
+
+/**
+ * Opens (creating when needed) the state database in `stateDir`: WAL mode, migrations applied,
+ * readable by its owner only since it holds the session cookie.
+ */
+export function openDatabase(stateDir: string): Db {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = join(stateDir, databaseFileName);
+  // Create the file ourselves so that it never exists with wider permissions than 0600.
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  let db: Db;
+  try {
+    db = new Database(file, { timeout: 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db, file);
+  } catch (error) {
+    if (error instanceof StateError) throw error;
+    throw new StateError(`cannot open the state database ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  return db;
+}
+
+function migrate(db: Db, file: string): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new StateError(
+      `the state database ${file} was written by a newer cloudreve-sync (schema ${current}, this version knows ${migrations.length}); upgrade cloudreve-sync`,
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version] ?? '');
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many have run. Never
+ * edit a migration that has shipped: add a new one.
+ */
+export const migrations: readonly string[] = [
+  `CREATE TABLE sessions (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_ms INTEGER NOT NULL
+   ) STRICT;`,
+  `CREATE TABLE folders (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     last_sync_ms INTEGER,
+     last_result TEXT
+   ) STRICT;
+   CREATE TABLE synced (
+     id INTEGER PRIMARY KEY,
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     kind TEXT NOT NULL CHECK (kind IN ('file', 'dir')),
+     local_parent INTEGER NOT NULL,
+     local_name TEXT NOT NULL,
+     remote_parent INTEGER NOT NULL,
+     remote_name TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     local_mtime_ms INTEGER NOT NULL,
+     inode TEXT NOT NULL,
+     remote_id TEXT,
+     remote_modified_ms INTEGER
+   ) STRICT;
+   CREATE INDEX synced_by_local_parent ON synced (local_parent);
+   CREATE INDEX synced_by_remote_parent ON synced (remote_parent);
+   CREATE INDEX synced_by_folder ON synced (folder);`,
+];

@@ -1,0 +1,38 @@
+import type { RelPath } from './types.js';
+
+/** The comparison key of a path: Unicode NFC, so that NFC and NFD spellings are one name. */
+export function pathKey(path: RelPath): string {
+  return path.normalize('NFC');
+}
+
+export function parentOf(path: RelPath): RelPath {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
+}
+
+export function baseName(path: RelPath): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+export function joinPath(parent: RelPath, name: string): RelPath {
+  return parent === '' ? name : `${parent}/${name}`;
+}
+
+/** Whether `path` is `ancestor` or lies below it. */
+export function isWithin(path: RelPath, ancestor: RelPath): boolean {
+  return ancestor === '' || path === ancestor || path.startsWith(`${ancestor}/`);
+}
+
+export function depthOf(path: RelPath): number {
+  if (path === '') return 0;
+  let depth = 1;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) depth++;
+  return depth;
+}
+
+/** Replaces the `from` prefix of `path` with `to`; `path` must lie within `from`. */
+export function rebase(path: RelPath, from: RelPath, to: RelPath): RelPath {
+  if (path === from) return to;
+  const rest = from === '' ? path : path.slice(from.length + 1);
+  return joinPath(to, rest);
+}
