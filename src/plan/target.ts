@@ -349,7 +349,12 @@ function resolveCollisions(
       if (view.item.base) return 3;
       return 4;
     };
-    const ordered = [...group].sort((a, b) => rank(a) - rank(b) || (names[a.item.index] ?? '').localeCompare(names[b.item.index] ?? '') || a.item.index - b.item.index);
+    // Code-point order, not the locale's: the same inputs must give the same winner everywhere.
+    const byName = (a: ItemView, b: ItemView): number => {
+      const [x, y] = [names[a.item.index] ?? '', names[b.item.index] ?? ''];
+      return x < y ? -1 : x > y ? 1 : 0;
+    };
+    const ordered = [...group].sort((a, b) => rank(a) - rank(b) || byName(a, b) || a.item.index - b.item.index);
     const [winner, ...losers] = ordered;
     if (!winner) continue;
     const winnerName = names[winner.item.index] ?? '';

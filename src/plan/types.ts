@@ -41,12 +41,18 @@ export interface LocalSnapshot {
   readonly nodes: readonly LocalNode[];
   /** Paths the ignore rules hid; never changed by a sync. */
   readonly ignored: readonly RelPath[];
+  /**
+   * Folders whose contents could not be read (or were not looked at this time): everything the
+   * Synced tree has below them counts as unchanged on this side, never as deleted.
+   */
+  readonly unknown: readonly RelPath[];
 }
 
 export interface RemoteSnapshot {
   readonly rootExists: boolean;
   readonly nodes: readonly RemoteNode[];
   readonly ignored: readonly RelPath[];
+  readonly unknown: readonly RelPath[];
 }
 
 export interface PlanInput {

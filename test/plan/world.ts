@@ -96,7 +96,7 @@ export class LocalWorld {
       mtimeMs: e.mtime,
       inode: String(e.inode),
     }));
-    return { rootExists: true, nodes, ignored: [] };
+    return { rootExists: true, nodes, ignored: [], unknown: [] };
   }
 }
 
@@ -166,7 +166,7 @@ export class RemoteWorld {
       size: e.kind === 'file' ? e.content.length : 0,
       modifiedMs: e.modified,
     }));
-    return { rootExists: true, nodes, ignored: [] };
+    return { rootExists: true, nodes, ignored: [], unknown: [] };
   }
 }
 

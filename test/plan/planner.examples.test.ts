@@ -1,0 +1,208 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { utcConflictStamp } from '../../src/plan/names.js';
+import { plan } from '../../src/plan/plan.js';
+import type { Plan, PlanOptions } from '../../src/plan/types.js';
+import { openMemoryState } from '../helpers/memory-state.js';
+import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
+
+/** Cases the random activity cannot reach: guards, name rules, case folding, unknown subtrees. */
+
+const defaults: PlanOptions = {
+  mode: 'two-way',
+  conflictPolicy: 'keep-both',
+  massDelete: { maxPercent: 50, minCount: 3, maxCount: 1000 },
+  force: false,
+  localCaseInsensitive: false,
+  remoteTrash: false,
+  remoteNameProblem: (name) => (/[\\?*<":>|]/.test(name) ? 'forbidden character' : undefined),
+  localNameProblem: () => undefined,
+  conflictStamp: utcConflictStamp,
+};
+
+let clock: Clock;
+let local: LocalWorld;
+let remote: RemoteWorld;
+let state: ReturnType<typeof openMemoryState>;
+
+beforeEach(() => {
+  clock = new Clock();
+  local = new LocalWorld(clock);
+  remote = new RemoteWorld(clock);
+  state = openMemoryState();
+});
+afterEach(() => state.close());
+
+function planNow(options: Partial<PlanOptions> = {}, extra: { localUnknown?: string[]; remoteIgnored?: string[] } = {}): Plan {
+  const ignored = extra.remoteIgnored ?? [];
+  const remoteSnapshot = remote.snapshot();
+  return plan(
+    {
+      local: { ...local.snapshot(), unknown: extra.localUnknown ?? [] },
+      remote: { ...remoteSnapshot, nodes: remoteSnapshot.nodes.filter((n) => !ignored.includes(n.path)), ignored },
+      synced: state.tree.load(),
+    },
+    { ...defaults, ...options },
+  );
+}
+
+async function sync(options: Partial<PlanOptions> = {}): Promise<Plan> {
+  const p = planNow(options);
+  const result = await apply(p.actions, local, remote, state.tree, { remoteTrash: options.remoteTrash ?? false });
+  expect(result.failed).toEqual([]);
+  return p;
+}
+
+function count(p: Plan, type: string, side?: string): number {
+  return p.actions.filter((a) => a.type === type && (side === undefined || ('side' in a && a.side === side))).length;
+}
+
+describe('moves', () => {
+  it('mirrors a renamed folder of many files with one move', async () => {
+    local.mkdir('photos');
+    for (let i = 0; i < 200; i++) local.write(`photos/${i}.jpg`, `p${i}`);
+    await sync();
+    local.move('photos', 'pictures');
+    const p = await sync();
+    expect(p.actions.map((a) => a.type)).toEqual(['move']);
+    expect(remote.find('pictures/17.jpg', 'file')?.content).toBe('p17');
+  });
+
+  it('mirrors a server-side rename locally without a download', async () => {
+    local.write('a.txt', 'one');
+    await sync();
+    const id = remote.find('a.txt', 'file')?.id ?? '';
+    remote.move(id, 'b.txt');
+    const p = await sync();
+    expect(p.actions.map((a) => a.type)).toEqual(['move']);
+    expect(local.entries.get('b.txt')?.content).toBe('one');
+  });
+
+  it('takes a case-only rename as a rename', async () => {
+    local.write('readme.md', 'x');
+    await sync();
+    local.move('readme.md', 'README.md');
+    const p = await sync();
+    expect(p.actions.map((a) => a.type)).toEqual(['move']);
+    expect(remote.find('README.md', 'file')).toBeDefined();
+  });
+});
+
+describe('safety guards', () => {
+  it('stops when the local folder is suddenly empty, unless forced', async () => {
+    local.write('a', '1');
+    local.write('b', '2');
+    await sync();
+    local.remove('a', false);
+    local.remove('b', false);
+    const stopped = planNow();
+    expect(stopped.stopped?.guard).toBe('root');
+    expect(stopped.actions).toEqual([]);
+    expect(count(planNow({ force: true }), 'delete', 'remote')).toBe(2);
+  });
+
+  it('stops when the local folder is missing even when forced', async () => {
+    local.write('a', '1');
+    await sync();
+    const p = plan({ local: { rootExists: false, nodes: [], ignored: [], unknown: [] }, remote: remote.snapshot(), synced: state.tree.load() }, { ...defaults, force: true });
+    expect(p.stopped).toMatchObject({ guard: 'root', side: 'local' });
+  });
+
+  it('stops when the server folder lists nothing but files were synced', async () => {
+    local.write('a', '1');
+    await sync();
+    for (const entry of [...remote.byId.values()]) remote.remove(entry.id, false);
+    expect(planNow().stopped).toMatchObject({ guard: 'root', side: 'remote' });
+  });
+
+  it('counts deletions after move detection and stops above the limit', async () => {
+    local.mkdir('d');
+    for (let i = 0; i < 10; i++) local.write(`d/${i}`, `${i}`);
+    local.write('keep', 'k');
+    await sync();
+    local.move('d', 'e');
+    expect(planNow().stopped).toBeUndefined();
+    for (let i = 0; i < 6; i++) local.remove(`e/${i}`, false);
+    const p = planNow();
+    expect(p.stopped).toMatchObject({ guard: 'mass-delete', side: 'remote', count: 6, total: 11 });
+    expect(p.actions).toEqual([]);
+    expect(planNow({ force: true }).stopped).toBeUndefined();
+  });
+});
+
+describe('without a Synced tree', () => {
+  it('deletes nothing, copies one-sided files and compares the rest', async () => {
+    local.write('only-local', 'l');
+    local.write('both', 'same');
+    remote.create('only-remote', 'file', 'r');
+    remote.create('both', 'file', 'same');
+    const p = await sync();
+    expect(count(p, 'delete')).toBe(0);
+    expect(p.actions.map((a) => a.type).sort()).toEqual(['conflict', 'download', 'upload']);
+    expect(local.entries.get('only-remote')?.content).toBe('r');
+    expect(remote.find('only-local', 'file')?.content).toBe('l');
+    expect([...local.entries.keys()].sort()).toEqual(['both', 'only-local', 'only-remote']);
+  });
+});
+
+describe('names', () => {
+  it('skips and reports a local name the server refuses, and keeps it there', async () => {
+    local.write('what?.txt', 'q');
+    local.write('fine.txt', 'f');
+    const p = await sync();
+    expect(p.skipped).toEqual([{ side: 'local', path: 'what?.txt', kind: 'file', reason: 'name not allowed on the server: forbidden character' }]);
+    expect(remote.find('fine.txt', 'file')).toBeDefined();
+    expect(planNow().actions).toEqual([]);
+  });
+
+  it('skips everything below a folder whose name the server refuses', async () => {
+    local.mkdir('a:b');
+    local.write('a:b/inner.txt', 'i');
+    const p = await sync();
+    expect(p.skipped.map((s) => s.path).sort()).toEqual(['a:b', 'a:b/inner.txt']);
+    expect(remote.byId.size).toBe(0);
+  });
+
+  it('on a case-insensitive disk reports server names that differ only by case', async () => {
+    remote.create('Report.txt', 'file', 'upper');
+    remote.create('report.txt', 'file', 'lower');
+    const p = await sync({ localCaseInsensitive: true });
+    expect(p.skipped).toEqual([{ side: 'remote', path: 'report.txt', kind: 'file', reason: 'name collides with "Report.txt" on the local filesystem' }]);
+    expect([...local.entries.keys()]).toEqual(['Report.txt']);
+    expect(planNow({ localCaseInsensitive: true }).actions).toEqual([]);
+  });
+
+  it('keeps both when a local rename lands on a name created on the server', async () => {
+    local.write('a.txt', 'mine');
+    await sync();
+    local.move('a.txt', 'b.txt');
+    remote.create('b.txt', 'file', 'theirs');
+    await sync();
+    const names = [...local.entries.keys()].sort();
+    expect(names).toHaveLength(2);
+    expect(names[0]).toMatch(/^b \(conflict \d{4}-\d\d-\d\d \d{6}\)\.txt$/);
+    expect(local.entries.get('b.txt')?.content).toBe('mine');
+    expect(planNow().actions).toEqual([]);
+  });
+});
+
+describe('what a run cannot see', () => {
+  it('treats an unreadable local folder as unchanged, never as deleted', async () => {
+    local.mkdir('locked');
+    local.write('locked/secret', 's');
+    await sync();
+    local.remove('locked/secret', false);
+    const p = planNow({}, { localUnknown: ['locked'] });
+    expect(p.actions).toEqual([]);
+  });
+
+  it('keeps a server folder that holds ignored files when deletes have no trash', async () => {
+    local.mkdir('proj');
+    local.write('proj/main.c', 'c');
+    await sync();
+    remote.create('proj/build.o', 'file', 'obj');
+    local.remove('proj', false);
+    const p = planNow({ force: true }, { remoteIgnored: ['proj/build.o'] });
+    expect(p.actions.map((a) => `${a.type}:${'side' in a ? a.side : ''}`).sort()).toEqual(['delete:remote', 'mkdir:local']);
+    expect(p.actions.find((a) => a.type === 'delete')).toMatchObject({ path: 'proj/main.c' });
+  });
+});
