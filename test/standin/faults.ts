@@ -1,0 +1,66 @@
+import { routeShape } from './route.js';
+import type { Fault } from './types.js';
+
+const faults: readonly Fault[] = ['http502', 'reset', 'code50001'];
+
+function nonNegativeInteger(what: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} expects an integer >= 0, got ${value}`);
+}
+
+/** What the tests asked to go wrong, and what the stand-in saw: the control-side state of the server. */
+export class FaultPlan {
+  readonly #shapes: ReadonlyMap<string, string>;
+  readonly #queued = new Map<string, Fault[]>();
+  readonly #counts = new Map<string, number>();
+  #latencyMs = 0;
+  #dropAfter: number | null = null;
+
+  /** `routeKeys`: every real route key, so that a mistyped key fails loudly instead of never firing. */
+  constructor(routeKeys: readonly string[]) {
+    this.#shapes = new Map(routeKeys.map((key) => [routeShape(key), key]));
+  }
+
+  failNext(route: string, count: number, fault: Fault): void {
+    const key = this.#shapes.get(routeShape(route));
+    if (key === undefined) throw new RangeError(`unknown route key "${route}"; known: ${[...this.#shapes.values()].join(', ')}`);
+    nonNegativeInteger('failNext count', count);
+    if (!faults.includes(fault)) throw new RangeError(`unknown fault "${String(fault)}"; known: ${faults.join(', ')}`);
+    // The next `count` requests, whatever was planned before: a count of 0 clears the route.
+    this.#queued.set(key, Array.from({ length: count }, () => fault));
+  }
+
+  /** Counts the request and returns the fault it must suffer, if any. */
+  arrive(key: string): Fault | undefined {
+    this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    return this.#queued.get(key)?.shift();
+  }
+
+  get latencyMs(): number {
+    return this.#latencyMs;
+  }
+
+  setLatency(ms: number): void {
+    nonNegativeInteger('setLatency', ms);
+    this.#latencyMs = ms;
+  }
+
+  dropNextChunk(afterBytes: number): void {
+    nonNegativeInteger('dropNextChunk', afterBytes);
+    this.#dropAfter = afterBytes;
+  }
+
+  /** The armed chunk drop, disarmed by taking it. */
+  takeDrop(): number | null {
+    const drop = this.#dropAfter;
+    this.#dropAfter = null;
+    return drop;
+  }
+
+  counts(): Record<string, number> {
+    return Object.fromEntries(this.#counts);
+  }
+
+  resetCounts(): void {
+    this.#counts.clear();
+  }
+}
