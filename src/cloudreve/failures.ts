@@ -1,0 +1,173 @@
+import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
+import { isRetryableCode, kindForCode } from './codes.js';
+import { bodySnippet, redactText, urlOrigin, urlPath } from './redact.js';
+import type { Envelope } from './wire.js';
+
+/** Where a failure happened, for the error's fields and message. */
+export interface FailureContext {
+  readonly method: string;
+  readonly url: URL;
+  readonly target?: string | undefined;
+}
+
+function where(ctx: FailureContext): { method: string; path: string; target?: string } {
+  return { method: ctx.method, path: urlPath(ctx.url), ...(ctx.target === undefined ? {} : { target: ctx.target }) };
+}
+
+export function abortedError(ctx?: FailureContext): RemoteError {
+  return new RemoteError('Operation aborted', { kind: 'aborted', ...(ctx === undefined ? {} : where(ctx)) });
+}
+
+const summaries: Record<RemoteErrorKind, string> = {
+  'not-found': 'Not found',
+  exists: 'An object of that name already exists',
+  'upload-in-progress': 'A same-named upload is in progress',
+  'upload-session-expired': 'Upload session expired or unknown',
+  auth: 'Authentication failed',
+  forbidden: 'Not allowed',
+  'quota-exceeded': 'Storage quota exceeded',
+  'file-too-large': 'File too large for the storage policy',
+  'file-type-not-allowed': 'File type not allowed by the storage policy',
+  'invalid-name': 'Invalid name',
+  'bad-request': 'Request rejected as invalid',
+  server: 'Server error',
+  network: 'Network failure',
+  tls: 'TLS failure',
+  protocol: 'Unexpected answer',
+  aborted: 'Operation aborted',
+};
+
+interface CodeErrorOptions {
+  readonly status?: number | undefined;
+  readonly summary?: string;
+  /** Overrides the kind derived from the code, where the operation gives the code its meaning. */
+  readonly kind?: RemoteErrorKind;
+}
+
+/** The server answered with a Cloudreve envelope whose code is not 0. */
+export function codeError(envelope: Envelope, ctx: FailureContext, options: CodeErrorOptions = {}): RemoteError {
+  const kind = options.kind ?? kindForCode(envelope.code);
+  return new RemoteError(options.summary ?? summaries[kind], {
+    kind,
+    ...where(ctx),
+    ...(options.status === undefined ? {} : { status: options.status }),
+    code: envelope.code,
+    serverMessage: redactText(envelope.msg),
+    retryable: isRetryableCode(envelope.code),
+  });
+}
+
+/** A failure decided by the client from a server answer, e.g. a missing header. */
+export function protocolError(summary: string, ctx: FailureContext, status?: number): RemoteError {
+  return new RemoteError(summary, { kind: 'protocol', ...where(ctx), ...(status === undefined ? {} : { status }) });
+}
+
+/** An answer that is not the JSON envelope: a proxy's error page, another web application, a panic. */
+export function unexpectedBodyError(status: number, body: string, ctx: FailureContext): RemoteError {
+  const snippet = bodySnippet(body);
+  if (status >= 500) {
+    return new RemoteError(`Server error ${status} from ${urlOrigin(ctx.url)}: ${snippet}`, {
+      kind: 'server',
+      ...where(ctx),
+      status,
+    });
+  }
+  return new RemoteError(
+    `Expected a Cloudreve v3 JSON answer from ${urlOrigin(ctx.url)} but got HTTP ${status} ${snippet}; is the URL a Cloudreve v3 server?`,
+    { kind: 'protocol', ...where(ctx), status },
+  );
+}
+
+/**
+ * A storage provider (S3, OneDrive) refused: an HTTP error status, or an error document inside a
+ * 2xx answer (which S3 does for a failed multipart completion).
+ */
+export function providerStatusError(status: number, body: string, ctx: FailureContext): RemoteError {
+  const kind: RemoteErrorKind =
+    status >= 500 || status === 429 || status < 300
+      ? 'server'
+      : status === 404
+        ? 'upload-session-expired'
+        : status === 403
+          ? 'forbidden'
+          : 'bad-request';
+  return new RemoteError(`Storage provider answered HTTP ${status}: ${bodySnippet(body)}`, {
+    kind,
+    ...where(ctx),
+    status,
+    retryable: kind === 'server',
+  });
+}
+
+const tlsCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'EPROTO',
+]);
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  return redactText(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * A stand-in for got's error as the `cause`: got's errors carry the request options (headers with
+ * the cookie or an upload credential, the signed URL) as enumerable properties.
+ */
+function safeCause(error: unknown): Error {
+  const cause = new Error(errorMessage(error));
+  const code = errorCode(error);
+  if (code !== undefined) Object.assign(cause, { code });
+  return cause;
+}
+
+/** A request that got no HTTP answer: refused, reset, timed out, TLS failure, aborted. */
+export function transportError(error: unknown, ctx: FailureContext, signal?: AbortSignal): RemoteError {
+  if (signal?.aborted === true) return abortedError(ctx);
+  const code = errorCode(error) ?? '';
+  const origin = urlOrigin(ctx.url);
+  const details = { ...where(ctx), cause: safeCause(error) };
+  if (tlsCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
+    return new RemoteError(
+      `TLS connection to ${origin} failed (${errorMessage(error)}); if the server uses a private CA set tls.ca to its certificate, or set tls.insecureSkipVerify to accept any certificate`,
+      { kind: 'tls', ...details },
+    );
+  }
+  if (code === 'ECONNREFUSED') {
+    return new RemoteError(`Server unreachable at ${origin} (connection refused)`, { kind: 'network', ...details });
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new RemoteError(`Server unreachable at ${origin} (host name not resolved)`, { kind: 'network', ...details });
+  }
+  if (code === 'ETIMEDOUT') {
+    return new RemoteError(`Request to ${origin} timed out (${errorMessage(error)})`, { kind: 'network', ...details });
+  }
+  return new RemoteError(`Connection to ${origin} failed (${code || errorMessage(error)})`, { kind: 'network', ...details });
+}
+
+/** The same failure seen in a new light, e.g. a copy's "not found" that is really a name clash. */
+export function reclassified(error: RemoteError, kind: RemoteErrorKind, summary: string): RemoteError {
+  const { method, path, status, code, serverMessage, target } = error;
+  return new RemoteError(summary, { ...definedOnly({ method, path, status, code, serverMessage, target }), kind, cause: error });
+}
+
+function definedOnly<T extends object>(record: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}

@@ -1,0 +1,275 @@
+import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { Readable } from 'node:stream';
+import got, { type ExtendOptions, type Got, type OptionsOfTextResponseBody } from 'got';
+import type { CookieJar } from 'tough-cookie';
+import type { Logger } from '../log/logger.js';
+import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
+import type { ByteSource } from '../remote/types.js';
+import { userAgent } from '../version.js';
+import { Code, kindForCode } from './codes.js';
+import { transportError, unexpectedBodyError, type FailureContext } from './failures.js';
+import { urlPath } from './redact.js';
+import { envelopeSchema, type Envelope } from './wire.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One finished HTTP exchange, for metrics and tests. */
+export interface RequestEvent {
+  readonly method: string;
+  /** Method and route pattern, e.g. "PUT /api/v3/file/upload". */
+  readonly route: string;
+  readonly status?: number;
+  readonly code?: number;
+  readonly durationMs: number;
+  readonly error?: RemoteErrorKind;
+}
+
+export interface TransportOptions {
+  readonly connectMs: number;
+  readonly responseMs: number;
+  readonly idleMs: number;
+  readonly ca?: string | Buffer | undefined;
+  readonly insecureSkipVerify: boolean;
+  /** The session cookie jar; sent only with requests that ask for `cookies`. */
+  readonly jar: CookieJar;
+  readonly logger: Logger;
+  readonly onRequest?: ((event: RequestEvent) => void) | undefined;
+  /** Told whenever the server (re)issues the session cookie. */
+  readonly onSessionCookie: () => void;
+}
+
+/** A byte range of a source, streamed as the request body with an exact Content-Length. */
+export interface StreamBody {
+  readonly source: ByteSource;
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface HttpRequest {
+  readonly method: HttpMethod;
+  readonly url: URL;
+  /** Method and route pattern for metrics and logs; never the concrete URL, which may carry a signature. */
+  readonly route: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly json?: unknown;
+  readonly text?: string;
+  readonly body?: StreamBody | undefined;
+  /** Send the session cookie: Cloudreve API calls only, never storage providers or signed URLs. */
+  readonly cookies?: boolean;
+  readonly signal?: AbortSignal | undefined;
+  readonly target?: string | undefined;
+  /** Called with the number of body bytes sent so far in this request. */
+  readonly onUploadProgress?: ((sentBytes: number) => void) | undefined;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+export interface StreamingResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Readable;
+}
+
+interface Observed<T> {
+  readonly result: T;
+  readonly status: number;
+  readonly code?: number;
+}
+
+const sessionCookie = /(^|\s|;)cloudreve-session=/;
+
+/**
+ * The only place that talks HTTP: one keep-alive agent pair, timeouts, TLS trust, the cookie jar,
+ * and the translation of every transport failure into a RemoteError. Each call is one attempt;
+ * retry policy lives with the callers, which know what is idempotent.
+ */
+export class HttpTransport {
+  private readonly withCookies: Got;
+  private readonly withoutCookies: Got;
+  private readonly agents: { http: HttpAgent; https: HttpsAgent };
+
+  constructor(private readonly options: TransportOptions) {
+    this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+    const common: ExtendOptions = {
+      retry: { limit: 0 },
+      throwHttpErrors: false,
+      followRedirect: false,
+      timeout: {
+        connect: options.connectMs,
+        secureConnect: options.connectMs,
+        response: options.responseMs,
+        socket: options.idleMs,
+      },
+      headers: { 'user-agent': userAgent },
+      agent: this.agents,
+      https: {
+        rejectUnauthorized: !options.insecureSkipVerify,
+        ...(options.ca === undefined ? {} : { certificateAuthority: options.ca }),
+      },
+    };
+    this.withCookies = got.extend(common, { cookieJar: options.jar });
+    this.withoutCookies = got.extend(common);
+  }
+
+  /** Sends a request and buffers the (small) answer as text. */
+  async fetch(request: HttpRequest): Promise<HttpResponse> {
+    return this.observe(request, async () => {
+      const response = await this.send(request);
+      return { result: response, status: response.status };
+    });
+  }
+
+  /** Sends a Cloudreve API request and parses the envelope; a non-zero code is returned, not thrown. */
+  async envelope(request: HttpRequest): Promise<{ envelope: Envelope; status: number }> {
+    return this.observe(request, async () => {
+      const response = await this.send(request);
+      const envelope = parseEnvelope(response, failureContext(request));
+      return { result: { envelope, status: response.status }, status: response.status, code: envelope.code };
+    });
+  }
+
+  /**
+   * Starts a download: resolves once the status and headers are in, with the body still streaming.
+   * Redirects are followed (providers' download URLs may redirect) and nothing is decompressed, so
+   * that byte offsets match the file for range requests.
+   */
+  async open(request: HttpRequest): Promise<StreamingResponse> {
+    return this.observe(request, async () => {
+      const body = this.withoutCookies.stream(request.url, {
+        method: request.method,
+        headers: { 'accept-encoding': 'identity', ...request.headers },
+        followRedirect: true,
+        decompress: false,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
+      const response = await new Promise<StreamingResponse>((resolve, reject) => {
+        body.once('response', (incoming: { statusCode: number; headers: IncomingHttpHeaders }) => {
+          resolve({ status: incoming.statusCode, headers: incoming.headers, body });
+        });
+        body.once('error', (error) => reject(transportError(error, failureContext(request), request.signal)));
+      });
+      return { result: response, status: response.status };
+    });
+  }
+
+  /** Closes idle keep-alive connections so that a finished process can exit at once. */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private async send(request: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = { ...request.headers };
+    const init: OptionsOfTextResponseBody = { method: request.method, responseType: 'text', headers };
+    if (request.signal !== undefined) init.signal = request.signal;
+    if (request.json !== undefined) init.json = request.json;
+    if (request.text !== undefined) init.body = request.text;
+
+    // A failure of the local source (file vanished, unreadable) is the caller's, not the server's:
+    // it is rethrown as is so that the sync engine can tell the two apart.
+    let sourceError: Error | undefined;
+    let bodyStream: Readable | undefined;
+    if (request.body !== undefined) {
+      const { source, start, end } = request.body;
+      bodyStream = source.open(start, end);
+      bodyStream.on('error', (error: Error) => {
+        sourceError ??= error;
+      });
+      headers['content-length'] = String(end - start);
+      init.body = bodyStream;
+    }
+
+    const client = request.cookies === true ? this.withCookies : this.withoutCookies;
+    try {
+      const pending = client(request.url, init);
+      const onProgress = request.onUploadProgress;
+      const response = await (onProgress === undefined
+        ? pending
+        : pending.on('uploadProgress', (progress) => onProgress(progress.transferred)));
+      if (request.cookies === true && issuesSessionCookie(response.headers)) this.options.onSessionCookie();
+      return { status: response.statusCode, headers: response.headers, body: response.body };
+    } catch (error) {
+      if (sourceError !== undefined) throw sourceError;
+      throw transportError(error, failureContext(request), request.signal);
+    } finally {
+      bodyStream?.destroy();
+    }
+  }
+
+  private async observe<T>(request: HttpRequest, run: () => Promise<Observed<T>>): Promise<T> {
+    const started = performance.now();
+    let status: number | undefined;
+    let code: number | undefined;
+    let error: RemoteErrorKind | undefined;
+    try {
+      const observed = await run();
+      status = observed.status;
+      code = observed.code;
+      // 203 is how login asks for the second factor, not a failure.
+      if (code !== undefined && code !== Code.ok && code !== Code.notFullySuccess) error = kindForCode(code);
+      return observed.result;
+    } catch (failure) {
+      if (failure instanceof RemoteError) {
+        status = failure.status;
+        error = failure.kind;
+      }
+      throw failure;
+    } finally {
+      const durationMs = Math.round(performance.now() - started);
+      const event: RequestEvent = {
+        method: request.method,
+        route: request.route,
+        durationMs,
+        ...(status === undefined ? {} : { status }),
+        ...(code === undefined ? {} : { code }),
+        ...(error === undefined ? {} : { error }),
+      };
+      this.options.logger.debug({ ...event, path: urlPath(request.url), target: request.target }, 'cloudreve request');
+      this.options.onRequest?.(event);
+    }
+  }
+}
+
+export function failureContext(request: Pick<HttpRequest, 'method' | 'url' | 'target'>): FailureContext {
+  return { method: request.method, url: request.url, target: request.target };
+}
+
+function issuesSessionCookie(headers: IncomingHttpHeaders): boolean {
+  return (headers['set-cookie'] ?? []).some((cookie) => sessionCookie.test(cookie));
+}
+
+function parseEnvelope(response: HttpResponse, ctx: FailureContext): Envelope {
+  let json: unknown;
+  try {
+    json = JSON.parse(response.body);
+  } catch {
+    throw unexpectedBodyError(response.status, response.body, ctx);
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  if (!parsed.success) throw unexpectedBodyError(response.status, response.body, ctx);
+  return parsed.data;
+}
+
+/** Every Cloudreve v3 API route lives below this prefix. */
+export const apiPrefix = '/api/v3';
+
+/** The URL of an API path (already percent-encoded) below `/api/v3` of `baseUrl`. */
+export function apiUrl(baseUrl: string, path: string, query?: Readonly<Record<string, string>>): URL {
+  const url = new URL(`${baseUrl}${apiPrefix}${path}`);
+  for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value);
+  return url;
+}
+
+/**
+ * A URL handed out by the server: absolute ones are used as they are; relative ones (local policy
+ * downloads) belong to the server, so they are joined to `baseUrl`, which may include a sub-path.
+ */
+export function serverUrl(baseUrl: string, url: string): URL {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return new URL(url);
+  return new URL(`${baseUrl}${url.startsWith('/') ? '' : '/'}${url}`);
+}

@@ -1,0 +1,218 @@
+import type { Logger } from '../../log/logger.js';
+import { RemoteError, isRemoteError } from '../../remote/errors.js';
+import type { ByteSource, UploadOptions, UploadPolicy } from '../../remote/types.js';
+import type { Api } from '../api.js';
+import { Code } from '../codes.js';
+import type { HttpTransport } from '../http.js';
+import { ProgressTracker } from '../progress.js';
+import { isRetryable, pause, throwIfAborted } from '../retry.js';
+import { uploadCredentialSchema, type UploadCredential } from '../wire.js';
+import { localSender } from './local.js';
+import { oneDriveSender } from './onedrive.js';
+import { slaveSender } from './remote.js';
+import { s3Sender } from './s3.js';
+import type { Chunk, ChunkSender, SenderContext } from './types.js';
+
+const senders: Readonly<Record<string, (ctx: SenderContext) => ChunkSender>> = {
+  local: localSender,
+  remote: slaveSender,
+  onedrive: oneDriveSender,
+  s3: s3Sender,
+};
+
+/** The sender of a policy type; throws kind `forbidden` for types this client cannot upload to. */
+function senderFactory(policy: UploadPolicy, target: string): (ctx: SenderContext) => ChunkSender {
+  const factory = Object.hasOwn(senders, policy.type) ? senders[policy.type] : undefined;
+  if (factory === undefined) {
+    throw new RemoteError(`Uploads to the storage policy type "${policy.type}" are not supported by cloudreve-sync`, {
+      kind: 'forbidden',
+      target,
+    });
+  }
+  return factory;
+}
+
+export interface UploadDeps {
+  readonly api: Api;
+  readonly transport: HttpTransport;
+  readonly baseUrl: string;
+  readonly chunkRetries: number;
+  readonly logger: Logger;
+  /** The user's current upload policy as a fresh listing of `dir` reports it. */
+  readonly freshPolicy: (dir: string) => Promise<UploadPolicy>;
+}
+
+export interface UploadRequest {
+  readonly dir: string;
+  readonly name: string;
+  /** `dir` + `name`, for error messages. */
+  readonly target: string;
+  readonly source: ByteSource;
+  /** The upload policy believed current; replaced by a fresh one if the server says it changed. */
+  readonly policy: UploadPolicy;
+  readonly options: UploadOptions;
+}
+
+/** Raised inside the driver when the session is beyond repair but a new one may succeed. */
+class SessionBroken extends Error {
+  constructor(readonly reason: RemoteError) {
+    super(reason.message);
+  }
+}
+
+/**
+ * Uploads a file through a Cloudreve upload session: opens the session, sends the chunks with the
+ * policy's sender, re-sends a failed chunk where that is safe, starts over with a new session when
+ * the old one cannot continue, and never leaves an abandoned session behind (it would keep the
+ * name reserved).
+ */
+export async function uploadFile(deps: UploadDeps, request: UploadRequest): Promise<void> {
+  const { options } = request;
+  const progress = new ProgressTracker(options.onProgress);
+  let policy = request.policy;
+  for (let restart = 0; ; restart++) {
+    throwIfAborted(options.signal);
+    const opened = await openSession(deps, request, policy);
+    policy = opened.policy;
+    const sessionId = opened.credential.sessionID;
+    try {
+      options.onSessionOpened?.(sessionId);
+      await transfer(deps, request, opened.credential, policy, progress);
+    } catch (error) {
+      await abandonSession(deps, sessionId, request.target);
+      options.onSessionClosed?.(sessionId);
+      const broken = error instanceof SessionBroken ? error.reason : undefined;
+      if (broken === undefined) throw error;
+      if (restart >= deps.chunkRetries) throw broken;
+      deps.logger.info({ target: request.target, reason: broken.message }, 'starting the upload over with a new session');
+      await pause(restart, options.signal);
+      continue;
+    }
+    options.onSessionClosed?.(sessionId);
+    return;
+  }
+}
+
+/** Abandons a session so that the name it reserves is free again; a session already gone is fine. */
+export async function cancelUploadSession(api: Api, sessionId: string, target?: string): Promise<void> {
+  try {
+    await api.run({
+      method: 'DELETE',
+      route: '/file/upload/:sessionId',
+      path: `/file/upload/${encodeURIComponent(sessionId)}`,
+      idempotent: true,
+      target,
+    });
+  } catch (error) {
+    if (!isRemoteError(error, 'upload-session-expired')) throw error;
+  }
+}
+
+/** Best-effort cleanup after a failure: the failure is what the caller needs to hear about. */
+async function abandonSession(deps: UploadDeps, sessionId: string, target: string): Promise<void> {
+  try {
+    await cancelUploadSession(deps.api, sessionId, target);
+  } catch (error) {
+    deps.logger.warn({ sessionId, target, err: error }, 'could not delete an abandoned upload session');
+  }
+}
+
+async function openSession(
+  deps: UploadDeps,
+  request: UploadRequest,
+  believed: UploadPolicy,
+): Promise<{ credential: UploadCredential; policy: UploadPolicy }> {
+  try {
+    return { credential: await createSession(deps, request, believed), policy: believed };
+  } catch (error) {
+    if (!isRemoteError(error) || error.code !== Code.policyNotAllowed) throw error;
+    // The administrator switched the user's policy since the listing the cached one came from.
+    const policy = await deps.freshPolicy(request.dir);
+    return { credential: await createSession(deps, request, policy), policy };
+  }
+}
+
+function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadPolicy): Promise<UploadCredential> {
+  senderFactory(policy, request.target);
+  const { source } = request;
+  const mtime = Math.trunc(source.mtimeMs);
+  return deps.api.data(
+    {
+      method: 'PUT',
+      route: '/file/upload',
+      path: '/file/upload',
+      json: {
+        path: request.dir,
+        name: request.name,
+        size: source.size,
+        policy_id: policy.id,
+        ...(mtime > 0 ? { last_modified: mtime } : {}),
+        ...(source.mimeType === undefined ? {} : { mime_type: source.mimeType }),
+      },
+      // Retried on transient failures although a lost answer may have opened a session: the
+      // retry then fails with upload-in-progress, which is visible, instead of failing silently.
+      idempotent: true,
+      target: request.target,
+      signal: request.options.signal,
+    },
+    uploadCredentialSchema,
+  );
+}
+
+async function transfer(
+  deps: UploadDeps,
+  request: UploadRequest,
+  credential: UploadCredential,
+  policy: UploadPolicy,
+  progress: ProgressTracker,
+): Promise<void> {
+  const sender = senderFactory(policy, request.target)({
+    api: deps.api,
+    transport: deps.transport,
+    baseUrl: deps.baseUrl,
+    credential,
+    source: request.source,
+    target: request.target,
+    signal: request.options.signal,
+  });
+  try {
+    for (const chunk of chunksOf(request.source.size, credential.chunkSize)) {
+      await sendChunk(deps, sender, chunk, progress, request.options.signal);
+    }
+    await sender.finish();
+  } catch (error) {
+    if (isRemoteError(error, 'upload-session-expired')) throw new SessionBroken(error);
+    throw error;
+  }
+}
+
+async function sendChunk(
+  deps: UploadDeps,
+  sender: ChunkSender,
+  chunk: Chunk,
+  progress: ProgressTracker,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await sender.send(chunk, (sent) => progress.reach(chunk.start + sent));
+      return;
+    } catch (error) {
+      if (!isRetryable(error)) throw error;
+      if (chunk.index === 0 && !sender.chunkZeroResendable) throw new SessionBroken(error);
+      if (attempt >= deps.chunkRetries) throw error;
+      deps.logger.debug({ index: chunk.index, attempt, reason: error.message }, 'sending the chunk again');
+      await pause(attempt, signal);
+    }
+  }
+}
+
+/** The chunks of a `size`-byte file; an empty file is one empty chunk, chunk size 0 means one piece. */
+export function chunksOf(size: number, chunkSize: number): Chunk[] {
+  if (size === 0 || chunkSize <= 0) return [{ index: 0, start: 0, end: size }];
+  const chunks: Chunk[] = [];
+  for (let index = 0, start = 0; start < size; index++, start += chunkSize) {
+    chunks.push({ index, start, end: Math.min(size, start + chunkSize) });
+  }
+  return chunks;
+}

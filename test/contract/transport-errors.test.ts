@@ -1,0 +1,153 @@
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CloudreveV3, type CloudreveV3Options } from '../../src/cloudreve/index.js';
+import { userAgent } from '../../src/version.js';
+import { RemoteError } from '../../src/remote/errors.js';
+import { failure, requestLog } from './helpers.js';
+import { certificate, privateKey } from './tls-fixture.js';
+
+/*
+ * Failures below the Cloudreve protocol, against tiny servers of the test's own: they need no
+ * Cloudreve at all, so they run the same everywhere.
+ */
+
+const servers: (Server | ReturnType<typeof createTlsServer>)[] = [];
+const clients: CloudreveV3[] = [];
+
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  for (const server of servers) server.closeAllConnections();
+  await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+});
+
+async function serve(handler: RequestListener, tls = false): Promise<string> {
+  const server = tls ? createTlsServer({ cert: certificate, key: privateKey }, handler) : createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const pong: RequestListener = (_req, res) => {
+  res.writeHead(200, { 'content-type': 'application/json' }).end('{"code":0,"data":"3.8.3","msg":""}');
+};
+
+function client(url: string, options: Partial<CloudreveV3Options> = {}): { client: CloudreveV3; log: ReturnType<typeof requestLog> } {
+  const log = requestLog();
+  const created = new CloudreveV3({ url, username: 'user@example.com', password: 'hunter2-secret', onRequest: log.onRequest, ...options });
+  clients.push(created);
+  return { client: created, log };
+}
+
+describe('answers that are not Cloudreve JSON', () => {
+  it('reports an HTML page as a protocol error with the status and the start of the body', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>\n  <head><title>Welcome   to nginx</title></head>\n<body>sign=abcdef</body></html>');
+    });
+    const error = await failure(client(url).client.ping());
+    expect(error.kind).toBe('protocol');
+    expect(error.retryable).toBe(false);
+    expect(error.status).toBe(200);
+    expect(error.path).toBe('/api/v3/site/ping');
+    expect(error.message).toContain('<html> <head><title>Welcome to nginx</title></head>');
+    expect(error.message).not.toContain('abcdef');
+  });
+
+  it('reports a plain 404 of a server that is not Cloudreve v3 as a protocol error', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
+    });
+    const error = await failure(client(url).client.list('/'));
+    expect(error.kind).toBe('protocol');
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('404 page not found');
+    expect(error.message).toContain('Cloudreve v3');
+  });
+
+  it('retries an idempotent request on a proxy 502, then reports a retryable server error', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
+    });
+    const { client: remote, log } = client(url, { retries: 2 });
+    const error = await failure(remote.ping());
+    expect(error.kind).toBe('server');
+    expect(error.retryable).toBe(true);
+    expect(error.status).toBe(502);
+    expect(log.count('GET /api/v3/site/ping')).toBe(3);
+  });
+
+  it('takes a JSON body that is not the envelope for a protocol error', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    });
+    expect((await failure(client(url).client.ping())).kind).toBe('protocol');
+  });
+});
+
+describe('requests', () => {
+  it('refuse a server URL that is not http(s)', () => {
+    expect(() => new CloudreveV3({ url: 'ftp://example.com', username: 'a@b.c', password: 'x' })).toThrow(RemoteError);
+  });
+
+  it('identify the client', async () => {
+    const agents: (string | undefined)[] = [];
+    const url = await serve((req, res) => {
+      agents.push(req.headers['user-agent']);
+      pong(req, res);
+    });
+    expect(await client(url).client.ping()).toBe('3.8.3');
+    expect(agents).toEqual([userAgent]);
+    expect(userAgent).toMatch(/^cloudreve-sync\/\d+\.\d+\.\d+/);
+  });
+
+  it('time out when the server does not answer', async () => {
+    const url = await serve(() => undefined);
+    const error = await failure(client(url, { retries: 0, timeouts: { responseMs: 200 } }).client.ping());
+    expect(error.kind).toBe('network');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('timed out');
+  });
+});
+
+describe('servers that cannot be reached', () => {
+  it('says the server is unreachable when the port is closed', async () => {
+    const url = await serve(() => undefined);
+    const server = servers.pop();
+    await new Promise((resolve) => server?.close(resolve));
+    const { client: remote, log } = client(url, { retries: 1 });
+    const error = await failure(remote.ping());
+    expect(error.kind).toBe('network');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain(`unreachable at ${url}`);
+    expect(log.events).toHaveLength(2);
+    expect(log.events.every((event) => event.error === 'network')).toBe(true);
+  });
+
+  it('reports TLS spoken to a plain HTTP server as a TLS failure', async () => {
+    const url = await serve(pong);
+    const error = await failure(client(url.replace('http:', 'https:'), { retries: 0 }).client.ping());
+    expect(error.kind).toBe('tls');
+    expect(error.retryable).toBe(false);
+  });
+});
+
+describe('TLS trust', () => {
+  it('refuses a self-signed certificate, with a hint about tls.ca and tls.insecureSkipVerify', async () => {
+    const url = await serve(pong, true);
+    const error = await failure(client(url, { retries: 0 }).client.ping());
+    expect(error.kind).toBe('tls');
+    expect(error.message).toContain('tls.ca');
+    expect(error.message).toContain('tls.insecureSkipVerify');
+  });
+
+  it('trusts a certificate signed by the configured CA', async () => {
+    const url = await serve(pong, true);
+    expect(await client(url, { tls: { ca: certificate } }).client.ping()).toBe('3.8.3');
+  });
+
+  it('accepts any certificate only when told to', async () => {
+    const url = await serve(pong, true);
+    expect(await client(url, { tls: { insecureSkipVerify: true } }).client.ping()).toBe('3.8.3');
+  });
+});
