@@ -14,12 +14,29 @@ export interface ServerConfig {
   readonly tls: { readonly ca: string | undefined; readonly insecureSkipVerify: boolean };
 }
 
+export interface FolderConfig {
+  readonly name: string;
+  /** Absolute local path. */
+  readonly localPath: string;
+  /** Absolute server path, "/" for the account root. */
+  readonly remotePath: string;
+  readonly mode: ConfigFile['folders'][number]['mode'];
+  readonly ignore: readonly string[];
+  readonly conflict: ConfigFile['folders'][number]['conflict'];
+  readonly massDelete: ConfigFile['folders'][number]['massDelete'];
+  readonly trashDays: number;
+  /** Server folder that remote deletes are moved into; undefined deletes for good. */
+  readonly remoteTrash: string | undefined;
+}
+
 export interface Config {
   /** The file the config came from; undefined when it came from the environment alone. */
   readonly source: string | undefined;
   readonly server: ServerConfig;
   readonly stateDir: string;
   readonly log: ConfigFile['log'];
+  readonly sync: ConfigFile['sync'];
+  readonly folders: readonly FolderConfig[];
 }
 
 export interface LoadOptions {
@@ -158,7 +175,40 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
     },
     stateDir: file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, 'stateDir', label),
     log: file.log,
+    sync: file.sync,
+    folders: resolveFolders(file.folders, label),
   };
+}
+
+function resolveFolders(folders: ConfigFile['folders'], label: string): FolderConfig[] {
+  const resolved = folders.map((f, i): FolderConfig => ({
+    name: f.name,
+    localPath: absolute(f.local, `folders[${i}].local`, label).replace(/(.)\/+$/, '$1'),
+    remotePath: f.remote,
+    mode: f.mode,
+    ignore: f.ignore,
+    conflict: f.conflict,
+    massDelete: f.massDelete,
+    trashDays: f.trash.keepDays,
+    remoteTrash: f.trash.remote,
+  }));
+  const within = (path: string, ancestor: string): boolean => path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
+  // Nested folders would sync the same files twice, each pass seeing the other's work as changes.
+  resolved.forEach((a, i) => {
+    if (a.remoteTrash !== undefined && within(a.remoteTrash, a.remotePath)) {
+      throw new ConfigError(`${label}: folders[${i}].trash.remote: ${a.remoteTrash} lies inside the synced folder ${a.remotePath}; put it outside`);
+    }
+    resolved.forEach((b, j) => {
+      if (i === j) return;
+      if (within(b.localPath, a.localPath)) {
+        throw new ConfigError(`${label}: folders[${j}].local: ${b.localPath} lies inside folders[${i}].local (${a.localPath}); synced folders must not overlap`);
+      }
+      if (within(b.remotePath, a.remotePath)) {
+        throw new ConfigError(`${label}: folders[${j}].remote: ${b.remotePath} lies inside folders[${i}].remote (${a.remotePath}); synced folders must not overlap`);
+      }
+    });
+  });
+  return resolved;
 }
 
 function readSecret(path: string, label: string): string {

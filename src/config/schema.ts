@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from './duration.js';
+import { byteSize } from './size.js';
 
 const httpUrl = z
   .string()
@@ -39,11 +40,61 @@ const log = z
   })
   .prefault({});
 
-export const configSchema = z.strictObject({
-  server,
-  stateDir: z.string().min(1).optional(),
-  log,
+/** Operating-system and editor droppings that no one wants mirrored (rules match case-sensitively). */
+export const defaultIgnorePatterns: readonly string[] = ['.DS_Store', '[Tt]humbs.db', '[Dd]esktop.ini', '.~lock.*#', '~$*'];
+
+const folder = z.strictObject({
+  name: z.string().regex(/^[\w.-]+$/, 'expected a short name of letters, digits, ".", "-" or "_"'),
+  local: z.string().min(1, 'expected the absolute path of the local folder'),
+  remote: z.string().regex(/^\/(?!.*\/$)|^\/$/, 'expected an absolute server path starting with / (no trailing /)'),
+  mode: z.enum(['two-way', 'upload-only', 'download-only']).default('two-way'),
+  ignore: z.array(z.string()).default([...defaultIgnorePatterns]),
+  conflict: z.enum(['keep-both', 'newer', 'local', 'remote']).default('keep-both'),
+  massDelete: z
+    .strictObject({
+      maxPercent: z.number().min(0).max(100).default(50),
+      minCount: z.number().int().nonnegative().default(10),
+      maxCount: z.number().int().nonnegative().default(1000),
+    })
+    .prefault({}),
+  trash: z
+    .strictObject({
+      keepDays: z.number().int().nonnegative().default(30),
+      remote: z.string().regex(/^\/./, 'expected an absolute server path starting with /').optional(),
+    })
+    .prefault({}),
 });
+
+const sync = z
+  .strictObject({
+    /** Transfers and other actions running at once. */
+    concurrency: z.number().int().min(1).max(64).default(4),
+    /** Actions started per second at most; 0 means no limit. */
+    requestsPerSecond: z.number().nonnegative().default(0),
+    /** Attempts for an action that failed with a transient error. */
+    retries: z.number().int().min(0).max(10).default(3),
+    /** A file modified more recently than this is still being written and waits. */
+    settleTime: duration.default(1000),
+    /** Larger files are replaced by upload-and-swap instead of one request. */
+    replaceMaxSize: byteSize.default(100 * 1024 * 1024),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    server,
+    stateDir: z.string().min(1).optional(),
+    log,
+    sync,
+    folders: z.array(folder).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.folders.forEach((f, i) => {
+      if (seen.has(f.name)) ctx.addIssue({ code: 'custom', path: ['folders', i, 'name'], message: `duplicate folder name "${f.name}"` });
+      seen.add(f.name);
+    });
+  });
 
 /** The config file as written, after defaults. */
 export type ConfigFile = z.output<typeof configSchema>;

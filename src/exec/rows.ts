@@ -27,6 +27,10 @@ export interface Outcome {
   readonly local?: LocalFacts;
   /** Remote facts when the action learned them. */
   readonly remote?: RemoteFacts;
+  /** The upload created a new server object in place of the old one (its ID is not known yet). */
+  readonly newRemoteObject?: boolean;
+  /** The file changed while it was uploaded; its row keeps the facts from before. */
+  readonly changedDuringUpload?: boolean;
 }
 
 /**
@@ -38,8 +42,11 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
   switch (action.type) {
     case 'mkdir':
       return action.row === undefined || writeRow(tree, refs, action.row, outcome.local ?? action.local ?? noLocalFacts, outcome.remote ?? action.row.remoteFacts, 0);
-    case 'upload':
-      return writeRow(tree, refs, action.row, outcome.local ?? action.local, outcome.remote, outcome.local?.size ?? action.local.size);
+    case 'upload': {
+      const { remoteId, ...withoutId } = action.row;
+      const row: RowWrite = outcome.newRemoteObject || remoteId === undefined ? withoutId : { ...withoutId, remoteId };
+      return writeRow(tree, refs, row, outcome.local ?? action.local, outcome.remote, outcome.local?.size ?? action.local.size);
+    }
     case 'download':
       return writeRow(tree, refs, action.row, outcome.local ?? noLocalFacts, outcome.remote ?? action.row.remoteFacts, action.remote.size);
     case 'record':

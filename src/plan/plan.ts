@@ -31,7 +31,7 @@ export function plan(given: PlanInput, options: PlanOptions): Plan {
 function assumeUnchangedWhereUnknown(input: PlanInput): PlanInput {
   const { local, remote, synced } = input;
   if (local.unknown.length === 0 && remote.unknown.length === 0) return input;
-  const below = (unknown: readonly string[], path: string): boolean => unknown.some((dir) => path !== dir && isWithin(pathKey(path), pathKey(dir)));
+  const below = (unknown: readonly string[], path: string): boolean => unknown.some((dir) => isWithin(pathKey(path), pathKey(dir)));
   const seenLocal = new Set(local.nodes.map((node) => pathKey(node.path)));
   const seenRemote = new Set(remote.nodes.map((node) => pathKey(node.path)));
   const localNodes: LocalNode[] = [...local.nodes];

@@ -42,8 +42,9 @@ export interface LocalSnapshot {
   /** Paths the ignore rules hid; never changed by a sync. */
   readonly ignored: readonly RelPath[];
   /**
-   * Folders whose contents could not be read (or were not looked at this time): everything the
-   * Synced tree has below them counts as unchanged on this side, never as deleted.
+   * Paths not seen this time: folders whose contents could not be read, entries the scanner
+   * skipped (a symlink where a synced file was). What the Synced tree has there, or below,
+   * counts as unchanged on this side, never as deleted.
    */
   readonly unknown: readonly RelPath[];
 }

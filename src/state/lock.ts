@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StateError } from './database.js';
@@ -25,6 +25,7 @@ const ownerFileName = 'cloudreve-sync.lock.json';
  * side file names the holder for the error message.
  */
 export function acquireLock(stateDir: string, command: string): StateLock {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const lockFile = join(stateDir, lockFileName);
   closeSync(openSync(lockFile, 'a', 0o600));
   const lockDb = new Database(lockFile, { timeout: 0 });

@@ -31,4 +31,35 @@ export const migrations: readonly string[] = [
    CREATE INDEX synced_by_local_parent ON synced (local_parent);
    CREATE INDEX synced_by_remote_parent ON synced (remote_parent);
    CREATE INDEX synced_by_folder ON synced (folder);`,
+  `CREATE TABLE failures (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     path TEXT NOT NULL,
+     action TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     message TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     next_retry_ms INTEGER NOT NULL,
+     updated_ms INTEGER NOT NULL,
+     PRIMARY KEY (folder, path)
+   ) STRICT;
+   CREATE TABLE conflicts (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     path TEXT NOT NULL,
+     copy_path TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     PRIMARY KEY (folder, copy_path)
+   ) STRICT;
+   CREATE TABLE upload_sessions (
+     session_id TEXT PRIMARY KEY,
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     path TEXT NOT NULL,
+     created_ms INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE skipped (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     side TEXT NOT NULL,
+     path TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     PRIMARY KEY (folder, side, path)
+   ) STRICT;`,
 ];

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { FolderState } from '../../state/folder-state.js';
+import { folderId, SyncedTree } from '../../state/synced.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { formatBytes, formatTime } from '../format.js';
+import { runCommand } from '../run.js';
+
+export function statusCommand(program: Command): void {
+  program
+    .command('status')
+    .description('show, per folder, the last sync, what is tracked, open conflicts and paths that fail or are skipped')
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) =>
+      runCommand(program.opts<GlobalOptions>(), (context) => {
+        const report = folderStatuses(context);
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.map(describe).join('\n\n')}\n`);
+        return Promise.resolve();
+      }),
+    );
+}
+
+export interface FolderStatus {
+  readonly folder: string;
+  readonly local: string;
+  readonly remote: string;
+  readonly lastSync: string | null;
+  readonly lastRun: unknown;
+  readonly tracked: { files: number; folders: number; bytes: number };
+  readonly conflicts: { path: string; copy: string }[];
+  readonly failing: { path: string; action: string; error: string; attempts: number; retryAt: string }[];
+  readonly skipped: { side: string; path: string; reason: string }[];
+}
+
+export function folderStatuses(context: CommandContext): FolderStatus[] {
+  const { db, config } = context;
+  return config.folders.map((folder) => {
+    const id = folderId(db, folder.name);
+    const state = new FolderState(db, id);
+    const nodes = new SyncedTree(db, id).load();
+    const files = nodes.filter((n) => n.kind === 'file');
+    const { lastSyncMs, last } = state.lastRun();
+    return {
+      folder: folder.name,
+      local: folder.localPath,
+      remote: folder.remotePath,
+      lastSync: lastSyncMs === undefined ? null : new Date(lastSyncMs).toISOString(),
+      lastRun: last ?? null,
+      tracked: { files: files.length, folders: nodes.length - files.length, bytes: files.reduce((sum, n) => sum + n.size, 0) },
+      // A conflict copy the user has since removed or renamed is settled.
+      conflicts: state
+        .conflicts()
+        .filter((c) => existsSync(join(folder.localPath, ...c.copyPath.split('/'))))
+        .map((c) => ({ path: c.path, copy: c.copyPath })),
+      failing: state.failures().map((f) => ({ path: f.path, action: f.action, error: f.message, attempts: f.attempts, retryAt: new Date(f.nextRetryMs).toISOString() })),
+      skipped: state.skipped(),
+    };
+  });
+}
+
+function describe(status: FolderStatus): string {
+  const lines = [
+    `${status.folder}: ${status.local} <-> ${status.remote}`,
+    `  last successful sync: ${status.lastSync === null ? 'never' : formatTime(Date.parse(status.lastSync))}`,
+    `  tracked: ${status.tracked.files} files in ${status.tracked.folders} folders, ${formatBytes(status.tracked.bytes)}`,
+  ];
+  const last = status.lastRun as { stopped?: string } | null;
+  if (last?.stopped) lines.push(`  STOPPED: ${last.stopped}`);
+  if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${c.path}: other version kept as ${c.copy}`));
+  if (status.failing.length > 0) lines.push(`  failing (${status.failing.length}):`, ...status.failing.map((f) => `    ${f.path} (${f.action}, ${f.attempts}x): ${f.error}`));
+  if (status.skipped.length > 0) lines.push(`  skipped (${status.skipped.length}):`, ...status.skipped.map((s) => `    ${s.path} (${s.side}): ${s.reason}`));
+  return lines.join('\n');
+}

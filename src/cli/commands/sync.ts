@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import PQueue from 'p-queue';
+import { actionPath } from '../../exec/executor.js';
+import { acquireLock } from '../../state/lock.js';
+import { syncFolder, type PassResult } from '../../sync/pass.js';
+import type { CommandContext, GlobalOptions } from '../context.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { planTable, summarize, summaryLine } from '../output.js';
+import { Progress } from '../progress.js';
+import { runCommand } from '../run.js';
+
+interface SyncOptions {
+  readonly once?: boolean;
+  readonly folder?: string;
+  readonly dryRun?: boolean;
+  readonly json?: boolean;
+  readonly force?: boolean;
+}
+
+export function syncCommand(program: Command): void {
+  program
+    .command('sync')
+    .description('sync the configured folders')
+    .option('--once', 'one full pass, then exit')
+    .option('--folder <name>', 'only this folder')
+    .option('--dry-run', 'show what would be done, change nothing')
+    .option('--json', 'print the plan or the result as JSON')
+    .option('--force', 'run even when a safety guard (mass delete, emptied folder) would stop it')
+    .action((options: SyncOptions) => runCommand(program.opts<GlobalOptions>(), (context) => syncOnce(context, options)));
+}
+
+async function syncOnce(context: CommandContext, options: SyncOptions): Promise<void> {
+  if (!options.once) throw new CliError('continuous sync is not available yet; run "cloudreve-sync sync --once" (for example from cron)', ExitCode.usage);
+  const { config } = context;
+  const folders = options.folder === undefined ? config.folders : config.folders.filter((f) => f.name === options.folder);
+  if (config.folders.length === 0) throw new CliError(`no folders are configured; add a "folders:" section to ${config.source ?? 'the config file'}`, ExitCode.usage);
+  if (folders.length === 0) throw new CliError(`no folder named "${options.folder}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
+
+  const lock = options.dryRun ? undefined : acquireLock(config.stateDir, 'sync --once');
+  const progress = options.json || options.dryRun ? undefined : Progress.forTerminal(process.stderr);
+  const queue = new PQueue({
+    concurrency: config.sync.concurrency,
+    ...(config.sync.requestsPerSecond > 0 ? { intervalCap: Math.max(1, Math.round(config.sync.requestsPerSecond)), interval: 1000 } : {}),
+  });
+  const results: PassResult[] = [];
+  try {
+    for (const folder of folders) {
+      results.push(
+        await syncFolder(
+          folder,
+          {
+            config,
+            remote: context.client,
+            db: context.db,
+            queue,
+            logger: context.logger,
+            now: Date.now,
+            ...(progress ? { events: progress.events } : {}),
+          },
+          { dryRun: options.dryRun ?? false, force: options.force ?? false },
+        ),
+      );
+    }
+  } finally {
+    progress?.stop();
+    lock?.release();
+  }
+
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(results.map(toJson), null, 2)}\n`);
+  } else {
+    process.stdout.write(`${results.map((r) => (options.dryRun ? planTable(r) : summaryLine(r))).join('\n')}\n`);
+  }
+  process.exitCode = exitCodeOf(results, options.dryRun ?? false);
+}
+
+function toJson(result: PassResult): unknown {
+  const failures: { type: string; path: string; status: string; detail: string }[] = [];
+  for (const [action, r] of result.report?.results ?? []) {
+    if (r.status !== 'done') failures.push({ type: action.type, path: actionPath(action), status: r.status, detail: r.status === 'failed' ? r.error.message : r.reason });
+  }
+  return {
+    folder: result.folder.name,
+    ...(result.plan.stopped ? { stopped: result.plan.stopped } : {}),
+    ...(result.report?.fatal ? { fatal: result.report.fatal.message } : {}),
+    ...(result.report ? { summary: summarize(result), problems: failures } : { actions: result.plan.actions }),
+    skipped: result.skipped,
+  };
+}
+
+/** 0 in sync, 1 finished with paths not in sync, 3 stopped by a guard, 4 server unreachable or login refused. */
+function exitCodeOf(results: readonly PassResult[], dryRun: boolean): ExitCode {
+  if (results.some((r) => r.report?.fatal)) return ExitCode.unreachable;
+  if (results.some((r) => r.plan.stopped)) return ExitCode.guard;
+  if (dryRun) return ExitCode.ok;
+  const notInSync = results.some((r) => {
+    const s = summarize(r);
+    return s.failed > 0 || s.deferred > 0 || s.skipped > 0 || s.conflicts > 0;
+  });
+  return notInSync ? ExitCode.partial : ExitCode.ok;
+}

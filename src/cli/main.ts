@@ -1,0 +1,33 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { version } from '../version.js';
+import { infoCommand } from './commands/info.js';
+import { loginCommand } from './commands/login.js';
+import { lsCommand } from './commands/ls.js';
+import { shareCommands } from './commands/share.js';
+import { statusCommand } from './commands/status.js';
+import { syncCommand } from './commands/sync.js';
+import { ExitCode } from './exit-codes.js';
+
+const program = new Command('cloudreve-sync')
+  .description('Two-way sync between a local folder and a Cloudreve account')
+  .version(version, '-V, --version')
+  .option('-c, --config <path>', 'config file (default: $CLOUDREVE_SYNC_CONFIG, then ~/.config/cloudreve-sync/config.yaml)')
+  .option('--log-level <level>', 'trace, debug, info, warn, error or silent (overrides log.level)')
+  .showHelpAfterError('(run cloudreve-sync --help for usage)')
+  .exitOverride();
+
+loginCommand(program);
+infoCommand(program);
+lsCommand(program);
+syncCommand(program);
+statusCommand(program);
+shareCommands(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Help and version exit 0; every other parse failure is a usage error.
+  process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+}

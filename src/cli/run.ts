@@ -1,0 +1,20 @@
+import { CommandContext, type GlobalOptions } from './context.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
+
+/**
+ * Runs one command's body with a fresh context and turns any failure into one clear line on
+ * stderr and the matching exit code. Details stay in the debug log.
+ */
+export async function runCommand(options: GlobalOptions, body: (context: CommandContext) => Promise<void>): Promise<void> {
+  const context = new CommandContext(options);
+  try {
+    await body(context);
+  } catch (error) {
+    const code = exitCodeFor(error);
+    process.stderr.write(`cloudreve-sync: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (code === ExitCode.partial && !(error instanceof Error)) throw error;
+    process.exitCode = code;
+  } finally {
+    context.close();
+  }
+}

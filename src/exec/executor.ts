@@ -1,0 +1,208 @@
+import type PQueue from 'p-queue';
+import type { Logger } from '../log/logger.js';
+import type { Action, Plan } from '../plan/types.js';
+import { isRemoteError, type RemoteError } from '../remote/errors.js';
+import type { Db } from '../state/database.js';
+import type { FolderState } from '../state/folder-state.js';
+import type { SyncedTree } from '../state/synced.js';
+import { learnRemoteFacts } from './learn.js';
+import { isDeferral, perform, settleConflict, type Workspace } from './perform.js';
+import { withRetries } from './retry.js';
+import { recordConflict, recordOutcome, RowRefs } from './rows.js';
+
+export interface ExecOptions {
+  readonly retries: number;
+  readonly retryBaseDelayMs: number;
+  /** Files modified more recently than this are still being written and wait for a later run. */
+  readonly settleTimeMs: number;
+}
+
+export interface ExecContext {
+  readonly ws: Workspace;
+  readonly db: Db;
+  readonly tree: SyncedTree;
+  readonly state: FolderState;
+  /** Shared by every folder: the concurrency and rate limits apply to all of them together. */
+  readonly queue: PQueue;
+  readonly options: ExecOptions;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly signal?: AbortSignal;
+  readonly events?: ExecEvents;
+}
+
+export interface ExecEvents {
+  readonly onActionDone?: (action: Action) => void;
+}
+
+export type ActionResult =
+  /** `counted` is what the summary counts it as: "uploaded", "conflicts"... */
+  | { readonly status: 'done'; readonly counted: string }
+  /** Not carried out now, without being a failure: it changed, waits, or its dependency did not run. */
+  | { readonly status: 'deferred'; readonly reason: string }
+  | { readonly status: 'failed'; readonly error: Error };
+
+export interface ExecReport {
+  readonly results: ReadonlyMap<Action, ActionResult>;
+  /** An error that stopped the run (the server is unreachable, or refused the login). */
+  readonly fatal?: RemoteError;
+  /** Files (and folders) each side received, by action type. */
+  readonly counts: Readonly<Record<string, number>>;
+}
+
+/** Failures that make every further request pointless, so the run stops instead. */
+function isFatal(error: unknown): error is RemoteError {
+  return isRemoteError(error) && (error.kind === 'auth' || error.kind === 'network' || error.kind === 'tls' || error.kind === 'protocol');
+}
+
+/** The path a failure is filed under, as the user knows it. */
+export function actionPath(action: Action): string {
+  switch (action.type) {
+    case 'mkdir':
+    case 'delete':
+      return action.path;
+    case 'move':
+      return action.to;
+    case 'upload':
+    case 'download':
+    case 'conflict':
+    case 'record':
+      return action.localPath;
+    case 'forget':
+      return '';
+  }
+}
+
+/**
+ * Runs a plan stage by stage; within a stage actions run concurrently on the shared queue as
+ * soon as the actions they depend on have succeeded. Every success is recorded in the Synced
+ * tree in one transaction; every failure is recorded per path with a backoff, and never stops
+ * the other paths. Afterwards one listing per touched server folder fills in what uploads and
+ * moves did not report.
+ */
+export async function executePlan(plan: Plan, context: ExecContext): Promise<ExecReport> {
+  const { state, logger, now } = context;
+  const refs = new RowRefs();
+  const results = new Map<Action, ActionResult>();
+  const settled = new Map<number, Promise<ActionResult>>();
+  const backoff = state.backingOff(now());
+  let fatal: RemoteError | undefined;
+  let quotaFull: RemoteError | undefined;
+
+  const run = async (action: Action): Promise<ActionResult> => {
+    const waits = await Promise.all(action.after.map((id) => settled.get(id) ?? Promise.resolve<ActionResult>({ status: 'done', counted: '' })));
+    if (waits.some((r) => r.status !== 'done')) return { status: 'deferred', reason: 'an action it depends on did not complete' };
+    if (fatal) return { status: 'deferred', reason: 'the run stopped' };
+    const path = actionPath(action);
+    const failing = backoff.get(path);
+    if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}` };
+    if (action.type === 'upload' && quotaFull) return { status: 'failed', error: quotaFull };
+    if (action.type === 'upload' && now() - action.local.mtimeMs < context.options.settleTimeMs) {
+      return { status: 'deferred', reason: 'still being written' };
+    }
+    return context.queue.add(async (): Promise<ActionResult> => {
+      try {
+        const counted = await withRetries(() => carryOut(action, context, refs), {
+          retries: context.options.retries,
+          baseDelayMs: context.options.retryBaseDelayMs,
+          ...(context.signal ? { signal: context.signal } : {}),
+          onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: describe(error) }, 'retrying after a transient error'),
+        });
+        state.clearFailure(path);
+        context.events?.onActionDone?.(action);
+        return { status: 'done', counted };
+      } catch (error) {
+        if (isDeferral(error)) {
+          logger.info({ path, action: action.type, reason: describe(error) }, 'left for the next run');
+          return { status: 'deferred', reason: describe(error) };
+        }
+        if (isFatal(error)) fatal ??= error;
+        else if (isRemoteError(error, 'quota-exceeded')) quotaFull ??= error;
+        const failure = error instanceof Error ? error : new Error(String(error));
+        const retryAt = state.recordFailure(path, action.type, isRemoteError(error) ? error.kind : 'local', failure.message, now());
+        logger.error({ path, action: action.type, err: failure.message, retryAt: new Date(retryAt).toISOString() }, 'action failed');
+        return { status: 'failed', error: failure };
+      }
+    });
+  };
+
+  for (const stage of [1, 2, 3, 4, 5] as const) {
+    const batch = plan.actions.filter((action) => action.stage === stage);
+    const running = batch.map((action) => {
+      const promise = run(action).then((result) => {
+        results.set(action, result);
+        return result;
+      });
+      settled.set(action.id, promise);
+      return promise;
+    });
+    await Promise.all(running);
+    if (fatal) break;
+  }
+
+  if (!fatal) {
+    try {
+      await learnRemoteFacts(context.tree, async (dir) => {
+        try {
+          const listing = await context.ws.remote.remote.list(context.ws.remote.abs(dir));
+          return listing.entries.map((entry) => ({ kind: entry.kind, name: entry.name, id: entry.id, modifiedMs: entry.modifiedMs }));
+        } catch (error) {
+          if (isRemoteError(error, 'not-found')) return undefined;
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (isFatal(error)) fatal = error;
+      else throw error;
+    }
+  }
+
+  const counts: Record<string, number> = {};
+  for (const result of results.values()) {
+    const key = result.status === 'done' ? result.counted : result.status;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return { results, counts, ...(fatal ? { fatal } : {}) };
+}
+
+/** Performs one action and records its outcome in one transaction; says what to count it as. */
+async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Promise<string> {
+  const { ws, db, tree, state, now } = context;
+  if (action.type === 'conflict') {
+    const outcome = await settleConflict(action, ws);
+    db.transaction(() => {
+      recordConflict(tree, refs, action, outcome);
+      if (outcome.kind === 'copied') state.addConflict(action.localPath, action.conflictPath, now());
+    })();
+    // The same content on both sides was never a conflict.
+    return outcome.kind === 'identical' ? 'recorded' : 'conflicts';
+  }
+  const outcome = await perform(action, ws);
+  db.transaction(() => recordOutcome(tree, refs, action, outcome))();
+  if (outcome.changedDuringUpload) context.logger.info({ path: actionPath(action) }, 'changed while it was uploaded; it will be sent again');
+  return countKey(action);
+}
+
+function countKey(action: Action): string {
+  switch (action.type) {
+    case 'upload':
+      return 'uploaded';
+    case 'download':
+      return 'downloaded';
+    case 'move':
+      return 'moved';
+    case 'delete':
+      return action.side === 'local' ? 'deleted locally' : 'deleted on server';
+    case 'mkdir':
+      return 'folders created';
+    case 'conflict':
+      return 'conflicts';
+    case 'record':
+    case 'forget':
+      return 'recorded';
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

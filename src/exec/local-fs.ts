@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { LocalFacts } from '../plan/types.js';
+import { tempPrefix } from '../scan/ignore.js';
+import type { RelPath } from '../tree/types.js';
+
+/** A local file or folder that is no longer what the plan saw; the action waits for the next run. */
+export class LocalChangedError extends Error {
+  override readonly name = 'LocalChangedError';
+}
+
+/** The local side of one synced folder. */
+export class LocalTree {
+  constructor(readonly root: string) {}
+
+  abs(path: RelPath): string {
+    return path === '' ? this.root : join(this.root, ...path.split('/'));
+  }
+
+  async facts(path: RelPath): Promise<LocalFacts | undefined> {
+    try {
+      const info = await lstat(this.abs(path), { bigint: true });
+      return { size: info.isFile() ? Number(info.size) : 0, mtimeMs: Number(info.mtimeNs / 1_000_000n), inode: info.ino.toString() };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  /** Throws LocalChangedError unless `path` still has the facts the plan saw (or is absent when none). */
+  async expect(path: RelPath, expected: LocalFacts | undefined): Promise<void> {
+    const now = await this.facts(path);
+    if (expected === undefined ? now !== undefined : !sameFacts(now, expected)) {
+      throw new LocalChangedError(`${path} changed since the scan; it will be looked at again next run`);
+    }
+  }
+
+  async mkdir(path: RelPath): Promise<LocalFacts> {
+    await mkdir(this.abs(path));
+    return (await this.facts(path)) ?? unreachable(path);
+  }
+
+  /**
+   * Renames within the folder. The target must be free, except for a case-only rename on a
+   * case-insensitive disk, where "the target" is the source itself.
+   */
+  async move(from: RelPath, to: RelPath): Promise<void> {
+    const [source, target] = await Promise.all([this.facts(from), this.facts(to)]);
+    if (!source) throw new LocalChangedError(`${from} is gone; it will be looked at again next run`);
+    if (target && target.inode !== source.inode) throw new LocalChangedError(`${to} appeared since the scan; it will be looked at again next run`);
+    await rename(this.abs(from), this.abs(to));
+  }
+
+  /**
+   * Writes a file atomically: `write` fills a temporary file next to the target, which is
+   * flushed to disk, given `mtimeMs`, and renamed over the target only if the target still is
+   * what the plan saw (`expected`, or absent). What it replaces goes to `displace` first.
+   */
+  async writeAtomically(
+    path: RelPath,
+    mtimeMs: number,
+    expected: LocalFacts | undefined,
+    write: (tempFile: string) => Promise<void>,
+    displace: (path: RelPath) => Promise<void>,
+  ): Promise<LocalFacts> {
+    const target = this.abs(path);
+    const temp = join(dirname(target), `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await write(temp);
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const seconds = mtimeMs / 1000;
+      await utimes(temp, seconds, seconds);
+      await this.expect(path, expected);
+      if (expected) await displace(path);
+      await rename(temp, target);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return (await this.facts(path)) ?? unreachable(path);
+  }
+
+  /** A path for a temporary file in the folder of `path`. */
+  tempBeside(path: RelPath): string {
+    return join(dirname(this.abs(path)), `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
+  }
+}
+
+export function sameFacts(a: LocalFacts | undefined, b: LocalFacts): boolean {
+  return a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.inode === b.inode;
+}
+
+/** Whether two files hold the same bytes, reading both in step without loading either whole. */
+export async function sameContent(a: string, b: string): Promise<boolean> {
+  const [sa, sb] = await Promise.all([lstat(a), lstat(b)]);
+  if (sa.size !== sb.size) return false;
+  const left = createReadStream(a, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const right = createReadStream(b, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let l: Buffer = Buffer.alloc(0);
+  let r: Buffer = Buffer.alloc(0);
+  try {
+    for (;;) {
+      if (l.length === 0) {
+        const next = await left.next();
+        if (!next.done) l = next.value;
+      }
+      if (r.length === 0) {
+        const next = await right.next();
+        if (!next.done) r = next.value;
+      }
+      if (l.length === 0 || r.length === 0) return l.length === r.length;
+      const n = Math.min(l.length, r.length);
+      if (!l.subarray(0, n).equals(r.subarray(0, n))) return false;
+      l = l.subarray(n);
+      r = r.subarray(n);
+    }
+  } finally {
+    await left.return?.();
+    await right.return?.();
+  }
+}
+
+function unreachable(path: string): never {
+  throw new LocalChangedError(`${path} vanished right after it was written`);
+}

@@ -1,0 +1,200 @@
+import { rename, rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { isRemoteError } from '../remote/errors.js';
+import { fileSource } from '../remote/sources.js';
+import type { TransferOptions } from '../remote/types.js';
+import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, UploadAction } from '../plan/types.js';
+import { baseName, joinPath, parentOf } from '../tree/paths.js';
+import type { RelPath } from '../tree/types.js';
+import { LocalChangedError, sameContent, sameFacts, type LocalTree } from './local-fs.js';
+import type { RemoteTree } from './remote-tree.js';
+import type { ConflictOutcome, Outcome } from './rows.js';
+import type { LocalTrash } from './trash.js';
+
+/** What carrying out actions needs; one per synced folder and run. */
+export interface Workspace {
+  readonly local: LocalTree;
+  readonly remote: RemoteTree;
+  readonly trash: LocalTrash;
+  /** Server folder this run moves remote deletes into, if deletes go to a trash. */
+  readonly remoteTrash: string | undefined;
+  /** Files at most this large are replaced in one request; larger ones by upload and swap. */
+  readonly replaceMaxSize: number;
+  /** Told of upload sessions, so that one left open by a crash can be cancelled later. */
+  readonly sessions: { opened(sessionId: string, path: RelPath): void; closed(sessionId: string): void };
+  readonly transfer: TransferOptions;
+}
+
+/** The action could not run now, for a reason that is not a failure: the next run re-plans it. */
+export class DeferredError extends Error {
+  override readonly name = 'DeferredError';
+}
+
+/** Carries out one action on the disk and the server; the caller records the outcome. */
+export async function perform(action: Exclude<Action, ConflictAction>, ws: Workspace): Promise<Outcome> {
+  switch (action.type) {
+    case 'mkdir':
+      if (action.side === 'local') return { local: await ws.local.mkdir(action.path) };
+      await ws.remote.remote.mkdir(ws.remote.abs(action.path));
+      return {};
+    case 'upload':
+      return upload(action, ws);
+    case 'download':
+      return download(action, ws);
+    case 'move':
+      if (action.side === 'local') await ws.local.move(action.from, action.to);
+      else await ws.remote.move({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.from, action.to);
+      return {};
+    case 'delete':
+      await remove(action, ws);
+      return {};
+    case 'record':
+    case 'forget':
+      return {};
+  }
+}
+
+async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
+  if (action.side === 'remote') {
+    await ws.remote.delete({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.path, ws.remoteTrash);
+    return;
+  }
+  if (action.local) await ws.local.expect(action.path, action.local);
+  else if ((await ws.local.facts(action.path)) === undefined) return;
+  await ws.trash.put(ws.local.abs(action.path), action.path);
+}
+
+async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
+  await ws.local.expect(action.localPath, action.local);
+  const source = await fileSource(ws.local.abs(action.localPath));
+  const options = {
+    ...ws.transfer,
+    onSessionOpened: (id: string) => ws.sessions.opened(id, action.remotePath),
+    onSessionClosed: (id: string) => ws.sessions.closed(id),
+  };
+  let newObject = false;
+  if (!action.replace) {
+    await ws.remote.remote.upload(ws.remote.abs(parentOf(action.remotePath)), baseName(action.remotePath), source, options);
+  } else if (source.size <= ws.replaceMaxSize) {
+    await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
+  } else {
+    // Too large for one request: upload beside it, then swap, so the old version stays whole
+    // until the new one is complete. The file gets a new ID.
+    const temp = joinPath(parentOf(action.remotePath), basename(ws.local.tempBeside(action.localPath)));
+    await ws.remote.remote.upload(ws.remote.abs(parentOf(temp)), baseName(temp), source, options);
+    await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
+    const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
+    if (!uploaded) throw new DeferredError(`${action.remotePath}: the new version vanished before it could be renamed into place`);
+    await ws.remote.remote.rename({ kind: 'file', id: uploaded.id }, baseName(action.remotePath));
+    newObject = true;
+  }
+  // A file that changed while it was read may have sent a mix of versions; recording the facts
+  // from before makes the next run send it again.
+  const after = await ws.local.facts(action.localPath);
+  const stable = sameFacts(after, action.local);
+  return { local: action.local, ...(newObject ? { newRemoteObject: true } : {}), ...(stable ? {} : { changedDuringUpload: true }) };
+}
+
+async function download(action: DownloadAction, ws: Workspace): Promise<Outcome> {
+  const local = await ws.local.writeAtomically(
+    action.localPath,
+    action.remote.modifiedMs,
+    action.existing,
+    async (temp) => {
+      await ws.remote.remote.download(action.remote.id, temp, ws.transfer);
+    },
+    async (path) => {
+      await ws.trash.put(ws.local.abs(path), path);
+    },
+  );
+  return { local };
+}
+
+/**
+ * Settles a file that differs on both sides. Equal sizes first get a byte comparison, since
+ * the same edit made on two machines is no conflict. Otherwise the policy decides; whatever
+ * loses is kept as a conflict copy or in a trash.
+ */
+export async function settleConflict(action: ConflictAction, ws: Workspace): Promise<ConflictOutcome> {
+  await ws.local.expect(action.localPath, action.local);
+  const ref = { kind: 'file' as const, id: action.remote.id };
+  const fetchRemote = async (): Promise<string> => {
+    const temp = ws.local.tempBeside(action.localPath);
+    try {
+      await ws.remote.remote.download(action.remote.id, temp, ws.transfer);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    return temp;
+  };
+  let fetched: string | undefined;
+  try {
+    if (action.local.size === action.remote.size) {
+      fetched = await fetchRemote();
+      if (await sameContent(fetched, ws.local.abs(action.localPath))) return { kind: 'identical', local: action.local };
+    }
+    switch (action.resolution) {
+      case 'local-wins':
+        await replaceRemote(action, ws);
+        return { kind: 'settled', local: action.local, remote: 'replaced' };
+      case 'remote-wins': {
+        const local = await placeRemoteVersion(action, ws, fetched ?? (fetched = await fetchRemote()), action.local);
+        return { kind: 'settled', local, remote: 'as-planned' };
+      }
+      case 'keep-both': {
+        if (action.mode === 'upload-only') {
+          // The server's version becomes the copy; the local file takes the name there.
+          await ws.remote.remote.rename(ref, baseName(action.conflictPath));
+          await ws.remote.remote.upload(ws.remote.abs(parentOf(action.remotePath)), baseName(action.remotePath), await fileSource(ws.local.abs(action.localPath)));
+          return { kind: 'settled', local: action.local, remote: 'new' };
+        }
+        const temp = fetched ?? (fetched = await fetchRemote());
+        await ws.local.move(action.localPath, action.conflictPath);
+        const local = await placeRemoteVersion(action, ws, temp, undefined);
+        const copyLocal = (await ws.local.facts(action.conflictPath)) ?? missing(action.conflictPath);
+        if (action.mode === 'download-only') return { kind: 'settled', local, remote: 'as-planned' };
+        await ws.remote.remote.upload(ws.remote.abs(parentOf(action.remotePath)), baseName(action.conflictPath), await fileSource(ws.local.abs(action.conflictPath)));
+        return { kind: 'copied', local, copyName: baseName(action.conflictPath), copyLocal };
+      }
+      default:
+        return action.resolution satisfies never;
+    }
+  } finally {
+    if (fetched !== undefined) await rm(fetched, { force: true });
+  }
+}
+
+/** Puts an already fetched remote version in place of the local file (which goes to the trash). */
+async function placeRemoteVersion(action: ConflictAction, ws: Workspace, fetched: string, expected: LocalFacts | undefined): Promise<LocalFacts> {
+  return ws.local.writeAtomically(
+    action.localPath,
+    action.remote.modifiedMs,
+    expected,
+    async (temp) => {
+      await rename(fetched, temp);
+    },
+    async (path) => {
+      await ws.trash.put(ws.local.abs(path), path);
+    },
+  );
+}
+
+/** Local wins: the server's version goes to the remote trash (when there is one) first. */
+async function replaceRemote(action: ConflictAction, ws: Workspace): Promise<void> {
+  if (ws.remoteTrash !== undefined) {
+    const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
+    await ws.remote.remote.mkdir(into);
+    await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
+  }
+  await ws.remote.remote.replace(action.remote.id, await fileSource(ws.local.abs(action.localPath)), ws.transfer);
+}
+
+/** Errors that mean "look again next run" rather than "this path is failing". */
+export function isDeferral(error: unknown): boolean {
+  return error instanceof LocalChangedError || error instanceof DeferredError || isRemoteError(error, 'not-found') || isRemoteError(error, 'exists');
+}
+
+function missing(what: string): never {
+  throw new DeferredError(`${what} is missing`);
+}

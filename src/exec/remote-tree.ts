@@ -1,0 +1,58 @@
+import { isRemoteError } from '../remote/errors.js';
+import type { ObjectRef, Remote } from '../remote/types.js';
+import { baseName, parentOf } from '../tree/paths.js';
+import type { RelPath } from '../tree/types.js';
+
+/** Absolute server path of `path` inside the synced folder `root`. */
+export function remotePath(root: string, path: RelPath): string {
+  if (path === '') return root;
+  return root === '/' ? `/${path}` : `${root}/${path}`;
+}
+
+/** The server side of one synced folder: paths relative to its root, moves as the API needs them. */
+export class RemoteTree {
+  constructor(
+    readonly remote: Remote,
+    readonly root: string,
+  ) {}
+
+  abs(path: RelPath): string {
+    return remotePath(this.root, path);
+  }
+
+  /**
+   * Moves and renames: the API moves into another folder keeping the name, and renames within
+   * a folder; a change of both takes the move first, or the rename first when the old name is
+   * taken in the new folder.
+   */
+  async move(object: ObjectRef, from: RelPath, to: RelPath): Promise<void> {
+    const [fromDir, toDir, fromName, toName] = [parentOf(from), parentOf(to), baseName(from), baseName(to)];
+    if (fromDir === toDir) {
+      await this.remote.rename(object, toName);
+      return;
+    }
+    if (fromName === toName) {
+      await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
+      return;
+    }
+    try {
+      await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
+      await this.remote.rename(object, toName);
+    } catch (error) {
+      if (!isRemoteError(error, 'exists')) throw error;
+      await this.remote.rename(object, toName);
+      await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
+    }
+  }
+
+  /** Deletes, or moves into `trash` (an absolute server folder) under the entry's own path. */
+  async delete(object: ObjectRef, path: RelPath, trash: string | undefined): Promise<void> {
+    if (trash === undefined) {
+      await this.remote.delete([object]);
+      return;
+    }
+    const into = `${trash}/${parentOf(path)}`.replace(/\/+$/, '');
+    await this.remote.mkdir(into);
+    await this.remote.move(this.abs(parentOf(path)), [object], into);
+  }
+}

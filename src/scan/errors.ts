@@ -1,0 +1,21 @@
+/** The `code` of a failed system call (ENOENT, EACCES, ...), or undefined for other errors. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A short description of a failed system call for a skip reason; the path is already known there. */
+export function describeFsError(error: unknown): string {
+  const code = errnoCode(error);
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? (error instanceof Error ? error.message : String(error));
+}
+
+/** Thrown when a scan stops because its AbortSignal fired; `cause` holds the signal's reason. */
+export class AbortError extends Error {
+  override readonly name = 'AbortError';
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted === true) throw new AbortError(`the ${what} was aborted`, { cause: signal.reason });
+}

@@ -1,0 +1,244 @@
+import type { BigIntStats, Dir, Dirent } from 'node:fs';
+import { lstat, opendir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LocalSnapshot } from '../plan/types.js';
+import { baseName, joinPath, pathKey } from '../tree/paths.js';
+import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
+import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
+import { isInternalPath, type IgnoreRules } from './ignore.js';
+import { nfcTwinReason, preferredTwin, unaddressableNameReason } from './names.js';
+
+export interface LocalScan extends LocalSnapshot {
+  /** Entries left out, and why: links, special files, unusable names, unreadable folders. */
+  readonly skipped: readonly SkippedPath[];
+}
+
+export interface LocalScanOptions {
+  readonly rules: IgnoreRules;
+  /** Stops the scan between two entries with an AbortError. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Lists the local tree below `root`, parents before children, with the facts the planner needs.
+ * Never follows a symbolic link below the root (the root itself may be one). Whatever cannot be
+ * read is reported and marked unknown rather than left out, so it cannot look like a deletion.
+ */
+export async function scanLocal(root: string, options: LocalScanOptions): Promise<LocalScan> {
+  let rootFolder: Dir;
+  try {
+    rootFolder = await opendir(root);
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+    throw error;
+  }
+  const walk = new Walk(root, options);
+  await walk.run(rootFolder);
+  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped };
+}
+
+const lstatsInFlight = 16;
+
+/** A directory entry whose lstat has been started. */
+interface Listed {
+  readonly entry: Dirent;
+  readonly path: RelPath;
+  readonly details: Promise<{ readonly stats: BigIntStats } | { readonly error: unknown }>;
+}
+
+function detailsOf(absolute: string): Listed['details'] {
+  return lstat(absolute, { bigint: true }).then(
+    (stats) => ({ stats }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/** The entries of one folder that will be synced, keyed by their NFC name. */
+class Folder {
+  readonly byKey = new Map<string, LocalNode>();
+  /** Entries whose name equals a kept one in NFC; reported once the whole folder is read. */
+  readonly twins: LocalNode[] = [];
+  unknown = false;
+
+  constructor(
+    readonly path: RelPath,
+    readonly absolute: string,
+  ) {}
+
+  add(node: LocalNode): void {
+    const key = pathKey(baseName(node.path));
+    const other = this.byKey.get(key);
+    if (other === undefined) {
+      this.byKey.set(key, node);
+      return;
+    }
+    const keepNew = preferredTwin(baseName(other.path), baseName(node.path)) === baseName(node.path);
+    this.twins.push(keepNew ? other : node);
+    if (keepNew) this.byKey.set(key, node);
+  }
+}
+
+/**
+ * Depth-first, one open folder at a time: a folder is read to its end before any of its
+ * subfolders is opened, so an NFC twin is settled before either spelling is descended into,
+ * and what is held besides the output is the stack of folders still to read.
+ */
+class Walk {
+  readonly nodes: LocalNode[] = [];
+  readonly ignored: RelPath[] = [];
+  readonly unknown: RelPath[] = [];
+  readonly skipped: SkippedPath[] = [];
+  readonly #root: string;
+  readonly #rules: IgnoreRules;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(root: string, options: LocalScanOptions) {
+    this.#root = root;
+    this.#rules = options.rules;
+    this.#signal = options.signal;
+  }
+
+  async run(rootFolder: Dir): Promise<void> {
+    const pending: LocalNode[] = [];
+    await this.#read(new Folder('', this.#root), rootFolder, pending);
+    for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+      const folder = new Folder(dir.path, join(this.#root, dir.path));
+      const handle = await this.#open(folder, dir);
+      if (handle) await this.#read(folder, handle, pending);
+    }
+  }
+
+  async #open(folder: Folder, node: LocalNode): Promise<Dir | undefined> {
+    let handle: Dir;
+    try {
+      handle = await opendir(folder.absolute);
+    } catch (error) {
+      const code = errnoCode(error);
+      // Removed or replaced since its parent was listed: left as it was; the next scan sees it.
+      if (code === 'ENOENT' || code === 'ENOTDIR') this.#markUnknown(folder);
+      else this.#cannotRead(folder, error);
+      return undefined;
+    }
+    // opendir follows links: make sure a link swapped in since the listing led nowhere.
+    if (!(await this.#sameFolder(folder, node))) {
+      await handle.close();
+      this.#markUnknown(folder);
+      return undefined;
+    }
+    return handle;
+  }
+
+  async #sameFolder(folder: Folder, node: LocalNode): Promise<boolean> {
+    try {
+      const now = await lstat(folder.absolute, { bigint: true });
+      return now.isDirectory() && now.ino.toString() === node.inode;
+    } catch {
+      return false;
+    }
+  }
+
+  async #read(folder: Folder, handle: Dir, pending: LocalNode[]): Promise<void> {
+    // Several lstat calls in flight keep the thread pool busy; entries are still settled in order.
+    const listed: Listed[] = [];
+    try {
+      for (;;) {
+        throwIfAborted(this.#signal, 'local scan');
+        let entry: Dirent | null;
+        try {
+          entry = await handle.read();
+        } catch (error) {
+          this.#cannotRead(folder, error);
+          break;
+        }
+        if (entry === null) break;
+        const path = joinPath(folder.path, entry.name);
+        if (isInternalPath(path)) continue;
+        listed.push({ entry, path, details: detailsOf(join(folder.absolute, entry.name)) });
+        await this.#settle(folder, listed, lstatsInFlight - 1);
+      }
+      await this.#settle(folder, listed, 0);
+    } finally {
+      await handle.close();
+    }
+    for (const twin of folder.twins) {
+      const kept = folder.byKey.get(pathKey(baseName(twin.path)));
+      if (kept) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(kept.path)));
+    }
+    for (const node of folder.byKey.values()) {
+      this.nodes.push(node);
+      if (node.kind === 'dir') pending.push(node);
+    }
+  }
+
+  /** Settles the oldest entries until at most `keep` are left waiting for their lstat. */
+  async #settle(folder: Folder, listed: Listed[], keep: number): Promise<void> {
+    while (listed.length > keep) {
+      throwIfAborted(this.#signal, 'local scan');
+      const [next] = listed.splice(0, 1);
+      if (next) await this.#visit(folder, next);
+    }
+  }
+
+  async #visit(folder: Folder, listed: Listed): Promise<void> {
+    const { entry, path } = listed;
+    const details = await listed.details;
+    if ('error' in details) {
+      // Deleted since the listing, so leaving it out is the truth.
+      if (errnoCode(details.error) === 'ENOENT') return;
+      this.#skip(path, entry.isDirectory() ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
+      this.#markUnknown(folder);
+      return;
+    }
+    const { stats } = details;
+    const kind: EntryKind = stats.isDirectory() ? 'dir' : 'file';
+    // Rules first: what the user chose to ignore is not worth a warning, whatever it is.
+    if (this.#rules.ignores(path, kind)) {
+      this.ignored.push(path);
+      return;
+    }
+    const problem = unaddressableNameReason(entry.name) ?? specialFileReason(stats);
+    if (problem !== undefined) this.#skip(path, kind, problem);
+    else folder.add(nodeOf(path, kind, stats));
+  }
+
+  /** Nothing below `folder` is known beyond what was seen, so nothing missing there is a deletion. */
+  #markUnknown(folder: Folder): void {
+    if (folder.unknown) return;
+    folder.unknown = true;
+    this.unknown.push(folder.path);
+  }
+
+  #cannotRead(folder: Folder, error: unknown): void {
+    this.#skip(folder.path, 'dir', `cannot read this folder (${describeFsError(error)}); what it holds is left as it is`);
+    this.#markUnknown(folder);
+  }
+
+  #skip(path: RelPath, kind: EntryKind, reason: string): void {
+    this.skipped.push({ side: 'local', path, kind, reason });
+  }
+}
+
+function specialFileReason(stats: BigIntStats): string | undefined {
+  if (stats.isFile() || stats.isDirectory()) return undefined;
+  return `${describeSpecial(stats)}; only regular files and folders are synced`;
+}
+
+function describeSpecial(stats: BigIntStats): string {
+  if (stats.isSymbolicLink()) return 'a symbolic link, which is never followed';
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isBlockDevice() || stats.isCharacterDevice()) return 'a device file';
+  return 'neither a regular file nor a folder';
+}
+
+function nodeOf(path: RelPath, kind: EntryKind, stats: BigIntStats): LocalNode {
+  return {
+    path,
+    kind,
+    size: kind === 'dir' ? 0 : Number(stats.size),
+    // Whole milliseconds, truncated by the BigInt division, as the executor reads them back.
+    mtimeMs: Number(stats.mtimeNs / 1_000_000n),
+    inode: stats.ino.toString(),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Why cloudreve-sync cannot address a name at all, or undefined. A backslash is a path separator
+ * to Windows and an escape to ignore patterns, and Cloudreve refuses it; control characters break
+ * log lines, listings and HTTP headers. Unlike names the server merely refuses (which the planner
+ * reports), such entries are not even looked into.
+ */
+export function unaddressableNameReason(name: string): string | undefined {
+  if (name.includes('\\')) return 'the name contains a backslash, which cloudreve-sync cannot handle';
+  const control = /\p{Cc}/u.exec(name);
+  if (control) return `the name contains the control character ${codePoint(control[0])}, which cloudreve-sync cannot handle`;
+  return undefined;
+}
+
+function codePoint(char: string): string {
+  return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Of two names of one folder that are equal in Unicode NFC (`pathKey`), the one that is synced:
+ * the first in code-unit order, so that every scan, on every machine, picks the same one whatever
+ * order the directory lists them in.
+ */
+export function preferredTwin(a: string, b: string): string {
+  return a < b ? a : b;
+}
+
+export function nfcTwinReason(kept: string): string {
+  return `the name differs from "${kept}" only by Unicode normalization; only "${kept}" is synced`;
+}

@@ -1,0 +1,137 @@
+import PQueue from 'p-queue';
+import type { RemoteSnapshot } from '../plan/types.js';
+import { isRemoteError } from '../remote/errors.js';
+import type { Remote, UploadPolicy } from '../remote/types.js';
+import { joinPath, pathKey } from '../tree/paths.js';
+import type { RelPath, RemoteNode, SkippedPath } from '../tree/types.js';
+import type { IgnoreRules } from './ignore.js';
+
+export interface RemoteScan extends RemoteSnapshot {
+  readonly skipped: readonly SkippedPath[];
+  /** Where uploads go, as the root listing said. */
+  readonly policy: UploadPolicy | undefined;
+  /** Listing requests made. */
+  readonly requests: number;
+}
+
+export interface RemoteScanOptions {
+  readonly rules: IgnoreRules;
+  /** Listings in flight at once. */
+  readonly concurrency: number;
+  readonly signal?: AbortSignal;
+  /** Longest path the local filesystem takes, in bytes, counting the local root. */
+  readonly maxLocalPathBytes?: number;
+}
+
+/** Walks of a tree that keeps moving under us before its moving parts count as unknown. */
+const attempts = 3;
+
+/**
+ * Lists the synced server folder breadth-first, one request per folder, several at a time. A
+ * folder that vanishes during the walk was moved or deleted meanwhile: the walk starts over to
+ * see where it went, and after repeated vanishing the folder counts as unknown (unchanged),
+ * never as deleted.
+ */
+export async function scanRemote(remote: Remote, root: string, options: RemoteScanOptions): Promise<RemoteScan> {
+  let requests = 0;
+  const vanished = new Set<RelPath>();
+  for (let attempt = 1; ; attempt++) {
+    const walk = await walkOnce(remote, root, options, attempt === attempts ? vanished : undefined);
+    requests += walk.requests;
+    if (walk.vanished.length === 0 || attempt === attempts) return { ...walk, requests };
+    for (const path of walk.vanished) vanished.add(path);
+  }
+}
+
+interface Walk extends RemoteScan {
+  readonly vanished: readonly RelPath[];
+}
+
+async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions, giveUpOn: ReadonlySet<RelPath> | undefined): Promise<Walk> {
+  const nodes: RemoteNode[] = [];
+  const ignored: RelPath[] = [];
+  const skipped: SkippedPath[] = [];
+  const unknown: RelPath[] = [];
+  const vanished: RelPath[] = [];
+  let policy: UploadPolicy | undefined;
+  let requests = 0;
+  const queue = new PQueue({ concurrency: options.concurrency });
+  let failure: Error | undefined;
+  const enqueue = (dir: RelPath): void => {
+    queue.add(() => visit(dir)).catch((error: unknown) => {
+      failure ??= error instanceof Error ? error : new Error(String(error));
+      queue.clear();
+    });
+  };
+  const absolute = (path: RelPath): string => (path === '' ? root : root === '/' ? `/${path}` : `${root}/${path}`);
+
+  const visit = async (dir: RelPath): Promise<void> => {
+    options.signal?.throwIfAborted();
+    let listing;
+    try {
+      requests++;
+      listing = await remote.list(absolute(dir));
+    } catch (error) {
+      if (dir !== '' && isRemoteError(error, 'not-found')) {
+        if (giveUpOn?.has(dir)) unknown.push(dir);
+        else vanished.push(dir);
+        return;
+      }
+      throw error;
+    }
+    policy ??= listing.policy;
+    const seen = new Map<string, string>();
+    for (const entry of [...listing.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = joinPath(dir, entry.name);
+      const problem = unsafeName(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
+      if (problem) {
+        skipped.push({ side: 'remote', path, kind: entry.kind, reason: problem });
+        continue;
+      }
+      const twinKey = `${entry.kind}:${pathKey(entry.name)}`;
+      const twin = seen.get(twinKey);
+      if (twin !== undefined) {
+        skipped.push({ side: 'remote', path, kind: entry.kind, reason: `differs from "${twin}" only by Unicode normalization` });
+        continue;
+      }
+      seen.set(twinKey, entry.name);
+      if (options.rules.ignores(path, entry.kind)) {
+        ignored.push(path);
+        continue;
+      }
+      nodes.push({ path, kind: entry.kind, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs });
+      if (entry.kind === 'dir') enqueue(path);
+    }
+  };
+
+  try {
+    await visit('');
+  } catch (error) {
+    if (isRemoteError(error, 'not-found')) {
+      return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], policy: undefined, requests, vanished: [] };
+    }
+    throw error;
+  }
+  await queue.onIdle();
+  if (failure !== undefined) throw failure;
+  return { rootExists: true, nodes, ignored, unknown, skipped, policy, requests, vanished };
+}
+
+/**
+ * Names that must never become a local path: they could climb out of the synced folder or
+ * mean something else to the local filesystem.
+ */
+export function unsafeName(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..') return `"${name}" cannot be a file name here`;
+  if (name.includes('/') || name.includes('\\')) return 'name contains a slash or backslash';
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return 'name contains control characters';
+  }
+  if (Buffer.byteLength(name) > 255) return 'name is longer than 255 bytes';
+  return undefined;
+}
+
+function pathTooLong(path: RelPath, maxBytes: number | undefined): string | undefined {
+  return maxBytes !== undefined && Buffer.byteLength(path) > maxBytes ? 'path is too long for the local filesystem' : undefined;
+}

@@ -1,0 +1,135 @@
+import type { Side, SkippedPath } from '../tree/types.js';
+import type { Db } from './database.js';
+
+export interface Failure {
+  readonly path: string;
+  readonly action: string;
+  readonly kind: string;
+  readonly message: string;
+  readonly attempts: number;
+  readonly nextRetryMs: number;
+}
+
+export interface Conflict {
+  readonly path: string;
+  readonly copyPath: string;
+  readonly createdMs: number;
+}
+
+export interface RunSummary {
+  readonly finishedMs: number;
+  readonly ok: boolean;
+  readonly counts: Readonly<Record<string, number>>;
+  readonly stopped?: string;
+}
+
+/** Backoff per failing path: 1 min, doubling per attempt, at most 6 h. */
+export function failureBackoffMs(attempts: number): number {
+  return Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 6 * 3_600_000);
+}
+
+/**
+ * Everything the state database remembers about one folder besides its Synced tree: paths that
+ * keep failing (with their backoff), conflict copies made, skipped paths, upload sessions still
+ * open on the server, and the last run.
+ */
+export class FolderState {
+  readonly #db: Db;
+  readonly #folder: number;
+
+  constructor(db: Db, folder: number) {
+    this.#db = db;
+    this.#folder = folder;
+  }
+
+  failures(): Failure[] {
+    return this.#db
+      .prepare<[number], Failure>(
+        'SELECT path, action, kind, message, attempts, next_retry_ms AS nextRetryMs FROM failures WHERE folder = ? ORDER BY path',
+      )
+      .all(this.#folder);
+  }
+
+  /** Records one more failure of `path` and returns when it may be tried again. */
+  recordFailure(path: string, action: string, kind: string, message: string, nowMs: number): number {
+    const previous = this.#db.prepare<[number, string], { attempts: number }>('SELECT attempts FROM failures WHERE folder = ? AND path = ?').get(this.#folder, path);
+    const attempts = (previous?.attempts ?? 0) + 1;
+    const next = nowMs + failureBackoffMs(attempts);
+    this.#db
+      .prepare(
+        `INSERT INTO failures (folder, path, action, kind, message, attempts, next_retry_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(folder, path) DO UPDATE SET action = excluded.action, kind = excluded.kind, message = excluded.message,
+           attempts = excluded.attempts, next_retry_ms = excluded.next_retry_ms, updated_ms = excluded.updated_ms`,
+      )
+      .run(this.#folder, path, action, kind, message, attempts, next, nowMs);
+    return next;
+  }
+
+  clearFailure(path: string): void {
+    this.#db.prepare('DELETE FROM failures WHERE folder = ? AND path = ?').run(this.#folder, path);
+  }
+
+  /** Paths still backing off at `nowMs`. */
+  backingOff(nowMs: number): Map<string, Failure> {
+    return new Map(this.failures().filter((f) => f.nextRetryMs > nowMs).map((f) => [f.path, f]));
+  }
+
+  clearBackoff(): void {
+    this.#db.prepare('UPDATE failures SET next_retry_ms = 0 WHERE folder = ?').run(this.#folder);
+  }
+
+  addConflict(path: string, copyPath: string, nowMs: number): void {
+    this.#db.prepare('INSERT OR REPLACE INTO conflicts (folder, path, copy_path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, path, copyPath, nowMs);
+  }
+
+  conflicts(): Conflict[] {
+    return this.#db
+      .prepare<[number], Conflict>('SELECT path, copy_path AS copyPath, created_ms AS createdMs FROM conflicts WHERE folder = ? ORDER BY created_ms')
+      .all(this.#folder);
+  }
+
+  /** Forgets conflict copies that no longer exist (the user dealt with them). */
+  pruneConflicts(exists: (copyPath: string) => boolean): void {
+    for (const conflict of this.conflicts()) {
+      if (!exists(conflict.copyPath)) this.#db.prepare('DELETE FROM conflicts WHERE folder = ? AND copy_path = ?').run(this.#folder, conflict.copyPath);
+    }
+  }
+
+  replaceSkipped(skipped: readonly SkippedPath[]): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM skipped WHERE folder = ?').run(this.#folder);
+      const insert = this.#db.prepare('INSERT OR REPLACE INTO skipped (folder, side, path, reason) VALUES (?, ?, ?, ?)');
+      for (const s of skipped) insert.run(this.#folder, s.side, s.path, s.reason);
+    })();
+  }
+
+  skipped(): { side: Side; path: string; reason: string }[] {
+    return this.#db.prepare<[number], { side: Side; path: string; reason: string }>('SELECT side, path, reason FROM skipped WHERE folder = ? ORDER BY path').all(this.#folder);
+  }
+
+  openUploadSession(sessionId: string, path: string, nowMs: number): void {
+    this.#db.prepare('INSERT OR REPLACE INTO upload_sessions (session_id, folder, path, created_ms) VALUES (?, ?, ?, ?)').run(sessionId, this.#folder, path, nowMs);
+  }
+
+  closeUploadSession(sessionId: string): void {
+    this.#db.prepare('DELETE FROM upload_sessions WHERE session_id = ?').run(sessionId);
+  }
+
+  uploadSessions(): { sessionId: string; path: string }[] {
+    return this.#db.prepare<[number], { sessionId: string; path: string }>('SELECT session_id AS sessionId, path FROM upload_sessions WHERE folder = ?').all(this.#folder);
+  }
+
+  recordRun(summary: RunSummary): void {
+    const column = summary.ok ? 'last_sync_ms = ?, ' : '';
+    const values = summary.ok ? [summary.finishedMs, JSON.stringify(summary), this.#folder] : [JSON.stringify(summary), this.#folder];
+    this.#db.prepare(`UPDATE folders SET ${column}last_result = ? WHERE id = ?`).run(...values);
+  }
+
+  lastRun(): { lastSyncMs: number | undefined; last: RunSummary | undefined } {
+    const row = this.#db.prepare<[number], { last_sync_ms: number | null; last_result: string | null }>('SELECT last_sync_ms, last_result FROM folders WHERE id = ?').get(this.#folder);
+    return {
+      lastSyncMs: row?.last_sync_ms ?? undefined,
+      last: row?.last_result ? (JSON.parse(row.last_result) as RunSummary) : undefined,
+    };
+  }
+}

@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import type PQueue from 'p-queue';
+import type { Config, FolderConfig } from '../config/load.js';
+import { executePlan, type ExecEvents, type ExecReport } from '../exec/executor.js';
+import { LocalTree } from '../exec/local-fs.js';
+import { RemoteTree } from '../exec/remote-tree.js';
+import { LocalTrash } from '../exec/trash.js';
+import type { Logger } from '../log/logger.js';
+import { plan, utcConflictStamp, type Plan } from '../plan/index.js';
+import { isRemoteError } from '../remote/errors.js';
+import type { Remote } from '../remote/types.js';
+import { detectCaseInsensitive } from '../scan/case.js';
+import { createIgnoreRules } from '../scan/ignore.js';
+import { scanLocal } from '../scan/local.js';
+import { scanRemote } from '../scan/remote.js';
+import type { Db } from '../state/database.js';
+import { FolderState } from '../state/folder-state.js';
+import { folderId, SyncedTree } from '../state/synced.js';
+import type { SkippedPath } from '../tree/types.js';
+
+export interface PassContext {
+  readonly config: Config;
+  readonly remote: Remote;
+  readonly db: Db;
+  readonly queue: PQueue;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly signal?: AbortSignal;
+  readonly events?: ExecEvents;
+}
+
+export interface PassOptions {
+  readonly dryRun: boolean;
+  /** Run even when the mass-delete or empty-root guard would stop it. */
+  readonly force: boolean;
+}
+
+export interface PassResult {
+  readonly folder: FolderConfig;
+  readonly plan: Plan;
+  /** Skipped by the scanners and by the planner. */
+  readonly skipped: readonly SkippedPath[];
+  /** Undefined for a dry run or a run stopped by a guard. */
+  readonly report?: ExecReport;
+}
+
+/** Whether each local root folds case; asked once per process, since it never changes. */
+const caseInsensitivity = new Map<string, Promise<boolean>>();
+
+/**
+ * One full pass over one synced folder: scan both sides, plan against the Synced tree, and
+ * (unless it is a dry run or a guard stopped it) carry the plan out.
+ */
+export async function syncFolder(folder: FolderConfig, context: PassContext, options: PassOptions): Promise<PassResult> {
+  const { db, remote, logger, now } = context;
+  const id = folderId(db, folder.name);
+  const tree = new SyncedTree(db, id);
+  const state = new FolderState(db, id);
+  const log = logger.child({ folder: folder.name });
+
+  if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
+  const rules = await createIgnoreRules(folder.ignore, folder.localPath);
+  const synced = tree.load();
+  const [local, remoteScan] = await Promise.all([
+    scanLocal(folder.localPath, { rules, ...(context.signal ? { signal: context.signal } : {}) }),
+    scanRemoteCreatingRoot(folder, context, rules, synced.length === 0, options.dryRun),
+  ]);
+  let localCaseInsensitive = false;
+  if (local.rootExists) {
+    const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath);
+    caseInsensitivity.set(folder.localPath, known);
+    localCaseInsensitive = await known;
+  }
+  log.debug({ local: local.nodes.length, remote: remoteScan.nodes.length, listings: remoteScan.requests, synced: synced.length }, 'scanned');
+
+  // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
+  const unseen = <T extends { unknown: readonly string[]; skipped: readonly SkippedPath[] }>(scan: T): T => ({
+    ...scan,
+    unknown: [...scan.unknown, ...scan.skipped.map((s) => s.path)],
+  });
+  const planned = plan(
+    { local: unseen(local), remote: unseen(remoteScan), synced },
+    {
+      mode: folder.mode,
+      conflictPolicy: folder.conflict,
+      massDelete: folder.massDelete,
+      force: options.force,
+      localCaseInsensitive,
+      remoteTrash: folder.remoteTrash !== undefined,
+      remoteNameProblem: (name) => remote.info.invalidNameReason(name),
+      localNameProblem: (name) => (Buffer.byteLength(name) > 255 ? 'longer than 255 bytes' : undefined),
+      conflictStamp: utcConflictStamp,
+    },
+  );
+  const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
+  for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
+  if (options.dryRun) return { folder, plan: planned, skipped };
+  state.replaceSkipped(skipped);
+  if (planned.stopped) {
+    log.error({ guard: planned.stopped.guard, side: planned.stopped.side }, planned.stopped.reason);
+    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: planned.stopped.reason });
+    return { folder, plan: planned, skipped };
+  }
+
+  const trash = new LocalTrash(join(context.config.stateDir, 'trash', folder.name), now);
+  await trash.purge(folder.trashDays);
+  const runStamp = utcConflictStamp(now());
+  const report = await executePlan(planned, {
+    ws: {
+      local: new LocalTree(folder.localPath),
+      remote: new RemoteTree(remote, folder.remotePath),
+      trash,
+      remoteTrash: folder.remoteTrash === undefined ? undefined : `${folder.remoteTrash}/${runStamp}`,
+      replaceMaxSize: context.config.sync.replaceMaxSize,
+      sessions: {
+        opened: (sessionId, path) => state.openUploadSession(sessionId, path, now()),
+        closed: (sessionId) => state.closeUploadSession(sessionId),
+      },
+      transfer: context.signal ? { signal: context.signal } : {},
+    },
+    db,
+    tree,
+    state,
+    queue: context.queue,
+    options: { retries: context.config.sync.retries, retryBaseDelayMs: 1000, settleTimeMs: context.config.sync.settleTime },
+    logger: log,
+    now,
+    ...(context.signal ? { signal: context.signal } : {}),
+    ...(context.events ? { events: context.events } : {}),
+  });
+  const failed = [...report.results.values()].filter((r) => r.status === 'failed').length;
+  state.recordRun({ finishedMs: now(), ok: !report.fatal && failed === 0, counts: report.counts });
+  return { folder, plan: planned, skipped, report };
+}
+
+/** A first sync into a server folder that does not exist yet creates it. */
+async function scanRemoteCreatingRoot(
+  folder: FolderConfig,
+  context: PassContext,
+  rules: Awaited<ReturnType<typeof createIgnoreRules>>,
+  firstRun: boolean,
+  dryRun: boolean,
+): ReturnType<typeof scanRemote> {
+  const scan = (): ReturnType<typeof scanRemote> =>
+    scanRemote(context.remote, folder.remotePath, { rules, concurrency: context.config.sync.concurrency, ...(context.signal ? { signal: context.signal } : {}) });
+  const first = await scan();
+  if (first.rootExists || !firstRun || folder.mode === 'download-only') return first;
+  // A dry run shows the plan as if the folder had been created.
+  if (dryRun) return { ...first, rootExists: true };
+  await context.remote.mkdir(folder.remotePath);
+  return scan();
+}
+
+/** Upload sessions a crash left open keep their names reserved on the server: cancel them. */
+async function cancelLeftoverUploads(state: FolderState, remote: Remote, log: Logger): Promise<void> {
+  for (const session of state.uploadSessions()) {
+    try {
+      await remote.cancelUpload(session.sessionId);
+    } catch (error) {
+      if (!isRemoteError(error, 'upload-session-expired') && !isRemoteError(error, 'not-found')) throw error;
+    }
+    state.closeUploadSession(session.sessionId);
+    log.info({ path: session.path }, 'cancelled an upload left unfinished by an earlier run');
+  }
+}

@@ -1,0 +1,196 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { CloudreveV3 } from '../../src/cloudreve/index.js';
+import { bufferSource } from '../../src/remote/sources.js';
+import { startStandin, type Standin, type StandinOptions } from '../standin/index.js';
+
+/**
+ * One end-to-end scene: a stand-in server, a local folder, a state directory and a config
+ * file, with the real CLI started as a child process (from dist/, built by `npm test`). The
+ * `server` client plays a second device changing the server side.
+ */
+
+export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface FolderOptions {
+  readonly mode?: 'two-way' | 'upload-only' | 'download-only';
+  readonly remote?: string;
+  readonly ignore?: string[];
+  readonly conflict?: string;
+  readonly massDelete?: { maxPercent?: number; minCount?: number; maxCount?: number };
+  readonly trash?: { keepDays?: number; remote?: string };
+}
+
+export interface SceneOptions {
+  readonly standin?: StandinOptions;
+  readonly folder?: FolderOptions;
+  /** Extra top-level config (e.g. `sync:`). */
+  readonly config?: Record<string, unknown>;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export class Scene {
+  private constructor(
+    readonly standin: Standin,
+    readonly dir: string,
+    readonly local: string,
+    readonly stateDir: string,
+    readonly configPath: string,
+    readonly remoteRoot: string,
+    readonly server: CloudreveV3,
+  ) {}
+
+  static async start(options: SceneOptions = {}): Promise<Scene> {
+    const standin = await startStandin(options.standin ?? {});
+    const dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-e2e-'));
+    const local = join(dir, 'local');
+    const stateDir = join(dir, 'state');
+    await mkdir(local);
+    const remoteRoot = options.folder?.remote ?? '/sync';
+    const configPath = join(dir, 'config.yaml');
+    const folder = { name: 'main', local, remote: remoteRoot, ...options.folder };
+    const config = {
+      server: { url: standin.url, username: standin.admin.email, password: standin.admin.password },
+      stateDir,
+      log: { level: 'warn', format: 'json' },
+      sync: { settleTime: 0, retries: 1 },
+      folders: [folder],
+      ...options.config,
+    };
+    await writeFile(configPath, stringify(config));
+    const server = new CloudreveV3({ url: standin.url, username: standin.admin.email, password: standin.admin.password });
+    return new Scene(standin, dir, local, stateDir, configPath, remoteRoot, server);
+  }
+
+  async close(): Promise<void> {
+    this.server.close();
+    await this.standin.close();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  cli(...args: string[]): Promise<CliResult> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [cliPath, '--config', this.configPath, ...args], { env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** `sync --once`, failing the test with the CLI's output when the exit code is unexpected. */
+  async sync(expectedCode = 0, ...args: string[]): Promise<CliResult> {
+    const result = await this.cli('sync', '--once', ...args);
+    if (result.code !== expectedCode) {
+      throw new Error(`sync exited ${result.code}, expected ${expectedCode}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    }
+    return result;
+  }
+
+  // ---- the local side ------------------------------------------------------------------------
+
+  localPath(path: string): string {
+    return join(this.local, ...path.split('/'));
+  }
+
+  async write(path: string, content: string | Buffer): Promise<void> {
+    await mkdir(dirname(this.localPath(path)), { recursive: true });
+    await writeFile(this.localPath(path), content);
+  }
+
+  read(path: string): Promise<string> {
+    return readFile(this.localPath(path), 'utf8');
+  }
+
+  /** Every local file as path -> content, folders as path -> '/' (own temp files included). */
+  async localTree(root = this.local): Promise<Record<string, string>> {
+    const result: Record<string, string> = {};
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (entry.isDirectory()) {
+          result[path] = '/';
+          await walk(join(dir, entry.name), path);
+        } else {
+          result[path] = await readFile(join(dir, entry.name), 'utf8');
+        }
+      }
+    };
+    await walk(root, '');
+    return result;
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await stat(this.localPath(path));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- the server side -----------------------------------------------------------------------
+
+  remotePath(path: string): string {
+    return path === '' ? this.remoteRoot : `${this.remoteRoot}/${path}`;
+  }
+
+  async put(path: string, content: string | Buffer, mtimeMs = Date.now()): Promise<void> {
+    const slash = path.lastIndexOf('/');
+    const dir = slash < 0 ? '' : path.slice(0, slash);
+    await this.server.upload(this.remotePath(dir), path.slice(slash + 1), bufferSource(Buffer.from(content), mtimeMs));
+  }
+
+  async entry(path: string, kind?: 'file' | 'dir'): Promise<{ id: string; kind: 'file' | 'dir' } | undefined> {
+    return this.server.stat(this.remotePath(path), kind);
+  }
+
+  async fetch(path: string): Promise<string> {
+    const entry = await this.server.stat(this.remotePath(path), 'file');
+    if (!entry) throw new Error(`no file ${path} on the server`);
+    const temp = join(this.dir, `fetch-${Date.now()}-${Math.random()}`);
+    await this.server.download(entry.id, temp);
+    const content = await readFile(temp, 'utf8');
+    await rm(temp);
+    return content;
+  }
+
+  /** The server folder as path -> content, folders as path -> '/'. */
+  async remoteTree(): Promise<Record<string, string>> {
+    const result: Record<string, string> = {};
+    const walk = async (path: string): Promise<void> => {
+      const listing = await this.server.list(this.remotePath(path));
+      for (const entry of listing.entries) {
+        const child = path === '' ? entry.name : `${path}/${entry.name}`;
+        if (entry.kind === 'dir') {
+          result[child] = '/';
+          await walk(child);
+        } else {
+          result[child] = await this.fetch(child);
+        }
+      }
+    };
+    await walk('');
+    return result;
+  }
+
+  /** Requests by route since the last reset, and the write requests among them. */
+  requests(): { counts: Record<string, number>; writes: number; listings: number } {
+    const counts = this.standin.control.requestCounts();
+    let writes = 0;
+    let listings = 0;
+    for (const [route, n] of Object.entries(counts)) {
+      if (route.startsWith('GET /api/v3/directory')) listings += n;
+      else if (!route.startsWith('GET ') && route !== 'POST /api/v3/user/session' && route !== 'POST /api/v3/user/2fa') writes += n;
+    }
+    return { counts, writes, listings };
+  }
+}

@@ -1,0 +1,90 @@
+import { rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Scene } from './harness.js';
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+});
+
+describe('sync --once', () => {
+  it('fills an empty server folder, then a second run makes no write and one listing per folder', async () => {
+    scene = await Scene.start();
+    await scene.write('a.txt', 'alpha');
+    await scene.write('docs/b.txt', 'beta');
+    await scene.write('docs/deep/c.txt', 'gamma');
+    await scene.write('empty.txt', '');
+    await scene.sync();
+    expect(await scene.remoteTree()).toEqual({ 'a.txt': 'alpha', docs: '/', 'docs/b.txt': 'beta', 'docs/deep': '/', 'docs/deep/c.txt': 'gamma', 'empty.txt': '' });
+
+    scene.standin.control.resetCounts();
+    const again = await scene.sync();
+    expect(again.stdout).toContain('0 uploaded, 0 downloaded');
+    const { writes, listings } = scene.requests();
+    expect(writes).toBe(0);
+    // The synced folder, docs and docs/deep.
+    expect(listings).toBe(3);
+  });
+
+  it('fills an empty local folder from the server', async () => {
+    scene = await Scene.start();
+    await scene.put('x/y.txt', 'why');
+    await scene.put('z.txt', 'zed');
+    await scene.sync();
+    expect(await scene.localTree()).toEqual({ x: '/', 'x/y.txt': 'why', 'z.txt': 'zed' });
+  });
+
+  it('pairs identical files without a conflict and keeps both versions of different ones', async () => {
+    scene = await Scene.start();
+    await scene.write('same.txt', 'identical');
+    await scene.write('differs.txt', 'local version');
+    await scene.put('same.txt', 'identical');
+    await scene.put('differs.txt', 'server version');
+    const result = await scene.sync(1);
+    expect(result.stdout).toContain('1 conflicts');
+    const local = await scene.localTree();
+    expect(local['same.txt']).toBe('identical');
+    expect(local['differs.txt']).toBe('server version');
+    const copies = Object.keys(local).filter((p) => p.startsWith('differs (conflict '));
+    expect(copies).toHaveLength(1);
+    expect(local[copies[0] ?? '']).toBe('local version');
+    expect(await scene.remoteTree()).toEqual(local);
+    const status = await scene.cli('status', '--json');
+    expect(JSON.parse(status.stdout)).toMatchObject([{ conflicts: [{ path: 'differs.txt', copy: copies[0] }] }]);
+    await scene.sync();
+  });
+
+  it('carries edits both ways and keeps modification times', async () => {
+    scene = await Scene.start();
+    await scene.write('mine.txt', 'v1');
+    await scene.write('theirs.txt', 'v1');
+    await scene.sync();
+    await scene.write('mine.txt', 'v2 local');
+    const theirs = await scene.entry('theirs.txt', 'file');
+    await scene.server.replace(theirs?.id ?? '', (await import('../../src/remote/sources.js')).bufferSource(Buffer.from('v2 remote'), Date.now()));
+    await scene.sync();
+    expect(await scene.fetch('mine.txt')).toBe('v2 local');
+    expect(await scene.read('theirs.txt')).toBe('v2 remote');
+  });
+
+  it('deletes on the other side into a trash, and a modified file beats a delete', async () => {
+    scene = await Scene.start();
+    await scene.write('gone-locally.txt', 'l');
+    await scene.write('gone-remotely.txt', 'r');
+    await scene.write('edited-remotely.txt', 'e1');
+    await scene.write('keep.txt', 'k');
+    await scene.sync();
+    await rm(scene.localPath('gone-locally.txt'));
+    await rm(scene.localPath('edited-remotely.txt'));
+    const gone = await scene.entry('gone-remotely.txt', 'file');
+    await scene.server.delete([{ kind: 'file', id: gone?.id ?? '' }]);
+    const edited = await scene.entry('edited-remotely.txt', 'file');
+    await scene.server.replace(edited?.id ?? '', (await import('../../src/remote/sources.js')).bufferSource(Buffer.from('e2 longer'), Date.now()));
+    await scene.sync();
+    expect(await scene.localTree()).toEqual({ 'edited-remotely.txt': 'e2 longer', 'keep.txt': 'k' });
+    expect(await scene.remoteTree()).toEqual({ 'edited-remotely.txt': 'e2 longer', 'keep.txt': 'k' });
+    const trash = await scene.localTree(`${scene.stateDir}/trash/main`);
+    expect(Object.entries(trash).filter(([p]) => p.endsWith('gone-remotely.txt')).map(([, c]) => c)).toEqual(['r']);
+  });
+});

@@ -1,0 +1,124 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Scene } from './harness.js';
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+});
+
+/** Transfers and moves the last run made, from the stand-in's request counts. */
+function calls(s: Scene): { uploads: number; downloads: number; moves: number; renames: number; deletes: number } {
+  const { counts } = s.requests();
+  const n = (route: string): number => counts[route] ?? 0;
+  return {
+    uploads: n('PUT /api/v3/file/upload') + n('PUT /api/v3/file/update/:id'),
+    downloads: n('PUT /api/v3/file/download/:id'),
+    moves: n('PATCH /api/v3/object'),
+    renames: n('POST /api/v3/object/rename'),
+    deletes: n('DELETE /api/v3/object'),
+  };
+}
+
+async function seeded(): Promise<Scene> {
+  const s = await Scene.start();
+  await s.write('album/one.jpg', '1');
+  await s.write('album/two.jpg', '2');
+  await s.write('album/inner/three.jpg', '3');
+  await s.write('notes.txt', 'n');
+  await mkdir(s.localPath('archive'));
+  await s.sync();
+  s.standin.control.resetCounts();
+  return s;
+}
+
+describe('moves and renames', () => {
+  it('a local folder rename is one rename call on the server, with no transfer', async () => {
+    scene = await seeded();
+    await rename(scene.localPath('album'), scene.localPath('photos'));
+    await scene.sync();
+    expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 0, renames: 1, deletes: 0 });
+    expect(await scene.fetch('photos/inner/three.jpg')).toBe('3');
+  });
+
+  it('a local move into another folder is one move call', async () => {
+    scene = await seeded();
+    await rename(scene.localPath('album'), scene.localPath('archive/album'));
+    await scene.sync();
+    expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 1, renames: 0, deletes: 0 });
+    expect(Object.keys(await scene.remoteTree())).toContain('archive/album/inner/three.jpg');
+  });
+
+  it('a local file moved and renamed is one move and one rename', async () => {
+    scene = await seeded();
+    await rename(scene.localPath('notes.txt'), scene.localPath('archive/old-notes.txt'));
+    await scene.sync();
+    expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 1, renames: 1, deletes: 0 });
+  });
+
+  it('a server-side folder rename and file move become local renames, with no download', async () => {
+    scene = await seeded();
+    const album = await scene.entry('album', 'dir');
+    await scene.server.rename({ kind: 'dir', id: album?.id ?? '' }, 'pictures');
+    const notes = await scene.entry('notes.txt', 'file');
+    await scene.server.move(scene.remotePath(''), [{ kind: 'file', id: notes?.id ?? '' }], scene.remotePath('archive'));
+    scene.standin.control.resetCounts();
+    await scene.sync();
+    expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 0, renames: 0, deletes: 0 });
+    expect(await scene.localTree()).toEqual({
+      archive: '/',
+      'archive/notes.txt': 'n',
+      pictures: '/',
+      'pictures/one.jpg': '1',
+      'pictures/two.jpg': '2',
+      'pictures/inner': '/',
+      'pictures/inner/three.jpg': '3',
+    });
+    scene.standin.control.resetCounts();
+    await scene.sync();
+    expect(scene.requests().writes).toBe(0);
+  });
+
+  it('a case-only rename is a rename', async () => {
+    scene = await seeded();
+    await rename(scene.localPath('notes.txt'), scene.localPath('NOTES.txt'));
+    await scene.sync();
+    expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 0, renames: 1, deletes: 0 });
+    expect(Object.keys(await scene.remoteTree())).toContain('NOTES.txt');
+  });
+});
+
+describe('a file becomes a folder and back', () => {
+  it('locally: the server file goes, the folder comes', async () => {
+    scene = await seeded();
+    await rm(scene.localPath('notes.txt'));
+    await scene.write('notes.txt/today.txt', 'today');
+    await scene.sync();
+    expect(await scene.entry('notes.txt', 'file')).toBeUndefined();
+    expect(await scene.fetch('notes.txt/today.txt')).toBe('today');
+  });
+
+  it('on the server: the local file goes to the trash, the folder comes', async () => {
+    scene = await seeded();
+    const album = await scene.entry('album', 'dir');
+    await scene.server.delete([{ kind: 'dir', id: album?.id ?? '' }]);
+    await scene.put('album', 'now a file');
+    await scene.sync();
+    expect(await scene.read('album')).toBe('now a file');
+    const trash = await scene.localTree(`${scene.stateDir}/trash/main`);
+    expect(Object.keys(trash).some((p) => p.endsWith('album/inner/three.jpg'))).toBe(true);
+  });
+});
+
+describe('files of several chunks', () => {
+  it('round-trips a file larger than the chunk size both ways', async () => {
+    scene = await Scene.start({ standin: { chunkSize: 1024 } });
+    const big = Buffer.alloc(5000, 'x').toString() + 'end';
+    await writeFile(scene.localPath('big.bin'), big);
+    await scene.put('server-big.bin', big.replace('end', 'END'));
+    await scene.sync();
+    expect(await scene.fetch('big.bin')).toBe(big);
+    expect(await scene.read('server-big.bin')).toBe(big.replace('end', 'END'));
+  });
+});

@@ -1,0 +1,104 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bufferSource } from '../../src/remote/sources.js';
+import { Scene } from './harness.js';
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+});
+
+describe('names', () => {
+  it('skips and reports names the server refuses, syncs the rest, and exits 1', async () => {
+    scene = await Scene.start();
+    await scene.write('fine.txt', 'ok');
+    await scene.write('what?.txt', 'q');
+    await scene.write('trailing .txt ', 't');
+    const result = await scene.sync(1);
+    expect(result.stdout).toContain('2 skipped');
+    expect(Object.keys(await scene.remoteTree())).toEqual(['fine.txt']);
+    const status = JSON.parse((await scene.cli('status', '--json')).stdout) as { skipped: { path: string; reason: string }[] }[];
+    expect(status[0]?.skipped.map((s) => s.path).sort()).toEqual(['trailing .txt ', 'what?.txt']);
+  });
+
+  it('keeps NFD spellings and Unicode names as they are on each side', async () => {
+    scene = await Scene.start();
+    const nfd = 'cafe\u0301.txt';
+    await writeFile(scene.localPath(nfd), 'nfd');
+    await scene.write('日本語 🎉 #1 %20.txt', 'unicode');
+    await scene.put('Ångström.txt'.normalize('NFD'), 'server nfd');
+    await scene.sync();
+    const remote = await scene.remoteTree();
+    expect(remote[nfd]).toBe('nfd');
+    expect(remote['日本語 🎉 #1 %20.txt']).toBe('unicode');
+    expect(await scene.read('Ångström.txt'.normalize('NFD'))).toBe('server nfd');
+    scene.standin.control.resetCounts();
+    await scene.sync();
+    expect(scene.requests().writes).toBe(0);
+  });
+
+  it('ignores what the rules and .cloudreveignore say, on both sides', async () => {
+    scene = await Scene.start({ folder: { ignore: ['*.log', 'build/'] } });
+    await scene.write('.cloudreveignore', 'secret/\n');
+    await scene.write('app.log', 'noise');
+    await scene.write('build/out.o', 'obj');
+    await scene.write('secret/key', 'k');
+    await scene.write('src/main.c', 'int main;');
+    await scene.put('server.log', 'remote noise');
+    await scene.sync();
+    expect(await scene.remoteTree()).toEqual({ 'server.log': 'remote noise', src: '/', 'src/main.c': 'int main;' });
+    expect(await scene.exists('server.log')).toBe(false);
+  });
+});
+
+describe('one-way modes', () => {
+  it('upload-only never writes locally', async () => {
+    scene = await Scene.start({ folder: { mode: 'upload-only' } });
+    await scene.write('up.txt', 'up');
+    await scene.write('other.txt', 'other');
+    await scene.put('down.txt', 'down');
+    await scene.sync();
+    expect(await scene.localTree()).toEqual({ 'other.txt': 'other', 'up.txt': 'up' });
+    expect(await scene.fetch('up.txt')).toBe('up');
+    const up = await scene.entry('up.txt', 'file');
+    await scene.server.replace(up?.id ?? '', bufferSource(Buffer.from('changed on server'), Date.now()));
+    await scene.sync();
+    expect(await scene.read('up.txt')).toBe('up');
+    // Deleted locally but changed on the server: the server's version stays.
+    await rm(scene.localPath('up.txt'));
+    await scene.sync();
+    expect(await scene.fetch('up.txt')).toBe('changed on server');
+  });
+
+  it('download-only never writes to the server', async () => {
+    scene = await Scene.start({ folder: { mode: 'download-only' } });
+    await scene.write('mine.txt', 'mine');
+    await scene.put('theirs.txt', 'theirs');
+    await scene.sync();
+    expect(await scene.read('theirs.txt')).toBe('theirs');
+    expect(await scene.entry('mine.txt')).toBeUndefined();
+    await rm(scene.localPath('theirs.txt'));
+    scene.standin.control.resetCounts();
+    await scene.sync();
+    expect(scene.requests().writes).toBe(0);
+    expect(await scene.fetch('theirs.txt')).toBe('theirs');
+  });
+});
+
+describe('links', () => {
+  it('shares a synced folder and gives a direct link to a synced file', async () => {
+    scene = await Scene.start();
+    await scene.write('docs/report.pdf', 'pdf');
+    await scene.sync();
+    const share = await scene.cli('share', scene.localPath('docs'), '--password', 'pw', '--expire', '1d');
+    expect(share.code).toBe(0);
+    expect(share.stdout.trim()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/s\/\w+$/);
+    const link = await scene.cli('link', scene.localPath('docs/report.pdf'));
+    expect(link.code).toBe(0);
+    expect(link.stdout.trim()).toMatch(/\/f\/\w+\/report\.pdf$/);
+    const outside = await scene.cli('link', '/etc/hostname');
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain('is not inside a synced folder');
+  });
+});

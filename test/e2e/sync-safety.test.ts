@@ -1,0 +1,99 @@
+import { readdir, rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Scene } from './harness.js';
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+});
+
+async function seeded(files = 4, options: Parameters<typeof Scene.start>[0] = {}): Promise<Scene> {
+  const s = await Scene.start(options);
+  for (let i = 0; i < files; i++) await s.write(`f${i}.txt`, `content ${i}`);
+  await s.sync();
+  return s;
+}
+
+describe('root guard', () => {
+  it('stops with exit code 3 when the local folder was emptied, and deletes nothing', async () => {
+    scene = await seeded();
+    for (const name of await readdir(scene.local)) await rm(join(scene.local, name), { recursive: true });
+    const result = await scene.sync(3);
+    expect(result.stdout).toContain('the local folder is empty');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+    const status = JSON.parse((await scene.cli('status', '--json')).stdout) as { lastRun: { stopped: string } }[];
+    expect(status[0]?.lastRun.stopped).toContain('the local folder is empty');
+  });
+
+  it('stops when the local folder is missing (an unmounted drive)', async () => {
+    scene = await seeded();
+    await rename(scene.local, `${scene.local}-unmounted`);
+    const result = await scene.sync(3);
+    expect(result.stdout).toContain('missing');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+    await rename(`${scene.local}-unmounted`, scene.local);
+  });
+
+  it('stops when the server folder was deleted', async () => {
+    scene = await seeded();
+    const root = await scene.server.stat(scene.remoteRoot, 'dir');
+    await scene.server.delete([{ kind: 'dir', id: root?.id ?? '' }]);
+    const result = await scene.sync(3);
+    expect(result.stdout).toContain('does not exist on the server');
+    expect(Object.keys(await scene.localTree())).toHaveLength(4);
+  });
+});
+
+describe('what the scanner skips', () => {
+  it('a synced file replaced by a symlink is reported, not deleted on the server', async () => {
+    scene = await seeded();
+    await rm(scene.localPath('f1.txt'));
+    await symlink('/etc/hostname', scene.localPath('f1.txt'));
+    const result = await scene.sync(1);
+    expect(result.stdout).toContain('1 skipped');
+    expect(await scene.fetch('f1.txt')).toBe('content 1');
+  });
+});
+
+describe('mass-delete guard', () => {
+  it('stops when a run would delete more than the limit, and --force goes ahead', async () => {
+    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
+    for (let i = 0; i < 8; i++) await rm(scene.localPath(`f${i}.txt`));
+    const stopped = await scene.sync(3);
+    expect(stopped.stdout).toContain('would delete 8 of 12 synced files on the remote side');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(12);
+    await scene.sync(0, '--force');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+  });
+});
+
+describe('a lost state database', () => {
+  it('is not a deletion: both sides are merged and nothing is deleted', async () => {
+    scene = await seeded();
+    await rm(scene.localPath('f0.txt'));
+    await scene.put('new-on-server.txt', 'fresh');
+    await rm(scene.stateDir, { recursive: true });
+    await scene.sync();
+    const local = await scene.localTree();
+    expect(local['f0.txt']).toBe('content 0');
+    expect(local['new-on-server.txt']).toBe('fresh');
+    expect(await scene.remoteTree()).toEqual(local);
+  });
+});
+
+describe('dry run', () => {
+  it('prints the plan and changes nothing', async () => {
+    scene = await Scene.start();
+    await scene.write('a.txt', 'a');
+    await scene.put('b.txt', 'b');
+    const table = await scene.sync(0, '--dry-run');
+    expect(table.stdout).toMatch(/upload\s+server\s+a\.txt/);
+    expect(table.stdout).toMatch(/download\s+local\s+b\.txt/);
+    const json = JSON.parse((await scene.sync(0, '--dry-run', '--json')).stdout) as { actions: { type: string }[] }[];
+    expect(json[0]?.actions.map((a) => a.type).sort()).toEqual(['download', 'upload']);
+    expect(await scene.localTree()).toEqual({ 'a.txt': 'a' });
+    expect(await scene.entry('a.txt')).toBeUndefined();
+  });
+});

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { nfcTwinReason, preferredTwin, unaddressableNameReason } from '../../src/scan/names.js';
+
+describe('unaddressableNameReason', () => {
+  it('accepts unusual but usable names', () => {
+    for (const name of ['with space.txt', ' lead', 'trail ', '100%', '#tag', '中文', '😀', 'caf\u00e9', 'cafe\u0301', 'a?b', '...']) {
+      expect(unaddressableNameReason(name), name).toBeUndefined();
+    }
+  });
+
+  it('refuses backslashes and control characters, naming the character', () => {
+    expect(unaddressableNameReason('a\\b')).toContain('backslash');
+    expect(unaddressableNameReason('a\nb')).toContain('U+000A');
+    expect(unaddressableNameReason('a\u007fb')).toContain('U+007F');
+    expect(unaddressableNameReason('a\u0085b')).toContain('U+0085');
+  });
+});
+
+describe('NFC twins', () => {
+  it('prefers the same spelling whatever order the two come in', () => {
+    const [nfc, nfd] = ['caf\u00e9', 'cafe\u0301'];
+    expect(preferredTwin(nfc, nfd)).toBe(nfd);
+    expect(preferredTwin(nfd, nfc)).toBe(nfd);
+    expect(nfcTwinReason(nfd)).toContain(`differs from "${nfd}" only by Unicode normalization`);
+  });
+});
