@@ -102,7 +102,8 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
     if (key === 'passwordFile') delete server.password;
   }
   const stateDir = nonEmpty(env.CLOUDREVE_SYNC_STATE_DIR);
-  return { ...raw, server, ...(stateDir === undefined ? {} : { stateDir }) };
+  const hasServer = serverRaw !== undefined || Object.keys(server).length > 0;
+  return { ...raw, ...(hasServer ? { server } : {}), ...(stateDir === undefined ? {} : { stateDir }) };
 }
 
 function validate(raw: unknown, label: string): ConfigFile {

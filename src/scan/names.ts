@@ -27,3 +27,14 @@ export function preferredTwin(a: string, b: string): string {
 export function nfcTwinReason(kept: string): string {
   return `the name differs from "${kept}" only by Unicode normalization; only "${kept}" is synced`;
 }
+
+/**
+ * Why a name listed by the server must never become a local path, or undefined: on top of what
+ * cloudreve-sync cannot address at all, names that would climb out of the synced folder or that
+ * no local filesystem takes.
+ */
+export function unusableServerNameReason(name: string): string | undefined {
+  if (name === '' || name === '.' || name === '..' || name.includes('/')) return `"${name}" cannot be a file name on this computer`;
+  if (Buffer.byteLength(name) > 255) return 'the name is longer than the 255 bytes a local filesystem takes';
+  return unaddressableNameReason(name);
+}

@@ -5,6 +5,7 @@ import type { Remote, UploadPolicy } from '../remote/types.js';
 import { joinPath, pathKey } from '../tree/paths.js';
 import type { RelPath, RemoteNode, SkippedPath } from '../tree/types.js';
 import type { IgnoreRules } from './ignore.js';
+import { nfcTwinReason, unusableServerNameReason } from './names.js';
 
 export interface RemoteScan extends RemoteSnapshot {
   readonly skipped: readonly SkippedPath[];
@@ -83,7 +84,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     const seen = new Map<string, string>();
     for (const entry of [...listing.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = joinPath(dir, entry.name);
-      const problem = unsafeName(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
+      const problem = unusableServerNameReason(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
       if (problem) {
         skipped.push({ side: 'remote', path, kind: entry.kind, reason: problem });
         continue;
@@ -91,7 +92,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
       const twinKey = `${entry.kind}:${pathKey(entry.name)}`;
       const twin = seen.get(twinKey);
       if (twin !== undefined) {
-        skipped.push({ side: 'remote', path, kind: entry.kind, reason: `differs from "${twin}" only by Unicode normalization` });
+        skipped.push({ side: 'remote', path, kind: entry.kind, reason: nfcTwinReason(twin) });
         continue;
       }
       seen.set(twinKey, entry.name);
@@ -115,21 +116,6 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
   await queue.onIdle();
   if (failure !== undefined) throw failure;
   return { rootExists: true, nodes, ignored, unknown, skipped, policy, requests, vanished };
-}
-
-/**
- * Names that must never become a local path: they could climb out of the synced folder or
- * mean something else to the local filesystem.
- */
-export function unsafeName(name: string): string | undefined {
-  if (name === '' || name === '.' || name === '..') return `"${name}" cannot be a file name here`;
-  if (name.includes('/') || name.includes('\\')) return 'name contains a slash or backslash';
-  for (let i = 0; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    if (code < 0x20 || code === 0x7f) return 'name contains control characters';
-  }
-  if (Buffer.byteLength(name) > 255) return 'name is longer than 255 bytes';
-  return undefined;
 }
 
 function pathTooLong(path: RelPath, maxBytes: number | undefined): string | undefined {

@@ -1,0 +1,87 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function configFile(text: string): Promise<string> {
+  const path = join(dir, 'config.yaml');
+  await writeFile(path, text);
+  return path;
+}
+
+function failure(path: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig({ path, env });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('the config loaded');
+}
+
+const server = 'server:\n  url: https://cloud.example.com\n  username: me@example.com\n  password: secret-pw\n';
+
+describe('loadConfig', () => {
+  it('loads config.example.yaml with its documented defaults', () => {
+    const config = loadConfig({ path: fileURLToPath(new URL('../../config.example.yaml', import.meta.url)), env: {} });
+    expect(config.server).toMatchObject({ url: 'https://cloud.example.com', timeouts: { connectMs: 10_000, responseMs: 60_000, idleMs: 120_000 } });
+    expect(config.sync).toEqual({ concurrency: 4, requestsPerSecond: 0, retries: 3, settleTime: 1000, replaceMaxSize: 100 * 1024 * 1024 });
+    expect(config.folders[0]).toMatchObject({ name: 'documents', mode: 'two-way', conflict: 'keep-both', trashDays: 30, remoteTrash: undefined });
+  });
+
+  it('names a missing file', () => {
+    expect(failure(join(dir, 'nope.yaml'))).toBe(`config file ${join(dir, 'nope.yaml')} does not exist`);
+  });
+
+  it('gives the line of a YAML syntax error', async () => {
+    expect(failure(await configFile('server:\n  url: [\n'))).toMatch(/config\.yaml line 3, column 1: YAML syntax error/);
+  });
+
+  it('names unknown keys, wrong types and bad values, and never echoes a secret', async () => {
+    const message = failure(
+      await configFile(`${server}  colour: blue\n  totpSecret: 123\nfolders:\n  - name: docs\n    local: relative/path\n    remote: Documents\n    mode: sideways\n`),
+    );
+    expect(message).toContain('server.colour: unknown key');
+    expect(message).toContain('server.totpSecret: expected string (value not shown)');
+    expect(message).toContain('folders[0].remote: expected an absolute server path starting with /');
+    expect(message).toContain('folders[0].mode: expected one of "two-way", "upload-only", "download-only", got string "sideways"');
+    expect(message).not.toContain('123');
+  });
+
+  it('wants an absolute local path', async () => {
+    expect(failure(await configFile(`${server}folders:\n  - name: docs\n    local: relative/path\n    remote: /Documents\n`))).toContain(
+      'folders[0].local: expected an absolute path (or one starting with ~/), got "relative/path"',
+    );
+  });
+
+  it('refuses overlapping folders', async () => {
+    const text = `${server}folders:\n  - { name: a, local: /data, remote: /A }\n  - { name: b, local: /data/sub, remote: /B }\n`;
+    expect(failure(await configFile(text))).toContain('folders[1].local: /data/sub lies inside folders[0].local (/data)');
+  });
+
+  it('takes the password from a file, the environment overriding the file', async () => {
+    const secret = join(dir, 'secret');
+    await writeFile(secret, 'from-file\n');
+    const path = await configFile('server:\n  url: https://c.example\n  username: me@example.com\n  password: in-config\n');
+    expect(loadConfig({ path, env: { CLOUDREVE_PASSWORD_FILE: secret } }).server.password).toBe('from-file');
+    expect(loadConfig({ path, env: { CLOUDREVE_PASSWORD: 'from-env', CLOUDREVE_URL: 'https://other.example/' } }).server).toMatchObject({
+      password: 'from-env',
+      url: 'https://other.example',
+    });
+  });
+
+  it('says what is missing when the server section is absent', async () => {
+    expect(failure(await configFile('folders: []\n'))).toContain('server: missing; set server.url, server.username and server.password');
+  });
+});

@@ -1,0 +1,99 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { version } from '../../src/version.js';
+import { Scene } from './harness.js';
+
+let scene: Scene | undefined;
+let other: Server | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+  await new Promise<void>((resolve) => (other ? other.close(() => resolve()) : resolve()));
+  other = undefined;
+});
+
+async function pointAt(s: Scene, server: Record<string, unknown>): Promise<void> {
+  await writeFile(s.configPath, stringify({ server: { username: s.standin.admin.email, password: s.standin.admin.password, ...server }, stateDir: s.stateDir }));
+}
+
+describe('the CLI', () => {
+  it('prints its version and help', async () => {
+    scene = await Scene.start();
+    const v = await scene.cli('--version');
+    expect(v).toMatchObject({ code: 0, stdout: `${version}\n` });
+    const help = await scene.cli('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['login', 'info', 'ls', 'sync', 'status', 'share', 'link']) expect(help.stdout).toContain(command);
+    const unknown = await scene.cli('frobnicate');
+    expect(unknown.code).toBe(2);
+  });
+
+  it('logs in once and reuses the stored session', async () => {
+    scene = await Scene.start();
+    const login = await scene.cli('login');
+    expect(login.code).toBe(0);
+    expect(login.stdout).toContain('Logged in to');
+    scene.standin.control.resetCounts();
+    const info = await scene.cli('info');
+    expect(info.code).toBe(0);
+    expect(info.stdout).toMatch(/Cloudreve 3\.8\.3/);
+    expect(info.stdout).toContain('admin@cloudreve.org');
+    expect(scene.standin.control.requestCounts()['POST /api/v3/user/session'] ?? 0).toBe(0);
+  });
+
+  it('lists a server folder', async () => {
+    scene = await Scene.start();
+    await scene.put('a/b.txt', 'bee');
+    const ls = await scene.cli('ls', '/sync/a');
+    expect(ls.code).toBe(0);
+    expect(ls.stdout).toMatch(/file\s+3 B\s+\S+ \S+\s+b\.txt/);
+    const missing = await scene.cli('ls', '/nope');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('Path not exist');
+  });
+
+  it('says in one line that the password is wrong, with exit code 4', async () => {
+    scene = await Scene.start();
+    await pointAt(scene, { url: scene.standin.url, password: 'wrong-password' });
+    const result = await scene.cli('info');
+    expect(result.code).toBe(4);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/wrong password or e-?mail/i);
+    expect(result.stderr).not.toContain('wrong-password');
+  });
+
+  it('says in one line that the server is unreachable', async () => {
+    scene = await Scene.start();
+    await pointAt(scene, { url: 'http://127.0.0.1:9' });
+    const result = await scene.cli('info');
+    expect(result.code).toBe(4);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/unreachable/i);
+  });
+
+  it('says in one line that a URL is not a Cloudreve server', async () => {
+    scene = await Scene.start();
+    other = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Welcome to nginx!</body></html>');
+    });
+    await new Promise<void>((resolve) => other?.listen(0, '127.0.0.1', resolve));
+    await pointAt(scene, { url: `http://127.0.0.1:${(other.address() as AddressInfo).port}` });
+    const result = await scene.cli('info');
+    expect(result.code).toBe(4);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('Welcome to nginx');
+  });
+
+  it('names the offending key of a bad config, with exit code 2', async () => {
+    scene = await Scene.start();
+    await writeFile(scene.configPath, 'server:\n  url: ftp://x\n  username: a@b.c\n  password: p\n  colour: blue\n');
+    const result = await scene.cli('info');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('server.url: expected an http:// or https:// URL');
+    expect(result.stderr).toContain('server.colour: unknown key');
+  });
+});
