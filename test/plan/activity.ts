@@ -1,4 +1,6 @@
 import fc from 'fast-check';
+import { utcConflictStamp } from '../../src/plan/names.js';
+import type { ConflictPolicy, PlanOptions, SyncMode } from '../../src/plan/types.js';
 import { isWithin, joinPath } from '../../src/tree/paths.js';
 import type { LocalWorld, RemoteWorld } from './world.js';
 
@@ -141,3 +143,18 @@ export class Activity {
   }
 }
 
+
+/** Planner options for random activity: no guards in the way, every name legal. */
+export function randomActivityOptions(mode: SyncMode, conflictPolicy: ConflictPolicy, remoteTrash: boolean): PlanOptions {
+  return {
+    mode,
+    conflictPolicy,
+    massDelete: { maxPercent: 100, minCount: 1, maxCount: Number.MAX_SAFE_INTEGER },
+    force: true,
+    localCaseInsensitive: false,
+    remoteTrash,
+    remoteNameProblem: () => undefined,
+    localNameProblem: () => undefined,
+    conflictStamp: utcConflictStamp,
+  };
+}

@@ -1,8 +1,7 @@
 import { plan } from '../../src/plan/plan.js';
-import { utcConflictStamp } from '../../src/plan/names.js';
 import type { ConflictPolicy, SyncMode } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
-import { Activity, type Scenario } from './activity.js';
+import { Activity, randomActivityOptions, type Scenario } from './activity.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
 
 /** Replays one planner counterexample verbosely: MODE=… POLICY=… npx tsx test/plan/debug.ts '<json>' */
@@ -14,17 +13,7 @@ const local = new LocalWorld(clock);
 const remote = new RemoteWorld(clock);
 const activity = new Activity(local, remote);
 const state = openMemoryState();
-const opts = {
-  mode: (process.env.MODE ?? 'two-way') as SyncMode,
-  conflictPolicy: (process.env.POLICY ?? 'keep-both') as ConflictPolicy,
-  massDelete: { maxPercent: 100, minCount: 1, maxCount: 1e9 },
-  force: true,
-  localCaseInsensitive: false,
-  remoteTrash,
-  remoteNameProblem: () => undefined,
-  localNameProblem: () => undefined,
-  conflictStamp: utcConflictStamp,
-};
+const opts = randomActivityOptions((process.env.MODE ?? 'two-way') as SyncMode, (process.env.POLICY ?? 'keep-both') as ConflictPolicy, remoteTrash);
 const show = (): void => {
   console.log('  local ', [...local.entries].map(([p, e]) => `${e.kind}:${p}=${e.content}#${e.inode}`).join(' '));
   console.log('  remote', [...remote.byId.values()].map((e) => `${e.kind}:${e.path}=${e.content}#${e.id}`).join(' '));

@@ -1,12 +1,10 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plan } from '../../src/plan/plan.js';
-import type { ConflictPolicy, PlanOptions, SyncMode } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
-import { utcConflictStamp } from '../../src/plan/names.js';
 import { isWithin } from '../../src/tree/paths.js';
 import type { EntryKind, SkippedPath } from '../../src/tree/types.js';
-import { Activity, scenario } from './activity.js';
+import { Activity, randomActivityOptions, scenario } from './activity.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
 
 /**
@@ -14,20 +12,6 @@ import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
  * are equal (two-way), every version a user last wrote survives somewhere, and planning again
  * gives an empty plan. A failure prints fast-check's seed and path; SEED=<n> replays it.
  */
-
-function options(mode: SyncMode, conflictPolicy: ConflictPolicy, remoteTrash: boolean): PlanOptions {
-  return {
-    mode,
-    conflictPolicy,
-    massDelete: { maxPercent: 100, minCount: 1, maxCount: Number.MAX_SAFE_INTEGER },
-    force: true,
-    localCaseInsensitive: false,
-    remoteTrash,
-    remoteNameProblem: () => undefined,
-    localNameProblem: () => undefined,
-    conflictStamp: utcConflictStamp,
-  };
-}
 
 /** A side as sorted lines, leaving out what the plan skipped (and what lies below it). */
 function tree(entries: Iterable<[string, { kind: EntryKind; content: string }]>, skipped: readonly SkippedPath[] = []): string[] {
@@ -63,7 +47,7 @@ describe.each([
         const local = new LocalWorld(clock);
         const remote = new RemoteWorld(clock);
         const activity = new Activity(local, remote);
-        const opts = options(mode, policy, remoteTrash);
+        const opts = randomActivityOptions(mode, policy, remoteTrash);
         for (const o of initial) activity.run(o);
 
         for (const round of [[], ...rounds]) {
