@@ -1,0 +1,59 @@
+import { rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { bufferSource } from '../../src/remote/sources.js';
+import { Scene } from './harness.js';
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+});
+
+async function editBoth(s: Scene, path: string, local: string, remote: string): Promise<void> {
+  await s.write(path, local);
+  const entry = await s.entry(path, 'file');
+  await s.server.replace(entry?.id ?? '', bufferSource(Buffer.from(remote), Date.now()));
+}
+
+describe('conflict policies', () => {
+  it('local: the local version wins and the server version goes to the remote trash', async () => {
+    scene = await Scene.start({ folder: { conflict: 'local', trash: { remote: '/.trash' } } });
+    await scene.write('doc.txt', 'base');
+    await scene.sync();
+    await editBoth(scene, 'doc.txt', 'local edit', 'server edit');
+    await scene.sync(1);
+    expect(await scene.fetch('doc.txt')).toBe('local edit');
+    expect(await scene.read('doc.txt')).toBe('local edit');
+    const [run] = (await scene.server.list('/.trash')).entries;
+    const trashed = await scene.server.list(`/.trash/${run?.name ?? ''}`);
+    expect(trashed.entries.map((e) => e.name)).toEqual(['doc.txt']);
+  });
+
+  it('remote: the server version wins and the local version goes to the local trash', async () => {
+    scene = await Scene.start({ folder: { conflict: 'remote' } });
+    await scene.write('doc.txt', 'base');
+    await scene.sync();
+    await editBoth(scene, 'doc.txt', 'local edit', 'server edit');
+    await scene.sync(1);
+    expect(await scene.read('doc.txt')).toBe('server edit');
+    const trash = await scene.localTree(`${scene.stateDir}/trash/main`);
+    expect(Object.values(trash)).toContain('local edit');
+  });
+});
+
+describe('remote trash', () => {
+  it('moves server deletes into a dated folder of the trash instead of deleting them', async () => {
+    scene = await Scene.start({ folder: { trash: { remote: '/.trash' } } });
+    await scene.write('keep.txt', 'k');
+    await scene.write('sub/old.txt', 'old');
+    await scene.sync();
+    await rm(scene.localPath('sub'), { recursive: true });
+    await scene.sync();
+    expect(await scene.entry('sub')).toBeUndefined();
+    const runs = await scene.server.list('/.trash');
+    expect(runs.entries).toHaveLength(1);
+    const run = runs.entries[0]?.name ?? '';
+    const inside = await scene.server.list(`/.trash/${run}/sub`);
+    expect(inside.entries.map((e) => e.name)).toEqual(['old.txt']);
+  });
+});

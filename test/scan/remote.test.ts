@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { CloudreveV3 } from '../../src/cloudreve/index.js';
+import { bufferSource } from '../../src/remote/sources.js';
+import type { RemoteListing } from '../../src/remote/types.js';
+import { createIgnoreRules } from '../../src/scan/ignore.js';
+import { scanRemote } from '../../src/scan/remote.js';
+import { startStandin, type Standin } from '../standin/index.js';
+
+let standin: Standin;
+let client: CloudreveV3;
+let root: string;
+let n = 0;
+
+beforeAll(async () => {
+  standin = await startStandin();
+  client = new CloudreveV3({ url: standin.url, username: standin.admin.email, password: standin.admin.password });
+});
+afterAll(async () => {
+  client.close();
+  await standin.close();
+});
+beforeEach(async () => {
+  root = `/scan-${++n}`;
+  await client.mkdir(`${root}/a/b`);
+  await client.mkdir(`${root}/c`);
+  await client.upload(`${root}/a`, 'one.txt', bufferSource(Buffer.from('1'), 1_700_000_000_000));
+  await client.upload(`${root}/a/b`, 'two.log', bufferSource(Buffer.from('22'), 1_700_000_000_000));
+  standin.control.resetCounts();
+});
+
+const noRules = await createIgnoreRules([], '/nonexistent');
+
+describe('scanRemote', () => {
+  it('lists every folder exactly once and reports entries with their facts', async () => {
+    const scan = await scanRemote(client, root, { rules: noRules, concurrency: 3 });
+    expect(scan.rootExists).toBe(true);
+    expect(scan.nodes.map((node) => `${node.kind} ${node.path} ${node.size}`).sort()).toEqual(['dir a 0', 'dir a/b 0', 'dir c 0', 'file a/b/two.log 2', 'file a/one.txt 1']);
+    expect(scan.nodes.find((node) => node.path === 'a/one.txt')?.modifiedMs).toBe(1_700_000_000_000);
+    expect(scan.requests).toBe(4);
+    expect(standin.control.requestCounts()['GET /api/v3/directory/*path']).toBe(4);
+  });
+
+  it('does not descend into ignored folders and lists ignored paths', async () => {
+    const rules = await createIgnoreRules(['b/', '*.txt'], '/nonexistent');
+    const scan = await scanRemote(client, root, { rules, concurrency: 2 });
+    expect(scan.nodes.map((node) => node.path).sort()).toEqual(['a', 'c']);
+    expect([...scan.ignored].sort()).toEqual(['a/b', 'a/one.txt']);
+    expect(scan.requests).toBe(3);
+  });
+
+  it('says the root is missing rather than empty', async () => {
+    const scan = await scanRemote(client, '/no-such-folder', { rules: noRules, concurrency: 2 });
+    expect(scan).toMatchObject({ rootExists: false, nodes: [] });
+  });
+
+  it('walks again when a folder vanishes mid-walk, instead of taking its contents as deleted', async () => {
+    // A second device renames folder a right after the root was listed.
+    let moved = false;
+    const racing = Object.create(client) as CloudreveV3;
+    racing.list = async (path: string): Promise<RemoteListing> => {
+      const listing = await client.list(path);
+      if (path === root && !moved) {
+        moved = true;
+        const a = listing.entries.find((entry) => entry.name === 'a');
+        await client.rename({ kind: 'dir', id: a?.id ?? '' }, 'renamed');
+      }
+      return listing;
+    };
+    const scan = await scanRemote(racing, root, { rules: noRules, concurrency: 1 });
+    expect(scan.nodes.map((node) => node.path).sort()).toEqual(['c', 'renamed', 'renamed/b', 'renamed/b/two.log', 'renamed/one.txt']);
+    expect(scan.unknown).toEqual([]);
+  });
+});
