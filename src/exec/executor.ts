@@ -5,6 +5,7 @@ import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import type { Db } from '../state/database.js';
 import type { FolderState } from '../state/folder-state.js';
 import type { SyncedTree } from '../state/synced.js';
+import { crashPoint } from './crash.js';
 import { learnRemoteFacts } from './learn.js';
 import { isDeferral, perform, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
@@ -170,15 +171,21 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
   const { ws, db, tree, state, now } = context;
   if (action.type === 'conflict') {
     const outcome = await settleConflict(action, ws);
+    crashPoint('conflict:before-record');
     db.transaction(() => {
       recordConflict(tree, refs, action, outcome);
+      crashPoint('conflict:in-transaction');
       if (outcome.kind === 'copied') state.addConflict(action.localPath, action.conflictPath, now());
     })();
     // The same content on both sides was never a conflict.
     return outcome.kind === 'identical' ? 'recorded' : 'conflicts';
   }
   const outcome = await perform(action, ws);
-  db.transaction(() => recordOutcome(tree, refs, action, outcome))();
+  crashPoint(`${action.type}:before-record`);
+  db.transaction(() => {
+    recordOutcome(tree, refs, action, outcome);
+    crashPoint(`${action.type}:in-transaction`);
+  })();
   if (outcome.changedDuringUpload) context.logger.info({ path: actionPath(action) }, 'changed while it was uploaded; it will be sent again');
   return countKey(action);
 }

@@ -4,6 +4,7 @@ import { lstat, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalFacts } from '../plan/types.js';
 import { tempPrefix } from '../scan/ignore.js';
+import { crashPoint } from './crash.js';
 import type { RelPath } from '../tree/types.js';
 
 /** A local file or folder that is no longer what the plan saw; the action waits for the next run. */
@@ -78,6 +79,7 @@ export class LocalTree {
       const seconds = mtimeMs / 1000;
       await utimes(temp, seconds, seconds);
       await this.expect(path, expected);
+      crashPoint('download:before-rename');
       if (expected) await displace(path);
       await rename(temp, target);
     } catch (error) {

@@ -6,6 +6,7 @@ import type { TransferOptions } from '../remote/types.js';
 import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
+import { crashPoint } from './crash.js';
 import { LocalChangedError, sameContent, sameFacts, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome } from './rows.js';
@@ -69,6 +70,10 @@ async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
   const source = await fileSource(ws.local.abs(action.localPath));
   const options = {
     ...ws.transfer,
+    onProgress: (bytes: number) => {
+      ws.transfer.onProgress?.(bytes);
+      if (bytes > 0) crashPoint('upload:mid-transfer');
+    },
     onSessionOpened: (id: string) => ws.sessions.opened(id, action.remotePath),
     onSessionClosed: (id: string) => ws.sessions.closed(id),
   };
