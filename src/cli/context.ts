@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { CloudreveV3 } from '../cloudreve/index.js';
-import { ConfigError } from '../config/errors.js';
+import type { CloudreveV3 } from '../cloudreve/index.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { openDatabase, type Db } from '../state/database.js';
-import { sessionStore } from '../state/sessions.js';
+import { createClient } from '../sync/client.js';
 
 export interface GlobalOptions {
   readonly config?: string;
@@ -24,8 +22,13 @@ export class CommandContext {
   constructor(private readonly options: GlobalOptions) {}
 
   get config(): Config {
-    this.#config ??= loadConfig(this.options.config === undefined ? {} : { path: this.options.config });
+    this.#config ??= this.reloadConfig();
     return this.#config;
+  }
+
+  /** Reads the config file again, as at start (for SIGHUP). */
+  reloadConfig(): Config {
+    return loadConfig(this.options.config === undefined ? {} : { path: this.options.config });
   }
 
   get logger(): Logger {
@@ -43,32 +46,12 @@ export class CommandContext {
   }
 
   get client(): CloudreveV3 {
-    if (this.#client === undefined) {
-      const { server } = this.config;
-      this.#client = new CloudreveV3({
-        url: server.url,
-        username: server.username,
-        password: server.password,
-        ...(server.totpSecret === undefined ? {} : { totpSecret: server.totpSecret }),
-        timeouts: server.timeouts,
-        tls: { insecureSkipVerify: server.tls.insecureSkipVerify, ...(server.tls.ca === undefined ? {} : { ca: readCa(server.tls.ca) }) },
-        sessionStore: sessionStore(this.db, server.url, server.username),
-        logger: this.logger,
-      });
-    }
+    this.#client ??= createClient(this.config.server, this.db, this.logger);
     return this.#client;
   }
 
   close(): void {
     this.#client?.close();
     this.#db?.close();
-  }
-}
-
-function readCa(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(`server.tls.ca: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@ import { version } from '../version.js';
 import { infoCommand } from './commands/info.js';
 import { loginCommand } from './commands/login.js';
 import { lsCommand } from './commands/ls.js';
+import { resumeCommand } from './commands/resume.js';
 import { shareCommands } from './commands/share.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
@@ -22,6 +23,7 @@ infoCommand(program);
 lsCommand(program);
 syncCommand(program);
 statusCommand(program);
+resumeCommand(program);
 shareCommands(program);
 
 try {

@@ -36,6 +36,7 @@ export interface Config {
   readonly stateDir: string;
   readonly log: ConfigFile['log'];
   readonly sync: ConfigFile['sync'];
+  readonly daemon: ConfigFile['daemon'];
   readonly folders: readonly FolderConfig[];
 }
 
@@ -103,7 +104,14 @@ function applyEnv(raw: unknown, env: NodeJS.ProcessEnv): unknown {
   }
   const stateDir = nonEmpty(env.CLOUDREVE_SYNC_STATE_DIR);
   const hasServer = serverRaw !== undefined || Object.keys(server).length > 0;
-  return { ...raw, ...(hasServer ? { server } : {}), ...(stateDir === undefined ? {} : { stateDir }) };
+  const withEnv: Record<string, unknown> = { ...raw, ...(hasServer ? { server } : {}), ...(stateDir === undefined ? {} : { stateDir }) };
+  // Containers publish the status server on all interfaces; the config file need not say so.
+  const listen = nonEmpty(env.CLOUDREVE_SYNC_STATUS_LISTEN);
+  if (listen !== undefined) {
+    const daemon = isRecord(raw.daemon) ? raw.daemon : {};
+    withEnv.daemon = { ...daemon, status: { ...(isRecord(daemon.status) ? daemon.status : {}), listen } };
+  }
+  return withEnv;
 }
 
 function validate(raw: unknown, label: string): ConfigFile {
@@ -177,6 +185,7 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
     stateDir: file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, 'stateDir', label),
     log: file.log,
     sync: file.sync,
+    daemon: file.daemon,
     folders: resolveFolders(file.folders, label),
   };
 }

@@ -80,12 +80,34 @@ const sync = z
   })
   .prefault({});
 
+const daemon = z
+  .strictObject({
+    /** How often the server side is walked for changes made there. */
+    remoteInterval: duration.default(60_000),
+    /** How often both sides are scanned in full, catching what the file watcher missed. */
+    fullRescanInterval: duration.default(3_600_000),
+    /** Local changes are collected this long before a pass starts. */
+    debounce: duration.default(1000),
+    /** /healthz fails when no pass of a folder succeeded for this long. */
+    healthyWithin: duration.default(3 * 3_600_000),
+    status: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^(off|\[?[\w.:-]+\]?:\d{1,5})$/, 'expected "host:port", e.g. 127.0.0.1:9123, or "off"')
+          .default('127.0.0.1:9123'),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     server,
     stateDir: z.string().min(1).optional(),
     log,
     sync,
+    daemon,
     folders: z.array(folder).default([]),
   })
   .superRefine((config, ctx) => {

@@ -10,6 +10,7 @@ import { learnRemoteFacts } from './learn.js';
 import { isDeferral, perform, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
 import { recordConflict, recordOutcome, RowRefs } from './rows.js';
+import { stateJournal, sweepTempFiles } from './temp-files.js';
 
 export interface ExecOptions {
   readonly retries: number;
@@ -33,7 +34,29 @@ export interface ExecContext {
 }
 
 export interface ExecEvents {
-  readonly onActionDone?: (action: Action) => void;
+  /** Paths of the local folder an action is about to change (announced before it starts). */
+  readonly onLocalWrite?: (paths: readonly string[]) => void;
+  readonly onActionDone?: (action: Action, counted: string) => void;
+  readonly onActionFailed?: (action: Action, error: Error) => void;
+}
+
+/** The local paths an action writes, so the watcher's echo of them can be recognised. */
+export function localPathsWritten(action: Action): string[] {
+  switch (action.type) {
+    case 'mkdir':
+    case 'delete':
+      return action.side === 'local' ? [action.path] : [];
+    case 'move':
+      return action.side === 'local' ? [action.from, action.to] : [];
+    case 'download':
+      return [action.localPath];
+    case 'conflict':
+      return [action.localPath, action.conflictPath];
+    case 'upload':
+    case 'record':
+    case 'forget':
+      return [];
+  }
 }
 
 export type ActionResult =
@@ -90,6 +113,14 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   let fatal: RemoteError | undefined;
   let quotaFull: RemoteError | undefined;
 
+  // Temporary files are written down while they exist, and what a killed run left is removed.
+  context.ws.local.journal = stateJournal(state, now);
+  try {
+    await sweepTempFiles(state, context.ws.remote, logger);
+  } catch (error) {
+    logger.warn({ err: describe(error) }, 'could not remove temporary files left by an earlier run; trying again next run');
+  }
+
   const run = async (action: Action): Promise<ActionResult> => {
     const waits = await Promise.all(action.after.map((id) => settled.get(id) ?? Promise.resolve<ActionResult>({ status: 'done', counted: '' })));
     if (waits.some((r) => r.status !== 'done')) return { status: 'deferred', reason: 'an action it depends on did not complete' };
@@ -102,6 +133,8 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       return { status: 'deferred', reason: 'still being written' };
     }
     return context.queue.add(async (): Promise<ActionResult> => {
+      const written = localPathsWritten(action);
+      if (written.length > 0) context.events?.onLocalWrite?.(written);
       try {
         const counted = await withRetries(() => carryOut(action, context, refs), {
           retries: context.options.retries,
@@ -110,16 +143,18 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
           onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: describe(error) }, 'retrying after a transient error'),
         });
         state.clearFailure(path);
-        context.events?.onActionDone?.(action);
+        context.events?.onActionDone?.(action, counted);
         return { status: 'done', counted };
       } catch (error) {
-        if (isDeferral(error)) {
+        // Cut short by a stop: not this path's fault, and the next run does it.
+        if (isDeferral(error) || context.signal?.aborted) {
           logger.info({ path, action: action.type, reason: describe(error) }, 'left for the next run');
           return { status: 'deferred', reason: describe(error) };
         }
         if (isFatal(error)) fatal ??= error;
         else if (isRemoteError(error, 'quota-exceeded')) quotaFull ??= error;
         const failure = error instanceof Error ? error : new Error(String(error));
+        context.events?.onActionFailed?.(action, failure);
         const retryAt = state.recordFailure(path, action.type, isRemoteError(error) ? error.kind : 'local', failure.message, now());
         logger.error({ path, action: action.type, err: failure.message, retryAt: new Date(retryAt).toISOString() }, 'action failed');
         return { status: 'failed', error: failure };

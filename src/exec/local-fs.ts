@@ -12,8 +12,21 @@ export class LocalChangedError extends Error {
   override readonly name = 'LocalChangedError';
 }
 
+/**
+ * Where temporary files are written down before they exist and crossed out once gone, so that a
+ * run killed in between leaves nothing behind for good: the scanners skip such files, so only
+ * this record leads the next run to them (see sweepTempFiles).
+ */
+export interface TempJournal {
+  created(side: 'local' | 'remote', path: string): void;
+  removed(side: 'local' | 'remote', path: string): void;
+}
+
 /** The local side of one synced folder. */
 export class LocalTree {
+  /** Set by the executor for the duration of a run. */
+  journal: TempJournal | undefined;
+
   constructor(readonly root: string) {}
 
   abs(path: RelPath): string {
@@ -67,7 +80,7 @@ export class LocalTree {
     displace: (path: RelPath) => Promise<void>,
   ): Promise<LocalFacts> {
     const target = this.abs(path);
-    const temp = join(dirname(target), `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
+    const temp = this.tempBeside(path);
     try {
       await write(temp);
       const handle = await open(temp, 'r+');
@@ -84,14 +97,18 @@ export class LocalTree {
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
+      this.journal?.removed('local', temp);
       throw error;
     }
+    this.journal?.removed('local', temp);
     return (await this.facts(path)) ?? unreachable(path);
   }
 
-  /** A path for a temporary file in the folder of `path`. */
+  /** A path for a temporary file in the folder of `path`, written down in the journal. */
   tempBeside(path: RelPath): string {
-    return join(dirname(this.abs(path)), `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
+    const temp = join(dirname(this.abs(path)), `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
+    this.journal?.created('local', temp);
+    return temp;
   }
 }
 

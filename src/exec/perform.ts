@@ -85,12 +85,18 @@ async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
   } else {
     // Too large for one request: upload beside it, then swap, so the old version stays whole
     // until the new one is complete. The file gets a new ID.
-    const temp = joinPath(parentOf(action.remotePath), basename(ws.local.tempBeside(action.localPath)));
+    const localName = ws.local.tempBeside(action.localPath);
+    ws.local.journal?.removed('local', localName);
+    const temp = joinPath(parentOf(action.remotePath), basename(localName));
+    // Written down first: a crash before the rename would leave it on the server for good.
+    ws.local.journal?.created('remote', ws.remote.abs(temp));
     await ws.remote.remote.upload(ws.remote.abs(parentOf(temp)), baseName(temp), source, options);
+    crashPoint('upload:before-swap');
     await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
     const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
     if (!uploaded) throw new DeferredError(`${action.remotePath}: the new version vanished before it could be renamed into place`);
     await ws.remote.remote.rename({ kind: 'file', id: uploaded.id }, baseName(action.remotePath));
+    ws.local.journal?.removed('remote', ws.remote.abs(temp));
     newObject = true;
   }
   // A file that changed while it was read may have sent a mix of versions; recording the facts
@@ -129,6 +135,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
       await ws.remote.remote.download(action.remote.id, temp, ws.transfer);
     } catch (error) {
       await rm(temp, { force: true });
+      ws.local.journal?.removed('local', temp);
       throw error;
     }
     return temp;
@@ -166,7 +173,10 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         return action.resolution satisfies never;
     }
   } finally {
-    if (fetched !== undefined) await rm(fetched, { force: true });
+    if (fetched !== undefined) {
+      await rm(fetched, { force: true });
+      ws.local.journal?.removed('local', fetched);
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { isRemoteError } from '../remote/errors.js';
+import { crashPoint } from './crash.js';
 import type { ObjectRef, Remote } from '../remote/types.js';
 import { baseName, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
@@ -37,6 +38,7 @@ export class RemoteTree {
     }
     try {
       await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
+      crashPoint('move:between-steps');
       await this.remote.rename(object, toName);
     } catch (error) {
       if (!isRemoteError(error, 'exists')) throw error;

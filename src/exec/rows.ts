@@ -70,7 +70,10 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
       if (row?.remoteId !== undefined) {
         // Our own move bumps the server's date; other clients' moves are already known.
         if (action.side === 'remote') tree.setRemoteFacts(id, row.remoteId, undefined);
-        else if (action.remoteFacts) tree.setRemoteFacts(id, action.remoteFacts.id, action.remoteFacts.modifiedMs);
+        // The scan's date is stale when a move of ours on the server already bumped it: the two
+        // moves of one entry (a rename on each side) run side by side, in either order. A date
+        // left unknown is learnt from the listing at the end of the run.
+        else if (action.remoteFacts && row.remoteModifiedMs !== undefined) tree.setRemoteFacts(id, action.remoteFacts.id, action.remoteFacts.modifiedMs);
       }
       return true;
     }

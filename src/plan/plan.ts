@@ -4,7 +4,8 @@ import { massDeleteGuard, rootGuard } from './guards.js';
 import { matchItems } from './items.js';
 import { decideTarget } from './target.js';
 import { isWithin, pathKey } from '../tree/paths.js';
-import type { LocalNode, RemoteNode, SyncedNode } from '../tree/types.js';
+import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
+import type { LocalNode, RemoteNode } from '../tree/types.js';
 import type { Plan, PlanInput, PlanOptions } from './types.js';
 
 /**
@@ -37,16 +38,8 @@ function assumeUnchangedWhereUnknown(input: PlanInput): PlanInput {
   const localNodes: LocalNode[] = [...local.nodes];
   const remoteNodes: RemoteNode[] = [...remote.nodes];
   for (const base of synced) {
-    if (below(local.unknown, base.localPath) && !seenLocal.has(pathKey(base.localPath))) localNodes.push(localFromBase(base));
-    if (below(remote.unknown, base.remotePath) && !seenRemote.has(pathKey(base.remotePath))) remoteNodes.push(remoteFromBase(base));
+    if (below(local.unknown, base.localPath) && !seenLocal.has(pathKey(base.localPath))) localNodes.push(localFromSynced(base));
+    if (below(remote.unknown, base.remotePath) && !seenRemote.has(pathKey(base.remotePath))) remoteNodes.push(remoteFromSynced(base));
   }
   return { local: { ...local, nodes: localNodes }, remote: { ...remote, nodes: remoteNodes }, synced };
-}
-
-function localFromBase(base: SyncedNode): LocalNode {
-  return { path: base.localPath, kind: base.kind, size: base.size, mtimeMs: base.localMtimeMs, inode: base.inode };
-}
-
-function remoteFromBase(base: SyncedNode): RemoteNode {
-  return { path: base.remotePath, kind: base.kind, id: base.remote?.id ?? '', size: base.size, modifiedMs: base.remote?.modifiedMs ?? 0 };
 }

@@ -38,11 +38,49 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
   return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped };
 }
 
+/**
+ * Scans only `paths` (each with everything below it) and their ancestors, for a pass that
+ * knows from the watcher what changed. A path that no longer exists is simply not reported:
+ * within the given subtrees, absence is a fact. `unknown` and `skipped` are as for `scanLocal`.
+ */
+export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan> {
+  try {
+    if (!(await lstat(root)).isDirectory()) return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+    throw error;
+  }
+  const walk = new Walk(root, options);
+  const seen = new Set<RelPath>();
+  for (const path of topmost(paths)) {
+    const chain = path.split('/');
+    for (let depth = 1; depth <= chain.length; depth++) {
+      const current = chain.slice(0, depth).join('/');
+      if (seen.has(current)) continue;
+      seen.add(current);
+      const node = await walk.visitOne(current);
+      // Below a missing, ignored or skipped folder there is nothing to report.
+      if (!node || (node.kind !== 'dir' && depth < chain.length)) break;
+      if (depth === chain.length && node.kind === 'dir') await walk.runFrom(node);
+    }
+  }
+  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped };
+}
+
+/** The given paths without those that lie inside another one. */
+function topmost(paths: readonly RelPath[]): RelPath[] {
+  const sorted = [...new Set(paths)].sort();
+  return sorted.filter((path, i) => !sorted.slice(0, i).some((other) => other === '' || path.startsWith(`${other}/`)));
+}
+
 const lstatsInFlight = 16;
 
 /** A directory entry whose lstat has been started. */
 interface Listed {
-  readonly entry: Dirent;
+  readonly name: string;
+  /** What the listing said, for the wording of a skip when the lstat fails. */
+  readonly listedAsDir: boolean;
   readonly path: RelPath;
   readonly details: Promise<{ readonly stats: BigIntStats } | { readonly error: unknown }>;
 }
@@ -102,6 +140,28 @@ class Walk {
   async run(rootFolder: Dir): Promise<void> {
     const pending: LocalNode[] = [];
     await this.#read(new Folder('', this.#root), rootFolder, pending);
+    await this.#drain(pending);
+  }
+
+  /** Walks everything below an already reported folder. */
+  async runFrom(dir: LocalNode): Promise<void> {
+    await this.#drain([dir]);
+  }
+
+  /** Looks at one entry (whose parent is not being read), reporting it like a listed one. */
+  async visitOne(path: RelPath): Promise<LocalNode | undefined> {
+    if (path === '' || isInternalPath(path)) return undefined;
+    const slash = path.lastIndexOf('/');
+    const folder = new Folder(slash < 0 ? '' : path.slice(0, slash), join(this.#root, slash < 0 ? '' : path.slice(0, slash)));
+    const name = path.slice(slash + 1);
+    const before = this.nodes.length;
+    await this.#visit(folder, { name, listedAsDir: false, path, details: detailsOf(join(this.#root, path)) });
+    const node = folder.byKey.get(pathKey(name));
+    if (node) this.nodes.push(node);
+    return this.nodes.length > before ? node : undefined;
+  }
+
+  async #drain(pending: LocalNode[]): Promise<void> {
     for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
       const folder = new Folder(dir.path, join(this.#root, dir.path));
       const handle = await this.#open(folder, dir);
@@ -154,7 +214,7 @@ class Walk {
         if (entry === null) break;
         const path = joinPath(folder.path, entry.name);
         if (isInternalPath(path)) continue;
-        listed.push({ entry, path, details: detailsOf(join(folder.absolute, entry.name)) });
+        listed.push({ name: entry.name, listedAsDir: entry.isDirectory(), path, details: detailsOf(join(folder.absolute, entry.name)) });
         await this.#settle(folder, listed, lstatsInFlight - 1);
       }
       await this.#settle(folder, listed, 0);
@@ -181,12 +241,12 @@ class Walk {
   }
 
   async #visit(folder: Folder, listed: Listed): Promise<void> {
-    const { entry, path } = listed;
+    const { name, path } = listed;
     const details = await listed.details;
     if ('error' in details) {
       // Deleted since the listing, so leaving it out is the truth.
       if (errnoCode(details.error) === 'ENOENT') return;
-      this.#skip(path, entry.isDirectory() ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
+      this.#skip(path, listed.listedAsDir ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
       this.#markUnknown(folder);
       return;
     }
@@ -197,7 +257,7 @@ class Walk {
       this.ignored.push(path);
       return;
     }
-    const problem = unaddressableNameReason(entry.name) ?? specialFileReason(stats);
+    const problem = unaddressableNameReason(name) ?? specialFileReason(stats);
     if (problem !== undefined) this.#skip(path, kind, problem);
     else folder.add(nodeOf(path, kind, stats));
   }

@@ -119,10 +119,51 @@ export class FolderState {
     return this.#db.prepare<[number], { sessionId: string; path: string }>('SELECT session_id AS sessionId, path FROM upload_sessions WHERE folder = ?').all(this.#folder);
   }
 
+  /** Records a temporary file (an absolute local or server path) before it is created. */
+  addTempFile(side: Side, path: string, nowMs: number): void {
+    this.#db.prepare('INSERT OR REPLACE INTO temp_files (folder, side, path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, side, path, nowMs);
+  }
+
+  /** Forgets a temporary file once it was renamed into place or removed. */
+  removeTempFile(side: Side, path: string): void {
+    this.#db.prepare('DELETE FROM temp_files WHERE folder = ? AND side = ? AND path = ?').run(this.#folder, side, path);
+  }
+
+  /** Temporary files recorded and not yet forgotten: what an earlier run left when it crashed. */
+  tempFiles(): { side: Side; path: string }[] {
+    return this.#db.prepare<[number], { side: Side; path: string }>('SELECT side, path FROM temp_files WHERE folder = ?').all(this.#folder);
+  }
+
   recordRun(summary: RunSummary): void {
     const column = summary.ok ? 'last_sync_ms = ?, ' : '';
     const values = summary.ok ? [summary.finishedMs, JSON.stringify(summary), this.#folder] : [JSON.stringify(summary), this.#folder];
     this.#db.prepare(`UPDATE folders SET ${column}last_result = ? WHERE id = ?`).run(...values);
+  }
+
+  /** A safety guard stopped the daemon's passes for this folder; it stays so across restarts. */
+  pause(reason: string): void {
+    this.#db.prepare('UPDATE folders SET paused_reason = ? WHERE id = ?').run(reason, this.#folder);
+  }
+
+  pausedReason(): string | undefined {
+    return this.#db.prepare<[number], { paused_reason: string | null }>('SELECT paused_reason FROM folders WHERE id = ?').get(this.#folder)?.paused_reason ?? undefined;
+  }
+
+  /**
+   * Lifts a pause. `force`: the user looked and agreed, so the next pass runs past the guard
+   * that paused it; without it (a changed config) the guards judge the next pass afresh.
+   */
+  resume(force: boolean): void {
+    this.#db.prepare('UPDATE folders SET paused_reason = NULL, force_next = ? WHERE id = ?').run(force ? 1 : 0, this.#folder);
+  }
+
+  /** Whether the next pass is forced, clearing the flag. */
+  takeForce(): boolean {
+    return this.#db.transaction(() => {
+      const row = this.#db.prepare<[number], { force_next: number }>('SELECT force_next FROM folders WHERE id = ?').get(this.#folder);
+      this.#db.prepare('UPDATE folders SET force_next = 0 WHERE id = ?').run(this.#folder);
+      return row?.force_next === 1;
+    })();
   }
 
   lastRun(): { lastSyncMs: number | undefined; last: RunSummary | undefined } {

@@ -62,4 +62,16 @@ export const migrations: readonly string[] = [
      reason TEXT NOT NULL,
      PRIMARY KEY (folder, side, path)
    ) STRICT;`,
+  `ALTER TABLE folders ADD COLUMN paused_reason TEXT;
+   ALTER TABLE folders ADD COLUMN force_next INTEGER NOT NULL DEFAULT 0;`,
+  // Temporary files a run creates (downloads in progress, the server-side half of an
+  // upload-and-swap), so that the next run removes what a crash left: the scanners never show
+  // them, so nothing else ever would.
+  `CREATE TABLE temp_files (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     side TEXT NOT NULL CHECK (side IN ('local', 'remote')),
+     path TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     PRIMARY KEY (folder, side, path)
+   ) STRICT;`,
 ];

@@ -10,13 +10,15 @@ import { plan, utcConflictStamp, type Plan } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
-import { createIgnoreRules } from '../scan/ignore.js';
-import { scanLocal } from '../scan/local.js';
+import { createIgnoreRules, type IgnoreRules } from '../scan/ignore.js';
+import { scanLocal, scanLocalPaths } from '../scan/local.js';
 import { scanRemote } from '../scan/remote.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
-import type { SkippedPath } from '../tree/types.js';
+import { remoteFromSynced } from '../tree/from-synced.js';
+import type { SkippedPath, SyncedNode } from '../tree/types.js';
+import { completeLocalScan, remoteFoldersUnchanged, type PassScope } from './scope.js';
 
 export interface PassContext {
   readonly config: Config;
@@ -33,6 +35,8 @@ export interface PassOptions {
   readonly dryRun: boolean;
   /** Run even when the mass-delete or empty-root guard would stop it. */
   readonly force: boolean;
+  /** What to look at; everything by default. */
+  readonly scope?: PassScope;
 }
 
 export interface PassResult {
@@ -61,9 +65,14 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
   const rules = await createIgnoreRules(folder.ignore, folder.localPath);
   const synced = tree.load();
+  const scope = options.scope ?? { kind: 'full' };
+  const scanOptions = { rules, ...(context.signal ? { signal: context.signal } : {}) };
+  const walkRemote = (): ReturnType<typeof scanRemote> => scanRemoteCreatingRoot(folder, context, rules, synced.length === 0, options.dryRun);
   const [local, remoteScan] = await Promise.all([
-    scanLocal(folder.localPath, { rules, ...(context.signal ? { signal: context.signal } : {}) }),
-    scanRemoteCreatingRoot(folder, context, rules, synced.length === 0, options.dryRun),
+    scope.kind === 'full'
+      ? scanLocal(folder.localPath, scanOptions)
+      : scanLocalPaths(folder.localPath, scope.paths, scanOptions).then((scan) => completeLocalScan(scan, scope.paths, synced)),
+    scope.kind === 'local-changes' ? rememberedUnlessChanged(folder, context, scope.paths, synced, rules, walkRemote) : walkRemote(),
   ]);
   let localCaseInsensitive = false;
   if (local.rootExists) {
@@ -133,11 +142,29 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   return { folder, plan: planned, skipped, report };
 }
 
+/**
+ * The server side for a pass about local changes: as remembered, unless a listing of the
+ * folders around the changes shows that the server changed too, in which case it is walked.
+ */
+async function rememberedUnlessChanged(
+  folder: FolderConfig,
+  context: PassContext,
+  paths: readonly string[],
+  synced: readonly SyncedNode[],
+  rules: IgnoreRules,
+  walk: () => ReturnType<typeof scanRemote>,
+): ReturnType<typeof scanRemote> {
+  if (synced.length === 0) return walk();
+  const check = await remoteFoldersUnchanged(context.remote, folder.remotePath, paths, synced, rules);
+  if (!check.unchanged) return walk();
+  return { rootExists: true, nodes: synced.map(remoteFromSynced), ignored: [], unknown: [], skipped: [], policy: undefined, requests: check.listings };
+}
+
 /** A first sync into a server folder that does not exist yet creates it. */
 async function scanRemoteCreatingRoot(
   folder: FolderConfig,
   context: PassContext,
-  rules: Awaited<ReturnType<typeof createIgnoreRules>>,
+  rules: IgnoreRules,
   firstRun: boolean,
   dryRun: boolean,
 ): ReturnType<typeof scanRemote> {

@@ -37,6 +37,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ path: fileURLToPath(new URL('../../config.example.yaml', import.meta.url)), env: {} });
     expect(config.server).toMatchObject({ url: 'https://cloud.example.com', timeouts: { connectMs: 10_000, responseMs: 60_000, idleMs: 120_000 } });
     expect(config.sync).toEqual({ concurrency: 4, requestsPerSecond: 0, retries: 3, settleTime: 1000, replaceMaxSize: 100 * 1024 * 1024 });
+    expect(config.daemon).toEqual({ remoteInterval: 60_000, fullRescanInterval: 3_600_000, debounce: 1000, healthyWithin: 3 * 3_600_000, status: { listen: '127.0.0.1:9123' } });
     expect(config.folders[0]).toMatchObject({ name: 'documents', mode: 'two-way', conflict: 'keep-both', trashDays: 30, remoteTrash: undefined });
   });
 

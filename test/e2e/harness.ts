@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { CloudreveV3 } from '../../src/cloudreve/index.js';
 import { bufferSource } from '../../src/remote/sources.js';
+import { TcpProxy } from '../helpers/proxy.js';
 import { startStandin, type Standin, type StandinOptions } from '../standin/index.js';
 
 /**
@@ -27,6 +29,8 @@ export interface FolderOptions {
 
 export interface SceneOptions {
   readonly standin?: StandinOptions;
+  /** Reach the stand-in through a relay that tests can take down and bring back. */
+  readonly proxy?: boolean;
   readonly folder?: FolderOptions;
   /** Extra top-level config (e.g. `sync:`). */
   readonly config?: Record<string, unknown>;
@@ -47,10 +51,16 @@ export class Scene {
     readonly configPath: string,
     readonly remoteRoot: string,
     readonly server: CloudreveV3,
+    /** Where a daemon started by `daemon()` serves /healthz, /status and /metrics. */
+    readonly statusUrl: string,
+    /** The relay between the CLI and the stand-in, with `proxy: true`. */
+    readonly proxy: TcpProxy | undefined,
   ) {}
 
   static async start(options: SceneOptions = {}): Promise<Scene> {
     const standin = await startStandin(options.standin ?? {});
+    const statusPort = await freePort();
+    const proxy = options.proxy ? await TcpProxy.start({ host: '127.0.0.1', port: Number(new URL(standin.url).port) }) : undefined;
     const dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-e2e-'));
     const local = join(dir, 'local');
     const stateDir = join(dir, 'state');
@@ -59,19 +69,39 @@ export class Scene {
     const configPath = join(dir, 'config.yaml');
     const folder = { name: 'main', local, remote: remoteRoot, ...options.folder };
     const config = {
-      server: { url: standin.url, username: standin.admin.email, password: standin.admin.password },
+      server: { url: proxy ? `http://127.0.0.1:${proxy.port}` : standin.url, username: standin.admin.email, password: standin.admin.password },
       stateDir,
       log: { level: 'warn', format: 'json' },
       sync: { settleTime: 0, retries: 1 },
+      daemon: { remoteInterval: '1s', debounce: '200ms', status: { listen: `127.0.0.1:${statusPort}` } },
       folders: [folder],
       ...options.config,
     };
     await writeFile(configPath, stringify(config));
     const server = new CloudreveV3({ url: standin.url, username: standin.admin.email, password: standin.admin.password });
-    return new Scene(standin, dir, local, stateDir, configPath, remoteRoot, server);
+    return new Scene(standin, dir, local, stateDir, configPath, remoteRoot, server, `http://127.0.0.1:${statusPort}`, proxy);
+  }
+
+  readonly #daemons = new Set<DaemonProcess>();
+
+  /** Starts `cloudreve-sync sync` (the daemon) as a child process. */
+  daemon(...args: string[]): DaemonProcess {
+    const child = spawn(process.execPath, [cliPath, '--config', this.configPath, ...args, 'sync'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const daemon = new DaemonProcess(child);
+    this.#daemons.add(daemon);
+    return daemon;
+  }
+
+  /** GET on the daemon's status server: status code and parsed body (text for /metrics). */
+  async status(path: string): Promise<{ code: number; body: unknown }> {
+    const response = await fetch(`${this.statusUrl}${path}`);
+    const text = await response.text();
+    return { code: response.status, body: path === '/metrics' ? text : (JSON.parse(text) as unknown) };
   }
 
   async close(): Promise<void> {
+    for (const daemon of this.#daemons) await daemon.kill();
+    await this.proxy?.down();
     this.server.close();
     await this.standin.close();
     await rm(this.dir, { recursive: true, force: true });
@@ -193,4 +223,54 @@ export class Scene {
     }
     return { counts, writes, listings };
   }
+}
+
+/** A daemon child process, with its output kept for assertions. */
+export class DaemonProcess {
+  output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  /** Stops it for good (SIGKILL) if it still runs; for cleanup. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exited;
+    }
+  }
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, ms = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A TCP port free right now on loopback. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }

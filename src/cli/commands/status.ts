@@ -5,6 +5,7 @@ import { FolderState } from '../../state/folder-state.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { formatBytes, formatTime } from '../format.js';
+import { askDaemon } from '../daemon-client.js';
 import { runCommand } from '../run.js';
 
 export function statusCommand(program: Command): void {
@@ -13,12 +14,25 @@ export function statusCommand(program: Command): void {
     .description('show, per folder, the last sync, what is tracked, open conflicts and paths that fail or are skipped')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
-      runCommand(program.opts<GlobalOptions>(), (context) => {
-        const report = folderStatuses(context);
+      runCommand(program.opts<GlobalOptions>(), async (context) => {
+        const live = await askDaemon(context.config.daemon.status.listen, 'GET', '/status');
+        const running = (live?.body as { folders?: DaemonFolder[] } | undefined)?.folders ?? [];
+        const report = folderStatuses(context).map((status) => {
+          const daemon = running.find((f) => f.folder === status.folder);
+          return daemon ? { ...status, daemon } : status;
+        });
         process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.map(describe).join('\n\n')}\n`);
-        return Promise.resolve();
       }),
     );
+}
+
+/** What the running daemon says of a folder (see src/daemon/runner.ts). */
+interface DaemonFolder {
+  readonly folder: string;
+  readonly phase: string;
+  readonly reason: string | null;
+  readonly watching: string;
+  readonly pendingLocalChanges: number;
 }
 
 export interface FolderStatus {
@@ -27,10 +41,14 @@ export interface FolderStatus {
   readonly remote: string;
   readonly lastSync: string | null;
   readonly lastRun: unknown;
+  /** Why a safety guard paused the folder for the daemon, until `resume`. */
+  readonly paused: string | null;
   readonly tracked: { files: number; folders: number; bytes: number };
   readonly conflicts: { path: string; copy: string }[];
   readonly failing: { path: string; action: string; error: string; attempts: number; retryAt: string }[];
   readonly skipped: { side: string; path: string; reason: string }[];
+  /** Present while a daemon runs. */
+  readonly daemon?: DaemonFolder;
 }
 
 export function folderStatuses(context: CommandContext): FolderStatus[] {
@@ -47,6 +65,7 @@ export function folderStatuses(context: CommandContext): FolderStatus[] {
       remote: folder.remotePath,
       lastSync: lastSyncMs === undefined ? null : new Date(lastSyncMs).toISOString(),
       lastRun: last ?? null,
+      paused: state.pausedReason() ?? null,
       tracked: { files: files.length, folders: nodes.length - files.length, bytes: files.reduce((sum, n) => sum + n.size, 0) },
       // A conflict copy the user has since removed or renamed is settled.
       conflicts: state
@@ -65,6 +84,11 @@ function describe(status: FolderStatus): string {
     `  last successful sync: ${status.lastSync === null ? 'never' : formatTime(Date.parse(status.lastSync))}`,
     `  tracked: ${status.tracked.files} files in ${status.tracked.folders} folders, ${formatBytes(status.tracked.bytes)}`,
   ];
+  if (status.paused !== null) lines.push(`  PAUSED: ${status.paused}; run "cloudreve-sync resume ${status.folder}" once checked`);
+  if (status.daemon) {
+    const d = status.daemon;
+    lines.push(`  daemon: ${d.phase}${d.reason ? ` (${d.reason})` : ''}, watching by ${d.watching}, ${d.pendingLocalChanges} local changes pending`);
+  }
   const last = status.lastRun as { stopped?: string } | null;
   if (last?.stopped) lines.push(`  STOPPED: ${last.stopped}`);
   if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${c.path}: other version kept as ${c.copy}`));

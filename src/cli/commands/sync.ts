@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { actionPath } from '../../exec/executor.js';
+import { Daemon, stopTimeoutMs } from '../../daemon/daemon.js';
+import { FolderState } from '../../state/folder-state.js';
 import { acquireLock } from '../../state/lock.js';
+import { folderId } from '../../state/synced.js';
 import { syncFolder, type PassResult } from '../../sync/pass.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -30,13 +33,22 @@ export function syncCommand(program: Command): void {
 }
 
 async function syncOnce(context: CommandContext, options: SyncOptions): Promise<void> {
-  if (!options.once) throw new CliError('continuous sync is not available yet; run "cloudreve-sync sync --once" (for example from cron)', ExitCode.usage);
+  if (!options.once) {
+    if (options.dryRun || options.json || options.force || options.folder !== undefined) {
+      throw new CliError('--folder, --dry-run, --json and --force go with --once; the daemon syncs every configured folder', ExitCode.usage);
+    }
+    await runDaemon(context);
+    return;
+  }
   const { config } = context;
   const folders = options.folder === undefined ? config.folders : config.folders.filter((f) => f.name === options.folder);
   if (config.folders.length === 0) throw new CliError(`no folders are configured; add a "folders:" section to ${config.source ?? 'the config file'}`, ExitCode.usage);
   if (folders.length === 0) throw new CliError(`no folder named "${options.folder}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
 
   const lock = options.dryRun ? undefined : acquireLock(config.stateDir, 'sync --once');
+  // A `resume` waiting for the next pass applies to a one-shot run as well.
+  const force = options.force ?? false;
+  const takeResume = (name: string): boolean => !options.dryRun && new FolderState(context.db, folderId(context.db, name)).takeForce();
   const progress = options.json || options.dryRun ? undefined : Progress.forTerminal(process.stderr);
   const queue = new PQueue({
     concurrency: config.sync.concurrency,
@@ -57,7 +69,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
             now: Date.now,
             ...(progress ? { events: progress.events } : {}),
           },
-          { dryRun: options.dryRun ?? false, force: options.force ?? false },
+          { dryRun: options.dryRun ?? false, force: force || takeResume(folder.name) },
         ),
       );
     }
@@ -98,4 +110,37 @@ function exitCodeOf(results: readonly PassResult[], dryRun: boolean): ExitCode {
     return s.failed > 0 || s.deferred > 0 || s.skipped > 0 || s.conflicts > 0;
   });
   return notInSync ? ExitCode.partial : ExitCode.ok;
+}
+
+/** The daemon, until SIGTERM or SIGINT; SIGHUP reloads the config. */
+async function runDaemon(context: CommandContext): Promise<void> {
+  const { config, logger } = context;
+  if (config.folders.length === 0) throw new CliError(`no folders are configured; add a "folders:" section to ${config.source ?? 'the config file'}`, ExitCode.usage);
+  const daemon = await Daemon.start(config, logger);
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      // The daemon gives its work stopTimeoutMs; this is the backstop should closing hang.
+      setTimeout(() => process.exit(ExitCode.partial), stopTimeoutMs + 5000).unref();
+      daemon.stop().then(resolve, (error: unknown) => {
+        logger.error({ err: (error as Error).message }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      let next;
+      try {
+        next = context.reloadConfig();
+      } catch (error) {
+        logger.error({ err: (error as Error).message }, 'the changed config is invalid; keeping the old one');
+        return;
+      }
+      daemon.reload(next).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'reload failed'));
+    });
+  });
 }

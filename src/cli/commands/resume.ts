@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { FolderState } from '../../state/folder-state.js';
+import { folderId } from '../../state/synced.js';
+import type { GlobalOptions } from '../context.js';
+import { askDaemon } from '../daemon-client.js';
+import { CliError, ExitCode } from '../exit-codes.js';
+import { runCommand } from '../run.js';
+
+export function resumeCommand(program: Command): void {
+  program
+    .command('resume')
+    .description('resume a folder that a safety guard paused; its next pass runs past the guard')
+    .argument('<folder>', 'the folder name from the config')
+    .action((name: string) =>
+      runCommand(program.opts<GlobalOptions>(), async ({ config, db }) => {
+        if (!config.folders.some((f) => f.name === name)) {
+          throw new CliError(`no folder named "${name}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
+        }
+        const answer = await askDaemon(config.daemon.status.listen, 'POST', `/folders/${encodeURIComponent(name)}/resume`);
+        if (answer?.status === 200) {
+          process.stdout.write(`${name}: resumed; the running daemon syncs it now\n`);
+          return;
+        }
+        new FolderState(db, folderId(db, name)).resume(true);
+        process.stdout.write(`${name}: resumed; the next pass (daemon or sync --once) runs past the guard\n`);
+      }),
+    );
+}

@@ -1,0 +1,184 @@
+import PQueue from 'p-queue';
+import type { CloudreveV3 } from '../cloudreve/index.js';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { openDatabase, type Db } from '../state/database.js';
+import { FolderState } from '../state/folder-state.js';
+import { acquireLock, type StateLock } from '../state/lock.js';
+import { folderId } from '../state/synced.js';
+import { createClient } from '../sync/client.js';
+import { Metrics } from './metrics.js';
+import { FolderRunner, type FolderStatus } from './runner.js';
+import { StatusServer } from './status-server.js';
+
+/** How long SIGTERM waits for the work in flight before leaving it. */
+export const stopTimeoutMs = 10_000;
+
+/**
+ * The long-running service: one state database, one lock, one Cloudreve client, one request
+ * queue shared by every folder (so the concurrency and rate limits hold for all of them
+ * together), a runner per folder, and the status server.
+ */
+export class Daemon {
+  readonly #logger: Logger;
+  readonly #lock: StateLock;
+  readonly #db: Db;
+  readonly #metrics = new Metrics();
+  readonly #startedMs = Date.now();
+  #config: Config;
+  #client: CloudreveV3;
+  #queue: PQueue;
+  #runners: FolderRunner[] = [];
+  #status: StatusServer | undefined;
+
+  private constructor(config: Config, logger: Logger, lock: StateLock, db: Db) {
+    this.#config = config;
+    this.#logger = logger;
+    this.#lock = lock;
+    this.#db = db;
+    this.#client = this.#newClient(config);
+    this.#queue = this.#newQueue(config);
+  }
+
+  static async start(config: Config, logger: Logger): Promise<Daemon> {
+    const lock = acquireLock(config.stateDir, 'sync');
+    let db: Db | undefined;
+    try {
+      db = openDatabase(config.stateDir);
+      const daemon = new Daemon(config, logger, lock, db);
+      await daemon.#startStatusServer();
+      daemon.#startRunners();
+      logger.info({ folders: config.folders.map((f) => f.name), status: daemon.statusAddress ?? 'off' }, 'cloudreve-sync is running');
+      return daemon;
+    } catch (error) {
+      db?.close();
+      lock.release();
+      throw error;
+    }
+  }
+
+  get statusAddress(): string | undefined {
+    return this.#status?.address;
+  }
+
+  /** Finishes or abandons the work in flight (within `stopTimeoutMs`), then releases everything. */
+  async stop(): Promise<void> {
+    this.#logger.info('stopping');
+    await this.#stopRunners();
+    await this.#status?.close();
+    this.#client.close();
+    this.#db.close();
+    this.#lock.release();
+  }
+
+  /** Applies a changed config (SIGHUP): every folder restarts with it; a bad config is refused. */
+  async reload(config: Config): Promise<void> {
+    if (config.stateDir !== this.#config.stateDir) {
+      this.#logger.error('the new config moves the state directory; restart cloudreve-sync to apply it. Keeping the old config');
+      return;
+    }
+    const paused = this.#runners.filter((r) => r.phase === 'paused').map((r) => r.name);
+    await this.#stopRunners();
+    // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
+    // the next pass by the new settings.
+    for (const name of paused) new FolderState(this.#db, folderId(this.#db, name)).resume(false);
+    if (JSON.stringify(config.server) !== JSON.stringify(this.#config.server)) {
+      this.#client.close();
+      this.#client = this.#newClient(config);
+    }
+    this.#queue = this.#newQueue(config);
+    if (config.daemon.status.listen !== this.#config.daemon.status.listen) {
+      await this.#status?.close();
+      this.#status = undefined;
+      this.#config = config;
+      await this.#startStatusServer();
+    }
+    this.#config = config;
+    this.#startRunners();
+    this.#logger.info({ folders: config.folders.map((f) => f.name) }, 'config reloaded');
+  }
+
+  resume(folder: string): boolean {
+    const runner = this.#runners.find((r) => r.name === folder);
+    runner?.resume();
+    return runner !== undefined;
+  }
+
+  unhealthy(): string[] {
+    const reasons: string[] = [];
+    const now = Date.now();
+    const within = this.#config.daemon.healthyWithin;
+    for (const runner of this.#runners) {
+      if (runner.phase === 'paused') reasons.push(`${runner.name}: paused: ${runner.reason ?? ''}`);
+      if (runner.phase === 'auth-failed') reasons.push(`${runner.name}: the server refused the login: ${runner.reason ?? ''}`);
+      const since = runner.lastSuccessMs ?? this.#startedMs;
+      if (now - since > within) reasons.push(`${runner.name}: no successful sync for ${Math.round((now - since) / 60_000)} minutes${runner.reason ? ` (${runner.reason})` : ''}`);
+    }
+    return reasons;
+  }
+
+  status(): { folders: FolderStatus[]; queue: { waiting: number; running: number }; server: string; startedAt: string } {
+    return {
+      server: this.#config.server.url,
+      startedAt: new Date(this.#startedMs).toISOString(),
+      queue: { waiting: this.#queue.size, running: this.#queue.pending },
+      folders: this.#runners.map((r) => r.status()),
+    };
+  }
+
+  #startRunners(): void {
+    this.#runners = this.#config.folders.map(
+      (folder) =>
+        new FolderRunner(folder, {
+          config: this.#config,
+          remote: this.#client,
+          db: this.#db,
+          queue: this.#queue,
+          logger: this.#logger,
+          metrics: this.#metrics,
+          now: Date.now,
+        }),
+    );
+    for (const runner of this.#runners) runner.start();
+  }
+
+  async #stopRunners(): Promise<void> {
+    const stopping = Promise.all(this.#runners.map((r) => r.stop()));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), stopTimeoutMs);
+    });
+    const outcome = await Promise.race([stopping.then(() => 'stopped' as const), timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.#logger.warn('work in flight did not finish in time and was abandoned; the next run picks it up');
+    this.#queue.clear();
+  }
+
+  async #startStatusServer(): Promise<void> {
+    const listen = this.#config.daemon.status.listen;
+    if (listen === 'off') return;
+    this.#status = await StatusServer.start(
+      listen,
+      { unhealthy: () => this.unhealthy(), status: () => this.status(), resume: (folder) => this.resume(folder) },
+      this.#metrics,
+      this.#logger,
+    );
+  }
+
+  #newClient(config: Config): CloudreveV3 {
+    return createClient(config.server, this.#db, this.#logger, (event) => {
+      this.#metrics.requests.observe({ route: event.route, outcome: event.error ?? 'ok' }, event.durationMs / 1000);
+    });
+  }
+
+  #newQueue(config: Config): PQueue {
+    const queue = new PQueue({
+      concurrency: config.sync.concurrency,
+      ...(config.sync.requestsPerSecond > 0 ? { intervalCap: Math.max(1, Math.round(config.sync.requestsPerSecond)), interval: 1000 } : {}),
+    });
+    const depth = (): void => this.#metrics.queueDepth.set(queue.size + queue.pending);
+    queue.on('add', depth);
+    queue.on('next', depth);
+    return queue;
+  }
+}

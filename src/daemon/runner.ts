@@ -1,0 +1,369 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type PQueue from 'p-queue';
+import type { Config, FolderConfig } from '../config/load.js';
+import { actionPath, type ExecEvents } from '../exec/executor.js';
+import type { Logger } from '../log/logger.js';
+import { isRemoteError } from '../remote/errors.js';
+import type { Remote } from '../remote/types.js';
+import { createIgnoreRules } from '../scan/ignore.js';
+import type { Db } from '../state/database.js';
+import { FolderState } from '../state/folder-state.js';
+import { folderId } from '../state/synced.js';
+import { syncFolder, type PassResult } from '../sync/pass.js';
+import type { PassScope } from '../sync/scope.js';
+import type { RelPath } from '../tree/types.js';
+import { DirtySet, EchoFilter } from '../watch/dirty.js';
+import { LocalWatcher } from '../watch/watcher.js';
+import type { Metrics } from './metrics.js';
+
+/** What a folder is doing, as /status and /healthz tell it. */
+export type Phase = 'starting' | 'syncing' | 'idle' | 'paused' | 'offline' | 'auth-failed' | 'error' | 'stopped';
+
+export interface RunnerShared {
+  readonly config: Config;
+  readonly remote: Remote;
+  readonly db: Db;
+  readonly queue: PQueue;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}
+
+export interface FolderStatus {
+  readonly folder: string;
+  readonly phase: Phase;
+  readonly reason: string | undefined;
+  readonly watching: 'events' | 'periodic scans' | 'starting';
+  readonly pendingLocalChanges: number;
+  readonly lastSuccess: string | null;
+  readonly lastPass: { readonly kind: string; readonly finished: string; readonly summary: Readonly<Record<string, number>> } | null;
+}
+
+const authRetryMs = 5 * 60_000;
+const maxOfflineBackoffMs = 5 * 60_000;
+
+/**
+ * Keeps one folder in sync: a full pass at start, then passes for what the watcher reports
+ * (debounced), a walk of the server every `remoteInterval` (jittered), and a full pass every
+ * `fullRescanInterval`. One pass at a time; a server that cannot be reached is retried with
+ * backoff while local changes keep collecting; a safety guard pauses the folder until
+ * `cloudreve-sync resume`.
+ */
+export class FolderRunner {
+  phase: Phase = 'starting';
+  reason: string | undefined;
+  lastSuccessMs: number | undefined;
+  lastPass: FolderStatus['lastPass'] = null;
+
+  readonly #folder: FolderConfig;
+  readonly #shared: RunnerShared;
+  readonly #state: FolderState;
+  readonly #log: Logger;
+  readonly #dirty = new DirtySet();
+  readonly #echo: EchoFilter;
+  readonly #abort = new AbortController();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  #watcher: LocalWatcher | undefined;
+  #polling = false;
+  #needFull = true;
+  #needWalk = false;
+  #dirtyDueAt: number | undefined;
+  #debouncing = false;
+  #retryAt = 0;
+  #offlineBackoffMs = 0;
+  #stopped = false;
+  #wake: (() => void) | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(folder: FolderConfig, shared: RunnerShared) {
+    this.#folder = folder;
+    this.#shared = shared;
+    this.#state = new FolderState(shared.db, folderId(shared.db, folder.name));
+    this.#log = shared.logger.child({ folder: folder.name });
+    this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now);
+    const paused = this.#state.pausedReason();
+    if (paused !== undefined) this.#pause(paused);
+    this.lastSuccessMs = this.#state.lastRun().lastSyncMs;
+  }
+
+  get name(): string {
+    return this.#folder.name;
+  }
+
+  start(): void {
+    this.#loop = this.#run();
+    this.#startWatcher().catch((error: unknown) => {
+      this.#log.warn({ err: (error as Error).message }, 'cannot watch the local folder; falling back to periodic full scans');
+      this.#polling = true;
+    });
+    this.#scheduleWalk();
+    this.#every(this.#shared.config.daemon.fullRescanInterval, () => {
+      this.#needFull = true;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#abort.abort(new Error('cloudreve-sync is stopping'));
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    this.#wake?.();
+    await Promise.all([this.#watcher?.close(), this.#loop]);
+    this.phase = 'stopped';
+  }
+
+  /** The user agreed to what a guard stopped: run the next pass past it. */
+  resume(): void {
+    this.#state.resume(true);
+    this.#unpause();
+  }
+
+  #unpause(): void {
+    if (this.phase === 'paused') {
+      this.#log.info('resumed');
+      this.phase = 'idle';
+      this.reason = undefined;
+      this.#shared.metrics.paused.set({ folder: this.name }, 0);
+    }
+    this.#needFull = true;
+    this.#wake?.();
+  }
+
+  status(): FolderStatus {
+    return {
+      folder: this.name,
+      phase: this.phase,
+      reason: this.reason,
+      watching: this.#polling ? 'periodic scans' : this.#watcher ? 'events' : 'starting',
+      pendingLocalChanges: this.#dirty.size,
+      lastSuccess: this.lastSuccessMs === undefined ? null : new Date(this.lastSuccessMs).toISOString(),
+      lastPass: this.lastPass,
+    };
+  }
+
+  async #startWatcher(): Promise<void> {
+    const rules = await createIgnoreRules(this.#folder.ignore, this.#folder.localPath);
+    const watcher = await LocalWatcher.start({
+      root: this.#folder.localPath,
+      rules,
+      stableMs: Math.min(this.#shared.config.daemon.debounce, 2000),
+      logger: this.#log,
+      onChange: (path) => this.#changed(path),
+      onOverflow: () => {
+        if (this.#polling) return;
+        this.#polling = true;
+        this.#log.error(
+          'the system ran out of file watches (inotify); raise the limit with "sysctl fs.inotify.max_user_watches=524288" (persist it in /etc/sysctl.d/). Until then the local folder is scanned in full at every server walk',
+        );
+      },
+    });
+    if (this.#stopped) await watcher.close();
+    else this.#watcher = watcher;
+  }
+
+  #changed(path: RelPath): void {
+    this.#dirty.add(path);
+    // Debounce: the pass waits until changes stop coming for a moment.
+    this.#dirtyDueAt = this.#shared.now() + this.#shared.config.daemon.debounce;
+    if (!this.#debouncing) {
+      this.#debouncing = true;
+      this.#wakeWhenDue();
+    }
+  }
+
+  #wakeWhenDue(): void {
+    const wait = (this.#dirtyDueAt ?? 0) - this.#shared.now();
+    this.#after(Math.max(wait, 0), () => {
+      if ((this.#dirtyDueAt ?? 0) > this.#shared.now()) this.#wakeWhenDue();
+      else this.#debouncing = false;
+    });
+  }
+
+  #scheduleWalk(): void {
+    const interval = this.#shared.config.daemon.remoteInterval;
+    // Jitter keeps several clients (or folders) from walking the server in lockstep.
+    this.#after(interval * (0.9 + Math.random() * 0.2), () => {
+      if (this.#polling) this.#needFull = true;
+      else this.#needWalk = true;
+      this.#scheduleWalk();
+    });
+  }
+
+  #after(ms: number, then: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      then();
+      this.#wake?.();
+    }, ms);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  #every(ms: number, then: () => void): void {
+    this.#after(ms, () => {
+      then();
+      this.#every(ms, then);
+    });
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const scope = await this.#nextScope();
+      if (scope === undefined) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+        });
+        this.#wake = undefined;
+        continue;
+      }
+      await this.#pass(scope);
+    }
+  }
+
+  /** What to do now, or undefined to wait for a timer or a change. */
+  async #nextScope(): Promise<PassScope | undefined> {
+    const now = this.#shared.now();
+    if (this.phase === 'paused') {
+      // Resumed from another process while the status server was off: the flag is gone.
+      if (this.#needWalk && this.#state.pausedReason() === undefined) this.#unpause();
+      this.#needWalk = false;
+      return undefined;
+    }
+    if (now < this.#retryAt) {
+      this.#after(this.#retryAt - now, () => undefined);
+      return undefined;
+    }
+    if (this.#needFull) {
+      this.#needFull = false;
+      this.#needWalk = false;
+      this.#dirty.take();
+      return { kind: 'full' };
+    }
+    if (this.#needWalk) {
+      this.#needWalk = false;
+      return { kind: 'remote-walk', paths: await this.#takeDirty() };
+    }
+    if (this.#dirty.size > 0 && this.#dirtyDueAt !== undefined && now >= this.#dirtyDueAt) {
+      const paths = await this.#takeDirty();
+      return paths.length > 0 ? { kind: 'local-changes', paths } : undefined;
+    }
+    return undefined;
+  }
+
+  /** The pending local changes, without the echoes of this daemon's own writes. */
+  async #takeDirty(): Promise<RelPath[]> {
+    this.#echo.prune();
+    const kept: RelPath[] = [];
+    for (const path of this.#dirty.take()) {
+      let mtimeMs: number | undefined;
+      try {
+        mtimeMs = (await lstat(join(this.#folder.localPath, ...path.split('/')))).mtimeMs;
+      } catch {
+        mtimeMs = undefined;
+      }
+      if (!this.#echo.isEcho(path, mtimeMs)) kept.push(path);
+    }
+    return kept;
+  }
+
+  async #pass(scope: PassScope): Promise<void> {
+    const { metrics, now } = this.#shared;
+    this.phase = 'syncing';
+    const force = this.#state.takeForce();
+    let result: PassResult;
+    try {
+      result = await syncFolder(
+        this.#folder,
+        {
+          config: this.#shared.config,
+          remote: this.#shared.remote,
+          db: this.#shared.db,
+          queue: this.#shared.queue,
+          logger: this.#shared.logger,
+          now,
+          signal: this.#abort.signal,
+          events: this.#events(),
+        },
+        { dryRun: false, force, scope },
+      );
+    } catch (error) {
+      this.#failed(scope, error);
+      return;
+    }
+    metrics.skipped.set({ folder: this.name }, result.skipped.length);
+    if (result.plan.stopped) {
+      this.#pause(result.plan.stopped.reason);
+      this.#state.pause(result.plan.stopped.reason);
+      this.#log.error({ guard: result.plan.stopped.guard }, `paused: ${result.plan.stopped.reason}; run "cloudreve-sync resume ${this.name}" once you have checked`);
+      return;
+    }
+    if (result.report?.fatal) {
+      this.#failed(scope, result.report.fatal);
+      return;
+    }
+    // What waited (a file still being written, a change during the pass) is looked at again soon.
+    const deferred = [...(result.report?.results ?? [])].filter(([, r]) => r.status === 'deferred').map(([action]) => actionPath(action));
+    if (deferred.length > 0) {
+      this.#after(this.#shared.config.sync.settleTime + this.#shared.config.daemon.debounce, () => {
+        for (const path of deferred) this.#changed(path);
+      });
+    }
+    this.lastSuccessMs = now();
+    this.lastPass = { kind: scope.kind, finished: new Date(this.lastSuccessMs).toISOString(), summary: result.report?.counts ?? {} };
+    metrics.lastSuccess.set({ folder: this.name }, this.lastSuccessMs / 1000);
+    this.#offlineBackoffMs = 0;
+    this.phase = 'idle';
+    this.reason = undefined;
+  }
+
+  #failed(scope: PassScope, error: unknown): void {
+    if (this.#stopped) return;
+    // What this pass was to look at is still to be looked at.
+    if (scope.kind !== 'full') this.#dirty.restore(scope.paths);
+    this.#needFull = true;
+    const message = error instanceof Error ? error.message : String(error);
+    this.reason = message;
+    this.#shared.metrics.errors.inc({ class: isRemoteError(error) ? error.kind : 'local' });
+    if (isRemoteError(error, 'auth')) {
+      this.phase = 'auth-failed';
+      this.#retryAt = this.#shared.now() + authRetryMs;
+      this.#log.error({ retryInMs: authRetryMs }, `the server refused the login: ${message}`);
+      return;
+    }
+    this.#offlineBackoffMs = Math.min(Math.max(this.#offlineBackoffMs * 2, 5000), maxOfflineBackoffMs);
+    this.#retryAt = this.#shared.now() + this.#offlineBackoffMs;
+    this.phase = isRemoteError(error) && (error.kind === 'network' || error.kind === 'tls' || error.kind === 'protocol' || error.retryable) ? 'offline' : 'error';
+    this.#log.error({ retryInMs: this.#offlineBackoffMs }, `pass failed: ${message}`);
+  }
+
+  #pause(reason: string): void {
+    this.phase = 'paused';
+    this.reason = reason;
+    this.#shared.metrics.paused.set({ folder: this.name }, 1);
+  }
+
+  #events(): ExecEvents {
+    const { metrics } = this.#shared;
+    return {
+      onLocalWrite: (paths) => {
+        for (const path of paths) this.#echo.announce(path);
+      },
+      onActionDone: (action, counted) => {
+        metrics.actions.inc({ type: action.type, result: 'done' });
+        if (action.type === 'upload') {
+          metrics.files.inc({ direction: 'up' });
+          metrics.bytes.inc({ direction: 'up' }, action.local.size);
+        } else if (action.type === 'download') {
+          metrics.files.inc({ direction: 'down' });
+          metrics.bytes.inc({ direction: 'down' }, action.remote.size);
+        }
+        if (counted === 'conflicts') metrics.conflicts.inc({ folder: this.name });
+      },
+      onActionFailed: (action, error) => {
+        metrics.actions.inc({ type: action.type, result: 'failed' });
+        metrics.errors.inc({ class: isRemoteError(error) ? error.kind : 'local' });
+      },
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { rm } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { isRemoteError } from '../remote/errors.js';
+import { isOwnTempName } from '../scan/ignore.js';
+import type { FolderState } from '../state/folder-state.js';
+import type { TempJournal } from './local-fs.js';
+import type { RemoteTree } from './remote-tree.js';
+
+/** A journal of temporary files kept in the folder's state, in the database. */
+export function stateJournal(state: FolderState, now: () => number): TempJournal {
+  return {
+    created: (side, path) => state.addTempFile(side, path, now()),
+    removed: (side, path) => state.removeTempFile(side, path),
+  };
+}
+
+/**
+ * Removes the temporary files an earlier run wrote down and never crossed out: it was killed
+ * between creating one and renaming or removing it (a crash during a download leaves a partial
+ * file beside its target). Only names of cloudreve-sync's own pattern are ever removed.
+ */
+export async function sweepTempFiles(state: FolderState, remote: RemoteTree, logger: Logger): Promise<void> {
+  for (const { side, path } of state.tempFiles()) {
+    if (!isOwnTempName(basename(path))) {
+      state.removeTempFile(side, path);
+      continue;
+    }
+    if (side === 'local') {
+      await rm(path, { force: true });
+    } else {
+      try {
+        const entry = await remote.remote.stat(path, 'file');
+        if (entry) await remote.remote.delete([{ kind: 'file', id: entry.id }]);
+      } catch (error) {
+        // Its folder is gone, so is the file; anything else is tried again next run.
+        if (!isRemoteError(error, 'not-found')) throw error;
+      }
+    }
+    state.removeTempFile(side, path);
+    logger.info({ side, path }, 'removed a temporary file left by an interrupted run');
+  }
+}

@@ -1,0 +1,73 @@
+import { isWithin } from '../tree/paths.js';
+import type { RelPath } from '../tree/types.js';
+
+/**
+ * Paths the watcher reported since the last pass, coalesced: a path inside one already pending
+ * adds nothing (the pass rescans that whole subtree), and a path that contains pending ones
+ * replaces them. A create followed by a delete, or a burst of writes, is one entry.
+ */
+export class DirtySet {
+  readonly #paths = new Set<RelPath>();
+
+  add(path: RelPath): void {
+    for (const pending of this.#paths) {
+      if (isWithin(path, pending)) return;
+    }
+    for (const pending of this.#paths) {
+      if (isWithin(pending, path)) this.#paths.delete(pending);
+    }
+    this.#paths.add(path);
+  }
+
+  get size(): number {
+    return this.#paths.size;
+  }
+
+  /** The pending paths, which are cleared. */
+  take(): RelPath[] {
+    const paths = [...this.#paths];
+    this.#paths.clear();
+    return paths;
+  }
+
+  /** Puts paths back after a pass that could not finish. */
+  restore(paths: readonly RelPath[]): void {
+    for (const path of paths) this.add(path);
+  }
+}
+
+/**
+ * Changes cloudreve-sync makes itself (a download landing, a local rename) must not come back
+ * from the watcher as user changes. The executor announces each local write before it starts;
+ * a reported path announced within `ttlMs` whose modification time is not later than the
+ * announcement is its echo. A user edit after that has a later mtime and still counts.
+ */
+export class EchoFilter {
+  readonly #announced = new Map<RelPath, number>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  announce(path: RelPath): void {
+    this.#announced.set(path, this.now());
+  }
+
+  /** `mtimeMs` is undefined for a path that no longer exists. */
+  isEcho(path: RelPath, mtimeMs: number | undefined): boolean {
+    const at = this.#announced.get(path);
+    if (at === undefined) return false;
+    if (this.now() - at > this.ttlMs) {
+      this.#announced.delete(path);
+      return false;
+    }
+    return mtimeMs === undefined || mtimeMs <= at;
+  }
+
+  /** Forgets old announcements, so the map does not grow over months. */
+  prune(): void {
+    const now = this.now();
+    for (const [path, at] of this.#announced) if (now - at > this.ttlMs) this.#announced.delete(path);
+  }
+}

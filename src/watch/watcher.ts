@@ -1,0 +1,59 @@
+import { watch, type FSWatcher } from 'chokidar';
+import { relative, sep } from 'node:path';
+import type { Logger } from '../log/logger.js';
+import { isInternalPath, type IgnoreRules } from '../scan/ignore.js';
+import type { RelPath } from '../tree/types.js';
+
+export interface WatcherOptions {
+  readonly root: string;
+  readonly rules: IgnoreRules;
+  /** A file must keep its size this long before its change is reported. */
+  readonly stableMs: number;
+  readonly logger: Logger;
+  readonly onChange: (path: RelPath) => void;
+  /** The system ran out of watches (inotify's limit): the caller falls back to periodic scans. */
+  readonly onOverflow: () => void;
+}
+
+/** Watches a local folder and reports changed paths, relative to the root. */
+export class LocalWatcher {
+  private constructor(private readonly watcher: FSWatcher) {}
+
+  static async start(options: WatcherOptions): Promise<LocalWatcher> {
+    const { root, rules, logger } = options;
+    const rel = (absolute: string): RelPath => relative(root, absolute).split(sep).join('/');
+    const watcher = watch(root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      ignorePermissionErrors: true,
+      awaitWriteFinish: { stabilityThreshold: options.stableMs, pollInterval: Math.max(50, Math.min(500, options.stableMs / 4)) },
+      ignored: (absolute, stats) => {
+        const path = rel(absolute);
+        if (path === '' || path.startsWith('..')) return false;
+        if (isInternalPath(path)) return true;
+        // Without stats chokidar asks again once it knows; only then can folder rules match.
+        return stats !== undefined && rules.ignores(path, stats.isDirectory() ? 'dir' : 'file');
+      },
+    });
+    let overflowed = false;
+    watcher.on('all', (_event, absolute) => {
+      const path = rel(absolute);
+      if (path !== '') options.onChange(path);
+    });
+    watcher.on('error', (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === 'ENOSPC' || code === 'EMFILE') && !overflowed) {
+        overflowed = true;
+        options.onOverflow();
+        return;
+      }
+      logger.warn({ err: (error as Error).message, root }, 'file watcher error');
+    });
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    return new LocalWatcher(watcher);
+  }
+
+  close(): Promise<void> {
+    return this.watcher.close();
+  }
+}

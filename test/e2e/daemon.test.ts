@@ -1,0 +1,137 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { eventually, Scene } from './harness.js';
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  await scene?.close();
+  scene = undefined;
+});
+
+type Status = { folders: { folder: string; phase: string; reason?: string; watching: string }[] };
+
+async function running(s: Scene): Promise<void> {
+  await eventually(async () => (await s.status('/status')).code === 200, 15_000, 'the status server');
+  await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the first pass');
+}
+
+describe('the daemon', () => {
+  it('sends a local change within seconds and brings a server change after one walk', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('first.txt', 'first');
+    s.daemon();
+    await running(s);
+    expect(await s.fetch('first.txt')).toBe('first');
+
+    const written = Date.now();
+    await s.write('docs/new.txt', 'typed locally');
+    await eventually(async () => (await s.entry('docs/new.txt')) !== undefined, 10_000, 'the upload');
+    expect(Date.now() - written).toBeLessThan(5000);
+
+    await s.put('from-server.txt', 'typed elsewhere');
+    await eventually(async () => (await s.exists('from-server.txt')) && (await s.read('from-server.txt')) === 'typed elsewhere', 10_000, 'the download');
+
+    const metrics = (await s.status('/metrics')).body as string;
+    expect(metrics).toMatch(/cloudreve_sync_files_total\{direction="up"\} 2/);
+    expect(metrics).toMatch(/cloudreve_sync_files_total\{direction="down"\} 1/);
+    expect(metrics).toMatch(/cloudreve_sync_request_duration_seconds_count\{route="GET \/api\/v3\/directory\/\*path",outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/cloudreve_sync_last_success_timestamp_seconds\{folder="main"\} \d+/);
+    expect(await s.status('/healthz')).toEqual({ code: 200, body: { status: 'ok' } });
+  });
+
+  it('keeps watching while the server is down and catches up without duplicates', async () => {
+    scene = await Scene.start({ proxy: true });
+    const s = scene;
+    s.daemon();
+    await running(s);
+    await s.proxy?.down();
+    await s.write('while-down.txt', 'queued');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'offline', 15_000, 'offline');
+    await s.proxy?.up();
+    await eventually(async () => (await s.entry('while-down.txt')) !== undefined, 30_000, 'the upload after reconnecting');
+    const listing = await s.server.list(s.remotePath(''));
+    expect(listing.entries.map((e) => e.name)).toEqual(['while-down.txt']);
+  });
+
+  it('on SIGTERM mid-upload exits cleanly, and a restart finishes without duplicate or leftover session', async () => {
+    scene = await Scene.start({ standin: { chunkSize: 4096 } });
+    const s = scene;
+    const proc = s.daemon();
+    await running(s);
+    s.standin.control.setLatency(100);
+    await s.write('big.bin', Buffer.alloc(200 * 1024, 7));
+    await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    const stoppedAt = Date.now();
+    proc.signal('SIGTERM');
+    const exit = await proc.exited;
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(exit.code).toBe(0);
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+    s.standin.control.setLatency(0);
+    s.daemon();
+    await eventually(async () => (await s.entry('big.bin')) !== undefined, 20_000, 'the upload after restart');
+    const listing = await s.server.list(s.remotePath(''));
+    expect(listing.entries.map((e) => `${e.name}:${e.size}`)).toEqual([`big.bin:${200 * 1024}`]);
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+  });
+
+  it('picks up a changed ignore rule on SIGHUP', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('keep.txt', 'k');
+    const proc = s.daemon('--log-level', 'info');
+    await running(s);
+    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: { ignore?: string[] }[] };
+    const folder = config.folders[0];
+    if (folder) folder.ignore = ['*.tmp2'];
+    await writeFile(s.configPath, stringify(config));
+    proc.signal('SIGHUP');
+    await eventually(() => proc.output.includes('config reloaded'), 10_000, 'the reload');
+    await running(s);
+    await s.write('scratch.tmp2', 'ignored');
+    await s.write('wanted.txt', 'w');
+    await eventually(async () => (await s.entry('wanted.txt')) !== undefined, 10_000, 'the upload');
+    expect(await s.entry('scratch.tmp2')).toBeUndefined();
+  });
+
+  it('refuses to start a second time on the same state directory', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    s.daemon();
+    await running(s);
+    const second = await s.cli('sync');
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/is in use by another cloudreve-sync \(PID \d+ on .+, running "sync"/);
+  });
+
+  it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    s.daemon();
+    await running(s);
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    const health = await s.status('/healthz');
+    expect(health.code).toBe(503);
+    expect(JSON.stringify(health.body)).toContain('the local folder is empty');
+    const status = await s.cli('status');
+    expect(status.stdout).toContain('PAUSED');
+    expect(await s.fetch('a.txt')).toBe('a');
+
+    const resumed = await s.cli('resume', 'main');
+    expect(resumed.stdout).toContain('resumed; the running daemon syncs it now');
+    await eventually(async () => (await s.server.list(s.remotePath(''))).entries.length === 0, 15_000, 'the deletes after resume');
+    expect((await s.status('/healthz')).code).toBe(200);
+  });
+
+  it('serves its status on loopback only by default', async () => {
+    const { loadConfig } = await import('../../src/config/load.js');
+    const config = loadConfig({ path: new URL('../../config.example.yaml', import.meta.url).pathname, env: {} });
+    expect(config.daemon.status.listen).toBe('127.0.0.1:9123');
+  });
+});
