@@ -253,6 +253,10 @@ export class CloudreveV3 implements Remote, RemoteSharer {
     return cancelUploadSession(this.api, sessionId);
   }
 
+  async cancelAllUploads(): Promise<void> {
+    await this.api.run({ method: 'DELETE', route: '/file/upload', path: '/file/upload', idempotent: true });
+  }
+
   async quota(): Promise<Quota> {
     const storage = await this.api.data(
       { method: 'GET', route: '/user/storage', path: '/user/storage', idempotent: true },

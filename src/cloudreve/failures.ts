@@ -8,10 +8,22 @@ export interface FailureContext {
   readonly method: string;
   readonly url: URL;
   readonly target?: string | undefined;
+  /** The request's route; for URLs that are credentials it is shown instead of the path. */
+  readonly route?: string | undefined;
+}
+
+/**
+ * Routes whose URL is itself a credential: a local download session, and every URL a provider
+ * or the server handed out (download links, upload sessions), whose paths may carry tokens just
+ * as their queries carry signatures. Errors and log lines name the route instead.
+ */
+export function isCredentialRoute(route: string): boolean {
+  return route.includes('<') || route.endsWith('/file/download/:sessionId');
 }
 
 function where(ctx: FailureContext): { method: string; path: string; target?: string } {
-  return { method: ctx.method, path: urlPath(ctx.url), ...(ctx.target === undefined ? {} : { target: ctx.target }) };
+  const path = ctx.route !== undefined && isCredentialRoute(ctx.route) ? ctx.route.replace(/^[A-Z]+ /, '') : urlPath(ctx.url);
+  return { method: ctx.method, path, ...(ctx.target === undefined ? {} : { target: ctx.target }) };
 }
 
 export function abortedError(ctx?: FailureContext): RemoteError {
@@ -144,7 +156,7 @@ export function transportError(error: unknown, ctx: FailureContext, signal?: Abo
   const details = { ...where(ctx), cause: safeCause(error) };
   if (tlsCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     return new RemoteError(
-      `TLS connection to ${origin} failed (${errorMessage(error)}); if the server uses a private CA set tls.ca to its certificate, or set tls.insecureSkipVerify to accept any certificate`,
+      `TLS connection to ${origin} failed (${errorMessage(error)}); if the server uses a private CA set server.tls.ca to its certificate, or set server.tls.insecureSkipVerify to accept any certificate`,
       { kind: 'tls', ...details },
     );
   }

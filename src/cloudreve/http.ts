@@ -8,7 +8,7 @@ import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
 import type { ByteSource } from '../remote/types.js';
 import { userAgent } from '../version.js';
 import { Code, kindForCode } from './codes.js';
-import { transportError, unexpectedBodyError, type FailureContext } from './failures.js';
+import { isCredentialRoute, transportError, unexpectedBodyError, type FailureContext } from './failures.js';
 import { urlPath } from './redact.js';
 import { envelopeSchema, type Envelope } from './wire.js';
 
@@ -229,14 +229,25 @@ export class HttpTransport {
         ...(code === undefined ? {} : { code }),
         ...(error === undefined ? {} : { error }),
       };
-      this.options.logger.debug({ ...event, path: urlPath(request.url), target: request.target }, 'cloudreve request');
+      const path = loggedPath(request);
+      this.options.logger.debug({ ...event, ...(path === undefined ? {} : { path }), target: request.target }, 'cloudreve request');
       this.options.onRequest?.(event);
     }
   }
 }
 
-export function failureContext(request: Pick<HttpRequest, 'method' | 'url' | 'target'>): FailureContext {
-  return { method: request.method, url: request.url, target: request.target };
+/**
+ * The path a request log line shows. URLs that are themselves credentials are left out: a local
+ * download session (anyone holding `/file/download/<session>` can fetch the file until it
+ * expires) and every URL a provider or the server handed out (download links, upload sessions),
+ * whose paths may carry tokens just as their queries carry signatures.
+ */
+function loggedPath(request: Pick<HttpRequest, 'route' | 'url'>): string | undefined {
+  return isCredentialRoute(request.route) ? undefined : urlPath(request.url);
+}
+
+export function failureContext(request: Pick<HttpRequest, 'method' | 'url' | 'target'> & { readonly route?: string }): FailureContext {
+  return { method: request.method, url: request.url, target: request.target, route: request.route };
 }
 
 function issuesSessionCookie(headers: IncomingHttpHeaders): boolean {

@@ -7,7 +7,7 @@ import type { FolderState } from '../state/folder-state.js';
 import type { SyncedTree } from '../state/synced.js';
 import { crashPoint } from './crash.js';
 import { learnRemoteFacts } from './learn.js';
-import { isDeferral, perform, settleConflict, type Workspace } from './perform.js';
+import { DeferredError, isDeferral, perform, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
 import { recordConflict, recordOutcome, RowRefs } from './rows.js';
 import { stateJournal, sweepTempFiles } from './temp-files.js';
@@ -221,7 +221,9 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
     recordOutcome(tree, refs, action, outcome);
     crashPoint(`${action.type}:in-transaction`);
   })();
-  if (outcome.changedDuringUpload) context.logger.info({ path: actionPath(action) }, 'changed while it was uploaded; it will be sent again');
+  // Not in sync, and the run must say so (exit code 1), not count it as uploaded: the row keeps
+  // the facts from before the upload, so the next run sends the file again.
+  if (outcome.changedDuringUpload) throw new DeferredError(`${actionPath(action)} changed while it was uploaded; it will be sent again next run`);
   return countKey(action);
 }
 

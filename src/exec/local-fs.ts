@@ -18,8 +18,9 @@ export class LocalChangedError extends Error {
  * this record leads the next run to them (see sweepTempFiles).
  */
 export interface TempJournal {
-  created(side: 'local' | 'remote', path: string): void;
-  removed(side: 'local' | 'remote', path: string): void;
+  /** `upload`: an upload session is being opened for this server path (its ID is not known yet). */
+  created(side: 'local' | 'remote' | 'upload', path: string): void;
+  removed(side: 'local' | 'remote' | 'upload', path: string): void;
 }
 
 /** The local side of one synced folder. */

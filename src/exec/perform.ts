@@ -2,7 +2,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
 import { fileSource } from '../remote/sources.js';
-import type { TransferOptions } from '../remote/types.js';
+import type { ByteSource, TransferOptions } from '../remote/types.js';
 import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
@@ -65,21 +65,45 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
   await ws.trash.put(ws.local.abs(action.path), action.path);
 }
 
-async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
-  await ws.local.expect(action.localPath, action.local);
-  const source = await fileSource(ws.local.abs(action.localPath));
+/**
+ * Uploads a new file to `path` with every upload session it opens written down: by ID once the
+ * server told it (a later run cancels it if this one is killed), and, while an answer is awaited,
+ * as "being opened" (a later run then cancels the account's sessions, the only way to free a name
+ * reserved by a session whose ID never arrived).
+ */
+async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withProgress: boolean): Promise<void> {
+  const target = ws.remote.abs(path);
+  const journal = ws.local.journal;
   const options = {
     ...ws.transfer,
     onProgress: (bytes: number) => {
       ws.transfer.onProgress?.(bytes);
-      if (bytes > 0) crashPoint('upload:mid-transfer');
+      if (withProgress && bytes > 0) crashPoint('upload:mid-transfer');
     },
-    onSessionOpened: (id: string) => ws.sessions.opened(id, action.remotePath),
-    onSessionClosed: (id: string) => ws.sessions.closed(id),
+    onSessionOpened: (id: string) => {
+      ws.sessions.opened(id, path);
+      journal?.removed('upload', target);
+    },
+    onSessionClosed: (id: string) => {
+      // The driver may open another session for the same upload.
+      journal?.created('upload', target);
+      ws.sessions.closed(id);
+    },
   };
+  journal?.created('upload', target);
+  try {
+    await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
+  } finally {
+    journal?.removed('upload', target);
+  }
+}
+
+async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
+  await ws.local.expect(action.localPath, action.local);
+  const source = await fileSource(ws.local.abs(action.localPath));
   let newObject = false;
   if (!action.replace) {
-    await ws.remote.remote.upload(ws.remote.abs(parentOf(action.remotePath)), baseName(action.remotePath), source, options);
+    await uploadNew(ws, action.remotePath, source, true);
   } else if (source.size <= ws.replaceMaxSize) {
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
@@ -90,7 +114,7 @@ async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
     const temp = joinPath(parentOf(action.remotePath), basename(localName));
     // Written down first: a crash before the rename would leave it on the server for good.
     ws.local.journal?.created('remote', ws.remote.abs(temp));
-    await ws.remote.remote.upload(ws.remote.abs(parentOf(temp)), baseName(temp), source, options);
+    await uploadNew(ws, temp, source, true);
     crashPoint('upload:before-swap');
     await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
     const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
@@ -158,7 +182,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         if (action.mode === 'upload-only') {
           // The server's version becomes the copy; the local file takes the name there.
           await ws.remote.remote.rename(ref, baseName(action.conflictPath));
-          await ws.remote.remote.upload(ws.remote.abs(parentOf(action.remotePath)), baseName(action.remotePath), await fileSource(ws.local.abs(action.localPath)));
+          await uploadNew(ws, action.remotePath, await fileSource(ws.local.abs(action.localPath)), false);
           return { kind: 'settled', local: action.local, remote: 'new' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
@@ -166,7 +190,8 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         const local = await placeRemoteVersion(action, ws, temp, undefined);
         const copyLocal = (await ws.local.facts(action.conflictPath)) ?? missing(action.conflictPath);
         if (action.mode === 'download-only') return { kind: 'settled', local, remote: 'as-planned' };
-        await ws.remote.remote.upload(ws.remote.abs(parentOf(action.remotePath)), baseName(action.conflictPath), await fileSource(ws.local.abs(action.conflictPath)));
+        // Sessions written down as for any upload (they were not: a crash left the copy's name reserved).
+        await uploadNew(ws, joinPath(parentOf(action.remotePath), baseName(action.conflictPath)), await fileSource(ws.local.abs(action.conflictPath)), false);
         return { kind: 'copied', local, copyName: baseName(action.conflictPath), copyLocal };
       }
       default:

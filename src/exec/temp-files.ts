@@ -21,7 +21,16 @@ export function stateJournal(state: FolderState, now: () => number): TempJournal
  * file beside its target). Only names of cloudreve-sync's own pattern are ever removed.
  */
 export async function sweepTempFiles(state: FolderState, remote: RemoteTree, logger: Logger): Promise<void> {
-  for (const { side, path } of state.tempFiles()) {
+  const entries = state.tempFiles();
+  const opening = entries.filter((entry) => entry.side === 'upload');
+  if (opening.length > 0) {
+    // A session may have been opened whose ID never arrived; it reserves the name for a day.
+    await remote.remote.cancelAllUploads?.();
+    for (const { side, path } of opening) state.removeTempFile(side, path);
+    logger.warn({ paths: opening.map((entry) => entry.path) }, "an earlier run was killed while opening upload sessions; the account's unfinished uploads were cancelled to free the names they reserve");
+  }
+  for (const { side, path } of entries) {
+    if (side === 'upload') continue;
     if (!isOwnTempName(basename(path))) {
       state.removeTempFile(side, path);
       continue;

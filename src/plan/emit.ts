@@ -3,6 +3,7 @@ import { rootRow, type RelPath, type Side } from '../tree/types.js';
 import type { ItemView } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
 import type { Target } from './target.js';
+import { asideName } from './names.js';
 import type { Action, LocalFacts, NodeRef, Placement, PlanOptions, RemoteFacts, RowWrite, Stage } from './types.js';
 
 export interface Emitted {
@@ -451,7 +452,3 @@ function needsRecord(view: ItemView, movedLocally: boolean, movedRemotely: boole
   return base.inode !== item.local.inode || (item.kind === 'file' && base.localMtimeMs !== item.local.mtimeMs);
 }
 
-/** A temporary name for an entry that must make room; unique per item and legal on the server. */
-function asideName(name: string, index: number): string {
-  return `${name.slice(0, 180)}.cloudreve-sync-aside-${index}`;
-}

@@ -17,3 +17,25 @@ export function utcConflictStamp(mtimeMs: number): string {
   const iso = new Date(mtimeMs).toISOString();
   return `${iso.slice(0, 10)} ${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
 }
+
+/**
+ * A temporary name for an entry that must make room for another within one plan: unique per
+ * item, legal on the server, and recognisable, so that an entry a crash left under it (the run
+ * was killed between moving it aside and moving it on) gets its own name back instead of the
+ * next run taking the aside name for a user's rename.
+ */
+export function asideName(name: string, index: number): string {
+  return `${name.slice(0, 180)}${asideMarker}${index}`;
+}
+
+const asideMarker = '.cloudreve-sync-aside-';
+const asidePattern = /\.cloudreve-sync-aside-\d+$/;
+
+export function isAsideName(name: string): boolean {
+  return asidePattern.test(name);
+}
+
+/** The name an entry had before it was moved aside. */
+export function withoutAside(name: string): string {
+  return name.replace(asidePattern, '');
+}

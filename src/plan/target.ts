@@ -2,7 +2,7 @@ import { baseName, parentOf, pathKey } from '../tree/paths.js';
 import type { Side, SkippedPath } from '../tree/types.js';
 import { touched, type ItemView, type SideView, type Spot } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
-import { conflictName } from './names.js';
+import { conflictName, isAsideName, withoutAside } from './names.js';
 import type { ConflictResolution, PlanInput, PlanOptions } from './types.js';
 
 /**
@@ -51,8 +51,8 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
       // The written side keeps the name it has (a conflict copy's, say) unless the source renamed.
       const src = source === 'local' ? view.local : view.remote;
       const dest = source === 'local' ? view.remote : view.local;
-      const renamed = src.now !== undefined && src.base !== undefined && pathKey(src.now.name) !== pathKey(src.base.name);
-      if (dest.now && !renamed) (source === 'local' ? resolved.remote : resolved.local)[view.item.index] = dest.now.name;
+      const renamed = src.now !== undefined && src.base !== undefined && pathKey(src.now.name) !== pathKey(src.base.name) && !isAsideName(src.now.name);
+      if (dest.now && !renamed && !isAsideName(dest.now.name)) (source === 'local' ? resolved.remote : resolved.local)[view.item.index] = dest.now.name;
     }
   }
   breakCycles(views, parent, root);
@@ -118,12 +118,16 @@ function initialFate(view: ItemView, source: Side | undefined): Fate {
  */
 function resolveSpot(view: ItemView, source: Side | undefined): Spot {
   const { local, remote, item } = view;
-  const fallback = (source === 'remote' ? remote.now ?? local.now : local.now ?? remote.now) ?? local.base ?? remote.base;
-  if (fallback === undefined) throw new Error(`item ${item.index} has no position on any side`);
+  const found = (source === 'remote' ? remote.now ?? local.now : local.now ?? remote.now) ?? local.base ?? remote.base;
+  if (found === undefined) throw new Error(`item ${item.index} has no position on any side`);
+  // A name a plan gave an entry to make room is never a user's rename: a run killed before it
+  // moved the entry on left it there. The entry gets back the name it had.
+  const unaside = (name: string): string => (isAsideName(name) ? (local.base?.name ?? remote.base?.name ?? withoutAside(name)) : name);
+  const fallback: Spot = { parent: found.parent, name: unaside(found.name) };
   if (source !== undefined) return fallback;
   const parentFrom = (side: SideView): Item | undefined => (side.now && side.base && side.now.parent !== side.base.parent ? side.now.parent : undefined);
   const nameFrom = (side: SideView): string | undefined =>
-    side.now && side.base && pathKey(side.now.name) !== pathKey(side.base.name) ? side.now.name : undefined;
+    side.now && side.base && pathKey(side.now.name) !== pathKey(side.base.name) && !isAsideName(side.now.name) ? side.now.name : undefined;
   return {
     parent: parentFrom(local) ?? parentFrom(remote) ?? fallback.parent,
     name: nameFrom(local) ?? nameFrom(remote) ?? fallback.name,

@@ -56,6 +56,13 @@ export interface Remote {
   /** Abandons an upload session so that the name it reserves is free again. */
   cancelUpload(sessionId: string): Promise<void>;
 
+  /**
+   * Abandons every upload session of the account, for when one was opened but its ID never
+   * arrived (the process was killed while waiting for the answer): the name it reserves can be
+   * freed no other way. Uploads other clients have in progress must start over.
+   */
+  cancelAllUploads?(): Promise<void>;
+
   quota(): Promise<Quota>;
 }
 

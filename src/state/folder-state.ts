@@ -1,6 +1,9 @@
 import type { Side, SkippedPath } from '../tree/types.js';
 import type { Db } from './database.js';
 
+/** Where a temporary file is, or 'upload' for an upload session being opened. */
+export type TempSide = Side | 'upload';
+
 export interface Failure {
   readonly path: string;
   readonly action: string;
@@ -119,19 +122,22 @@ export class FolderState {
     return this.#db.prepare<[number], { sessionId: string; path: string }>('SELECT session_id AS sessionId, path FROM upload_sessions WHERE folder = ?').all(this.#folder);
   }
 
-  /** Records a temporary file (an absolute local or server path) before it is created. */
-  addTempFile(side: Side, path: string, nowMs: number): void {
+  /**
+   * Records a temporary file (an absolute local or server path) before it is created, or
+   * ('upload') a server path for which an upload session is being opened.
+   */
+  addTempFile(side: TempSide, path: string, nowMs: number): void {
     this.#db.prepare('INSERT OR REPLACE INTO temp_files (folder, side, path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, side, path, nowMs);
   }
 
   /** Forgets a temporary file once it was renamed into place or removed. */
-  removeTempFile(side: Side, path: string): void {
+  removeTempFile(side: TempSide, path: string): void {
     this.#db.prepare('DELETE FROM temp_files WHERE folder = ? AND side = ? AND path = ?').run(this.#folder, side, path);
   }
 
   /** Temporary files recorded and not yet forgotten: what an earlier run left when it crashed. */
-  tempFiles(): { side: Side; path: string }[] {
-    return this.#db.prepare<[number], { side: Side; path: string }>('SELECT side, path FROM temp_files WHERE folder = ?').all(this.#folder);
+  tempFiles(): { side: TempSide; path: string }[] {
+    return this.#db.prepare<[number], { side: TempSide; path: string }>('SELECT side, path FROM temp_files WHERE folder = ?').all(this.#folder);
   }
 
   recordRun(summary: RunSummary): void {

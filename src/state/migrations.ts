@@ -74,4 +74,17 @@ export const migrations: readonly string[] = [
      created_ms INTEGER NOT NULL,
      PRIMARY KEY (folder, side, path)
    ) STRICT;`,
+  // Upload sessions being opened, whose ID (and so the name they reserve on the server for a
+  // day) a crash before the answer would lose: the next run cancels them. SQLite cannot widen a
+  // CHECK constraint in place, so the table is rebuilt.
+  `CREATE TABLE temp_files_new (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     side TEXT NOT NULL CHECK (side IN ('local', 'remote', 'upload')),
+     path TEXT NOT NULL,
+     created_ms INTEGER NOT NULL,
+     PRIMARY KEY (folder, side, path)
+   ) STRICT;
+   INSERT INTO temp_files_new (folder, side, path, created_ms) SELECT folder, side, path, created_ms FROM temp_files;
+   DROP TABLE temp_files;
+   ALTER TABLE temp_files_new RENAME TO temp_files;`,
 ];

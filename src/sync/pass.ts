@@ -169,7 +169,12 @@ async function scanRemoteCreatingRoot(
   dryRun: boolean,
 ): ReturnType<typeof scanRemote> {
   const scan = (): ReturnType<typeof scanRemote> =>
-    scanRemote(context.remote, folder.remotePath, { rules, concurrency: context.config.sync.concurrency, ...(context.signal ? { signal: context.signal } : {}) });
+    scanRemote(context.remote, folder.remotePath, {
+      rules,
+      concurrency: context.config.sync.concurrency,
+      maxLocalPathBytes: maxRelativePathBytes(folder.localPath),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
   const first = await scan();
   if (first.rootExists || !firstRun || folder.mode === 'download-only') return first;
   // A dry run shows the plan as if the folder had been created.
@@ -189,4 +194,13 @@ async function cancelLeftoverUploads(state: FolderState, remote: Remote, log: Lo
     state.closeUploadSession(session.sessionId);
     log.info({ path: session.path }, 'cancelled an upload left unfinished by an earlier run');
   }
+}
+
+/**
+ * The longest relative path a server entry may have and still be written locally: PATH_MAX
+ * (4096 with its terminating NUL) less the local root, its separator, and room for the
+ * temporary name a download is first written under.
+ */
+function maxRelativePathBytes(localRoot: string): number {
+  return 4095 - Buffer.byteLength(localRoot) - 1 - 40;
 }

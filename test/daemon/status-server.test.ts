@@ -1,0 +1,39 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.js';
+import { Metrics } from '../../src/daemon/metrics.js';
+import { parseListen, StatusServer } from '../../src/daemon/status-server.js';
+
+let server: StatusServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe('StatusServer', () => {
+  it('binds where it is told, loopback in the default, and answers its routes', async () => {
+    const resumed: string[] = [];
+    server = await StatusServer.start(
+      '127.0.0.1:0',
+      { unhealthy: () => ['main: paused: too many deletes'], status: () => ({ folders: [] }), resume: (f) => (resumed.push(f), f === 'main') },
+      new Metrics(),
+      silentLogger,
+    );
+    expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);
+    const base = `http://${server.address}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(503);
+    expect(await health.json()).toEqual({ status: 'unhealthy', reasons: ['main: paused: too many deletes'] });
+    expect(await (await fetch(`${base}/status`)).json()).toEqual({ folders: [] });
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE cloudreve_sync_files_total counter');
+    expect((await fetch(`${base}/folders/main/resume`, { method: 'POST' })).status).toBe(200);
+    expect((await fetch(`${base}/folders/other/resume`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect(resumed).toEqual(['main', 'other']);
+  });
+
+  it('reads listen addresses', () => {
+    expect(parseListen('127.0.0.1:9123')).toEqual({ host: '127.0.0.1', port: 9123 });
+    expect(parseListen('[::1]:9123')).toEqual({ host: '::1', port: 9123 });
+    expect(parseListen(':9123')).toEqual({ host: undefined, port: 9123 });
+  });
+});

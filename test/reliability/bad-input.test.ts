@@ -1,0 +1,345 @@
+import { execFileSync } from 'node:child_process';
+import { appendFile, chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { invalidNameReason } from '../../src/cloudreve/names.js';
+import { bufferSource } from '../../src/remote/sources.js';
+import { certificate, privateKey } from '../contract/tls-fixture.js';
+import { Rig, secretLeaks, tail } from './rig.js';
+
+/**
+ * Bad input, each with the exact message and exit code (issue #5). Parts of this list are also
+ * checked in test/config and test/e2e/cli-basics.test.ts; here every item is asserted end to end,
+ * through the CLI, with its whole line.
+ */
+
+let rig: Rig | undefined;
+let other: Server | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+  await new Promise<void>((resolve) => (other ? other.close(() => resolve()) : resolve()));
+  other = undefined;
+});
+afterAll(() => {
+  expect(secretLeaks()).toEqual([]);
+});
+
+type ConfigShape = Record<string, unknown>;
+
+function baseConfig(r: Rig, change: (config: ConfigShape & { server: ConfigShape; folders: ConfigShape[] }) => void = () => undefined): string {
+  const s = r.scene;
+  const config = {
+    server: { url: s.standin.url, username: s.standin.admin.email, password: s.standin.admin.password } as ConfigShape,
+    stateDir: s.stateDir,
+    sync: { settleTime: 0, retries: 0 } as ConfigShape,
+    folders: [{ name: 'main', local: s.local, remote: '/sync' }] as ConfigShape[],
+  };
+  change(config);
+  return stringify(config);
+}
+
+async function configure(r: Rig, text: string): Promise<void> {
+  await writeFile(r.scene.configPath, text);
+}
+
+/** The one line the CLI printed on stderr for an error (log lines are JSON and come before it). */
+function errorLine(stderr: string): string {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('cloudreve-sync: '))
+    .join('\n');
+}
+
+describe('bad configuration: exit code 2 and the file, the key and what was expected', () => {
+  it('a missing config file', async () => {
+    rig = await Rig.start();
+    const result = await rig.run(['--config', join(rig.scene.dir, 'nope.yaml'), 'sync', '--once']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(`cloudreve-sync: config file ${join(rig.scene.dir, 'nope.yaml')} does not exist`);
+  });
+
+  it('a YAML syntax error', async () => {
+    rig = await Rig.start();
+    await configure(rig, 'server:\n  url: [\n');
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(
+      `cloudreve-sync: ${rig.scene.configPath} line 3, column 1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    );
+  });
+
+  it('an unknown key', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.colour = 'blue')));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(`cloudreve-sync: ${rig.scene.configPath}: colour: unknown key`);
+  });
+
+  it('wrong types', async () => {
+    rig = await Rig.start();
+    await configure(
+      rig,
+      baseConfig(rig, (c) => {
+        c.sync = { concurrency: 'many' };
+        c.folders = [{ name: 'main', local: rig?.local, remote: '/sync', conflict: 3 }];
+      }),
+    );
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(
+      `cloudreve-sync: ${rig.scene.configPath}: sync.concurrency: expected number, got string "many"; folders[0].conflict: expected one of "keep-both", "newer", "local", "remote", got number 3`,
+    );
+  });
+
+  it('a relative local path', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: 'relative/path', remote: '/sync' }])));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(`cloudreve-sync: ${rig.scene.configPath}: folders[0].local: expected an absolute path (or one starting with ~/), got "relative/path"`);
+  });
+
+  it('a remote path without a leading slash', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: rig?.local, remote: 'sync' }])));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(2);
+    expect(errorLine(result.stderr)).toBe(
+      `cloudreve-sync: ${rig.scene.configPath}: folders[0].remote: expected an absolute server path starting with / (no trailing /), got string "sync"`,
+    );
+  });
+
+  it('a local path that does not exist stops that folder (exit 3), as an unmounted drive would', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: join(rig?.scene.dir ?? '', 'missing'), remote: '/sync' }])));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe('main: stopped: the local folder is missing or not a folder (unmounted drive?)\n');
+    const status = JSON.parse((await rig.run(['status', '--json'])).stdout) as { lastRun: { stopped: string } }[];
+    expect(status[0]?.lastRun.stopped).toBe('the local folder is missing or not a folder (unmounted drive?)');
+  });
+});
+
+describe('the server refuses or cannot be reached: exit code 4, one line', () => {
+  it('a wrong password', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.server.password = 'not-the-password')));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(4);
+    expect(errorLine(result.stderr)).toBe(
+      `cloudreve-sync: Wrong e-mail or password for ${rig.scene.standin.admin.email} [POST /api/v3/user/session, HTTP 200, code 40020 "Wrong password or email address"]`,
+    );
+  });
+
+  it('two-factor login required but no TOTP secret configured', async () => {
+    rig = await Rig.start();
+    const user = rig.scene.standin.addUser('twofa@example.com', 'Tw0-Factor-Pw', { totpSecret: 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU' });
+    await configure(rig, baseConfig(rig, (c) => (c.server = { url: rig?.scene.standin.url, username: user.email, password: user.password })));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(4);
+    expect(errorLine(result.stderr)).toBe(
+      'cloudreve-sync: Two-factor authentication is enabled for twofa@example.com; a TOTP secret (totpSecret) is needed to log in [POST /api/v3/user/session, code 203]',
+    );
+  });
+
+  it('the server is unreachable', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.server.url = 'http://127.0.0.1:9')));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(4);
+    expect(errorLine(result.stderr)).toBe('cloudreve-sync: Server unreachable at http://127.0.0.1:9 (connection refused) [POST /api/v3/user/session]');
+  });
+
+  it('the TLS certificate is rejected', async () => {
+    rig = await Rig.start();
+    const tls = createHttpsServer({ cert: certificate, key: privateKey }, (_, res) => res.end('{}'));
+    other = tls;
+    await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
+    await configure(rig, baseConfig(rig, (c) => (c.server.url = url)));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(4);
+    expect(errorLine(result.stderr)).toBe(
+      `cloudreve-sync: TLS connection to ${url} failed (self-signed certificate); if the server uses a private CA set server.tls.ca to its certificate, or set server.tls.insecureSkipVerify to accept any certificate [POST /api/v3/user/session]`,
+    );
+  });
+
+  it('a server answering HTML', async () => {
+    rig = await Rig.start();
+    const html = createHttpServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html><body>Welcome to nginx!</body></html>');
+    });
+    other = html;
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(html.address() as AddressInfo).port}`;
+    await configure(rig, baseConfig(rig, (c) => (c.server.url = url)));
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(4);
+    expect(errorLine(result.stderr)).toBe(
+      `cloudreve-sync: Expected a Cloudreve v3 JSON answer from ${url} but got HTTP 200 "<html><body>Welcome to nginx!</body></html>"; is the URL a Cloudreve v3 server? [POST /api/v3/user/session, HTTP 200]`,
+    );
+  });
+});
+
+interface StatusJson {
+  failing: { path: string; action: string; error: string }[];
+  skipped: { side: string; path: string; reason: string }[];
+}
+
+async function status(r: Rig): Promise<StatusJson> {
+  const result = await r.run(['status', '--json']);
+  return (JSON.parse(result.stdout) as StatusJson[])[0] ?? { failing: [], skipped: [] };
+}
+
+describe('what the server refuses: exit code 1, the rest goes on, status says why', () => {
+  it('quota exceeded: uploads wait, downloads go on', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig));
+    await rig.scene.put('from-server.txt', 'downloaded despite the full quota');
+    rig.scene.standin.control.setQuota(2000);
+    await rig.scene.write('big.bin', Buffer.alloc(5000, 7));
+    await rig.scene.write('small.txt', 'small');
+    const result = await rig.sync(1);
+    expect(result.stdout).toBe('main: 1 uploaded, 1 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 0 deferred, 1 failed\n');
+    expect(await rig.scene.read('from-server.txt')).toBe('downloaded despite the full quota');
+    const { failing } = await status(rig);
+    expect(failing).toEqual([
+      expect.objectContaining({ path: 'big.bin', action: 'upload', error: 'Storage quota exceeded (/sync/big.bin) [PUT /api/v3/file/upload, HTTP 200, code 40051 "Insufficient capacity"]' }),
+    ]);
+    // Room again, and the backoff over: it goes up.
+    rig.scene.standin.control.setQuota(1024 ** 3);
+    rig.endBackoff();
+    await rig.sync(0);
+    expect((await rig.scene.entry('big.bin', 'file'))?.kind).toBe('file');
+  });
+
+  it('a file larger than the policy allows', async () => {
+    rig = await Rig.start({ standin: { maxSize: 1000 } });
+    await configure(rig, baseConfig(rig));
+    await rig.scene.write('huge.bin', Buffer.alloc(4000, 1));
+    await rig.scene.write('fine.txt', 'fine');
+    const result = await rig.sync(1);
+    expect(result.stdout).toContain('1 uploaded');
+    expect(result.stdout).toContain('1 failed');
+    expect((await status(rig)).failing).toEqual([
+      expect.objectContaining({ path: 'huge.bin', error: 'File too large for the storage policy (/sync/huge.bin) [PUT /api/v3/file/upload, HTTP 200, code 40049 "File is too large"]' }),
+    ]);
+  });
+
+  it('an extension the policy forbids', async () => {
+    rig = await Rig.start({ standin: { fileTypes: ['txt'] } });
+    await configure(rig, baseConfig(rig));
+    await rig.scene.write('tool.exe', 'MZ');
+    await rig.scene.write('fine.txt', 'fine');
+    const result = await rig.sync(1);
+    expect(result.stdout).toContain('1 uploaded');
+    expect(result.stdout).toContain('1 failed');
+    expect((await status(rig)).failing).toEqual([
+      expect.objectContaining({
+        path: 'tool.exe',
+        error: 'File type not allowed by the storage policy (/sync/tool.exe) [PUT /api/v3/file/upload, HTTP 200, code 40050 "File type not allowed"]',
+      }),
+    ]);
+  });
+
+  it('an illegal name and an over-long one are skipped and reported', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig));
+    await rig.scene.write('a:b.txt', 'colon');
+    await rig.scene.write('fine.txt', 'fine');
+    // No local filesystem here holds a name over 255 bytes, so that reason is checked as the
+    // planner gets it; 255 bytes is fine on both sides.
+    await rig.scene.write(`${'x'.repeat(251)}.txt`, 'at the limit');
+    const result = await rig.sync(1);
+    expect(result.stdout).toBe('main: 2 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 1 skipped, 0 deferred, 0 failed\n');
+    expect((await status(rig)).skipped).toEqual([
+      { side: 'local', path: 'a:b.txt', reason: 'name not allowed on the server: the name contains ":", which Cloudreve does not allow' },
+    ]);
+    expect(invalidNameReason(`${'é'.repeat(128)}`)).toBe('the name is 256 bytes long in UTF-8; Cloudreve allows at most 255');
+  });
+});
+
+describe('local trouble', () => {
+  const root = process.getuid?.() === 0;
+  const nobody = 65534;
+
+  it('an unreadable file (EACCES) fails alone and is reported; the rest syncs', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig));
+    await rig.scene.write('secret.txt', 'unreadable');
+    await rig.scene.write('open.txt', 'readable');
+    await chmod(rig.scene.localPath('secret.txt'), 0o000);
+    // As root, chmod does not keep anyone from reading: the CLI then runs as "nobody".
+    let as = {};
+    if (root) {
+      execFileSync('chown', ['-R', `${nobody}:${nobody}`, rig.scene.dir]);
+      as = { uid: nobody, gid: nobody };
+    }
+    const result = await rig.sync(1, [], as);
+    expect(result.stdout).toBe('main: 1 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 0 deferred, 1 failed\n');
+    expect(await rig.scene.fetch('open.txt')).toBe('readable');
+    expect(await rig.scene.entry('secret.txt')).toBeUndefined();
+    const failing = JSON.parse((await rig.run(['status', '--json'], as)).stdout) as StatusJson[];
+    expect(failing[0]?.failing).toEqual([expect.objectContaining({ path: 'secret.txt', action: 'upload', error: `EACCES: permission denied, open '${rig.scene.localPath('secret.txt')}'` })]);
+    if (root) execFileSync('chown', ['-R', '0:0', rig.scene.dir]);
+  });
+
+  it('a disk that fills up during a download: the partial file is removed and the old file is intact', async (ctx) => {
+    if (!root) ctx.skip('mounting a tiny tmpfs needs root');
+    rig = await Rig.start();
+    const disk = join(rig.scene.dir, 'small-disk');
+    await mkdir(disk);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk], { stdio: 'ignore' });
+    } catch {
+      ctx.skip('this machine does not let us mount a tmpfs');
+    }
+    try {
+      await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: disk, remote: '/sync' }])));
+      await writeFile(join(disk, 'report.txt'), 'the old version');
+      await rig.sync(0);
+      const entry = await rig.scene.entry('report.txt', 'file');
+      await rig.scene.server.replace(entry?.id ?? '', bufferSource(Buffer.alloc(600 * 1024, 65), Date.now()));
+      const result = await rig.sync(1);
+      expect(result.stdout).toBe('main: 0 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 0 deferred, 1 failed\n');
+      expect(await readdir(disk)).toEqual(['report.txt']);
+      expect(await readFile(join(disk, 'report.txt'), 'utf8')).toBe('the old version');
+      expect((await status(rig)).failing).toEqual([expect.objectContaining({ path: 'report.txt', action: 'download', error: expect.stringContaining('ENOSPC') as unknown })]);
+    } finally {
+      execFileSync('umount', [disk]);
+    }
+  });
+
+  it('a file that keeps changing while it is uploaded is not counted as in sync, and goes up once it settles', async () => {
+    rig = await Rig.start({ standin: { chunkSize: 1024 } });
+    await configure(rig, baseConfig(rig));
+    await rig.scene.write('growing.log', 'start\n');
+    let writing = true;
+    rig.scene.standin.control.setLatency(30);
+    // Appends until the sync is over, however long it takes to start.
+    const file = rig.scene.localPath('growing.log');
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await appendFile(file, `line ${i} ${'.'.repeat(200)}\n`);
+        await sleep(5);
+      }
+    })();
+    const result = await rig.run(['sync', '--once']);
+    writing = false;
+    await writer;
+    rig.scene.standin.control.setLatency(0);
+    expect(result.code, tail(result.stderr)).toBe(1);
+    expect(result.stdout).toMatch(/0 uploaded, .* [1-9]\d* deferred, 0 failed/);
+    await rig.sync(0);
+    expect(await rig.scene.fetch('growing.log')).toBe(await rig.scene.read('growing.log'));
+  });
+});

@@ -1,0 +1,121 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { bufferSource } from '../../src/remote/sources.js';
+import { checkConverged, remoteTrash } from './checks.js';
+import { crashPoints } from './random.js';
+import { Rig, secretLeaks, sha, tail } from './rig.js';
+
+/**
+ * The CLI killed with SIGKILL at each of the executor's crash points (CLOUDREVE_SYNC_CRASH_AT),
+ * in a sync that has every kind of action to do; restarted until it converges, the four checks
+ * of the random suite must hold: equal trees, no lost version, no leftovers, a no-op sync after.
+ */
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+afterAll(() => {
+  expect(secretLeaks()).toEqual([]);
+});
+
+class Versions {
+  readonly versions = new Map<string, string>();
+  readonly superseded = new Set<string>();
+  wrote(what: string, content: string): string {
+    this.versions.set(sha(content), what);
+    return content;
+  }
+  gone(content: string): void {
+    this.superseded.add(sha(content));
+  }
+}
+
+const big = (tag: string, size: number): string => `${tag}:`.padEnd(size, tag.slice(0, 1));
+
+/** A synced folder, then changes on both sides that make a plan with every action type. */
+async function prepare(r: Rig, v: Versions): Promise<void> {
+  const s = r.scene;
+  const initial: Record<string, string> = {
+    'up.txt': big('up-1', 2600),
+    'down.txt': big('down-1', 900),
+    'mv.txt': big('mv', 300),
+    'far/away.txt': big('far', 200),
+    'rdel.txt': big('rdel', 100),
+    'ldel.txt': big('ldel', 120),
+    'both.txt': big('both-1', 400),
+    'gone.txt': big('gone', 50),
+    'swap.bin': big('swap-1', 3000),
+    'keep/k.txt': big('keep', 10),
+  };
+  for (const [path, content] of Object.entries(initial)) await s.write(path, v.wrote(`initial ${path}`, content));
+  await r.sync(0);
+
+  // upload (multi-chunk), and an upload-and-swap of a file above replaceMaxSize
+  v.gone(initial['up.txt'] ?? '');
+  await s.write('up.txt', v.wrote('local edit up.txt', big('up-2', 2900)));
+  v.gone(initial['swap.bin'] ?? '');
+  await s.write('swap.bin', v.wrote('local edit swap.bin', big('swap-2', 3300)));
+  // download
+  v.gone(initial['down.txt'] ?? '');
+  const down = await s.entry('down.txt', 'file');
+  await s.server.replace(down?.id ?? '', bufferSource(Buffer.from(v.wrote('remote edit down.txt', big('down-2', 1700))), Date.now()));
+  // moves: a rename, and a move plus rename (two steps on the server)
+  await rename(s.localPath('mv.txt'), s.localPath('moved.txt'));
+  await mkdir(s.localPath('keep/inner'));
+  await rename(s.localPath('far/away.txt'), s.localPath('keep/inner/near.txt'));
+  // deletes on each side
+  v.gone(initial['rdel.txt'] ?? '');
+  const rdel = await s.entry('rdel.txt', 'file');
+  await s.server.delete([{ kind: 'file', id: rdel?.id ?? '' }]);
+  v.gone(initial['ldel.txt'] ?? '');
+  await rm(s.localPath('ldel.txt'));
+  // forget: deleted on both sides
+  v.gone(initial['gone.txt'] ?? '');
+  await rm(s.localPath('gone.txt'));
+  const gone = await s.entry('gone.txt', 'file');
+  await s.server.delete([{ kind: 'file', id: gone?.id ?? '' }]);
+  // conflict
+  v.gone(initial['both.txt'] ?? '');
+  await s.write('both.txt', v.wrote('local edit both.txt', big('both-local', 500)));
+  const both = await s.entry('both.txt', 'file');
+  await s.server.replace(both?.id ?? '', bufferSource(Buffer.from(v.wrote('remote edit both.txt', big('both-remote', 650))), Date.now()));
+  // mkdir on each side, and record: the same folder made on both
+  await s.write('newdir/n.txt', v.wrote('local new newdir/n.txt', big('new-local', 700)));
+  await s.put('rdir/r.txt', v.wrote('remote new rdir/r.txt', big('new-remote', 800)));
+  await mkdir(s.localPath('twin'));
+  await s.server.mkdir(s.remotePath('twin'));
+  await writeFile(s.localPath('twin/t.txt'), v.wrote('local new twin/t.txt', big('twin', 60)));
+}
+
+/** Every name the scenario gives. */
+const names = new Set(['up.txt', 'down.txt', 'mv.txt', 'moved.txt', 'far', 'away.txt', 'keep', 'inner', 'near.txt', 'k.txt', 'rdel.txt', 'ldel.txt', 'both.txt', 'gone.txt', 'swap.bin', 'newdir', 'n.txt', 'rdir', 'r.txt', 'twin', 't.txt']);
+
+const points = [...crashPoints, 'move:between-steps', 'upload:before-swap', 'upload:mid-transfer@3', 'download:before-rename@2', 'upload:in-transaction@2', 'mkdir:before-record@2'];
+
+describe('a sync killed at a crash point', () => {
+  it.each(points)('%s: restarted, it converges and the checks hold', async (point) => {
+    rig = await Rig.start({
+      standin: { chunkSize: 512 },
+      folder: { trash: { remote: remoteTrash }, massDelete: { maxPercent: 100, minCount: 1, maxCount: 1_000_000 } },
+      config: { sync: { settleTime: 0, retries: 1, concurrency: 2, replaceMaxSize: 2000 } },
+    });
+    const versions = new Versions();
+    await prepare(rig, versions);
+    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: point } });
+    expect(crashed.signal, `the sync never reached ${point}:\n${crashed.stdout}\n${tail(crashed.stderr, 20)}`).toBe('SIGKILL');
+    const restarts: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      rig.endBackoff();
+      const result = await rig.run(['sync', '--once']);
+      restarts.push(`${result.code ?? result.signal}: ${result.stdout.trim()}`);
+      if (result.code === 0) break;
+      if (attempt === 4 || result.code !== 1) throw new Error(`no convergence after a crash at ${point}:\n${restarts.join('\n')}\n${tail(result.stderr, 40)}\n${await rig.dumpRuns(`crash-${point}`)}`);
+    }
+    const verdict = await checkConverged(rig, versions, names);
+    // The CLI's output goes to a file only when something is wrong.
+    const dump = verdict.problems.length > 0 ? await rig.dumpRuns(`crash-${point}`) : '';
+    expect(verdict.problems, `${restarts.join('\n')}\n${dump}`).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { DirtySet, EchoFilter } from '../../src/watch/dirty.js';
+
+describe('DirtySet', () => {
+  it('coalesces paths inside a pending folder and replaces pending paths by their folder', () => {
+    const dirty = new DirtySet();
+    dirty.add('a/b/c.txt');
+    dirty.add('a/b/c.txt');
+    dirty.add('a/b/d.txt');
+    expect(dirty.size).toBe(2);
+    dirty.add('a');
+    dirty.add('a/e.txt');
+    dirty.add('ab.txt');
+    expect(dirty.take().sort()).toEqual(['a', 'ab.txt']);
+    expect(dirty.size).toBe(0);
+  });
+
+  it('takes back paths a failed pass could not look at', () => {
+    const dirty = new DirtySet();
+    dirty.add('x');
+    dirty.restore(['x/y', 'z']);
+    expect(dirty.take().sort()).toEqual(['x', 'z']);
+  });
+});
+
+describe('EchoFilter', () => {
+  it('recognises the echo of an announced write, but not a later edit or an old announcement', () => {
+    let now = 1000;
+    const echo = new EchoFilter(5000, () => now);
+    echo.announce('a.txt');
+    now = 1500;
+    expect(echo.isEcho('a.txt', 400)).toBe(true);
+    expect(echo.isEcho('a.txt', undefined)).toBe(true);
+    expect(echo.isEcho('a.txt', 1200)).toBe(false);
+    expect(echo.isEcho('b.txt', 400)).toBe(false);
+    now = 7000;
+    expect(echo.isEcho('a.txt', 400)).toBe(false);
+  });
+});
