@@ -1,0 +1,168 @@
+/**
+ * The planner benchmark's child process:
+ * `node --import tsx bench/planner-child.ts write|plan <entries> <stateDir>`.
+ * `write` stores a synthetic Synced tree of about `entries` rows in SQLite, as a finished sync
+ * leaves it. `plan` builds Local and Remote snapshots equal to it but for 1% changes (as the
+ * scanners would deliver them), then loads the Synced tree and plans, timing each phase. Each
+ * prints one JSON line; the parent measures the `plan` process's peak RSS.
+ */
+import { invalidNameReason } from '../src/cloudreve/names.js';
+import { plan, utcConflictStamp } from '../src/plan/index.js';
+import type { LocalSnapshot, RemoteSnapshot } from '../src/plan/types.js';
+import { openDatabase } from '../src/state/database.js';
+import { folderId, SyncedTree } from '../src/state/synced.js';
+import type { LocalNode, RemoteNode } from '../src/tree/types.js';
+
+const mode = process.argv[2];
+const entries = Number(process.argv[3] ?? '1000000');
+const stateDir = process.argv[4] ?? '';
+if ((mode !== 'write' && mode !== 'plan') || !Number.isSafeInteger(entries) || entries < 100 || stateDir === '') {
+  console.error('usage: planner-child.ts write|plan <entries> <stateDir>');
+  process.exit(2);
+}
+
+const memory = (): { rssMiB: number; heapMiB: number } => {
+  const m = process.memoryUsage();
+  return { rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576) };
+};
+const phases: Record<string, { ms: number; rssMiB: number; heapMiB: number }> = {};
+const phase = <T>(name: string, run: () => T): T => {
+  const started = performance.now();
+  const result = run();
+  phases[name] = { ms: Math.round(performance.now() - started), ...memory() };
+  return result;
+};
+const baseline = memory();
+
+// The shape: folders of 100 files, 100 folders per top-level folder.
+const filesPerFolder = 99;
+const folders = Math.round(entries / (filesPerFolder + 1));
+const topLevel = Math.max(1, Math.round(folders / 100));
+const dirPath = (d: number): string => `t${String(d % topLevel).padStart(3, '0')}/d${String(d).padStart(5, '0')}`;
+const epoch = Date.UTC(2026, 0, 1);
+
+const db = openDatabase(stateDir);
+const tree = new SyncedTree(db, folderId(db, 'bench'));
+
+// 1. The Synced tree, as a finished sync leaves it.
+if (mode === 'write') {
+  phase('write synced rows', () => {
+    db.transaction(() => {
+      const topRows: number[] = [];
+      for (let t = 0; t < topLevel; t++) {
+        const name = `t${String(t).padStart(3, '0')}`;
+        topRows.push(tree.put(row('dir', 0, name, 0, 1000 + t, `T${t}`)));
+      }
+      for (let d = 0; d < folders; d++) {
+        const parent = topRows[d % topLevel] ?? 0;
+        const dir = tree.put(row('dir', parent, `d${String(d).padStart(5, '0')}`, 0, 100_000 + d, `D${d}`));
+        for (let f = 0; f < filesPerFolder; f++) {
+          const n = d * filesPerFolder + f;
+          tree.put(row('file', dir, `f${String(f).padStart(3, '0')}.txt`, 1000 + (n % 5000), 10_000_000 + n, `F${n}`));
+        }
+      }
+    })();
+  });
+  db.close();
+  console.log(JSON.stringify({ phases }));
+  process.exit(0);
+}
+
+function row(kind: 'file' | 'dir', parent: number, name: string, size: number, inode: number, remoteId: string) {
+  return {
+    kind,
+    localParent: parent,
+    localName: name,
+    remoteParent: parent,
+    remoteName: name,
+    size,
+    localMtimeMs: epoch + inode,
+    inode: String(inode),
+    remoteId,
+    remoteModifiedMs: epoch + inode + 7,
+  };
+}
+
+// 2. Local and Remote snapshots: the same tree with 1% of the entries changed, as the scanners
+// would deliver them (built before the timed part, but alive during it, as in a real pass).
+const changes = { localEdits: 0, remoteEdits: 0, localNew: 0, remoteNew: 0, localDeletes: 0, remoteDeletes: 0 };
+const { local, remote } = phase('build snapshots', () => {
+  const localNodes: LocalNode[] = [];
+  const remoteNodes: RemoteNode[] = [];
+  for (let t = 0; t < topLevel; t++) {
+    const path = `t${String(t).padStart(3, '0')}`;
+    localNodes.push({ path, kind: 'dir', size: 0, mtimeMs: epoch + 1000 + t, inode: String(1000 + t) });
+    remoteNodes.push({ path, kind: 'dir', id: `T${t}`, size: 0, modifiedMs: epoch + 1000 + t + 7 });
+  }
+  // Per 1,000 files: 3 local edits, 3 remote edits, 2 local new files, 1 remote new file,
+  // 0.5 local deletes and 0.5 remote deletes: 1% of the entries.
+  for (let d = 0; d < folders; d++) {
+    const dir = dirPath(d);
+    localNodes.push({ path: dir, kind: 'dir', size: 0, mtimeMs: epoch + 100_000 + d, inode: String(100_000 + d) });
+    remoteNodes.push({ path: dir, kind: 'dir', id: `D${d}`, size: 0, modifiedMs: epoch + 100_000 + d + 7 });
+    for (let f = 0; f < filesPerFolder; f++) {
+      const n = d * filesPerFolder + f;
+      const path = `${dir}/f${String(f).padStart(3, '0')}.txt`;
+      const size = 1000 + (n % 5000);
+      const slot = n % 1000;
+      const inode = 10_000_000 + n;
+      if (slot === 500 && n % 2000 === 500) changes.localDeletes++;
+      else if (slot < 3) {
+        changes.localEdits++;
+        localNodes.push({ path, kind: 'file', size: size + 1, mtimeMs: epoch + inode + 60_000, inode: String(inode) });
+      } else localNodes.push({ path, kind: 'file', size, mtimeMs: epoch + inode, inode: String(inode) });
+      if (slot === 600 && n % 2000 === 600) changes.remoteDeletes++;
+      else if (slot >= 3 && slot < 6) {
+        changes.remoteEdits++;
+        remoteNodes.push({ path, kind: 'file', id: `F${n}`, size: size + 2, modifiedMs: epoch + inode + 120_000 });
+      } else remoteNodes.push({ path, kind: 'file', id: `F${n}`, size, modifiedMs: epoch + inode + 7 });
+      if (slot === 10 || slot === 11) {
+        changes.localNew++;
+        localNodes.push({ path: `${dir}/new-local-${f}.txt`, kind: 'file', size: 10, mtimeMs: epoch, inode: String(50_000_000 + n) });
+      }
+      if (slot === 20) {
+        changes.remoteNew++;
+        remoteNodes.push({ path: `${dir}/new-remote-${f}.txt`, kind: 'file', id: `N${n}`, size: 10, modifiedMs: epoch });
+      }
+    }
+  }
+  const local: LocalSnapshot = { rootExists: true, nodes: localNodes, ignored: [], unknown: [] };
+  const remote: RemoteSnapshot = { rootExists: true, nodes: remoteNodes, ignored: [], unknown: [] };
+  return { local, remote };
+});
+
+// 3. The timed part: what a pass does between the scans and the executor.
+const synced = phase('load synced', () => tree.load());
+const planned = phase('plan', () =>
+  plan(
+    { local, remote, synced },
+    {
+      mode: 'two-way',
+      conflictPolicy: 'keep-both',
+      massDelete: { maxPercent: 50, minCount: 10, maxCount: 1000 },
+      force: false,
+      localCaseInsensitive: false,
+      remoteTrash: false,
+      remoteNameProblem: invalidNameReason,
+      localNameProblem: (name) => (Buffer.byteLength(name) > 255 ? 'longer than 255 bytes' : undefined),
+      conflictStamp: utcConflictStamp,
+    },
+  ),
+);
+db.close();
+
+const byType: Record<string, number> = {};
+for (const action of planned.actions) byType[action.type] = (byType[action.type] ?? 0) + 1;
+console.log(
+  JSON.stringify({
+    entries: synced.length,
+    localNodes: local.nodes.length,
+    remoteNodes: remote.nodes.length,
+    changes,
+    actions: planned.actions.length,
+    byType,
+    stopped: planned.stopped?.reason,
+    baseline,
+    phases,
+  }),
+);
