@@ -80,7 +80,11 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
   for (let before = -1; before !== reasons.size; ) {
     before = reasons.size;
     skipBelowSkipped(views, fate, parent, root, skip);
-    resolveCollisions(views, fate, parent, name, options, source, taken, skip);
+    // In one-way modes only the written side can collide (the other one is the truth); in
+    // two-way mode an entry left alone (skipped) still holds its name on each side.
+    for (const side of source === undefined ? (['local', 'remote'] as const) : ([source === 'local' ? 'remote' : 'local'] as const)) {
+      resolveCollisions(side, views, fate, parent, name, options, source, taken, skip);
+    }
   }
   retainAncestors(input, matched, views, fate, parent, options, source);
 
@@ -135,12 +139,21 @@ function resolveSpot(view: ItemView, source: Side | undefined): Spot {
 }
 
 /**
- * Moves on both sides can form a loop (A into B on one side, B into A on the other). Items in
- * a loop fall back to their local parent, then to the remote one, then to the root.
+ * Moves on both sides can form a loop (A into B on one side, B into A on the other). A loop is
+ * broken at one item, the first that can go back to where it is locally (the local tree has no
+ * loops), else to where it is on the server, else to the root; the others keep their place.
  */
 function breakCycles(views: readonly ItemView[], parent: (Item | undefined)[], root: Item): void {
   const state = new Uint8Array(views.length); // 0 unvisited, 1 on the current walk, 2 reaches the root
   state[root.index] = 2;
+  const loops = (from: number): boolean => {
+    const seen = new Set<number>();
+    for (let current = from; current !== root.index; current = parent[current]?.index ?? root.index) {
+      if (seen.has(current)) return true;
+      seen.add(current);
+    }
+    return false;
+  };
   for (const view of views) {
     const walk: number[] = [];
     let current = view.item.index;
@@ -151,10 +164,18 @@ function breakCycles(views: readonly ItemView[], parent: (Item | undefined)[], r
     }
     if (state[current] === 1) {
       const loop = walk.slice(walk.indexOf(current));
-      for (const index of loop) {
-        const v = views[index];
-        const candidates = [v?.local.now?.parent, v?.remote.now?.parent, root];
-        parent[index] = candidates.find((p) => p !== undefined && !loop.includes(p.index)) ?? root;
+      const start = loop[0] ?? root.index;
+      const choices = [(v: ItemView) => v.local.now?.parent, (v: ItemView) => v.remote.now?.parent, () => root];
+      broken: for (const choose of choices) {
+        for (const index of loop) {
+          const view = views[index];
+          const candidate = view && choose(view);
+          if (!candidate || candidate === parent[index]) continue;
+          const before = parent[index];
+          parent[index] = candidate;
+          if (!loops(start) && !loops(index)) break broken;
+          parent[index] = before;
+        }
       }
     }
     for (const index of walk) state[index] = 2;
@@ -305,6 +326,7 @@ function slotKey(name: string, caseInsensitive: boolean): string {
  * item that exists only on the server is skipped and reported, never renamed.
  */
 function resolveCollisions(
+  side: Side,
   views: readonly ItemView[],
   fate: Fate[],
   parent: readonly (Item | undefined)[],
@@ -314,8 +336,6 @@ function resolveCollisions(
   taken: TakenNames,
   skip: (item: Item, side: Side, reason: string) => void,
 ): void {
-  // In one-way modes only the written side can collide: the other one is the truth.
-  const side: Side = source === 'local' ? 'remote' : 'local';
   const names = side === 'local' ? name.local : name.remote;
   const caseInsensitive = side === 'local' && options.localCaseInsensitive;
   // Files and folders share names on the server, but a folder cannot be created next to a
@@ -359,27 +379,35 @@ function resolveCollisions(
       return x < y ? -1 : x > y ? 1 : 0;
     };
     const ordered = [...group].sort((a, b) => rank(a) - rank(b) || byName(a, b) || a.item.index - b.item.index);
-    const [winner, ...losers] = ordered;
-    if (!winner) continue;
-    const winnerName = names[winner.item.index] ?? '';
-    for (const loser of losers) {
-      const i = loser.item.index;
-      if (fate[i] !== 'keep') continue;
-      const sameKind = loser.item.kind === winner.item.kind;
-      const folderToCreate = loser.item.kind === 'dir' && !present(loser);
-      if (side === 'remote' && !sameKind && !folderToCreate && loser.item.kind === 'dir') continue;
-      if (side === 'remote' && !sameKind && loser.item.kind === 'file' && present(winner)) continue;
-      const sameName = pathKey(names[i] ?? '') === pathKey(winnerName);
-      // The server refuses a new folder next to a same-named file, so such a file makes room.
-      const mustRename = sameName && (sameKind || loser.item.kind === 'file' || side === 'remote');
-      const remoteOnly = loser.item.base === undefined && loser.local.now === undefined;
+    const [first, ...rest] = ordered;
+    if (!first) continue;
+    // Files and folders may share a name on the server, except that a folder cannot be created
+    // next to a file; on a disk nothing shares a name.
+    const clashes = (holder: ItemView, newcomer: ItemView): boolean => {
+      if (side === 'local' || holder.item.kind === newcomer.item.kind) return true;
+      return newcomer.item.kind === 'dir' ? !present(newcomer) : !present(holder);
+    };
+    const holders: ItemView[] = [first];
+    for (const newcomer of rest) {
+      const i = newcomer.item.index;
+      const holder = holders.find((h) => clashes(h, newcomer));
+      if (!holder || fate[i] !== 'keep') {
+        holders.push(newcomer);
+        continue;
+      }
+      const holderName = names[holder.item.index] ?? '';
+      const sameName = pathKey(names[i] ?? '') === pathKey(holderName);
+      // A same-named entry of the same kind, or a file where a folder must go, makes room under
+      // a conflict name; a name that only folds to the same case cannot be renamed into shape.
+      const mustRename = sameName && (holder.item.kind === newcomer.item.kind || newcomer.item.kind === 'file' || side === 'remote');
+      const remoteOnly = newcomer.item.base === undefined && newcomer.local.now === undefined;
       if (!mustRename && (remoteOnly || source !== undefined)) {
-        skip(loser.item, 'remote', `name collides with "${winnerName}" on the local filesystem`);
+        skip(newcomer.item, 'remote', `name collides with "${holderName}" on the local filesystem`);
         continue;
       }
       const p = parent[i];
       if (!p) continue;
-      const stamp = options.conflictStamp(loser.item.local?.mtimeMs ?? loser.item.remote?.modifiedMs ?? 0);
+      const stamp = options.conflictStamp(newcomer.item.local?.mtimeMs ?? newcomer.item.remote?.modifiedMs ?? 0);
       const renamed = taken.reserve(p, names[i] ?? '', stamp);
       if (source === undefined) {
         name.local[i] = renamed;
