@@ -1,5 +1,4 @@
 import type { SyncedTree } from '../state/synced.js';
-import { baseName, parentOf } from '../tree/paths.js';
 import type { EntryKind, RelPath } from '../tree/types.js';
 
 export interface ListedEntry {
@@ -11,17 +10,15 @@ export interface ListedEntry {
 
 /**
  * Fills in what the server did not say when we wrote: new files' IDs (no upload returns one)
- * and the dates our moves bumped. One listing per folder involved, however many entries.
- * Returns the number of listings made.
+ * and the dates our moves bumped. One listing per folder involved, however many entries, and
+ * none when nothing is pending. Returns the number of listings made.
  */
 export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) => Promise<readonly ListedEntry[] | undefined>): Promise<number> {
-  const pending = new Map<RelPath, { id: number; kind: EntryKind; name: string }[]>();
-  for (const node of tree.load()) {
-    if (node.remote?.modifiedMs !== undefined) continue;
-    const dir = parentOf(node.remotePath);
-    const entries = pending.get(dir) ?? [];
-    entries.push({ id: node.id, kind: node.kind, name: baseName(node.remotePath) });
-    pending.set(dir, entries);
+  const pending = new Map<RelPath, { id: number; kind: EntryKind; name: string; remoteId: string | undefined }[]>();
+  for (const row of tree.pendingRemoteFacts()) {
+    const entries = pending.get(row.dir);
+    if (entries) entries.push(row);
+    else pending.set(row.dir, [row]);
   }
   for (const [dir, rows] of pending) {
     const listed = await list(dir);
@@ -29,7 +26,9 @@ export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) =>
     const byName = new Map(listed.map((entry) => [`${entry.kind}:${entry.name}`, entry]));
     for (const row of rows) {
       const entry = byName.get(`${row.kind}:${row.name}`);
-      if (entry) tree.setRemoteFacts(row.id, entry.id, entry.modifiedMs);
+      // A known object must still be the one there: another client may have replaced it, and
+      // taking the newcomer's facts would pass its content off as the synced one.
+      if (entry && (row.remoteId === undefined || row.remoteId === entry.id)) tree.setRemoteFacts(row.id, entry.id, entry.modifiedMs);
     }
   }
   return pending.size;

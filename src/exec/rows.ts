@@ -67,13 +67,14 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
         tree.place(id, otherSide(action.side), otherParent, action.other.name);
       }
       const row = tree.get(id);
-      if (row?.remoteId !== undefined) {
-        // Our own move bumps the server's date; other clients' moves are already known.
-        if (action.side === 'remote') tree.setRemoteFacts(id, row.remoteId, undefined);
-        // The scan's date is stale when a move of ours on the server already bumped it: the two
-        // moves of one entry (a rename on each side) run side by side, in either order. A date
-        // left unknown is learnt from the listing at the end of the run.
-        else if (action.remoteFacts && row.remoteModifiedMs !== undefined) tree.setRemoteFacts(id, action.remoteFacts.id, action.remoteFacts.modifiedMs);
+      // Our own move bumps the server's date (learnt from a listing at the end of the run), and
+      // the object we moved is the one the row now stands for.
+      if (action.side === 'remote' && action.remoteId !== undefined) tree.setRemoteFacts(id, action.remoteId, undefined);
+      // The scan's date is stale when a move of ours on the server already bumped it: the two
+      // moves of one entry (a rename on each side) run side by side, in either order. A date
+      // left unknown is learnt from the listing at the end of the run.
+      else if (row?.remoteId !== undefined && action.remoteFacts && row.remoteModifiedMs !== undefined) {
+        tree.setRemoteFacts(id, action.remoteFacts.id, action.remoteFacts.modifiedMs);
       }
       return true;
     }

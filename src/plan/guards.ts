@@ -1,5 +1,5 @@
 import type { Side } from '../tree/types.js';
-import type { GuardTrip, PlanInput, PlanOptions } from './types.js';
+import type { GuardTrip, PlanInput, PlanOptions, PlanTotals } from './types.js';
 
 /**
  * "I can't see it" is never "the user deleted it": a missing root stops the folder; a root that
@@ -10,20 +10,33 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
     return { guard: 'root', side: 'local', reason: 'the local folder is missing or not a folder (unmounted drive?)' };
   }
   if (!input.remote.rootExists) return { guard: 'root', side: 'remote', reason: 'the remote folder does not exist on the server' };
-  if (input.synced.length === 0 || options.force) return undefined;
-  if (input.local.nodes.length === 0) {
-    return { guard: 'root', side: 'local', reason: `the local folder is empty but ${input.synced.length} entries were synced before (unmounted drive?); run with --force if you really emptied it` };
+  const totals = totalsOf(input);
+  if (totals.syncedEntries === 0 || options.force) return undefined;
+  if (totals.localEntries === 0) {
+    return { guard: 'root', side: 'local', reason: `the local folder is empty but ${totals.syncedEntries} entries were synced before (unmounted drive?); run with --force if you really emptied it` };
   }
-  if (input.remote.nodes.length === 0) {
-    return { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${input.synced.length} entries were synced before; run with --force if it was really emptied` };
+  if (totals.remoteEntries === 0) {
+    return { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${totals.syncedEntries} entries were synced before; run with --force if it was really emptied` };
   }
   return undefined;
+}
+
+/** The counts the guards judge by: given, or those of complete trees. */
+export function totalsOf(input: PlanInput): PlanTotals {
+  return (
+    input.totals ?? {
+      localEntries: input.local.nodes.length,
+      remoteEntries: input.remote.nodes.length,
+      syncedEntries: input.synced.length,
+      syncedFiles: input.synced.reduce((count, node) => count + (node.kind === 'file' ? 1 : 0), 0),
+    }
+  );
 }
 
 /** Counts deletions after move detection, so a renamed folder never looks like a mass delete. */
 export function massDeleteGuard(input: PlanInput, options: PlanOptions, deletes: Readonly<Record<Side, number>>): GuardTrip | undefined {
   if (options.force) return undefined;
-  const total = input.synced.reduce((count, node) => count + (node.kind === 'file' ? 1 : 0), 0);
+  const total = totalsOf(input).syncedFiles;
   const { maxPercent, minCount, maxCount } = options.massDelete;
   for (const side of ['local', 'remote'] as const) {
     const count = deletes[side];

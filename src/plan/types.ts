@@ -60,6 +60,19 @@ export interface PlanInput {
   readonly local: LocalSnapshot;
   readonly remote: RemoteSnapshot;
   readonly synced: readonly SyncedNode[];
+  /**
+   * Counts over the whole folder when the trees above hold only the part that changed (every
+   * folder, plus the entries of folders where something differs): the guards judge by these.
+   */
+  readonly totals?: PlanTotals;
+}
+
+export interface PlanTotals {
+  /** Entries the local scan found (not ignored). */
+  readonly localEntries: number;
+  readonly remoteEntries: number;
+  readonly syncedEntries: number;
+  readonly syncedFiles: number;
 }
 
 /** Local facts an action expects to still hold when it runs; checked again just before. */

@@ -1,5 +1,5 @@
 import type { BigIntStats, Dir, Dirent } from 'node:fs';
-import { lstat, opendir } from 'node:fs/promises';
+import { lstat, opendir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
 import { baseName, joinPath, pathKey } from '../tree/paths.js';
@@ -15,6 +15,11 @@ export interface LocalScan extends LocalSnapshot {
 
 export interface LocalScanOptions {
   readonly rules: IgnoreRules;
+  /**
+   * Takes each entry as it is found, instead of collecting them in `nodes`, so that a large
+   * tree streams to where it is compared (parents still come before children).
+   */
+  readonly onNode?: (node: LocalNode) => void;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
 }
@@ -66,6 +71,20 @@ export async function scanLocalPaths(root: string, paths: readonly RelPath[], op
     }
   }
   return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped };
+}
+
+/**
+ * How many entries the root folder holds that a sync would see (not ignored, not its own
+ * files): what the empty-root guard asks when a pass scanned only part of the tree.
+ */
+export async function countEntries(root: string, rules: IgnoreRules): Promise<number> {
+  let names: Dirent[];
+  try {
+    names = await readdir(root, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  return names.filter((entry) => !isInternalPath(entry.name) && !rules.ignores(entry.name, entry.isDirectory() ? 'dir' : 'file')).length;
 }
 
 /** The given paths without those that lie inside another one. */
@@ -130,11 +149,13 @@ class Walk {
   readonly #root: string;
   readonly #rules: IgnoreRules;
   readonly #signal: AbortSignal | undefined;
+  readonly #emit: (node: LocalNode) => void;
 
   constructor(root: string, options: LocalScanOptions) {
     this.#root = root;
     this.#rules = options.rules;
     this.#signal = options.signal;
+    this.#emit = options.onNode ?? ((node) => this.nodes.push(node));
   }
 
   async run(rootFolder: Dir): Promise<void> {
@@ -154,11 +175,10 @@ class Walk {
     const slash = path.lastIndexOf('/');
     const folder = new Folder(slash < 0 ? '' : path.slice(0, slash), join(this.#root, slash < 0 ? '' : path.slice(0, slash)));
     const name = path.slice(slash + 1);
-    const before = this.nodes.length;
     await this.#visit(folder, { name, listedAsDir: false, path, details: detailsOf(join(this.#root, path)) });
     const node = folder.byKey.get(pathKey(name));
-    if (node) this.nodes.push(node);
-    return this.nodes.length > before ? node : undefined;
+    if (node) this.#emit(node);
+    return node;
   }
 
   async #drain(pending: LocalNode[]): Promise<void> {
@@ -226,7 +246,7 @@ class Walk {
       if (kept) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(kept.path)));
     }
     for (const node of folder.byKey.values()) {
-      this.nodes.push(node);
+      this.#emit(node);
       if (node.kind === 'dir') pending.push(node);
     }
   }

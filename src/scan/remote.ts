@@ -22,6 +22,10 @@ export interface RemoteScanOptions {
   readonly signal?: AbortSignal;
   /** Longest path the local filesystem takes, in bytes, counting the local root. */
   readonly maxLocalPathBytes?: number;
+  /** Takes each entry as it is found instead of collecting them in `nodes`. */
+  readonly onNode?: (node: RemoteNode) => void;
+  /** A walk starts over: forget what `onNode` was given so far. */
+  readonly onRestart?: () => void;
 }
 
 /** Walks of a tree that keeps moving under us before its moving parts count as unknown. */
@@ -41,6 +45,7 @@ export async function scanRemote(remote: Remote, root: string, options: RemoteSc
     requests += walk.requests;
     if (walk.vanished.length === 0 || attempt === attempts) return { ...walk, requests };
     for (const path of walk.vanished) vanished.add(path);
+    options.onRestart?.();
   }
 }
 
@@ -50,6 +55,7 @@ interface Walk extends RemoteScan {
 
 async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions, giveUpOn: ReadonlySet<RelPath> | undefined): Promise<Walk> {
   const nodes: RemoteNode[] = [];
+  const emit = options.onNode ?? ((node: RemoteNode) => nodes.push(node));
   const ignored: RelPath[] = [];
   const skipped: SkippedPath[] = [];
   const unknown: RelPath[] = [];
@@ -100,7 +106,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
         ignored.push(path);
         continue;
       }
-      nodes.push({ path, kind: entry.kind, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs });
+      emit({ path, kind: entry.kind, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs });
       if (entry.kind === 'dir') enqueue(path);
     }
   };

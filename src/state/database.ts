@@ -42,9 +42,16 @@ function migrate(db: Db, file: string): void {
       `the state database ${file} was written by a newer cloudreve-sync (schema ${current}, this version knows ${migrations.length}); upgrade cloudreve-sync`,
     );
   }
-  for (let version = current; version < migrations.length; version++) {
+  applyMigrations(db, current);
+}
+
+/** Brings a database from schema `from` to the latest, one migration per transaction. */
+export function applyMigrations(db: Db, from = 0): void {
+  for (let version = from; version < migrations.length; version++) {
+    const migration = migrations[version];
     db.transaction(() => {
-      db.exec(migrations[version] ?? '');
+      if (typeof migration === 'string') db.exec(migration);
+      else migration?.(db);
       db.pragma(`user_version = ${version + 1}`);
     })();
   }

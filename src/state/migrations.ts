@@ -1,8 +1,12 @@
+import type Database from 'better-sqlite3';
+import { backfillSyncedKeys } from './synced-keys.js';
+
 /**
- * Schema migrations, applied in order; `PRAGMA user_version` records how many have run. Never
- * edit a migration that has shipped: add a new one.
+ * Schema migrations, applied in order, each in a transaction; `PRAGMA user_version` records how
+ * many have run. Never edit a migration that has shipped: add a new one. A migration is SQL, or
+ * a function for what SQL alone cannot compute.
  */
-export const migrations: readonly string[] = [
+export const migrations: readonly (string | ((db: Database.Database) => void))[] = [
   `CREATE TABLE sessions (
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL,
@@ -87,4 +91,13 @@ export const migrations: readonly string[] = [
    INSERT INTO temp_files_new (folder, side, path, created_ms) SELECT folder, side, path, created_ms FROM temp_files;
    DROP TABLE temp_files;
    ALTER TABLE temp_files_new RENAME TO temp_files;`,
+  // Each Synced row's full path on each side, in Unicode NFC, so that a pass compares its
+  // scans with the Synced tree in SQL (a join on the keys) instead of in memory.
+  `ALTER TABLE synced ADD COLUMN local_key TEXT NOT NULL DEFAULT '';
+   ALTER TABLE synced ADD COLUMN remote_key TEXT NOT NULL DEFAULT '';`,
+  backfillSyncedKeys,
+  `CREATE INDEX synced_by_local_key ON synced (folder, local_key);
+   CREATE INDEX synced_by_remote_key ON synced (folder, remote_key);
+   CREATE INDEX synced_by_inode ON synced (folder, inode);
+   CREATE INDEX synced_by_remote_id ON synced (folder, remote_id);`,
 ];

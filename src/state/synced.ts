@@ -1,4 +1,4 @@
-import { joinPath } from '../tree/paths.js';
+import { joinPath, parentOf as parentKeyOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type Side, type SyncedNode } from '../tree/types.js';
 import type { Db } from './database.js';
 
@@ -16,7 +16,8 @@ export interface SyncedRow {
   readonly remoteModifiedMs: number | undefined;
 }
 
-interface RowRecord {
+/** The columns of a synced row, as better-sqlite3 returns them. */
+export interface RowRecord {
   id: number;
   kind: EntryKind;
   local_parent: number;
@@ -28,19 +29,32 @@ interface RowRecord {
   inode: string;
   remote_id: string | null;
   remote_modified_ms: number | null;
+  local_key: string;
+  remote_key: string;
 }
 
+/** Key of something below no known folder: no scan ever has it, so it counts as unknown. */
+const orphanKey = '\0orphan';
+
 /**
- * The Synced tree of one folder. Each write touches one row, so a crash between two actions
- * leaves a tree from which the next run plans correctly.
+ * The Synced tree of one folder. Rows point at their parent on each side, and also carry their
+ * full path on each side in Unicode NFC (their keys), so that scans are compared with the tree
+ * in SQL. Each write is one statement or one transaction, so a crash between two actions leaves
+ * a tree from which the next run plans correctly.
  */
 export class SyncedTree {
   readonly #db: Db;
   readonly #folder: number;
+  readonly #statements: ReturnType<typeof prepare>;
 
   constructor(db: Db, folder: number) {
     this.#db = db;
     this.#folder = folder;
+    this.#statements = prepare(db);
+  }
+
+  get folder(): number {
+    return this.#folder;
   }
 
   /**
@@ -48,45 +62,14 @@ export class SyncedTree {
    * could leave) are left out, with everything below them: unknown is safer than misplaced.
    */
   load(): SyncedNode[] {
-    const rows = this.#db.prepare<[number], RowRecord>('SELECT * FROM synced WHERE folder = ?').all(this.#folder);
-    const byId = new Map<number, RowRecord>(rows.map((row) => [row.id, row]));
-    const paths = { local: new Map<number, string | null>([[rootRow, '']]), remote: new Map<number, string | null>([[rootRow, '']]) };
-    const pathOf = (side: Side, id: number, seen: Set<number>): string | null => {
-      const known = paths[side].get(id);
-      if (known !== undefined) return known;
-      const row = byId.get(id);
-      let result: string | null = null;
-      if (row && !seen.has(id)) {
-        seen.add(id);
-        const parent = pathOf(side, side === 'local' ? row.local_parent : row.remote_parent, seen);
-        if (parent !== null) result = joinPath(parent, side === 'local' ? row.local_name : row.remote_name);
-      }
-      paths[side].set(id, result);
-      return result;
-    };
-    const nodes: SyncedNode[] = [];
-    for (const row of rows) {
-      const localPath = pathOf('local', row.id, new Set());
-      const remotePath = pathOf('remote', row.id, new Set());
-      if (localPath === null || remotePath === null) continue;
-      nodes.push({
-        id: row.id,
-        kind: row.kind,
-        localParent: row.local_parent,
-        localPath,
-        remoteParent: row.remote_parent,
-        remotePath,
-        size: row.size,
-        localMtimeMs: row.local_mtime_ms,
-        inode: row.inode,
-        remote: row.remote_id === null ? undefined : { id: row.remote_id, modifiedMs: row.remote_modified_ms ?? undefined },
-      });
-    }
-    return nodes;
+    return toNodes(this.#statements.all.all(this.#folder));
   }
 
   /** Writes a row: replaces row `id` when given (re-creating it if it was dropped), else inserts. */
   put(row: SyncedRow, id?: number): number {
+    const s = this.#statements;
+    const localKey = this.#childKey('local', row.localParent, row.localName);
+    const remoteKey = this.#childKey('remote', row.remoteParent, row.remoteName);
     const values = [
       this.#folder,
       row.kind,
@@ -99,32 +82,46 @@ export class SyncedTree {
       row.inode,
       row.remoteId ?? null,
       row.remoteModifiedMs ?? null,
+      localKey,
+      remoteKey,
     ] as const;
-    const columns = 'folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms';
-    if (id === undefined) {
-      return Number(this.#db.prepare(`INSERT INTO synced (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...values).lastInsertRowid);
-    }
-    this.#db.prepare(`INSERT OR REPLACE INTO synced (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, ...values);
+    if (id === undefined) return Number(s.insert.run(...values).lastInsertRowid);
+    this.#db.transaction(() => {
+      const before = s.keys.get(id);
+      s.replace.run(id, ...values);
+      if (before?.kind === 'dir' && row.kind === 'dir') {
+        this.#rebase('local', before.local_key, localKey);
+        this.#rebase('remote', before.remote_key, remoteKey);
+      }
+    })();
     return id;
   }
 
-  /** Moves a row on one side; everything below follows, since children point at their parent. */
+  /** Moves a row on one side; its children move with it. */
   place(id: number, side: Side, parent: number, name: string): void {
-    const sql = side === 'local' ? 'UPDATE synced SET local_parent = ?, local_name = ? WHERE id = ?' : 'UPDATE synced SET remote_parent = ?, remote_name = ? WHERE id = ?';
-    this.#db.prepare(sql).run(parent, name, id);
+    const s = this.#statements;
+    this.#db.transaction(() => {
+      const before = s.keys.get(id);
+      const key = this.#childKey(side, parent, name);
+      (side === 'local' ? s.placeLocal : s.placeRemote).run(parent, name, key, id);
+      // Only a folder has anything below it (a same-named file's key prefix means nothing).
+      if (before?.kind === 'dir') this.#rebase(side, side === 'local' ? before.local_key : before.remote_key, key);
+    })();
   }
 
   setRemoteFacts(id: number, remoteId: string, modifiedMs: number | undefined): void {
-    this.#db.prepare('UPDATE synced SET remote_id = ?, remote_modified_ms = ? WHERE id = ?').run(remoteId, modifiedMs ?? null, id);
+    this.#statements.setRemote.run(remoteId, modifiedMs ?? null, id);
   }
 
   drop(ids: readonly number[]): void {
-    const remove = this.#db.prepare<[number, number]>('DELETE FROM synced WHERE id = ? AND folder = ?');
-    for (const id of ids) remove.run(id, this.#folder);
+    const remove = this.#statements.remove;
+    this.#db.transaction(() => {
+      for (const id of ids) remove.run(id, this.#folder);
+    })();
   }
 
   get(id: number): SyncedRow | undefined {
-    const row = this.#db.prepare<[number, number], RowRecord>('SELECT * FROM synced WHERE id = ? AND folder = ?').get(id, this.#folder);
+    const row = this.#statements.get.get(id, this.#folder);
     if (!row) return undefined;
     return {
       kind: row.kind,
@@ -140,9 +137,147 @@ export class SyncedTree {
     };
   }
 
-  clear(): void {
-    this.#db.prepare('DELETE FROM synced WHERE folder = ?').run(this.#folder);
+  /** Rows whose server facts a listing still has to tell, with their server folder's path. */
+  pendingRemoteFacts(): { id: number; kind: EntryKind; name: string; dir: string; remoteId: string | undefined }[] {
+    const pending = this.#statements.pending.all(this.#folder);
+    if (pending.length === 0) return [];
+    const dirs = this.#spelledDirs('remote');
+    return pending.flatMap((row) => {
+      const dir = dirs.get(row.remote_parent);
+      return dir === undefined ? [] : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, remoteId: row.remote_id ?? undefined }];
+    });
   }
+
+  /**
+   * The Synced folders holding the given local paths, with their server path (spelled) and
+   * the rows directly inside them on the server side; the root folder is row 0.
+   */
+  foldersHolding(localPaths: readonly string[]): { remotePath: string; children: SyncedNode[] }[] {
+    const s = this.#statements;
+    const dirs = s.dirs.all(this.#folder);
+    const remotePaths = spelledDirPaths(dirs, 'remote');
+    const ids = new Set<number>();
+    for (const path of localPaths) {
+      const parent = parentKeyOf(pathKey(path));
+      const id = parent === '' ? rootRow : s.dirByLocalKey.get(this.#folder, parent)?.id;
+      if (id !== undefined) ids.add(id);
+    }
+    return [...ids].flatMap((id) => {
+      const remotePath = remotePaths.get(id);
+      if (remotePath === undefined) return [];
+      return [{ remotePath, children: toNodes(s.remoteChildren.all(this.#folder, id), dirs) }];
+    });
+  }
+
+  /** How many rows, and how many of them are files. */
+  counts(): { entries: number; files: number } {
+    const row = this.#statements.counts.get(this.#folder);
+    return { entries: row?.entries ?? 0, files: row?.files ?? 0 };
+  }
+
+  clear(): void {
+    this.#statements.clear.run(this.#folder);
+  }
+
+  /** Spelled paths of every folder row on one side, by row ID (the root is ''). */
+  #spelledDirs(side: Side): Map<number, string> {
+    return spelledDirPaths(this.#statements.dirs.all(this.#folder), side);
+  }
+
+  #childKey(side: Side, parent: number, name: string): string {
+    if (parent === rootRow) return pathKey(name);
+    const row = this.#statements.keys.get(parent);
+    const parentKey = side === 'local' ? row?.local_key : row?.remote_key;
+    return parentKey === undefined || parentKey === orphanKey ? orphanKey : joinPath(parentKey, pathKey(name));
+  }
+
+  /** Rewrites the keys below a folder whose key changed from `from` to `to`. */
+  #rebase(side: Side, from: string, to: string): void {
+    if (from === to || from === '' || from === orphanKey) return;
+    const s = this.#statements;
+    (side === 'local' ? s.rebaseLocal : s.rebaseRemote).run(to, from.length + 1, this.#folder, `${from}/`, `${from}0`);
+  }
+}
+
+function prepare(db: Db) {
+  const columns = 'folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key';
+  type Values = [number, EntryKind, number, string, number, string, number, number, string, string | null, number | null, string, string];
+  return {
+    all: db.prepare<[number], RowRecord>('SELECT * FROM synced WHERE folder = ?'),
+    dirs: db.prepare<[number], RowRecord>("SELECT * FROM synced WHERE folder = ? AND kind = 'dir'"),
+    get: db.prepare<[number, number], RowRecord>('SELECT * FROM synced WHERE id = ? AND folder = ?'),
+    keys: db.prepare<[number], { kind: EntryKind; local_key: string; remote_key: string }>('SELECT kind, local_key, remote_key FROM synced WHERE id = ?'),
+    insert: db.prepare<Values>(`INSERT INTO synced (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    replace: db.prepare<[number, ...Values]>(`INSERT OR REPLACE INTO synced (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    placeLocal: db.prepare<[number, string, string, number]>('UPDATE synced SET local_parent = ?, local_name = ?, local_key = ? WHERE id = ?'),
+    placeRemote: db.prepare<[number, string, string, number]>('UPDATE synced SET remote_parent = ?, remote_name = ?, remote_key = ? WHERE id = ?'),
+    // Keys below "a" lie between "a/" and "a0" ('0' follows '/'): an index range, no LIKE escaping.
+    rebaseLocal: db.prepare<[string, number, number, string, string]>(
+      'UPDATE synced SET local_key = ? || substr(local_key, ?) WHERE folder = ? AND local_key > ? AND local_key < ?',
+    ),
+    rebaseRemote: db.prepare<[string, number, number, string, string]>(
+      'UPDATE synced SET remote_key = ? || substr(remote_key, ?) WHERE folder = ? AND remote_key > ? AND remote_key < ?',
+    ),
+    setRemote: db.prepare<[string, number | null, number]>('UPDATE synced SET remote_id = ?, remote_modified_ms = ? WHERE id = ?'),
+    remove: db.prepare<[number, number]>('DELETE FROM synced WHERE id = ? AND folder = ?'),
+    pending: db.prepare<[number], RowRecord>('SELECT * FROM synced WHERE folder = ? AND (remote_id IS NULL OR remote_modified_ms IS NULL)'),
+    counts: db.prepare<[number], { entries: number; files: number }>(
+      "SELECT count(*) AS entries, coalesce(sum(kind = 'file'), 0) AS files FROM synced WHERE folder = ?",
+    ),
+    clear: db.prepare<[number]>('DELETE FROM synced WHERE folder = ?'),
+    dirByLocalKey: db.prepare<[number, string], { id: number }>("SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
+    remoteChildren: db.prepare<[number, number], RowRecord>('SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),
+  };
+}
+
+/** Spelled paths of folder rows on one side, by ID, from their parent chains; '' for the root. */
+export function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<number, string> {
+  const byId = new Map(dirs.map((row) => [row.id, row]));
+  const paths = new Map<number, string>([[rootRow, '']]);
+  const pathOf = (id: number, depth: number): string | undefined => {
+    const known = paths.get(id);
+    if (known !== undefined) return known;
+    const row = byId.get(id);
+    if (!row || depth > 10_000) return undefined;
+    const parent = pathOf(side === 'local' ? row.local_parent : row.remote_parent, depth + 1);
+    if (parent === undefined) return undefined;
+    const path = joinPath(parent, side === 'local' ? row.local_name : row.remote_name);
+    paths.set(id, path);
+    return path;
+  };
+  for (const row of dirs) pathOf(row.id, 0);
+  return paths;
+}
+
+/**
+ * Rows as the planner's Synced nodes, with spelled paths. `dirs` must hold every folder row
+ * of the folder (parents are looked up there); rows under a missing folder are left out.
+ */
+export function toNodes(rows: readonly RowRecord[], dirs: readonly RowRecord[] = rows.filter((row) => row.kind === 'dir')): SyncedNode[] {
+  const local = spelledDirPaths(dirs, 'local');
+  const remote = spelledDirPaths(dirs, 'remote');
+  const nodes: SyncedNode[] = [];
+  for (const row of rows) {
+    const localDir = local.get(row.local_parent);
+    const remoteDir = remote.get(row.remote_parent);
+    if (localDir === undefined || remoteDir === undefined) continue;
+    const localPath = joinPath(localDir, row.local_name);
+    const remotePath = joinPath(remoteDir, row.remote_name);
+    nodes.push({
+      id: row.id,
+      kind: row.kind,
+      localParent: row.local_parent,
+      localPath,
+      remoteParent: row.remote_parent,
+      // One string when both sides agree, as they nearly always do.
+      remotePath: remotePath === localPath ? localPath : remotePath,
+      size: row.size,
+      localMtimeMs: row.local_mtime_ms,
+      inode: row.inode,
+      remote: row.remote_id === null ? undefined : { id: row.remote_id, modifiedMs: row.remote_modified_ms ?? undefined },
+    });
+  }
+  return nodes;
 }
 
 /** The ID of a configured folder's row, created on first use. */

@@ -6,19 +6,19 @@ import { LocalTree } from '../exec/local-fs.js';
 import { RemoteTree } from '../exec/remote-tree.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
-import { plan, utcConflictStamp, type Plan } from '../plan/index.js';
+import { plan, utcConflictStamp, type Plan, type PlanTotals } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
 import { createIgnoreRules, type IgnoreRules } from '../scan/ignore.js';
-import { scanLocal, scanLocalPaths } from '../scan/local.js';
-import { scanRemote } from '../scan/remote.js';
+import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../scan/local.js';
+import { scanRemote, type RemoteScan } from '../scan/remote.js';
+import { PassTables } from '../state/pass-tables.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
-import { remoteFromSynced } from '../tree/from-synced.js';
-import type { SkippedPath, SyncedNode } from '../tree/types.js';
-import { completeLocalScan, remoteFoldersUnchanged, type PassScope } from './scope.js';
+import type { LocalNode, SkippedPath } from '../tree/types.js';
+import { remoteFoldersUnchanged, type PassScope } from './scope.js';
 
 export interface PassContext {
   readonly config: Config;
@@ -64,43 +64,68 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
 
   if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
   const rules = await createIgnoreRules(folder.ignore, folder.localPath);
-  const synced = tree.load();
+  const counts = tree.counts();
   const scope = options.scope ?? { kind: 'full' };
-  const scanOptions = { rules, ...(context.signal ? { signal: context.signal } : {}) };
-  const walkRemote = (): ReturnType<typeof scanRemote> => scanRemoteCreatingRoot(folder, context, rules, synced.length === 0, options.dryRun);
-  const [local, remoteScan] = await Promise.all([
-    scope.kind === 'full'
-      ? scanLocal(folder.localPath, scanOptions)
-      : scanLocalPaths(folder.localPath, scope.paths, scanOptions).then((scan) => completeLocalScan(scan, scope.paths, synced)),
-    scope.kind === 'local-changes' ? rememberedUnlessChanged(folder, context, scope.paths, synced, rules, walkRemote) : walkRemote(),
-  ]);
-  let localCaseInsensitive = false;
-  if (local.rootExists) {
-    const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath);
-    caseInsensitivity.set(folder.localPath, known);
-    localCaseInsensitive = await known;
-  }
-  log.debug({ local: local.nodes.length, remote: remoteScan.nodes.length, listings: remoteScan.requests, synced: synced.length }, 'scanned');
+  const tables = new PassTables(db, id);
+  let planned: Plan;
+  let local: LocalScan;
+  let remoteScan: RemoteSide;
+  try {
+    const scanOptions = { rules, onNode: (node: LocalNode) => tables.addLocal(node), ...(context.signal ? { signal: context.signal } : {}) };
+    const walkRemote = async (): Promise<RemoteScan> => {
+      const scan = await scanRemoteCreatingRoot(folder, context, rules, counts.entries === 0, options.dryRun, tables);
+      tables.cover('remote', '');
+      return scan;
+    };
+    [local, remoteScan] = await Promise.all([
+      scope.kind === 'full'
+        ? scanLocal(folder.localPath, scanOptions).then((scan) => (tables.cover('local', ''), scan))
+        : scanLocalPaths(folder.localPath, scope.paths, scanOptions).then((scan) => {
+            for (const path of scope.paths) tables.cover('local', path);
+            return scan;
+          }),
+      scope.kind === 'local-changes' && counts.entries > 0 ? rememberedUnlessChanged(folder, context, scope.paths, tree, rules, walkRemote) : walkRemote(),
+    ]);
+    let localCaseInsensitive = false;
+    if (local.rootExists) {
+      const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath);
+      caseInsensitivity.set(folder.localPath, known);
+      localCaseInsensitive = await known;
+    }
+    const scanned = tables.scanned();
+    const relevant = tables.relevant();
+    const totals: PlanTotals = {
+      localEntries: scope.kind === 'full' ? scanned.local : await countEntries(folder.localPath, rules),
+      remoteEntries: remoteScan.remembered ? counts.entries : scanned.remote,
+      syncedEntries: counts.entries,
+      syncedFiles: counts.files,
+    };
+    log.debug({ scope: scope.kind, ...scanned, listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, dirtyFolders: relevant.dirtyFolders }, 'scanned');
 
-  // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
-  const unseen = <T extends { unknown: readonly string[]; skipped: readonly SkippedPath[] }>(scan: T): T => ({
-    ...scan,
-    unknown: [...scan.unknown, ...scan.skipped.map((s) => s.path)],
-  });
-  const planned = plan(
-    { local: unseen(local), remote: unseen(remoteScan), synced },
-    {
-      mode: folder.mode,
-      conflictPolicy: folder.conflict,
-      massDelete: folder.massDelete,
-      force: options.force,
-      localCaseInsensitive,
-      remoteTrash: folder.remoteTrash !== undefined,
-      remoteNameProblem: (name) => remote.info.invalidNameReason(name),
-      localNameProblem: (name) => (Buffer.byteLength(name) > 255 ? 'longer than 255 bytes' : undefined),
-      conflictStamp: utcConflictStamp,
-    },
-  );
+    // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
+    const unknownOf = (scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] => [...scan.unknown, ...scan.skipped.map((s) => s.path)];
+    planned = plan(
+      {
+        local: { rootExists: local.rootExists, nodes: relevant.local, ignored: local.ignored, unknown: unknownOf(local) },
+        remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: unknownOf(remoteScan) },
+        synced: relevant.synced,
+        totals,
+      },
+      {
+        mode: folder.mode,
+        conflictPolicy: folder.conflict,
+        massDelete: folder.massDelete,
+        force: options.force,
+        localCaseInsensitive,
+        remoteTrash: folder.remoteTrash !== undefined,
+        remoteNameProblem: (name) => remote.info.invalidNameReason(name),
+        localNameProblem: (name) => (Buffer.byteLength(name) > 255 ? 'longer than 255 bytes' : undefined),
+        conflictStamp: utcConflictStamp,
+      },
+    );
+  } finally {
+    tables.drop();
+  }
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
@@ -142,6 +167,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   return { folder, plan: planned, skipped, report };
 }
 
+/** A remote side taken from memory rather than a walk: the Synced tree stands in for it. */
+type RemoteSide = RemoteScan & { readonly remembered?: boolean };
+
 /**
  * The server side for a pass about local changes: as remembered, unless a listing of the
  * folders around the changes shows that the server changed too, in which case it is walked.
@@ -150,14 +178,13 @@ async function rememberedUnlessChanged(
   folder: FolderConfig,
   context: PassContext,
   paths: readonly string[],
-  synced: readonly SyncedNode[],
+  tree: SyncedTree,
   rules: IgnoreRules,
-  walk: () => ReturnType<typeof scanRemote>,
-): ReturnType<typeof scanRemote> {
-  if (synced.length === 0) return walk();
-  const check = await remoteFoldersUnchanged(context.remote, folder.remotePath, paths, synced, rules);
+  walk: () => Promise<RemoteScan>,
+): Promise<RemoteSide> {
+  const check = await remoteFoldersUnchanged(context.remote, folder.remotePath, paths, tree, rules);
   if (!check.unchanged) return walk();
-  return { rootExists: true, nodes: synced.map(remoteFromSynced), ignored: [], unknown: [], skipped: [], policy: undefined, requests: check.listings };
+  return { rootExists: true, nodes: [], ignored: [], unknown: [], skipped: [], policy: undefined, requests: check.listings, remembered: true };
 }
 
 /** A first sync into a server folder that does not exist yet creates it. */
@@ -167,12 +194,15 @@ async function scanRemoteCreatingRoot(
   rules: IgnoreRules,
   firstRun: boolean,
   dryRun: boolean,
-): ReturnType<typeof scanRemote> {
-  const scan = (): ReturnType<typeof scanRemote> =>
+  tables: PassTables,
+): Promise<RemoteScan> {
+  const scan = (): Promise<RemoteScan> =>
     scanRemote(context.remote, folder.remotePath, {
       rules,
       concurrency: context.config.sync.concurrency,
       maxLocalPathBytes: maxRelativePathBytes(folder.localPath),
+      onNode: (node) => tables.addRemote(node),
+      onRestart: () => tables.resetRemote(),
       ...(context.signal ? { signal: context.signal } : {}),
     });
   const first = await scan();
@@ -180,6 +210,7 @@ async function scanRemoteCreatingRoot(
   // A dry run shows the plan as if the folder had been created.
   if (dryRun) return { ...first, rootExists: true };
   await context.remote.mkdir(folder.remotePath);
+  tables.resetRemote();
   return scan();
 }
 

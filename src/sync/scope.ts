@@ -1,11 +1,10 @@
-import type { Remote } from '../remote/types.js';
 import { isRemoteError } from '../remote/errors.js';
+import type { Remote } from '../remote/types.js';
 import type { IgnoreRules } from '../scan/ignore.js';
-import type { LocalScan } from '../scan/local.js';
 import { unusableServerNameReason } from '../scan/names.js';
-import { localFromSynced } from '../tree/from-synced.js';
-import { isWithin, joinPath, parentOf, pathKey } from '../tree/paths.js';
-import { rootRow, type RelPath, type SyncedNode } from '../tree/types.js';
+import type { SyncedTree } from '../state/synced.js';
+import { baseName, joinPath } from '../tree/paths.js';
+import type { RelPath } from '../tree/types.js';
 
 /**
  * What a pass looks at. A full pass scans both sides; a pass for local changes the watcher
@@ -18,18 +17,6 @@ export type PassScope =
   | { readonly kind: 'local-changes'; readonly paths: readonly RelPath[] }
   | { readonly kind: 'remote-walk'; readonly paths: readonly RelPath[] };
 
-/** A scan of `paths` completed with the Synced tree's memory of everything else. */
-export function completeLocalScan(scan: LocalScan, paths: readonly RelPath[], synced: readonly SyncedNode[]): LocalScan {
-  if (!scan.rootExists) return scan;
-  const seen = new Set(scan.nodes.map((node) => pathKey(node.path)));
-  const roots = paths.map(pathKey);
-  const remembered = synced.filter((base) => {
-    const key = pathKey(base.localPath);
-    return !seen.has(key) && !roots.some((root) => isWithin(key, root));
-  });
-  return { ...scan, nodes: [...scan.nodes, ...remembered.map(localFromSynced)] };
-}
-
 /**
  * Whether the server folders holding `paths` still hold what the Synced tree remembers: one
  * listing per folder. Any difference (or a folder that vanished) means the server changed
@@ -39,21 +26,11 @@ export async function remoteFoldersUnchanged(
   remote: Remote,
   remoteRoot: string,
   paths: readonly RelPath[],
-  synced: readonly SyncedNode[],
+  tree: SyncedTree,
   rules: IgnoreRules,
 ): Promise<{ unchanged: boolean; listings: number }> {
-  const byLocalPath = new Map(synced.map((node) => [pathKey(node.localPath), node]));
-  const childrenOf = new Map<number, SyncedNode[]>();
-  for (const node of synced) childrenOf.set(node.remoteParent, [...(childrenOf.get(node.remoteParent) ?? []), node]);
-  const folders = new Map<number, RelPath>();
-  for (const path of paths) {
-    const parent = parentOf(path);
-    if (parent === '') folders.set(rootRow, '');
-    const dir = byLocalPath.get(pathKey(parent));
-    if (dir?.kind === 'dir') folders.set(dir.id, dir.remotePath);
-  }
   let listings = 0;
-  for (const [row, remotePath] of folders) {
+  for (const { remotePath, children } of tree.foldersHolding(paths)) {
     listings++;
     let entries;
     try {
@@ -62,24 +39,14 @@ export async function remoteFoldersUnchanged(
       if (isRemoteError(error, 'not-found')) return { unchanged: false, listings };
       throw error;
     }
-    const listed = entries.filter((entry) => {
-      const path = joinPath(remotePath, entry.name);
-      return unusableServerNameReason(entry.name) === undefined && !rules.ignores(path, entry.kind);
+    const listed = entries.filter((entry) => unusableServerNameReason(entry.name) === undefined && !rules.ignores(joinPath(remotePath, entry.name), entry.kind));
+    const remembered = new Map(children.map((node) => [`${node.kind}:${baseName(node.remotePath)}`, node]));
+    const same = listed.every((entry) => {
+      const node = remembered.get(`${entry.kind}:${entry.name}`);
+      const known = node?.remote;
+      return node !== undefined && known?.id === entry.id && node.size === entry.size && (known.modifiedMs === undefined || known.modifiedMs === entry.modifiedMs);
     });
-    const remembered = childrenOf.get(row) ?? [];
-    const sameFacts = listed.every((entry) =>
-      remembered.some((node) => {
-        const known = node.remote;
-        return (
-          node.kind === entry.kind &&
-          node.remotePath === joinPath(remotePath, entry.name) &&
-          known?.id === entry.id &&
-          node.size === entry.size &&
-          (known.modifiedMs === undefined || known.modifiedMs === entry.modifiedMs)
-        );
-      }),
-    );
-    if (!sameFacts || listed.length !== remembered.length) return { unchanged: false, listings };
+    if (!same || listed.length !== remembered.size) return { unchanged: false, listings };
   }
   return { unchanged: true, listings };
 }

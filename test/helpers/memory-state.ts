@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { migrations } from '../../src/state/migrations.js';
+import { applyMigrations } from '../../src/state/database.js';
 import { folderId, SyncedTree } from '../../src/state/synced.js';
 
 /** A real SQLite state database in memory, migrated like a file one, with one folder's tree. */
-export function openMemoryState(): { tree: SyncedTree; close(): void } {
+export function openMemoryState(): { db: Database.Database; tree: SyncedTree; close(): void } {
   const db = new Database(':memory:');
-  for (const migration of migrations) db.exec(migration);
+  applyMigrations(db);
   const tree = new SyncedTree(db, folderId(db, 'test'));
-  return { tree, close: () => db.close() };
+  return { db, tree, close: () => db.close() };
 }

@@ -37,7 +37,7 @@ export const scenario: fc.Arbitrary<Scenario> = fc.record({
 
 export class Activity {
   #version = 0;
-  /** Versions a user overwrote or deleted since the last sync: they may go. */
+  /** Versions a user overwrote or deleted: a sync may let them go. */
   readonly superseded = new Set<string>();
 
   constructor(

@@ -2,9 +2,10 @@ import { plan } from '../../src/plan/plan.js';
 import type { ConflictPolicy, SyncMode } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 import { Activity, randomActivityOptions, type Scenario } from './activity.js';
+import { completeInput, relevantInput } from './inputs.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
 
-/** Replays one planner counterexample verbosely: MODE=… POLICY=… npx tsx test/plan/debug.ts '<json>' */
+/** Replays one planner counterexample verbosely: MODE=… POLICY=… TREES=relevant npx tsx test/plan/debug.ts '<json>' */
 const [example] = JSON.parse(process.argv[2] ?? '[]') as Scenario[];
 if (!example) throw new Error('pass the counterexample JSON');
 const remoteTrash = process.env.TRASH !== 'false';
@@ -25,7 +26,7 @@ for (const [n, round] of [[], ...example.rounds, []].entries()) {
     console.log('op', JSON.stringify(o));
   }
   show();
-  const p = plan({ local: local.snapshot(), remote: remote.snapshot(), synced: state.tree.load() }, opts);
+  const p = plan((process.env.TREES === 'relevant' ? relevantInput : completeInput)(state, local, remote), opts);
   console.log(`== sync ${n}`);
   for (const a of p.actions) console.log('  ', JSON.stringify({ ...a, row: undefined }));
   if (p.skipped.length) console.log('  skipped', JSON.stringify(p.skipped));
