@@ -2,16 +2,15 @@
  * The planner benchmark's child process:
  * `node --import tsx bench/planner-child.ts write|plan <entries> <stateDir>`.
  * `write` stores a synthetic Synced tree of about `entries` rows in SQLite, as a finished sync
- * leaves it. `plan` builds Local and Remote snapshots equal to it but for 1% changes (as the
- * scanners would deliver them), then loads the Synced tree and plans, timing each phase. Each
- * prints one JSON line; the parent measures the `plan` process's peak RSS.
+ * leaves it. `plan` streams Local and Remote scans equal to it but for 1% changes into a pass's
+ * tables (as the scanners do), compares them in SQLite and plans over the folders that changed,
+ * timing each phase. Each prints one JSON line; the parent measures the `plan` process's peak RSS.
  */
 import { invalidNameReason } from '../src/cloudreve/names.js';
 import { plan, utcConflictStamp } from '../src/plan/index.js';
-import type { LocalSnapshot, RemoteSnapshot } from '../src/plan/types.js';
 import { openDatabase } from '../src/state/database.js';
+import { PassTables } from '../src/state/pass-tables.js';
 import { folderId, SyncedTree } from '../src/state/synced.js';
-import type { LocalNode, RemoteNode } from '../src/tree/types.js';
 
 const mode = process.argv[2];
 const entries = Number(process.argv[3] ?? '1000000');
@@ -83,23 +82,22 @@ function row(kind: 'file' | 'dir', parent: number, name: string, size: number, i
   };
 }
 
-// 2. Local and Remote snapshots: the same tree with 1% of the entries changed, as the scanners
-// would deliver them (built before the timed part, but alive during it, as in a real pass).
+// 2. The scans: the same tree with 1% of the entries changed, streamed into the pass's tables
+// as the scanners do (nothing is held in a JavaScript array).
 const changes = { localEdits: 0, remoteEdits: 0, localNew: 0, remoteNew: 0, localDeletes: 0, remoteDeletes: 0 };
-const { local, remote } = phase('build snapshots', () => {
-  const localNodes: LocalNode[] = [];
-  const remoteNodes: RemoteNode[] = [];
+const tables = new PassTables(db, tree.folder);
+phase('scan into SQLite', () => {
   for (let t = 0; t < topLevel; t++) {
     const path = `t${String(t).padStart(3, '0')}`;
-    localNodes.push({ path, kind: 'dir', size: 0, mtimeMs: epoch + 1000 + t, inode: String(1000 + t) });
-    remoteNodes.push({ path, kind: 'dir', id: `T${t}`, size: 0, modifiedMs: epoch + 1000 + t + 7 });
+    tables.addLocal({ path, kind: 'dir', size: 0, mtimeMs: epoch + 1000 + t, inode: String(1000 + t) });
+    tables.addRemote({ path, kind: 'dir', id: `T${t}`, size: 0, modifiedMs: epoch + 1000 + t + 7 });
   }
   // Per 1,000 files: 3 local edits, 3 remote edits, 2 local new files, 1 remote new file,
   // 0.5 local deletes and 0.5 remote deletes: 1% of the entries.
   for (let d = 0; d < folders; d++) {
     const dir = dirPath(d);
-    localNodes.push({ path: dir, kind: 'dir', size: 0, mtimeMs: epoch + 100_000 + d, inode: String(100_000 + d) });
-    remoteNodes.push({ path: dir, kind: 'dir', id: `D${d}`, size: 0, modifiedMs: epoch + 100_000 + d + 7 });
+    tables.addLocal({ path: dir, kind: 'dir', size: 0, mtimeMs: epoch + 100_000 + d, inode: String(100_000 + d) });
+    tables.addRemote({ path: dir, kind: 'dir', id: `D${d}`, size: 0, modifiedMs: epoch + 100_000 + d + 7 });
     for (let f = 0; f < filesPerFolder; f++) {
       const n = d * filesPerFolder + f;
       const path = `${dir}/f${String(f).padStart(3, '0')}.txt`;
@@ -109,33 +107,40 @@ const { local, remote } = phase('build snapshots', () => {
       if (slot === 500 && n % 2000 === 500) changes.localDeletes++;
       else if (slot < 3) {
         changes.localEdits++;
-        localNodes.push({ path, kind: 'file', size: size + 1, mtimeMs: epoch + inode + 60_000, inode: String(inode) });
-      } else localNodes.push({ path, kind: 'file', size, mtimeMs: epoch + inode, inode: String(inode) });
+        tables.addLocal({ path, kind: 'file', size: size + 1, mtimeMs: epoch + inode + 60_000, inode: String(inode) });
+      } else tables.addLocal({ path, kind: 'file', size, mtimeMs: epoch + inode, inode: String(inode) });
       if (slot === 600 && n % 2000 === 600) changes.remoteDeletes++;
       else if (slot >= 3 && slot < 6) {
         changes.remoteEdits++;
-        remoteNodes.push({ path, kind: 'file', id: `F${n}`, size: size + 2, modifiedMs: epoch + inode + 120_000 });
-      } else remoteNodes.push({ path, kind: 'file', id: `F${n}`, size, modifiedMs: epoch + inode + 7 });
+        tables.addRemote({ path, kind: 'file', id: `F${n}`, size: size + 2, modifiedMs: epoch + inode + 120_000 });
+      } else tables.addRemote({ path, kind: 'file', id: `F${n}`, size, modifiedMs: epoch + inode + 7 });
       if (slot === 10 || slot === 11) {
         changes.localNew++;
-        localNodes.push({ path: `${dir}/new-local-${f}.txt`, kind: 'file', size: 10, mtimeMs: epoch, inode: String(50_000_000 + n) });
+        tables.addLocal({ path: `${dir}/new-local-${f}.txt`, kind: 'file', size: 10, mtimeMs: epoch, inode: String(50_000_000 + n) });
       }
       if (slot === 20) {
         changes.remoteNew++;
-        remoteNodes.push({ path: `${dir}/new-remote-${f}.txt`, kind: 'file', id: `N${n}`, size: 10, modifiedMs: epoch });
+        tables.addRemote({ path: `${dir}/new-remote-${f}.txt`, kind: 'file', id: `N${n}`, size: 10, modifiedMs: epoch });
       }
     }
   }
-  const local: LocalSnapshot = { rootExists: true, nodes: localNodes, ignored: [], unknown: [] };
-  const remote: RemoteSnapshot = { rootExists: true, nodes: remoteNodes, ignored: [], unknown: [] };
-  return { local, remote };
+  tables.cover('local', '');
+  tables.cover('remote', '');
 });
 
-// 3. The timed part: what a pass does between the scans and the executor.
-const synced = phase('load synced', () => tree.load());
+// 3. What a pass does between the scans and the executor: cut out the folders that changed,
+// then plan over them with the whole folder's totals for the guards.
+const scanned = tables.scanned();
+const counts = tree.counts();
+const relevant = phase('compare in SQLite', () => tables.relevant());
 const planned = phase('plan', () =>
   plan(
-    { local, remote, synced },
+    {
+      local: { rootExists: true, nodes: relevant.local, ignored: [], unknown: [] },
+      remote: { rootExists: true, nodes: relevant.remote, ignored: [], unknown: [] },
+      synced: relevant.synced,
+      totals: { localEntries: scanned.local, remoteEntries: scanned.remote, syncedEntries: counts.entries, syncedFiles: counts.files },
+    },
     {
       mode: 'two-way',
       conflictPolicy: 'keep-both',
@@ -149,15 +154,18 @@ const planned = phase('plan', () =>
     },
   ),
 );
+tables.drop();
 db.close();
 
 const byType: Record<string, number> = {};
 for (const action of planned.actions) byType[action.type] = (byType[action.type] ?? 0) + 1;
 console.log(
   JSON.stringify({
-    entries: synced.length,
-    localNodes: local.nodes.length,
-    remoteNodes: remote.nodes.length,
+    entries: counts.entries,
+    localNodes: scanned.local,
+    remoteNodes: scanned.remote,
+    planned: { local: relevant.local.length, remote: relevant.remote.length, synced: relevant.synced.length },
+    changed: relevant.changed,
     changes,
     actions: planned.actions.length,
     byType,

@@ -1,4 +1,4 @@
-import { baseName, parentOf, pathKey } from '../tree/paths.js';
+import { baseName, foldKey, parentOf, pathKey } from '../tree/paths.js';
 import type { Side, SkippedPath } from '../tree/types.js';
 import { touched, type ItemView, type SideView, type Spot } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
@@ -306,11 +306,6 @@ class TakenNames {
     this.add(parent, chosen);
     return chosen;
   }
-}
-
-/** Case-folded NFC key: conflict names must be unique even on a case-insensitive disk. */
-function foldKey(name: string): string {
-  return pathKey(name).toLowerCase();
 }
 
 function slotKey(name: string, caseInsensitive: boolean): string {

@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import Database, { type Statement } from 'better-sqlite3';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { migrations } from './migrations.js';
@@ -6,6 +6,19 @@ import { migrations } from './migrations.js';
 export type Db = Database.Database;
 
 export const databaseFileName = 'cloudreve-sync.db';
+
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+/** `db.prepare(sql)`, compiled once per database: an upload runs a few statements, and
+ * compiling one costs more than running it. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the parameter types of better-sqlite3's own Statement
+export function prepared<P extends unknown[] | {} = unknown[], R = unknown>(db: Db, sql: string): Statement<P, R> {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map<string, Statement>()));
+  let statement = cache.get(sql);
+  if (!statement) cache.set(sql, (statement = db.prepare(sql)));
+  return statement as unknown as Statement<P, R>;
+}
 
 export class StateError extends Error {
   override readonly name = 'StateError';

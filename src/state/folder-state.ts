@@ -1,5 +1,5 @@
 import type { Side, SkippedPath } from '../tree/types.js';
-import type { Db } from './database.js';
+import { prepared, type Db } from './database.js';
 
 /** Where a temporary file is, or 'upload' for an upload session being opened. */
 export type TempSide = Side | 'upload';
@@ -46,30 +46,28 @@ export class FolderState {
   }
 
   failures(): Failure[] {
-    return this.#db
-      .prepare<[number], Failure>(
-        'SELECT path, action, kind, message, attempts, next_retry_ms AS nextRetryMs FROM failures WHERE folder = ? ORDER BY path',
-      )
-      .all(this.#folder);
+    return prepared<[number], Failure>(
+      this.#db,
+      'SELECT path, action, kind, message, attempts, next_retry_ms AS nextRetryMs FROM failures WHERE folder = ? ORDER BY path',
+    ).all(this.#folder);
   }
 
   /** Records one more failure of `path` and returns when it may be tried again. */
   recordFailure(path: string, action: string, kind: string, message: string, nowMs: number): number {
-    const previous = this.#db.prepare<[number, string], { attempts: number }>('SELECT attempts FROM failures WHERE folder = ? AND path = ?').get(this.#folder, path);
+    const previous = prepared<[number, string], { attempts: number }>(this.#db, 'SELECT attempts FROM failures WHERE folder = ? AND path = ?').get(this.#folder, path);
     const attempts = (previous?.attempts ?? 0) + 1;
     const next = nowMs + failureBackoffMs(attempts);
-    this.#db
-      .prepare(
-        `INSERT INTO failures (folder, path, action, kind, message, attempts, next_retry_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(folder, path) DO UPDATE SET action = excluded.action, kind = excluded.kind, message = excluded.message,
-           attempts = excluded.attempts, next_retry_ms = excluded.next_retry_ms, updated_ms = excluded.updated_ms`,
-      )
-      .run(this.#folder, path, action, kind, message, attempts, next, nowMs);
+    prepared(
+      this.#db,
+      `INSERT INTO failures (folder, path, action, kind, message, attempts, next_retry_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(folder, path) DO UPDATE SET action = excluded.action, kind = excluded.kind, message = excluded.message,
+         attempts = excluded.attempts, next_retry_ms = excluded.next_retry_ms, updated_ms = excluded.updated_ms`,
+    ).run(this.#folder, path, action, kind, message, attempts, next, nowMs);
     return next;
   }
 
   clearFailure(path: string): void {
-    this.#db.prepare('DELETE FROM failures WHERE folder = ? AND path = ?').run(this.#folder, path);
+    prepared(this.#db, 'DELETE FROM failures WHERE folder = ? AND path = ?').run(this.#folder, path);
   }
 
   /** Paths still backing off at `nowMs`. */
@@ -78,48 +76,49 @@ export class FolderState {
   }
 
   clearBackoff(): void {
-    this.#db.prepare('UPDATE failures SET next_retry_ms = 0 WHERE folder = ?').run(this.#folder);
+    prepared(this.#db, 'UPDATE failures SET next_retry_ms = 0 WHERE folder = ?').run(this.#folder);
   }
 
   addConflict(path: string, copyPath: string, nowMs: number): void {
-    this.#db.prepare('INSERT OR REPLACE INTO conflicts (folder, path, copy_path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, path, copyPath, nowMs);
+    prepared(this.#db, 'INSERT OR REPLACE INTO conflicts (folder, path, copy_path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, path, copyPath, nowMs);
   }
 
   conflicts(): Conflict[] {
-    return this.#db
-      .prepare<[number], Conflict>('SELECT path, copy_path AS copyPath, created_ms AS createdMs FROM conflicts WHERE folder = ? ORDER BY created_ms')
-      .all(this.#folder);
+    return prepared<[number], Conflict>(
+      this.#db,
+      'SELECT path, copy_path AS copyPath, created_ms AS createdMs FROM conflicts WHERE folder = ? ORDER BY created_ms',
+    ).all(this.#folder);
   }
 
   /** Forgets conflict copies that no longer exist (the user dealt with them). */
   pruneConflicts(exists: (copyPath: string) => boolean): void {
     for (const conflict of this.conflicts()) {
-      if (!exists(conflict.copyPath)) this.#db.prepare('DELETE FROM conflicts WHERE folder = ? AND copy_path = ?').run(this.#folder, conflict.copyPath);
+      if (!exists(conflict.copyPath)) prepared(this.#db, 'DELETE FROM conflicts WHERE folder = ? AND copy_path = ?').run(this.#folder, conflict.copyPath);
     }
   }
 
   replaceSkipped(skipped: readonly SkippedPath[]): void {
     this.#db.transaction(() => {
-      this.#db.prepare('DELETE FROM skipped WHERE folder = ?').run(this.#folder);
-      const insert = this.#db.prepare('INSERT OR REPLACE INTO skipped (folder, side, path, reason) VALUES (?, ?, ?, ?)');
+      prepared(this.#db, 'DELETE FROM skipped WHERE folder = ?').run(this.#folder);
+      const insert = prepared(this.#db, 'INSERT OR REPLACE INTO skipped (folder, side, path, reason) VALUES (?, ?, ?, ?)');
       for (const s of skipped) insert.run(this.#folder, s.side, s.path, s.reason);
     })();
   }
 
   skipped(): { side: Side; path: string; reason: string }[] {
-    return this.#db.prepare<[number], { side: Side; path: string; reason: string }>('SELECT side, path, reason FROM skipped WHERE folder = ? ORDER BY path').all(this.#folder);
+    return prepared<[number], { side: Side; path: string; reason: string }>(this.#db, 'SELECT side, path, reason FROM skipped WHERE folder = ? ORDER BY path').all(this.#folder);
   }
 
   openUploadSession(sessionId: string, path: string, nowMs: number): void {
-    this.#db.prepare('INSERT OR REPLACE INTO upload_sessions (session_id, folder, path, created_ms) VALUES (?, ?, ?, ?)').run(sessionId, this.#folder, path, nowMs);
+    prepared(this.#db, 'INSERT OR REPLACE INTO upload_sessions (session_id, folder, path, created_ms) VALUES (?, ?, ?, ?)').run(sessionId, this.#folder, path, nowMs);
   }
 
   closeUploadSession(sessionId: string): void {
-    this.#db.prepare('DELETE FROM upload_sessions WHERE session_id = ?').run(sessionId);
+    prepared(this.#db, 'DELETE FROM upload_sessions WHERE session_id = ?').run(sessionId);
   }
 
   uploadSessions(): { sessionId: string; path: string }[] {
-    return this.#db.prepare<[number], { sessionId: string; path: string }>('SELECT session_id AS sessionId, path FROM upload_sessions WHERE folder = ?').all(this.#folder);
+    return prepared<[number], { sessionId: string; path: string }>(this.#db, 'SELECT session_id AS sessionId, path FROM upload_sessions WHERE folder = ?').all(this.#folder);
   }
 
   /**
@@ -127,32 +126,32 @@ export class FolderState {
    * ('upload') a server path for which an upload session is being opened.
    */
   addTempFile(side: TempSide, path: string, nowMs: number): void {
-    this.#db.prepare('INSERT OR REPLACE INTO temp_files (folder, side, path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, side, path, nowMs);
+    prepared(this.#db, 'INSERT OR REPLACE INTO temp_files (folder, side, path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, side, path, nowMs);
   }
 
   /** Forgets a temporary file once it was renamed into place or removed. */
   removeTempFile(side: TempSide, path: string): void {
-    this.#db.prepare('DELETE FROM temp_files WHERE folder = ? AND side = ? AND path = ?').run(this.#folder, side, path);
+    prepared(this.#db, 'DELETE FROM temp_files WHERE folder = ? AND side = ? AND path = ?').run(this.#folder, side, path);
   }
 
   /** Temporary files recorded and not yet forgotten: what an earlier run left when it crashed. */
   tempFiles(): { side: TempSide; path: string }[] {
-    return this.#db.prepare<[number], { side: TempSide; path: string }>('SELECT side, path FROM temp_files WHERE folder = ?').all(this.#folder);
+    return prepared<[number], { side: TempSide; path: string }>(this.#db, 'SELECT side, path FROM temp_files WHERE folder = ?').all(this.#folder);
   }
 
   recordRun(summary: RunSummary): void {
     const column = summary.ok ? 'last_sync_ms = ?, ' : '';
     const values = summary.ok ? [summary.finishedMs, JSON.stringify(summary), this.#folder] : [JSON.stringify(summary), this.#folder];
-    this.#db.prepare(`UPDATE folders SET ${column}last_result = ? WHERE id = ?`).run(...values);
+    prepared(this.#db, `UPDATE folders SET ${column}last_result = ? WHERE id = ?`).run(...values);
   }
 
   /** A safety guard stopped the daemon's passes for this folder; it stays so across restarts. */
   pause(reason: string): void {
-    this.#db.prepare('UPDATE folders SET paused_reason = ? WHERE id = ?').run(reason, this.#folder);
+    prepared(this.#db, 'UPDATE folders SET paused_reason = ? WHERE id = ?').run(reason, this.#folder);
   }
 
   pausedReason(): string | undefined {
-    return this.#db.prepare<[number], { paused_reason: string | null }>('SELECT paused_reason FROM folders WHERE id = ?').get(this.#folder)?.paused_reason ?? undefined;
+    return prepared<[number], { paused_reason: string | null }>(this.#db, 'SELECT paused_reason FROM folders WHERE id = ?').get(this.#folder)?.paused_reason ?? undefined;
   }
 
   /**
@@ -160,20 +159,20 @@ export class FolderState {
    * that paused it; without it (a changed config) the guards judge the next pass afresh.
    */
   resume(force: boolean): void {
-    this.#db.prepare('UPDATE folders SET paused_reason = NULL, force_next = ? WHERE id = ?').run(force ? 1 : 0, this.#folder);
+    prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, force_next = ? WHERE id = ?').run(force ? 1 : 0, this.#folder);
   }
 
   /** Whether the next pass is forced, clearing the flag. */
   takeForce(): boolean {
     return this.#db.transaction(() => {
-      const row = this.#db.prepare<[number], { force_next: number }>('SELECT force_next FROM folders WHERE id = ?').get(this.#folder);
-      this.#db.prepare('UPDATE folders SET force_next = 0 WHERE id = ?').run(this.#folder);
+      const row = prepared<[number], { force_next: number }>(this.#db, 'SELECT force_next FROM folders WHERE id = ?').get(this.#folder);
+      prepared(this.#db, 'UPDATE folders SET force_next = 0 WHERE id = ?').run(this.#folder);
       return row?.force_next === 1;
     })();
   }
 
   lastRun(): { lastSyncMs: number | undefined; last: RunSummary | undefined } {
-    const row = this.#db.prepare<[number], { last_sync_ms: number | null; last_result: string | null }>('SELECT last_sync_ms, last_result FROM folders WHERE id = ?').get(this.#folder);
+    const row = prepared<[number], { last_sync_ms: number | null; last_result: string | null }>(this.#db, 'SELECT last_sync_ms, last_result FROM folders WHERE id = ?').get(this.#folder);
     return {
       lastSyncMs: row?.last_sync_ms ?? undefined,
       last: row?.last_result ? (JSON.parse(row.last_result) as RunSummary) : undefined,

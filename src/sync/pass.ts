@@ -100,7 +100,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       syncedEntries: counts.entries,
       syncedFiles: counts.files,
     };
-    log.debug({ scope: scope.kind, ...scanned, listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, dirtyFolders: relevant.dirtyFolders }, 'scanned');
+    log.debug({ scope: scope.kind, ...scanned, listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, changed: relevant.changed }, 'scanned');
 
     // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
     const unknownOf = (scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] => [...scan.unknown, ...scan.skipped.map((s) => s.path)];

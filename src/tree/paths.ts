@@ -2,7 +2,16 @@ import type { RelPath } from './types.js';
 
 /** The comparison key of a path: Unicode NFC, so that NFC and NFD spellings are one name. */
 export function pathKey(path: RelPath): string {
-  return path.normalize('NFC');
+  // ASCII is its own NFC form; the test is several times cheaper than normalizing.
+  return ascii.test(path) ? path : path.normalize('NFC');
+}
+
+// eslint-disable-next-line no-control-regex -- every ASCII character, control characters included
+const ascii = /^[\x00-\x7f]*$/;
+
+/** Case-folded NFC key: names that a case-insensitive disk takes for one. */
+export function foldKey(name: string): string {
+  return pathKey(name).toLowerCase();
 }
 
 export function parentOf(path: RelPath): RelPath {
