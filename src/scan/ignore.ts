@@ -47,8 +47,8 @@ export async function createIgnoreRules(patterns: readonly string[], localRoot: 
     ignores(path, kind) {
       if (path === '') return false;
       if (isInternalPath(path)) return true;
-      // The matcher remembers every path it was asked about; a daemon that rescans for weeks
-      // would keep every path it ever saw, so it starts afresh now and then.
+      // The matcher remembers every path it was asked about (and its folders); a scan of a
+      // large tree would hold them all, so it starts afresh now and then.
       if (++tested % matcherReuse === 0) matcher = compile();
       // NFC on both sides of the match: an NFD spelling on disk is the same name to a rule.
       const key = pathKey(path);
@@ -57,7 +57,7 @@ export async function createIgnoreRules(patterns: readonly string[], localRoot: 
   };
 }
 
-const matcherReuse = 100_000;
+const matcherReuse = 10_000;
 
 async function readIgnoreFile(file: string): Promise<string> {
   try {

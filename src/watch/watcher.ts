@@ -50,6 +50,12 @@ export class LocalWatcher {
       logger.warn({ err: (error as Error).message, root }, 'file watcher error');
     });
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    const simulated = process.env.CLOUDREVE_SYNC_FAULT_WATCH;
+    // The tests cannot exhaust the machine's inotify watches without hurting everything else on
+    // it; this variable makes the watcher report the error inotify would.
+    if (simulated === 'ENOSPC' || simulated === 'EMFILE') {
+      watcher.emit('error', Object.assign(new Error(`${simulated}: System limit for number of file watchers reached (simulated)`), { code: simulated }));
+    }
     return new LocalWatcher(watcher);
   }
 

@@ -55,6 +55,17 @@ describe('the daemon', () => {
     expect(listing.entries.map((e) => e.name)).toEqual(['while-down.txt']);
   });
 
+  it('falls back to periodic scans when the system runs out of file watches, and says how to raise the limit', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    const daemon = s.daemonWith({ CLOUDREVE_SYNC_FAULT_WATCH: 'ENOSPC' });
+    await running(s);
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.watching === 'periodic scans', 15_000, 'the fallback');
+    await s.write('unwatched.txt', 'still synced');
+    await eventually(async () => (await s.entry('unwatched.txt')) !== undefined, 15_000, 'the upload found by a scan');
+    expect(daemon.output.match(/fs\.inotify\.max_user_watches=524288/g)).toHaveLength(1);
+  });
+
   it('on SIGTERM mid-upload exits cleanly, and a restart finishes without duplicate or leftover session', async () => {
     scene = await Scene.start({ standin: { chunkSize: 4096 } });
     const s = scene;

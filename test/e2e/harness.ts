@@ -86,7 +86,12 @@ export class Scene {
 
   /** Starts `cloudreve-sync sync` (the daemon) as a child process. */
   daemon(...args: string[]): DaemonProcess {
-    const child = spawn(process.execPath, [cliPath, '--config', this.configPath, ...args, 'sync'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.daemonWith({}, ...args);
+  }
+
+  /** `daemon()` with extra environment variables. */
+  daemonWith(env: Record<string, string>, ...args: string[]): DaemonProcess {
+    const child = spawn(process.execPath, [cliPath, '--config', this.configPath, ...args, 'sync'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const daemon = new DaemonProcess(child);
     this.#daemons.add(daemon);
     return daemon;

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { actionPath } from '../../exec/executor.js';
-import { Daemon, stopTimeoutMs } from '../../daemon/daemon.js';
 import { FolderState } from '../../state/folder-state.js';
 import { acquireLock } from '../../state/lock.js';
 import { folderId } from '../../state/synced.js';
@@ -114,6 +113,9 @@ function exitCodeOf(results: readonly PassResult[], dryRun: boolean): ExitCode {
 
 /** The daemon, until SIGTERM or SIGINT; SIGHUP reloads the config. */
 async function runDaemon(context: CommandContext): Promise<void> {
+  // Loaded here: the watcher, the status server and the metrics are the daemon's alone, and a
+  // `sync --once` from cron need not pay their memory and start-up time.
+  const { Daemon, stopTimeoutMs } = await import('../../daemon/daemon.js');
   const { config, logger } = context;
   if (config.folders.length === 0) throw new CliError(`no folders are configured; add a "folders:" section to ${config.source ?? 'the config file'}`, ExitCode.usage);
   const daemon = await Daemon.start(config, logger);
