@@ -125,6 +125,8 @@ describe('an entry a crash left under its aside name (src/plan/target.ts)', () =
   // Random seed 109: both sides gave one name to two different files; the plan moved the
   // server's one aside to free the name and was killed before it moved it on. The next run took
   // "name.log.cloudreve-sync-aside-N" for a rename by another client and gave it to both sides.
+  // Whether a plan frees a name by moving an entry aside or by a conflict name depends on the
+  // clash, so the test sets up what such a crash leaves rather than hoping for one.
   it('gets its own name back', async () => {
     rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 0, concurrency: 1 } } });
     const s = rig.scene;
@@ -132,12 +134,9 @@ describe('an entry a crash left under its aside name (src/plan/target.ts)', () =
     await s.write('b.md', 'the local side renames me');
     await rig.sync(0);
     const x = await s.entry('x.txt', 'file');
-    await s.server.rename({ kind: 'file', id: x?.id ?? '' }, 'name.log');
+    // The user renamed x.txt to name.log on the server, the killed run then moved it aside.
+    await s.server.rename({ kind: 'file', id: x?.id ?? '' }, 'name.log.cloudreve-sync-aside-1');
     await import('node:fs/promises').then((fs) => fs.rename(s.localPath('b.md'), s.localPath('name.log')));
-    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'move:in-transaction@1' } });
-    expect(crashed.signal).toBe('SIGKILL');
-    const aside = (await s.server.list('/sync')).entries.map((e) => e.name).filter((n) => n.includes('.cloudreve-sync-aside-'));
-    expect(aside).toHaveLength(1);
     await rig.sync([0, 1]);
     await rig.sync(0);
     const local = await s.localTree();
