@@ -110,6 +110,8 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   const results = new Map<Action, ActionResult>();
   const settled = new Map<number, Promise<ActionResult>>();
   const backoff = state.backingOff(now());
+  // Paths with a failure on record: only their success needs a write to clear it.
+  const failed = new Set(state.failures().map((f) => f.path));
   let fatal: RemoteError | undefined;
   let quotaFull: RemoteError | undefined;
 
@@ -142,7 +144,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
           ...(context.signal ? { signal: context.signal } : {}),
           onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: describe(error) }, 'retrying after a transient error'),
         });
-        state.clearFailure(path);
+        if (failed.delete(path)) state.clearFailure(path);
         context.events?.onActionDone?.(action, counted);
         return { status: 'done', counted };
       } catch (error) {
@@ -156,6 +158,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
         const failure = error instanceof Error ? error : new Error(String(error));
         context.events?.onActionFailed?.(action, failure);
         const retryAt = state.recordFailure(path, action.type, isRemoteError(error) ? error.kind : 'local', failure.message, now());
+        failed.add(path);
         logger.error({ path, action: action.type, err: failure.message, retryAt: new Date(retryAt).toISOString() }, 'action failed');
         return { status: 'failed', error: failure };
       }

@@ -74,27 +74,29 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
 async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withProgress: boolean): Promise<void> {
   const target = ws.remote.abs(path);
   const journal = ws.local.journal;
+  let opening = false;
   const options = {
     ...ws.transfer,
     onProgress: (bytes: number) => {
       ws.transfer.onProgress?.(bytes);
       if (withProgress && bytes > 0) crashPoint('upload:mid-transfer');
     },
+    onSessionOpening: () => {
+      journal?.created('upload', target);
+      opening = true;
+    },
     onSessionOpened: (id: string) => {
       ws.sessions.opened(id, path);
       journal?.removed('upload', target);
+      opening = false;
     },
-    onSessionClosed: (id: string) => {
-      // The driver may open another session for the same upload.
-      journal?.created('upload', target);
-      ws.sessions.closed(id);
-    },
+    onSessionClosed: (id: string) => ws.sessions.closed(id),
   };
-  journal?.created('upload', target);
   try {
     await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   } finally {
-    journal?.removed('upload', target);
+    // Only a run killed while asking for a session leaves the entry behind (see sweepTempFiles).
+    if (opening) journal?.removed('upload', target);
   }
 }
 

@@ -147,9 +147,11 @@ export interface TransferOptions {
 
 export interface UploadOptions extends TransferOptions {
   /**
-   * Told of every upload session as it opens and when it is finished or abandoned, so a caller
-   * can persist it and clean it up after a crash.
+   * Told of every upload session: before it is asked for (its ID is not known until the server
+   * answers), as it opens, and when it is finished or abandoned, so a caller can persist it and
+   * clean it up after a crash.
    */
+  readonly onSessionOpening?: () => void;
   readonly onSessionOpened?: (sessionId: string) => void;
   readonly onSessionClosed?: (sessionId: string) => void;
 }

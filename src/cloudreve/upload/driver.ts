@@ -72,6 +72,7 @@ export async function uploadFile(deps: UploadDeps, request: UploadRequest): Prom
   let policy = request.policy;
   for (let restart = 0; ; restart++) {
     throwIfAborted(options.signal);
+    options.onSessionOpening?.();
     const opened = await openSession(deps, request, policy);
     policy = opened.policy;
     const sessionId = opened.credential.sessionID;
