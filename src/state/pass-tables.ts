@@ -5,14 +5,6 @@ import type { LocalNode, RelPath, RemoteNode, Side, SyncedNode } from '../tree/t
 import type { Db } from './database.js';
 import { toNodes, type RowRecord } from './synced.js';
 
-/** Counts over the whole folder, for the planner's guards, when it sees only part of it. */
-export interface Totals {
-  readonly localEntries: number;
-  readonly remoteEntries: number;
-  readonly syncedEntries: number;
-  readonly syncedFiles: number;
-}
-
 export interface RelevantTrees {
   readonly local: LocalNode[];
   readonly remote: RemoteNode[];

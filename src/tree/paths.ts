@@ -32,13 +32,6 @@ export function isWithin(path: RelPath, ancestor: RelPath): boolean {
   return ancestor === '' || path === ancestor || path.startsWith(`${ancestor}/`);
 }
 
-export function depthOf(path: RelPath): number {
-  if (path === '') return 0;
-  let depth = 1;
-  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) depth++;
-  return depth;
-}
-
 /** Replaces the `from` prefix of `path` with `to`; `path` must lie within `from`. */
 export function rebase(path: RelPath, from: RelPath, to: RelPath): RelPath {
   if (path === from) return to;
