@@ -5,12 +5,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { invalidNameReason } from '../../src/cloudreve/names.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import { certificate, privateKey } from '../contract/tls-fixture.js';
-import { Rig, secretLeaks, tail } from './rig.js';
+import { useReliabilityHooks } from './hooks.js';
+import { Rig, tail } from './rig.js';
 
 /**
  * Bad input, each with the exact message and exit code (issue #5). Parts of this list are also
@@ -20,14 +21,10 @@ import { Rig, secretLeaks, tail } from './rig.js';
 
 let rig: Rig | undefined;
 let other: Server | undefined;
+useReliabilityHooks();
 afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
   await new Promise<void>((resolve) => (other ? other.close(() => resolve()) : resolve()));
   other = undefined;
-});
-afterAll(() => {
-  expect(secretLeaks()).toEqual([]);
 });
 
 type ConfigShape = Record<string, unknown>;

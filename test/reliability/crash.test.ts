@@ -1,9 +1,10 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
+import { useReliabilityHooks } from './hooks.js';
 import { checkConverged, remoteTrash } from './checks.js';
 import { crashPoints } from './random.js';
-import { Rig, secretLeaks, sha, tail } from './rig.js';
+import { Rig, sha, tail } from './rig.js';
 
 /**
  * The CLI killed with SIGKILL at each of the executor's crash points (CLOUDREVE_SYNC_CRASH_AT),
@@ -12,13 +13,7 @@ import { Rig, secretLeaks, sha, tail } from './rig.js';
  */
 
 let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
-afterAll(() => {
-  expect(secretLeaks()).toEqual([]);
-});
+useReliabilityHooks();
 
 class Versions {
   readonly versions = new Map<string, string>();

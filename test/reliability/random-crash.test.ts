@@ -1,5 +1,5 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { secretLeaks } from './rig.js';
+import { describe, it } from 'vitest';
+import { useReliabilityHooks } from './hooks.js';
 import { isCrashSeed, runCase } from './random.js';
 import { caseSeeds, roundsPerCase } from './seeds.js';
 
@@ -11,9 +11,7 @@ import { caseSeeds, roundsPerCase } from './seeds.js';
 
 const seeds = caseSeeds().filter(isCrashSeed);
 
-afterAll(() => {
-  expect(secretLeaks()).toEqual([]);
-});
+useReliabilityHooks();
 
 describe('random activity with faults and crashes', () => {
   (seeds.length === 0 ? it.skip.each([0]) : it.each(seeds))('seed %i converges after every crash, loses nothing, and a further sync is a no-op', async (seed) => {

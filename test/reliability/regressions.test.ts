@@ -1,10 +1,11 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { recordOutcome, RowRefs } from '../../src/exec/rows.js';
 import type { MoveAction } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
-import { Rig, secretLeaks } from './rig.js';
+import { useReliabilityHooks } from './hooks.js';
+import { Rig } from './rig.js';
 
 /**
  * Bugs the randomized and crash runs found, each pinned down by a deterministic test (the fix
@@ -12,13 +13,7 @@ import { Rig, secretLeaks } from './rig.js';
  */
 
 let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
-afterAll(() => {
-  expect(secretLeaks()).toEqual([]);
-});
+useReliabilityHooks();
 
 describe('a file renamed on both sides in one run (src/exec/rows.ts)', () => {
   // Random seed 9: the server renamed a file while a new local file took that name; the plan

@@ -49,6 +49,13 @@ function childEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessE
   return { ...env, ...extra };
 }
 
+const openRigs = new Set<Rig>();
+
+/** Closes every rig a test started and did not close itself (stand-in, children, temp dirs). */
+export async function closeOpenRigs(): Promise<void> {
+  for (const rig of [...openRigs]) await rig.close();
+}
+
 export class Rig {
   readonly #children = new Set<ChildProcess>();
   /** Every run of this rig, for a failure report. */
@@ -62,7 +69,9 @@ export class Rig {
       config: { sync: { settleTime: 0, retries: 2 }, ...options.config },
     });
     knownSecrets.add(scene.standin.admin.password);
-    return new Rig(scene);
+    const rig = new Rig(scene);
+    openRigs.add(rig);
+    return rig;
   }
 
   get local(): string {
@@ -74,6 +83,7 @@ export class Rig {
   }
 
   async close(): Promise<void> {
+    openRigs.delete(this);
     for (const child of this.#children) child.kill('SIGKILL');
     await Promise.all([...this.#children].map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(undefined) : child.once('exit', resolve)))));
     await this.scene.close();

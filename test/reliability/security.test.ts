@@ -1,10 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { RemoteEntry, RemoteListing } from '../../src/remote/types.js';
 import { scanRemote } from '../../src/scan/remote.js';
 import { bufferSource } from '../../src/remote/sources.js';
+import { useReliabilityHooks } from './hooks.js';
 import { capturedOutput, knownSecrets, Rig, secretLeaks } from './rig.js';
 
 /**
@@ -14,13 +15,7 @@ import { capturedOutput, knownSecrets, Rig, secretLeaks } from './rig.js';
  */
 
 let rig: Rig | undefined;
-afterEach(async () => {
-  await rig?.close();
-  rig = undefined;
-});
-afterAll(() => {
-  expect(secretLeaks()).toEqual([]);
-});
+useReliabilityHooks();
 
 const totpSecret = 'KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU';
 
