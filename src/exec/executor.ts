@@ -109,9 +109,11 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   const refs = new RowRefs();
   const results = new Map<Action, ActionResult>();
   const settled = new Map<number, Promise<ActionResult>>();
-  const backoff = state.backingOff(now());
+  const failures = state.failures();
+  const startedMs = now();
+  const backoff = new Map(failures.filter((f) => f.nextRetryMs > startedMs).map((f) => [f.path, f]));
   // Paths with a failure on record: only their success needs a write to clear it.
-  const failed = new Set(state.failures().map((f) => f.path));
+  const failed = new Set(failures.map((f) => f.path));
   let fatal: RemoteError | undefined;
   let quotaFull: RemoteError | undefined;
 

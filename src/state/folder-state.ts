@@ -70,11 +70,6 @@ export class FolderState {
     prepared(this.#db, 'DELETE FROM failures WHERE folder = ? AND path = ?').run(this.#folder, path);
   }
 
-  /** Paths still backing off at `nowMs`. */
-  backingOff(nowMs: number): Map<string, Failure> {
-    return new Map(this.failures().filter((f) => f.nextRetryMs > nowMs).map((f) => [f.path, f]));
-  }
-
   clearBackoff(): void {
     prepared(this.#db, 'UPDATE failures SET next_retry_ms = 0 WHERE folder = ?').run(this.#folder);
   }

@@ -133,8 +133,7 @@ export class PassTables {
         `SELECT * FROM synced WHERE folder = ? AND (kind = 'dir' OR local_key IN (SELECT key FROM changed_${n}) OR remote_key IN (SELECT key FROM changed_${n}))`,
       )
       .all(f);
-    const dirs = syncedRows.filter((row) => row.kind === 'dir');
-    const synced = toNodes(syncedRows, dirs);
+    const synced = toNodes(syncedRows);
 
     const local = db
       .prepare<[], ScannedLocal>(`SELECT * FROM scan_local_${n} WHERE kind = 'dir' OR key IN (SELECT key FROM changed_${n})`)

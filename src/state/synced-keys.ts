@@ -2,6 +2,9 @@ import type Database from 'better-sqlite3';
 import { joinPath, pathKey } from '../tree/paths.js';
 import { rootRow } from '../tree/types.js';
 
+/** Key of something below no known folder: no scan ever has it, so it counts as unknown. */
+export const orphanKey = '\0orphan';
+
 interface KeyRow {
   id: number;
   local_parent: number;
@@ -20,9 +23,9 @@ export function backfillSyncedKeys(db: Database.Database): void {
     if (known !== undefined) return known;
     const row = byId.get(id);
     // An orphan (or a loop) gets a key no scan can match; the next pass treats it as unknown.
-    if (!row || depth > 10_000) return '\0orphan';
+    if (!row || depth > 10_000) return orphanKey;
     const parent = keyOf(side, side === 'local' ? row.local_parent : row.remote_parent, depth + 1);
-    const key = parent === '\0orphan' ? parent : joinPath(parent, pathKey(side === 'local' ? row.local_name : row.remote_name));
+    const key = parent === orphanKey ? parent : joinPath(parent, pathKey(side === 'local' ? row.local_name : row.remote_name));
     keys[side].set(id, key);
     return key;
   };

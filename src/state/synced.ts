@@ -1,6 +1,7 @@
 import { joinPath, parentOf as parentKeyOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type Side, type SyncedNode } from '../tree/types.js';
 import type { Db } from './database.js';
+import { orphanKey } from './synced-keys.js';
 
 /** A Synced row as written: where the entry sits on each side, and the facts both agreed on. */
 export interface SyncedRow {
@@ -32,9 +33,6 @@ export interface RowRecord {
   local_key: string;
   remote_key: string;
 }
-
-/** Key of something below no known folder: no scan ever has it, so it counts as unknown. */
-const orphanKey = '\0orphan';
 
 /**
  * The Synced tree of one folder. Rows point at their parent on each side, and also carry their
