@@ -2,7 +2,7 @@ import type { BigIntStats, Dir, Dirent } from 'node:fs';
 import { lstat, opendir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
-import { baseName, joinPath, pathKey } from '../tree/paths.js';
+import { baseName, isWithin, joinPath, pathKey } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { isInternalPath, type IgnoreRules } from './ignore.js';
@@ -90,7 +90,7 @@ export async function countEntries(root: string, rules: IgnoreRules): Promise<nu
 /** The given paths without those that lie inside another one. */
 function topmost(paths: readonly RelPath[]): RelPath[] {
   const sorted = [...new Set(paths)].sort();
-  return sorted.filter((path, i) => !sorted.slice(0, i).some((other) => other === '' || path.startsWith(`${other}/`)));
+  return sorted.filter((path, i) => !sorted.slice(0, i).some((other) => isWithin(path, other)));
 }
 
 const lstatsInFlight = 16;

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
-import { baseName, foldKey, parentOf, pathKey } from '../tree/paths.js';
+import { baseName, foldKey, isWithin, parentOf, pathKey } from '../tree/paths.js';
 import type { LocalNode, RelPath, RemoteNode, Side, SyncedNode } from '../tree/types.js';
 import type { Db } from './database.js';
 import { toNodes, type RowRecord } from './synced.js';
@@ -149,7 +149,7 @@ export class PassTables {
     const seenRemote = new Set(remote.map((node) => `${node.kind}:${pathKey(node.path)}`));
     const inCover = (side: Side, path: RelPath): boolean => {
       const key = pathKey(path);
-      return this.#cover[side].some((root) => root === '' || key === root || key.startsWith(`${root}/`));
+      return this.#cover[side].some((root) => isWithin(key, root));
     };
     for (const node of synced) {
       if (!inCover('local', node.localPath) && !seenLocal.has(`${node.kind}:${pathKey(node.localPath)}`)) local.push(localFromSynced(node));
