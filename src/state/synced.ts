@@ -1,5 +1,5 @@
 import { joinPath, parentOf as parentKeyOf, pathKey } from '../tree/paths.js';
-import { rootRow, type EntryKind, type Side, type SyncedNode } from '../tree/types.js';
+import { rootRow, type EntryKind, type RelPath, type Side, type SyncedNode } from '../tree/types.js';
 import type { Db } from './database.js';
 import { orphanKey } from './synced-keys.js';
 
@@ -173,6 +173,18 @@ export class SyncedTree {
     return { entries: row?.entries ?? 0, files: row?.files ?? 0 };
   }
 
+  /** What `status` shows: files, folders and file bytes, of the rows `load()` would give. */
+  tracked(): { files: number; folders: number; bytes: number } {
+    const row = this.#statements.tracked.get(this.#folder, orphanKey, orphanKey);
+    return { files: row?.files ?? 0, folders: row?.folders ?? 0, bytes: row?.bytes ?? 0 };
+  }
+
+  /** The row synced at a local path (spelled in any Unicode form), with its server object. */
+  atLocalPath(path: RelPath): { kind: EntryKind; remoteId: string | undefined } | undefined {
+    const row = this.#statements.atLocalKey.get(this.#folder, pathKey(path));
+    return row && { kind: row.kind, remoteId: row.remote_id ?? undefined };
+  }
+
   clear(): void {
     this.#statements.clear.run(this.#folder);
   }
@@ -222,6 +234,11 @@ function prepare(db: Db) {
     counts: db.prepare<[number], { entries: number; files: number }>(
       "SELECT count(*) AS entries, coalesce(sum(kind = 'file'), 0) AS files FROM synced WHERE folder = ?",
     ),
+    tracked: db.prepare<[number, string, string], { files: number; folders: number; bytes: number }>(
+      `SELECT coalesce(sum(kind = 'file'), 0) AS files, coalesce(sum(kind = 'dir'), 0) AS folders, coalesce(sum(CASE WHEN kind = 'file' THEN size END), 0) AS bytes
+       FROM synced WHERE folder = ? AND local_key != ? AND remote_key != ?`,
+    ),
+    atLocalKey: db.prepare<[number, string], { kind: EntryKind; remote_id: string | null }>('SELECT kind, remote_id FROM synced WHERE folder = ? AND local_key = ?'),
     clear: db.prepare<[number]>('DELETE FROM synced WHERE folder = ?'),
     dirByLocalKey: db.prepare<[number, string], { id: number }>("SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
     remoteChildren: db.prepare<[number, number], RowRecord>('SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),

@@ -51,7 +51,7 @@ describe('sync --once', () => {
     expect(local[copies[0] ?? '']).toBe('local version');
     expect(await scene.remoteTree()).toEqual(local);
     const status = await scene.cli('status', '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject([{ conflicts: [{ path: 'differs.txt', copy: copies[0] }] }]);
+    expect(JSON.parse(status.stdout)).toMatchObject([{ tracked: { files: 3, folders: 0, bytes: 36 }, conflicts: [{ path: 'differs.txt', copy: copies[0] }] }]);
     await scene.sync();
   });
 

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { FolderConfig } from '../../config/load.js';
 import type { ObjectRef } from '../../remote/types.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
-import { pathKey } from '../../tree/paths.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { runCommand } from '../run.js';
@@ -70,7 +69,7 @@ function findSynced(context: CommandContext, path: string): ObjectRef {
   const folder = context.config.folders.find((f: FolderConfig) => absolute === f.localPath || absolute.startsWith(`${f.localPath}${sep}`));
   if (!folder) throw new CliError(`${absolute} is not inside a synced folder`, ExitCode.usage);
   const relative = absolute.slice(folder.localPath.length + 1).split(sep).join('/');
-  const node = new SyncedTree(context.db, folderId(context.db, folder.name)).load().find((n) => pathKey(n.localPath) === pathKey(relative));
-  if (!node?.remote) throw new CliError(`${relative} in folder "${folder.name}" has not been synced yet; run "cloudreve-sync sync --once" first`, ExitCode.partial);
-  return { kind: node.kind, id: node.remote.id };
+  const synced = new SyncedTree(context.db, folderId(context.db, folder.name)).atLocalPath(relative);
+  if (synced?.remoteId === undefined) throw new CliError(`${relative} in folder "${folder.name}" has not been synced yet; run "cloudreve-sync sync --once" first`, ExitCode.partial);
+  return { kind: synced.kind, id: synced.remoteId };
 }

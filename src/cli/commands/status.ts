@@ -56,8 +56,6 @@ export function folderStatuses(context: CommandContext): FolderStatus[] {
   return config.folders.map((folder) => {
     const id = folderId(db, folder.name);
     const state = new FolderState(db, id);
-    const nodes = new SyncedTree(db, id).load();
-    const files = nodes.filter((n) => n.kind === 'file');
     const { lastSyncMs, last } = state.lastRun();
     return {
       folder: folder.name,
@@ -66,7 +64,7 @@ export function folderStatuses(context: CommandContext): FolderStatus[] {
       lastSync: lastSyncMs === undefined ? null : new Date(lastSyncMs).toISOString(),
       lastRun: last ?? null,
       paused: state.pausedReason() ?? null,
-      tracked: { files: files.length, folders: nodes.length - files.length, bytes: files.reduce((sum, n) => sum + n.size, 0) },
+      tracked: new SyncedTree(db, id).tracked(),
       // A conflict copy the user has since removed or renamed is settled.
       conflicts: state
         .conflicts()
