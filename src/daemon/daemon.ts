@@ -1,4 +1,4 @@
-import PQueue from 'p-queue';
+import type PQueue from 'p-queue';
 import type { CloudreveV3 } from '../cloudreve/index.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
@@ -7,6 +7,7 @@ import { FolderState } from '../state/folder-state.js';
 import { acquireLock, type StateLock } from '../state/lock.js';
 import { folderId } from '../state/synced.js';
 import { createClient } from '../sync/client.js';
+import { createJobQueue } from '../sync/queue.js';
 import { Metrics } from './metrics.js';
 import { FolderRunner, type FolderStatus } from './runner.js';
 import { StatusServer } from './status-server.js';
@@ -172,10 +173,7 @@ export class Daemon {
   }
 
   #newQueue(config: Config): PQueue {
-    const queue = new PQueue({
-      concurrency: config.sync.concurrency,
-      ...(config.sync.requestsPerSecond > 0 ? { intervalCap: Math.max(1, Math.round(config.sync.requestsPerSecond)), interval: 1000 } : {}),
-    });
+    const queue = createJobQueue(config.sync);
     const depth = (): void => this.#metrics.queueDepth.set(queue.size + queue.pending);
     queue.on('add', depth);
     queue.on('next', depth);

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import PQueue from 'p-queue';
 import { actionPath } from '../../exec/executor.js';
 import { FolderState } from '../../state/folder-state.js';
 import { acquireLock } from '../../state/lock.js';
 import { folderId } from '../../state/synced.js';
 import { syncFolder, type PassResult } from '../../sync/pass.js';
+import { createJobQueue } from '../../sync/queue.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { planTable, summarize, summaryLine } from '../output.js';
@@ -49,10 +49,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   const force = options.force ?? false;
   const takeResume = (name: string): boolean => !options.dryRun && new FolderState(context.db, folderId(context.db, name)).takeForce();
   const progress = options.json || options.dryRun ? undefined : Progress.forTerminal(process.stderr);
-  const queue = new PQueue({
-    concurrency: config.sync.concurrency,
-    ...(config.sync.requestsPerSecond > 0 ? { intervalCap: Math.max(1, Math.round(config.sync.requestsPerSecond)), interval: 1000 } : {}),
-  });
+  const queue = createJobQueue(config.sync);
   const results: PassResult[] = [];
   try {
     for (const folder of folders) {
