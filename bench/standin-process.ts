@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RequestWindow } from '../test/standin/types.js';
 
 /**
  * The Cloudreve 3.8.3 stand-in in a process of its own (so that its CPU and memory never count
@@ -27,6 +28,9 @@ export interface StandinProcess {
   readonly pid: number;
   /** Requests per route key since start or the last reset. */
   counts(): Promise<Record<string, number>>;
+  /** Per route key, when the stand-in saw the first request arrive and the last one end (ms). */
+  windows(): Promise<Record<string, RequestWindow>>;
+  /** Clears the counts and the windows. */
   resetCounts(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -76,6 +80,7 @@ export async function startStandinProcess(options: StandinProcessOptions = {}): 
       password: field('Admin password'),
       pid: child.pid ?? 0,
       counts: async () => (await control('requestCounts')) as Record<string, number>,
+      windows: async () => (await control('requestWindows')) as Record<string, RequestWindow>,
       resetCounts: async () => {
         await control('resetCounts');
       },
@@ -110,6 +115,17 @@ function postJson(url: string, body: unknown): Promise<string> {
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/**
+ * How long the stand-in spent on a transfer: from the arrival of the first `from` request to the
+ * end of the last `to` request. The same clock times the floor and the client.
+ */
+export function transferMs(windows: Record<string, RequestWindow>, from: string, to: string): number {
+  const first = windows[from];
+  const last = windows[to];
+  if (first === undefined || last === undefined) throw new Error(`the stand-in saw no ${first === undefined ? from : to} request`);
+  return last.lastEndMs - first.firstStartMs;
 }
 
 /** Sums request counts into the figures the benchmarks report. */

@@ -113,6 +113,27 @@ describe('request counts', () => {
     standin.control.resetCounts();
     expect(standin.control.requestCounts()).toEqual({});
   });
+
+  it('keeps, per route key, when the first request arrived and the last one ended', async () => {
+    const c = await freshUser();
+    standin.control.resetCounts();
+    standin.control.setLatency(0);
+    const before = performance.now();
+    await c.api('GET', '/directory/');
+    await c.api('PUT', '/directory', { path: '/windowed' });
+    await c.api('GET', '/directory/windowed');
+    const windows = standin.control.requestWindows();
+    expect(Object.keys(windows).sort()).toEqual(['GET /api/v3/directory/*path', 'PUT /api/v3/directory']);
+    const listing = windows['GET /api/v3/directory/*path'];
+    const mkdir = windows['PUT /api/v3/directory'];
+    // The stand-in runs in this process, so its clock is this one.
+    expect(listing?.firstStartMs).toBeGreaterThanOrEqual(before);
+    expect(listing?.firstStartMs).toBeLessThan(mkdir?.firstStartMs ?? 0);
+    expect(mkdir?.lastEndMs).toBeLessThan(listing?.lastEndMs ?? 0);
+    expect(listing?.lastEndMs).toBeLessThanOrEqual(performance.now());
+    standin.control.resetCounts();
+    expect(standin.control.requestWindows()).toEqual({});
+  });
 });
 
 describe('HTTP control routes', () => {

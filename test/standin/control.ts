@@ -50,6 +50,7 @@ export function createControl(app: App, plan: FaultPlan): StandinControl {
       for (const group of userGroups) group.policyId = policy.id;
     },
     requestCounts: () => plan.counts(),
+    requestWindows: () => plan.windows(),
     resetCounts: () => plan.resetCounts(),
     openUploadSessions: () =>
       [...store.placeholders.values()].flatMap((id) => {
@@ -85,6 +86,7 @@ export function controlEndpoint(control: StandinControl, addUser: Standin['addUs
     setQuota: ([bytes]) => control.setQuota(number(bytes, 'bytes')),
     setPolicy: ([change]) => control.setPolicy(change as PolicyChange),
     requestCounts: () => control.requestCounts(),
+    requestWindows: () => control.requestWindows(),
     resetCounts: () => control.resetCounts(),
     openUploadSessions: () => control.openUploadSessions(),
     addUser: ([email, password, options]) => addUser(text(email, 'email'), text(password, 'password'), options ?? {}),

@@ -1,5 +1,5 @@
 import { routeShape } from './route.js';
-import type { Fault } from './types.js';
+import type { Fault, RequestWindow } from './types.js';
 
 const faults: readonly Fault[] = ['http502', 'reset', 'code50001'];
 
@@ -12,6 +12,7 @@ export class FaultPlan {
   readonly #shapes: ReadonlyMap<string, string>;
   readonly #queued = new Map<string, Fault[]>();
   readonly #counts = new Map<string, number>();
+  readonly #windows = new Map<string, { firstStartMs: number; lastEndMs: number }>();
   #latencyMs = 0;
   #dropAfter: number | null = null;
 
@@ -32,7 +33,15 @@ export class FaultPlan {
   /** Counts the request and returns the fault it must suffer, if any. */
   arrive(key: string): Fault | undefined {
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
+    const now = performance.now();
+    if (!this.#windows.has(key)) this.#windows.set(key, { firstStartMs: now, lastEndMs: now });
     return this.#queued.get(key)?.shift();
+  }
+
+  /** Marks the end of a request of `key` (its response sent or its connection gone). */
+  depart(key: string): void {
+    const window = this.#windows.get(key);
+    if (window !== undefined) window.lastEndMs = performance.now();
   }
 
   get latencyMs(): number {
@@ -60,7 +69,13 @@ export class FaultPlan {
     return Object.fromEntries(this.#counts);
   }
 
+  /** Per route key, when the first request arrived and the last one ended, in ms on one clock. */
+  windows(): Record<string, RequestWindow> {
+    return Object.fromEntries([...this.#windows].map(([key, window]) => [key, { ...window }]));
+  }
+
   resetCounts(): void {
     this.#counts.clear();
+    this.#windows.clear();
   }
 }

@@ -71,6 +71,7 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, res: ServerRes
     return;
   }
   const fault = parts.plan.arrive(match.key);
+  res.once('close', () => parts.plan.depart(match.key));
   if (fault !== undefined) {
     await suffer(fault, req, res);
     return;

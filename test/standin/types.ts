@@ -71,6 +71,11 @@ export interface OpenUploadSession {
   readonly name: string;
 }
 
+export interface RequestWindow {
+  readonly firstStartMs: number;
+  readonly lastEndMs: number;
+}
+
 export interface StandinControl {
   /**
    * Makes the next `count` requests to `route` fail with `fault` without reaching the handler,
@@ -96,6 +101,9 @@ export interface StandinControl {
   setPolicy(change: PolicyChange): void;
   /** Requests per route key since start or the last reset. */
   requestCounts(): Record<string, number>;
+  /** Per route key, when the first request arrived and the last one ended (ms, for differences only). */
+  requestWindows(): Record<string, RequestWindow>;
+  /** Clears the counts and the windows. */
   resetCounts(): void;
   /** Placeholders that reserve a name, whether or not their session expired. */
   openUploadSessions(): OpenUploadSession[];
