@@ -1,4 +1,4 @@
-import type { BigIntStats, Dir, Dirent } from 'node:fs';
+import { opendirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
 import { lstat, opendir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
@@ -7,6 +7,7 @@ import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.j
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { isInternalPath, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason } from './names.js';
+import { detailsLater, StatPace, type Details, type StatReads } from './stat-pace.js';
 
 export interface LocalScan extends LocalSnapshot {
   /** Entries left out, and why: links, special files, unusable names, unreadable folders. */
@@ -22,6 +23,8 @@ export interface LocalScanOptions {
   readonly onNode?: (node: LocalNode) => void;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
+  /** How entries' details are read; 'adaptive' by default. */
+  readonly reads?: StatReads;
 }
 
 /**
@@ -101,14 +104,7 @@ interface Listed {
   /** What the listing said, for the wording of a skip when the lstat fails. */
   readonly listedAsDir: boolean;
   readonly path: RelPath;
-  readonly details: Promise<{ readonly stats: BigIntStats } | { readonly error: unknown }>;
-}
-
-function detailsOf(absolute: string): Listed['details'] {
-  return lstat(absolute, { bigint: true }).then(
-    (stats) => ({ stats }),
-    (error: unknown) => ({ error }),
-  );
+  readonly details: Promise<Details>;
 }
 
 /** The entries of one folder that will be synced, keyed by their NFC name. */
@@ -150,12 +146,14 @@ class Walk {
   readonly #rules: IgnoreRules;
   readonly #signal: AbortSignal | undefined;
   readonly #emit: (node: LocalNode) => void;
+  readonly #pace: StatPace;
 
   constructor(root: string, options: LocalScanOptions) {
     this.#root = root;
     this.#rules = options.rules;
     this.#signal = options.signal;
     this.#emit = options.onNode ?? ((node) => this.nodes.push(node));
+    this.#pace = new StatPace(options.reads ?? 'adaptive');
   }
 
   async run(rootFolder: Dir): Promise<void> {
@@ -175,7 +173,7 @@ class Walk {
     const slash = path.lastIndexOf('/');
     const folder = new Folder(slash < 0 ? '' : path.slice(0, slash), join(this.#root, slash < 0 ? '' : path.slice(0, slash)));
     const name = path.slice(slash + 1);
-    await this.#visit(folder, { name, listedAsDir: false, path, details: detailsOf(join(this.#root, path)) });
+    await this.#visit(folder, { name, listedAsDir: false, path, details: detailsLater(join(this.#root, path)) });
     const node = folder.byKey.get(pathKey(name));
     if (node) this.#emit(node);
     return node;
@@ -190,9 +188,10 @@ class Walk {
   }
 
   async #open(folder: Folder, node: LocalNode): Promise<Dir | undefined> {
+    const pace = this.#pace;
     let handle: Dir;
     try {
-      handle = await opendir(folder.absolute);
+      handle = pace.sync ? opendirSync(folder.absolute) : await opendir(folder.absolute);
     } catch (error) {
       const code = errnoCode(error);
       // Removed or replaced since its parent was listed: left as it was; the next scan sees it.
@@ -201,32 +200,27 @@ class Walk {
       return undefined;
     }
     // opendir follows links: make sure a link swapped in since the listing led nowhere.
-    if (!(await this.#sameFolder(folder, node))) {
-      await handle.close();
+    const now = pace.sync ? pace.lstatNow(folder.absolute) : await detailsLater(folder.absolute);
+    if (!('stats' in now && now.stats.isDirectory() && now.stats.ino.toString() === node.inode)) {
+      await closeDir(handle, pace);
       this.#markUnknown(folder);
       return undefined;
     }
     return handle;
   }
 
-  async #sameFolder(folder: Folder, node: LocalNode): Promise<boolean> {
-    try {
-      const now = await lstat(folder.absolute, { bigint: true });
-      return now.isDirectory() && now.ino.toString() === node.inode;
-    } catch {
-      return false;
-    }
-  }
-
   async #read(folder: Folder, handle: Dir, pending: LocalNode[]): Promise<void> {
-    // Several lstat calls in flight keep the thread pool busy; entries are still settled in order.
+    // Asynchronously, several lstat calls in flight keep the thread pool busy; either way,
+    // entries are settled in the order they were listed.
+    const pace = this.#pace;
     const listed: Listed[] = [];
     try {
       for (;;) {
         throwIfAborted(this.#signal, 'local scan');
+        if (pace.sync && pace.due) await pace.pause();
         let entry: Dirent | null;
         try {
-          entry = await handle.read();
+          entry = pace.sync ? handle.readSync() : await handle.read();
         } catch (error) {
           this.#cannotRead(folder, error);
           break;
@@ -234,12 +228,18 @@ class Walk {
         if (entry === null) break;
         const path = joinPath(folder.path, entry.name);
         if (isInternalPath(path)) continue;
-        listed.push({ name: entry.name, listedAsDir: entry.isDirectory(), path, details: detailsOf(join(folder.absolute, entry.name)) });
+        const absolute = join(folder.absolute, entry.name);
+        const listedAsDir = entry.isDirectory();
+        if (pace.sync && listed.length === 0) {
+          this.#look(folder, entry.name, listedAsDir, path, pace.lstatNow(absolute));
+          continue;
+        }
+        listed.push({ name: entry.name, listedAsDir, path, details: detailsLater(absolute) });
         await this.#settle(folder, listed, lstatsInFlight - 1);
       }
       await this.#settle(folder, listed, 0);
     } finally {
-      await handle.close();
+      await closeDir(handle, pace);
     }
     for (const twin of folder.twins) {
       const kept = folder.byKey.get(pathKey(baseName(twin.path)));
@@ -261,12 +261,14 @@ class Walk {
   }
 
   async #visit(folder: Folder, listed: Listed): Promise<void> {
-    const { name, path } = listed;
-    const details = await listed.details;
+    this.#look(folder, listed.name, listed.listedAsDir, listed.path, await listed.details);
+  }
+
+  #look(folder: Folder, name: string, listedAsDir: boolean, path: RelPath, details: Details): void {
     if ('error' in details) {
       // Deleted since the listing, so leaving it out is the truth.
       if (errnoCode(details.error) === 'ENOENT') return;
-      this.#skip(path, listed.listedAsDir ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
+      this.#skip(path, listedAsDir ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
       this.#markUnknown(folder);
       return;
     }
@@ -297,6 +299,11 @@ class Walk {
   #skip(path: RelPath, kind: EntryKind, reason: string): void {
     this.skipped.push({ side: 'local', path, kind, reason });
   }
+}
+
+async function closeDir(handle: Dir, pace: StatPace): Promise<void> {
+  if (pace.sync) handle.closeSync();
+  else await handle.close();
 }
 
 function specialFileReason(stats: BigIntStats): string | undefined {

@@ -3,10 +3,10 @@ import { chmod, lstat, mkdir, opendir, rename, rmdir, stat, symlink, utimes, wri
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { scanLocal } from '../../src/scan/local.js';
+import { scanLocal, type LocalScan } from '../../src/scan/local.js';
 import { parentOf } from '../../src/tree/paths.js';
 import type { LocalNode } from '../../src/tree/types.js';
-import { pathsOf, put, scan, skippedPaths, useTempDirs } from './fixture.js';
+import { pathsOf, put, scan as scanWith, skippedPaths, useTempDirs } from './fixture.js';
 
 const tempDir = useTempDirs();
 
@@ -44,7 +44,11 @@ async function permissionsApply(dir: string): Promise<boolean> {
 
 const rootSkipNote = 'running as root, where mode bits do not stop reading a folder';
 
-describe('scanLocal', () => {
+// Both ways of reading entries must see the same tree: the synchronous one a warm cache gets,
+// and the asynchronous one a slow disk switches to.
+describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => {
+  const scan = (root: string, patterns: readonly string[] = []): Promise<LocalScan> => scanWith(root, patterns, reads);
+
   it('lists a nested tree with sizes, mtimes and inodes, parents first', async () => {
     const root = await tempDir();
     await put(root, { 'a.txt': 'hello', 'dir/b.txt': '123456789', 'dir/sub/c.bin': 'x'.repeat(1000), 'empty/': '', 'zero': '' });
@@ -261,7 +265,7 @@ describe('scanLocal', () => {
     await put(root, { 'a/1.txt': '', 'a/2.txt': '', 'b/3.txt': '' });
     const before = new AbortController();
     before.abort();
-    await expect(scanLocal(root, { rules: { ignores: () => false }, signal: before.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(scanLocal(root, { rules: { ignores: () => false }, signal: before.signal, reads })).rejects.toMatchObject({ name: 'AbortError' });
 
     // Fired while the scan is under way: the rules see each entry, so abort on the third one.
     const during = new AbortController();
@@ -272,7 +276,7 @@ describe('scanLocal', () => {
         return false;
       },
     };
-    const error: unknown = await scanLocal(root, { rules, signal: during.signal }).catch((caught: unknown) => caught);
+    const error: unknown = await scanLocal(root, { rules, signal: during.signal, reads }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ name: 'AbortError', cause: { message: 'shutting down' } });
   });
 });

@@ -1,0 +1,88 @@
+import { lstatSync, type BigIntStats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+
+/** 'adaptive' starts synchronous and turns asynchronous on a slow disk (see StatPace); 'async' always is. */
+export type StatReads = 'adaptive' | 'async';
+
+/** An entry's lstat: its stats, or why they could not be read. */
+export type Details = { readonly stats: BigIntStats } | { readonly error: unknown };
+
+/**
+ * Synchronous calls that take longer than this on average mean the disk, not the cache, answers.
+ * The slowest call of each window is left out of the average: it may include a pause of the
+ * garbage collector, which a call can trigger when it allocates its result.
+ */
+const defaultSlowMeanMs = 0.1;
+const window = 256;
+/** The longest the event loop is held by synchronous calls before other work gets a turn. */
+const sliceMs = 10;
+
+/**
+ * How a walk reads entries' details. From a warm cache an lstat takes microseconds, and a
+ * synchronous call then costs a quarter of a trip through the thread pool and its promise,
+ * which is most of a no-op scan's time. From a cold or remote disk it takes milliseconds, and
+ * then only several calls in flight keep the disk busy. So a walk starts synchronous, yields to
+ * the event loop every few milliseconds (the daemon's timers and status server keep running),
+ * and goes asynchronous for good once the calls turn out slow.
+ */
+export class StatPace {
+  #sync: boolean;
+  #calls = 0;
+  #spentMs = 0;
+  #slowestMs = 0;
+  #sliceStart = performance.now();
+
+  constructor(
+    reads: StatReads,
+    private readonly slowMeanMs = defaultSlowMeanMs,
+  ) {
+    this.#sync = reads === 'adaptive';
+  }
+
+  /** Whether the walk still reads synchronously. */
+  get sync(): boolean {
+    return this.#sync;
+  }
+
+  /** A synchronous lstat, timed; only while `sync`. */
+  lstatNow(absolute: string): Details {
+    const started = performance.now();
+    let details: Details;
+    try {
+      details = { stats: lstatSync(absolute, { bigint: true }) };
+    } catch (error) {
+      details = { error };
+    }
+    this.#measure(performance.now() - started);
+    return details;
+  }
+
+  /** Whether the current slice of synchronous work is used up and the event loop is due a turn. */
+  get due(): boolean {
+    return performance.now() - this.#sliceStart >= sliceMs;
+  }
+
+  async pause(): Promise<void> {
+    await yieldToLoop();
+    this.#sliceStart = performance.now();
+  }
+
+  #measure(ms: number): void {
+    this.#spentMs += ms;
+    this.#slowestMs = Math.max(this.#slowestMs, ms);
+    if (++this.#calls < window) return;
+    if ((this.#spentMs - this.#slowestMs) / (this.#calls - 1) > this.slowMeanMs) this.#sync = false;
+    this.#calls = 0;
+    this.#spentMs = 0;
+    this.#slowestMs = 0;
+  }
+}
+
+/** An lstat through the thread pool, never rejecting. */
+export function detailsLater(absolute: string): Promise<Details> {
+  return lstat(absolute, { bigint: true }).then(
+    (stats) => ({ stats }),
+    (error: unknown) => ({ error }),
+  );
+}

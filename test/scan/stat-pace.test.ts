@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { StatPace } from '../../src/scan/stat-pace.js';
+import { put, useTempDirs } from './fixture.js';
+
+const tempDir = useTempDirs();
+
+describe('StatPace', () => {
+  it('reads synchronously when adaptive, through the thread pool when asked', () => {
+    expect(new StatPace('adaptive').sync).toBe(true);
+    expect(new StatPace('async').sync).toBe(false);
+  });
+
+  it('returns the stats of an entry, or the error that kept them', async () => {
+    const root = await tempDir();
+    await put(root, { 'a.txt': 'abc' });
+    const pace = new StatPace('adaptive');
+    const found = pace.lstatNow(join(root, 'a.txt'));
+    expect('stats' in found && found.stats.size).toBe(3n);
+    const missing = pace.lstatNow(join(root, 'missing'));
+    expect('error' in missing && (missing.error as NodeJS.ErrnoException).code).toBe('ENOENT');
+  });
+
+  it('turns asynchronous for good once a window of calls is slower than the bar, and not before', async () => {
+    const root = await tempDir();
+    await put(root, { 'a.txt': 'abc' });
+    // A bar below zero makes every call slow, so the switch happens at the end of the first window.
+    const pace = new StatPace('adaptive', -1);
+    for (let call = 1; call < 256; call++) pace.lstatNow(join(root, 'a.txt'));
+    expect(pace.sync).toBe(true);
+    pace.lstatNow(join(root, 'a.txt'));
+    expect(pace.sync).toBe(false);
+  });
+});
