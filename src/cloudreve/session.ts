@@ -1,4 +1,3 @@
-import { Secret, TOTP } from 'otpauth';
 import { CookieJar, type SerializedCookieJar } from 'tough-cookie';
 import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
@@ -157,12 +156,12 @@ export class Session {
   }
 
   private async secondFactor(): Promise<void> {
-    const code = this.totpCode();
+    const code = await this.totpCode();
     const { envelope, status } = await this.send('POST', '/user/2fa', { code });
     if (envelope.code !== Code.ok) throw this.loginError(envelope, status, '/user/2fa');
   }
 
-  private totpCode(): string {
+  private async totpCode(): Promise<string> {
     const secret = this.options.credentials.totpSecret;
     const where = { kind: 'auth' as const, method: 'POST', path: `${apiPrefix}/user/session`, code: Code.notFullySuccess };
     if (secret === undefined || secret.trim() === '') {
@@ -171,7 +170,9 @@ export class Session {
         where,
       );
     }
-    let parsed: Secret;
+    // Loaded only by the accounts that need it: every process pays for what it imports.
+    const { Secret, TOTP } = await import('otpauth');
+    let parsed: InstanceType<typeof Secret>;
     try {
       parsed = Secret.fromBase32(secret.replace(/[\s-]/g, '').toUpperCase());
     } catch {
