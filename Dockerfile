@@ -82,10 +82,7 @@ COPY --from=build /app/dist ./dist
 # PUID:PGID instead of root (root-owned files in /state would lock the daemon out).
 COPY --from=build /app/docker/entrypoint.sh /usr/local/bin/cloudreve-sync
 
-# The CLI keeps V8's young generation small itself (src/cli/main.ts), but newer V8 than Node
-# 20's ignores the way it does that at run time; the command-line flag works everywhere.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=1 \
     CLOUDREVE_SYNC_CONFIG=/config/config.yaml \
     CLOUDREVE_SYNC_STATE_DIR=/state
 

@@ -1,13 +1,35 @@
 #!/usr/bin/env node
-import { setFlagsFromString } from 'node:v8';
+import { Command, CommanderError } from 'commander';
+import { version } from '../version.js';
+import { infoCommand } from './commands/info.js';
+import { loginCommand } from './commands/login.js';
+import { lsCommand } from './commands/ls.js';
+import { resumeCommand } from './commands/resume.js';
+import { shareCommands } from './commands/share.js';
+import { statusCommand } from './commands/status.js';
+import { syncCommand } from './commands/sync.js';
+import { ExitCode } from './exit-codes.js';
 
-// V8 lets its young generation grow to 16 MB per semi-space. A streaming transfer's 64 KiB
-// buffers are held only by short-lived objects, so they wait for a young collection before they
-// are freed: tens of MB at any time, on top of what a small NAS can spare. Kept at its initial
-// 1 MB, the young generation is collected more often, and a 1 GiB transfer stays within 20 MB of
-// the process's resting size, for about 5% more CPU. The flag must be set before the modules
-// load (their parsing is what first grows it), hence this entry and its dynamic import. Node
-// 20's V8 honours it; newer V8 raises the factor back to 2, so the Docker image (Node 22) sets
-// `--max-semi-space-size=1` on the command line instead, which has the same effect.
-setFlagsFromString('--semi-space-growth-factor=1');
-await import('./program.js');
+const program = new Command('cloudreve-sync')
+  .description('Two-way sync between a local folder and a Cloudreve account')
+  .version(version, '-V, --version')
+  .option('-c, --config <path>', 'config file (default: $CLOUDREVE_SYNC_CONFIG, then ~/.config/cloudreve-sync/config.yaml)')
+  .option('--log-level <level>', 'trace, debug, info, warn, error or silent (overrides log.level)')
+  .showHelpAfterError('(run cloudreve-sync --help for usage)')
+  .exitOverride();
+
+loginCommand(program);
+infoCommand(program);
+lsCommand(program);
+syncCommand(program);
+statusCommand(program);
+resumeCommand(program);
+shareCommands(program);
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  // Help and version exit 0; every other parse failure is a usage error.
+  process.exitCode = error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+}
