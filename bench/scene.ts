@@ -57,8 +57,8 @@ export async function writeClientConfig(
   return { configPath, local, stateDir };
 }
 
-export async function syncOnce(setup: ClientSetup, args: readonly string[] = []): Promise<RunResult> {
-  return runCli(['--config', setup.configPath, 'sync', '--once', ...args]);
+export async function syncOnce(setup: ClientSetup, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<RunResult> {
+  return runCli(['--config', setup.configPath, 'sync', '--once', ...args], { nodeArgs });
 }
 
 /** Fails with the CLI's output unless it exited with `expected`. */
