@@ -36,7 +36,7 @@ export const largeFile: Benchmark = {
       await client.login(standin.email, standin.password);
 
       const upRoute = ['PUT /api/v3/file/upload', 'POST /api/v3/file/upload/:sessionId/:index'] as const;
-      const downRoute = ['PUT /api/v3/file/download/:id', 'GET /api/v3/file/download/:sessionId'] as const;
+      const downRoute = ['PUT /api/v3/file/download/:id', 'GET /api/v3/file/download/:id'] as const;
       // Per side: the transfer as the stand-in timed it, and the whole run as the benchmark did.
       const floorUp: Timed[] = [];
       const floorDown: Timed[] = [];

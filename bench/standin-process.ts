@@ -156,7 +156,7 @@ export function summarizeCounts(counts: Record<string, number>): {
     mkdirs: get('PUT /api/v3/directory'),
     moves: get('PATCH /api/v3/object'),
     renames: get('POST /api/v3/object/rename'),
-    downloads: get('PUT /api/v3/file/download/:id') + get('GET /api/v3/file/download/:sessionId'),
+    downloads: get('PUT /api/v3/file/download/:id') + get('GET /api/v3/file/download/:id'),
     logins: get('POST /api/v3/user/session'),
     writes,
   };
