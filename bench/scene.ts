@@ -9,8 +9,9 @@ import type { StandinProcess } from './standin-process.js';
 export class Workdir {
   private constructor(readonly dir: string) {}
 
-  static async create(label: string): Promise<Workdir> {
-    return new Workdir(await mkdtemp(join(tmpdir(), `cloudreve-sync-bench-${label}-`)));
+  /** A temp dir below `root` (the system's temp dir by default). */
+  static async create(label: string, root = tmpdir()): Promise<Workdir> {
+    return new Workdir(await mkdtemp(join(root, `cloudreve-sync-bench-${label}-`)));
   }
 
   path(...parts: string[]): string {

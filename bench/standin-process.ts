@@ -19,6 +19,8 @@ export interface StandinProcessOptions {
   readonly chunkSize?: number;
   /** Quota in bytes. */
   readonly quota?: number;
+  /** Where the stand-in's storage dir is made; the system's temp dir by default. */
+  readonly storageRoot?: string;
 }
 
 export interface StandinProcess {
@@ -36,7 +38,7 @@ export interface StandinProcess {
 }
 
 export async function startStandinProcess(options: StandinProcessOptions = {}): Promise<StandinProcess> {
-  const storage = await mkdtemp(join(tmpdir(), 'cloudreve-sync-bench-standin-'));
+  const storage = await mkdtemp(join(options.storageRoot ?? tmpdir(), 'cloudreve-sync-bench-standin-'));
   const args = ['--import', 'tsx', standinMain, '--port', '0', '--controls', '--storage', storage];
   if (options.chunkSize !== undefined) args.push('--chunk-size', String(options.chunkSize));
   if (options.quota !== undefined) args.push('--quota', String(options.quota));
