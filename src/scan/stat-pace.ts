@@ -24,7 +24,9 @@ const sliceMs = 10;
  * which is most of a no-op scan's time. From a cold or remote disk it takes milliseconds, and
  * then only several calls in flight keep the disk busy. So a walk starts synchronous, yields to
  * the event loop every few milliseconds (the daemon's timers and status server keep running),
- * and goes asynchronous for good once the calls turn out slow.
+ * and goes asynchronous for good once the calls turn out slow. The price: a call that never
+ * returns (a dead network mount below the folder) holds the event loop, where an asynchronous
+ * one held a thread of the pool.
  */
 export class StatPace {
   #sync: boolean;
