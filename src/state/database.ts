@@ -24,13 +24,13 @@ export class StateError extends Error {
   override readonly name = 'StateError';
 }
 
+/** Negative: a size in KiB, as PRAGMA cache_size takes it. */
+const pageCacheKib = -2000;
+
 /**
  * Opens (creating when needed) the state database in `stateDir`: WAL mode, migrations applied,
  * readable by its owner only since it holds the session cookie.
  */
-/** Negative: a size in KiB, as PRAGMA cache_size takes it. */
-const pageCacheKib = -2000;
-
 export function openDatabase(stateDir: string): Db {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, databaseFileName);
