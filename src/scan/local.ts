@@ -7,7 +7,7 @@ import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.j
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { isInternalPath, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason } from './names.js';
-import { detailsLater, StatPace, type Details, type StatReads } from './stat-pace.js';
+import { detailsLater, StatPace, type Details } from './stat-pace.js';
 
 export interface LocalScan extends LocalSnapshot {
   /** Entries left out, and why: links, special files, unusable names, unreadable folders. */
@@ -23,8 +23,8 @@ export interface LocalScanOptions {
   readonly onNode?: (node: LocalNode) => void;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
-  /** How entries' details are read; 'adaptive' by default. */
-  readonly reads?: StatReads;
+  /** How entries' details are read; a fresh adaptive StatPace by default, one per walk. */
+  readonly pace?: StatPace;
 }
 
 /**
@@ -153,7 +153,7 @@ class Walk {
     this.#rules = options.rules;
     this.#signal = options.signal;
     this.#emit = options.onNode ?? ((node) => this.nodes.push(node));
-    this.#pace = new StatPace(options.reads ?? 'adaptive');
+    this.#pace = options.pace ?? new StatPace('adaptive');
   }
 
   async run(rootFolder: Dir): Promise<void> {
@@ -181,6 +181,7 @@ class Walk {
 
   async #drain(pending: LocalNode[]): Promise<void> {
     for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+      await this.#breathe();
       const folder = new Folder(dir.path, join(this.#root, dir.path));
       const handle = await this.#open(folder, dir);
       if (handle) await this.#read(folder, handle, pending);
@@ -191,7 +192,7 @@ class Walk {
     const pace = this.#pace;
     let handle: Dir;
     try {
-      handle = pace.sync ? opendirSync(folder.absolute) : await opendir(folder.absolute);
+      handle = pace.sync ? pace.timed(() => opendirSync(folder.absolute)) : await opendir(folder.absolute);
     } catch (error) {
       const code = errnoCode(error);
       // Removed or replaced since its parent was listed: left as it was; the next scan sees it.
@@ -216,8 +217,7 @@ class Walk {
     const listed: Listed[] = [];
     try {
       for (;;) {
-        throwIfAborted(this.#signal, 'local scan');
-        if (pace.sync && pace.due) await pace.pause();
+        await this.#breathe();
         let entry: Dirent | null;
         try {
           entry = pace.sync ? handle.readSync() : await handle.read();
@@ -249,6 +249,12 @@ class Walk {
       this.#emit(node);
       if (node.kind === 'dir') pending.push(node);
     }
+  }
+
+  /** Gives the event loop its turn when synchronous work has held it long enough; then checks for an abort. */
+  async #breathe(): Promise<void> {
+    if (this.#pace.sync && this.#pace.due) await this.#pace.pause();
+    throwIfAborted(this.#signal, 'local scan');
   }
 
   /** Settles the oldest entries until at most `keep` are left waiting for their lstat. */

@@ -24,7 +24,8 @@ const sliceMs = 10;
  * which is most of a no-op scan's time. From a cold or remote disk it takes milliseconds, and
  * then only several calls in flight keep the disk busy. So a walk starts synchronous, yields to
  * the event loop every few milliseconds (the daemon's timers and status server keep running),
- * and goes asynchronous for good once the calls turn out slow. The price: a call that never
+ * and goes asynchronous for good once the calls turn out slow. Each walk starts synchronous
+ * again, since the cache may have warmed since the last one. The price: a call that never
  * returns (a dead network mount below the folder) holds the event loop, where an asynchronous
  * one held a thread of the pool.
  */
@@ -49,15 +50,23 @@ export class StatPace {
 
   /** A synchronous lstat, timed; only while `sync`. */
   lstatNow(absolute: string): Details {
+    return this.timed((): Details => {
+      try {
+        return { stats: lstatSync(absolute, { bigint: true }) };
+      } catch (error) {
+        return { error };
+      }
+    });
+  }
+
+  /** Runs a synchronous file system call and counts its time towards the decision; only while `sync`. */
+  timed<T>(call: () => T): T {
     const started = performance.now();
-    let details: Details;
     try {
-      details = { stats: lstatSync(absolute, { bigint: true }) };
-    } catch (error) {
-      details = { error };
+      return call();
+    } finally {
+      this.#measure(performance.now() - started);
     }
-    this.#measure(performance.now() - started);
-    return details;
   }
 
   /** Whether the current slice of synchronous work is used up and the event loop is due a turn. */

@@ -243,8 +243,8 @@ export class PassTables {
     };
     // One folder's keys at a time, fetched whole: a third cheaper than stepping row by row.
     for (const [dir, wanted] of stems) {
-      const queries = dir === '' ? [...inFolder.slice(0, 2).map((query) => query.all(dir)), ...atRoot.map((query) => query.all())] : inFolder.map((query) => query.all(dir));
-      for (const keys of queries) for (const key of keys) consider(key, wanted);
+      const fetches = dir === '' ? [...inFolder.slice(0, 2).map((query) => () => query.all(dir)), ...atRoot.map((query) => () => query.all())] : inFolder.map((query) => () => query.all(dir));
+      for (const fetch of fetches) for (const key of fetch()) consider(key, wanted);
     }
     const insert = db.prepare(`INSERT OR IGNORE INTO changed_${n} VALUES (?)`);
     for (const key of found) insert.run(key);

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach } from 'vitest';
 import { createIgnoreRules } from '../../src/scan/ignore.js';
 import { scanLocal, type LocalScan } from '../../src/scan/local.js';
-import type { StatReads } from '../../src/scan/stat-pace.js';
+import { StatPace, type StatReads } from '../../src/scan/stat-pace.js';
 
 /** Returns a maker of temporary folders that are all removed after each test. */
 export function useTempDirs(): () => Promise<string> {
@@ -34,7 +34,7 @@ export async function put(root: string, entries: Readonly<Record<string, string>
 
 /** Scans `root` with the given configured patterns plus its `.cloudreveignore`. */
 export async function scan(root: string, patterns: readonly string[] = [], reads: StatReads = 'adaptive'): Promise<LocalScan> {
-  return scanLocal(root, { rules: await createIgnoreRules(patterns, root), reads });
+  return scanLocal(root, { rules: await createIgnoreRules(patterns, root), pace: new StatPace(reads) });
 }
 
 export function pathsOf(result: LocalScan): string[] {

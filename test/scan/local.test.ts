@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { scanLocal, type LocalScan } from '../../src/scan/local.js';
+import { StatPace } from '../../src/scan/stat-pace.js';
 import { parentOf } from '../../src/tree/paths.js';
 import type { LocalNode } from '../../src/tree/types.js';
 import { pathsOf, put, scan as scanWith, skippedPaths, useTempDirs } from './fixture.js';
@@ -265,7 +266,7 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
     await put(root, { 'a/1.txt': '', 'a/2.txt': '', 'b/3.txt': '' });
     const before = new AbortController();
     before.abort();
-    await expect(scanLocal(root, { rules: { ignores: () => false }, signal: before.signal, reads })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(scanLocal(root, { rules: { ignores: () => false }, signal: before.signal, pace: new StatPace(reads) })).rejects.toMatchObject({ name: 'AbortError' });
 
     // Fired while the scan is under way: the rules see each entry, so abort on the third one.
     const during = new AbortController();
@@ -276,7 +277,25 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
         return false;
       },
     };
-    const error: unknown = await scanLocal(root, { rules, signal: during.signal, reads }).catch((caught: unknown) => caught);
+    const error: unknown = await scanLocal(root, { rules, signal: during.signal, pace: new StatPace(reads) }).catch((caught: unknown) => caught);
     expect(error).toMatchObject({ name: 'AbortError', cause: { message: 'shutting down' } });
+  });
+});
+
+describe('scanLocal, switching from synchronous to asynchronous reads', () => {
+  it('sees the same tree when the disk turns out slow in the middle of a folder', async () => {
+    const root = await tempDir();
+    // 300 entries in one folder: the switch comes after the first 256 calls, inside it.
+    await put(root, Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`big/file ${String(i).padStart(3, '0')}.txt`, 'x'.repeat(i % 7)])));
+    await put(root, { 'big/sub/deep.txt': 'deep', 'after/last.txt': 'last' });
+    // A bar below zero makes every window slow.
+    const switching = new StatPace('adaptive', -1);
+    const rules = { ignores: (): boolean => false };
+    const switched = await scanLocal(root, { rules, pace: switching });
+    expect(switching.sync).toBe(false);
+    const steady = await scanLocal(root, { rules, pace: new StatPace('async') });
+    expect(switched).toEqual(steady);
+    expect(switched.nodes).toHaveLength(305);
+    expectParentsFirst(switched.nodes);
   });
 });

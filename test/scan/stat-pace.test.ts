@@ -31,4 +31,14 @@ describe('StatPace', () => {
     pace.lstatNow(join(root, 'a.txt'));
     expect(pace.sync).toBe(false);
   });
+
+  it('is due to give the event loop a turn once a slice of 10 ms is used up', async () => {
+    const pace = new StatPace('adaptive');
+    await pace.pause();
+    const started = performance.now();
+    while (performance.now() - started < 11) {
+      // Synchronous work, as a walk does between two turns.
+    }
+    expect(pace.due).toBe(true);
+  });
 });
