@@ -181,7 +181,10 @@ class Walk {
 
   async #drain(pending: LocalNode[]): Promise<void> {
     for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
-      await this.#breathe();
+      // Inline rather than in an async helper: an await per entry would cost what the
+      // synchronous calls save.
+      if (this.#pace.sync && this.#pace.due) await this.#pace.pause();
+      throwIfAborted(this.#signal, 'local scan');
       const folder = new Folder(dir.path, join(this.#root, dir.path));
       const handle = await this.#open(folder, dir);
       if (handle) await this.#read(folder, handle, pending);
@@ -217,7 +220,8 @@ class Walk {
     const listed: Listed[] = [];
     try {
       for (;;) {
-        await this.#breathe();
+        if (pace.sync && pace.due) await pace.pause();
+        throwIfAborted(this.#signal, 'local scan');
         let entry: Dirent | null;
         try {
           entry = pace.sync ? handle.readSync() : await handle.read();
@@ -249,12 +253,6 @@ class Walk {
       this.#emit(node);
       if (node.kind === 'dir') pending.push(node);
     }
-  }
-
-  /** Gives the event loop its turn when synchronous work has held it long enough; then checks for an abort. */
-  async #breathe(): Promise<void> {
-    if (this.#pace.sync && this.#pace.due) await this.#pace.pause();
-    throwIfAborted(this.#signal, 'local scan');
   }
 
   /** Settles the oldest entries until at most `keep` are left waiting for their lstat. */
