@@ -1,6 +1,6 @@
 import { joinPath, parentOf as parentKeyOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type RelPath, type Side, type SyncedNode } from '../tree/types.js';
-import type { Db } from './database.js';
+import { prepared, type Db } from './database.js';
 import { orphanKey } from './synced-keys.js';
 
 /** A Synced row as written: where the entry sits on each side, and the facts both agreed on. */
@@ -213,35 +213,39 @@ function prepare(db: Db) {
   const columns = 'folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key';
   type Values = [number, EntryKind, number, string, number, string, number, number, string, string | null, number | null, string, string];
   return {
-    all: db.prepare<[number], RowRecord>('SELECT * FROM synced WHERE folder = ?'),
-    dirs: db.prepare<[number], RowRecord>("SELECT * FROM synced WHERE folder = ? AND kind = 'dir'"),
-    get: db.prepare<[number, number], RowRecord>('SELECT * FROM synced WHERE id = ? AND folder = ?'),
-    keys: db.prepare<[number], { kind: EntryKind; local_key: string; remote_key: string }>('SELECT kind, local_key, remote_key FROM synced WHERE id = ?'),
-    insert: db.prepare<Values>(`INSERT INTO synced (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    replace: db.prepare<[number, ...Values]>(`INSERT OR REPLACE INTO synced (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    placeLocal: db.prepare<[number, string, string, number]>('UPDATE synced SET local_parent = ?, local_name = ?, local_key = ? WHERE id = ?'),
-    placeRemote: db.prepare<[number, string, string, number]>('UPDATE synced SET remote_parent = ?, remote_name = ?, remote_key = ? WHERE id = ?'),
+    all: prepared<[number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ?'),
+    dirs: prepared<[number], RowRecord>(db, "SELECT * FROM synced WHERE folder = ? AND kind = 'dir'"),
+    get: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE id = ? AND folder = ?'),
+    keys: prepared<[number], { kind: EntryKind; local_key: string; remote_key: string }>(db, 'SELECT kind, local_key, remote_key FROM synced WHERE id = ?'),
+    insert: prepared<Values>(db, `INSERT INTO synced (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    replace: prepared<[number, ...Values]>(db, `INSERT OR REPLACE INTO synced (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    placeLocal: prepared<[number, string, string, number]>(db, 'UPDATE synced SET local_parent = ?, local_name = ?, local_key = ? WHERE id = ?'),
+    placeRemote: prepared<[number, string, string, number]>(db, 'UPDATE synced SET remote_parent = ?, remote_name = ?, remote_key = ? WHERE id = ?'),
     // Keys below "a" lie between "a/" and "a0" ('0' follows '/'): an index range, no LIKE escaping.
-    rebaseLocal: db.prepare<[string, number, number, string, string]>(
+    rebaseLocal: prepared<[string, number, number, string, string]>(
+      db,
       'UPDATE synced SET local_key = ? || substr(local_key, ?) WHERE folder = ? AND local_key > ? AND local_key < ?',
     ),
-    rebaseRemote: db.prepare<[string, number, number, string, string]>(
+    rebaseRemote: prepared<[string, number, number, string, string]>(
+      db,
       'UPDATE synced SET remote_key = ? || substr(remote_key, ?) WHERE folder = ? AND remote_key > ? AND remote_key < ?',
     ),
-    setRemote: db.prepare<[string, number | null, number]>('UPDATE synced SET remote_id = ?, remote_modified_ms = ? WHERE id = ?'),
-    remove: db.prepare<[number, number]>('DELETE FROM synced WHERE id = ? AND folder = ?'),
-    pending: db.prepare<[number], RowRecord>('SELECT * FROM synced WHERE folder = ? AND (remote_id IS NULL OR remote_modified_ms IS NULL)'),
-    counts: db.prepare<[number], { entries: number; files: number }>(
+    setRemote: prepared<[string, number | null, number]>(db, 'UPDATE synced SET remote_id = ?, remote_modified_ms = ? WHERE id = ?'),
+    remove: prepared<[number, number]>(db, 'DELETE FROM synced WHERE id = ? AND folder = ?'),
+    pending: prepared<[number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND (remote_id IS NULL OR remote_modified_ms IS NULL)'),
+    counts: prepared<[number], { entries: number; files: number }>(
+      db,
       "SELECT count(*) AS entries, coalesce(sum(kind = 'file'), 0) AS files FROM synced WHERE folder = ?",
     ),
-    tracked: db.prepare<[number, string, string], { files: number; folders: number; bytes: number }>(
+    tracked: prepared<[number, string, string], { files: number; folders: number; bytes: number }>(
+      db,
       `SELECT coalesce(sum(kind = 'file'), 0) AS files, coalesce(sum(kind = 'dir'), 0) AS folders, coalesce(sum(CASE WHEN kind = 'file' THEN size END), 0) AS bytes
        FROM synced WHERE folder = ? AND local_key != ? AND remote_key != ?`,
     ),
-    atLocalKey: db.prepare<[number, string], { kind: EntryKind; remote_id: string | null }>('SELECT kind, remote_id FROM synced WHERE folder = ? AND local_key = ?'),
-    clear: db.prepare<[number]>('DELETE FROM synced WHERE folder = ?'),
-    dirByLocalKey: db.prepare<[number, string], { id: number }>("SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
-    remoteChildren: db.prepare<[number, number], RowRecord>('SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),
+    atLocalKey: prepared<[number, string], { kind: EntryKind; remote_id: string | null }>(db, 'SELECT kind, remote_id FROM synced WHERE folder = ? AND local_key = ?'),
+    clear: prepared<[number]>(db, 'DELETE FROM synced WHERE folder = ?'),
+    dirByLocalKey: prepared<[number, string], { id: number }>(db, "SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
+    remoteChildren: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),
   };
 }
 
@@ -297,6 +301,6 @@ export function toNodes(rows: readonly RowRecord[], dirs: readonly RowRecord[] =
 
 /** The ID of a configured folder's row, created on first use. */
 export function folderId(db: Db, name: string): number {
-  db.prepare('INSERT INTO folders (name) VALUES (?) ON CONFLICT(name) DO NOTHING').run(name);
-  return db.prepare<[string], { id: number }>('SELECT id FROM folders WHERE name = ?').get(name)?.id ?? 0;
+  prepared(db, 'INSERT INTO folders (name) VALUES (?) ON CONFLICT(name) DO NOTHING').run(name);
+  return prepared<[string], { id: number }>(db, 'SELECT id FROM folders WHERE name = ?').get(name)?.id ?? 0;
 }
