@@ -176,12 +176,16 @@ export class HttpTransport {
     let bodyStream: Readable | undefined;
     if (request.body !== undefined) {
       const { source, start, end } = request.body;
-      bodyStream = source.open(start, end);
-      bodyStream.on('error', (error: Error) => {
-        sourceError ??= error;
-      });
       headers['content-length'] = String(end - start);
-      init.body = bodyStream;
+      if (source.bytes === undefined) {
+        bodyStream = source.open(start, end);
+        bodyStream.on('error', (error: Error) => {
+          sourceError ??= error;
+        });
+        init.body = bodyStream;
+      } else {
+        init.body = Buffer.from(source.bytes.buffer, source.bytes.byteOffset + start, end - start);
+      }
     }
 
     const client = request.cookies === true ? this.withCookies : this.withoutCookies;

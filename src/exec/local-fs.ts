@@ -4,13 +4,11 @@ import { lstat, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalFacts } from '../plan/types.js';
 import { tempPrefix } from '../scan/ignore.js';
-import { crashPoint } from './crash.js';
+import { StatPace } from '../scan/stat-pace.js';
 import type { RelPath } from '../tree/types.js';
-
-/** A local file or folder that is no longer what the plan saw; the action waits for the next run. */
-export class LocalChangedError extends Error {
-  override readonly name = 'LocalChangedError';
-}
+import { crashPoint } from './crash.js';
+import { factsOf, LocalChangedError, sameFacts } from './local-facts.js';
+import { openForUpload, type UploadSource } from './upload-source.js';
 
 /**
  * Where temporary files are written down before they exist and crossed out once gone, so that a
@@ -27,6 +25,8 @@ export interface TempJournal {
 export class LocalTree {
   /** Set by the executor for the duration of a run. */
   journal: TempJournal | undefined;
+  /** Reads start synchronous each run, as a scan does: the cache may have warmed since. */
+  readonly #pace = new StatPace('adaptive');
 
   constructor(readonly root: string) {}
 
@@ -36,8 +36,7 @@ export class LocalTree {
 
   async facts(path: RelPath): Promise<LocalFacts | undefined> {
     try {
-      const info = await lstat(this.abs(path), { bigint: true });
-      return { size: info.isFile() ? Number(info.size) : 0, mtimeMs: Number(info.mtimeNs / 1_000_000n), inode: info.ino.toString() };
+      return factsOf(await lstat(this.abs(path), { bigint: true }));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -50,6 +49,11 @@ export class LocalTree {
     if (expected === undefined ? now !== undefined : !sameFacts(now, expected)) {
       throw new LocalChangedError(`${path} changed since the scan; it will be looked at again next run`);
     }
+  }
+
+  /** The bytes of `path` to upload; throws LocalChangedError unless it still has the facts the plan saw. */
+  readForUpload(path: RelPath, expected: LocalFacts): Promise<UploadSource> {
+    return openForUpload(this.abs(path), expected, this.#pace, path);
   }
 
   async mkdir(path: RelPath): Promise<LocalFacts> {
@@ -111,10 +115,6 @@ export class LocalTree {
     this.journal?.created('local', temp);
     return temp;
   }
-}
-
-export function sameFacts(a: LocalFacts | undefined, b: LocalFacts): boolean {
-  return a !== undefined && a.size === b.size && a.mtimeMs === b.mtimeMs && a.inode === b.inode;
 }
 
 /** Whether two files hold the same bytes, reading both in step without loading either whole. */

@@ -7,7 +7,8 @@ import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, 
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
-import { LocalChangedError, sameContent, sameFacts, type LocalTree } from './local-fs.js';
+import { LocalChangedError, sameFacts } from './local-facts.js';
+import { sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome } from './rows.js';
 import type { LocalTrash } from './trash.js';
@@ -101,8 +102,7 @@ async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withP
 }
 
 async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
-  await ws.local.expect(action.localPath, action.local);
-  const source = await fileSource(ws.local.abs(action.localPath));
+  const { source, snapshot } = await ws.local.readForUpload(action.localPath, action.local);
   let newObject = false;
   if (!action.replace) {
     await uploadNew(ws, action.remotePath, source, true);
@@ -125,10 +125,9 @@ async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
     ws.local.journal?.removed('remote', ws.remote.abs(temp));
     newObject = true;
   }
-  // A file that changed while it was read may have sent a mix of versions; recording the facts
-  // from before makes the next run send it again.
-  const after = await ws.local.facts(action.localPath);
-  const stable = sameFacts(after, action.local);
+  // A file that changed while it was streamed may have sent a mix of versions; recording the
+  // facts from before makes the next run send it again.
+  const stable = snapshot || sameFacts(await ws.local.facts(action.localPath), action.local);
   return { local: action.local, ...(newObject ? { newRemoteObject: true } : {}), ...(stable ? {} : { changedDuringUpload: true }) };
 }
 

@@ -9,9 +9,14 @@ import type { ByteSource } from './types.js';
  */
 export async function fileSource(path: string, mimeType?: string): Promise<ByteSource> {
   const info = await stat(path);
+  return fileSourceOf(path, info.size, Math.trunc(info.mtimeMs), mimeType);
+}
+
+/** A ByteSource over a file on disk whose size and mtime the caller has just read. */
+export function fileSourceOf(path: string, size: number, mtimeMs: number, mimeType?: string): ByteSource {
   return {
-    size: info.size,
-    mtimeMs: Math.trunc(info.mtimeMs),
+    size,
+    mtimeMs,
     ...(mimeType === undefined ? {} : { mimeType }),
     open: (start, end) => (end <= start ? Readable.from([]) : createReadStream(path, { start, end: end - 1 })),
   };
@@ -23,6 +28,7 @@ export function bufferSource(data: Uint8Array, mtimeMs: number, mimeType?: strin
     size: data.byteLength,
     mtimeMs,
     ...(mimeType === undefined ? {} : { mimeType }),
+    bytes: data,
     open: (start, end) => Readable.from(end <= start ? [] : [Buffer.from(data.subarray(start, end))]),
   };
 }

@@ -137,6 +137,8 @@ export interface ByteSource {
   readonly mimeType?: string;
   /** A stream over bytes [start, end). */
   open(start: number, end: number): Readable;
+  /** The whole content, when it is in memory anyway: sent as it is, with no stream to set up. */
+  readonly bytes?: Uint8Array;
 }
 
 export interface TransferOptions {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordOutcome, RowRefs } from '../../src/exec/rows.js';
+import { wholeReadMaxBytes } from '../../src/exec/upload-source.js';
 import type { MoveAction } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 import { useReliabilityHooks } from './hooks.js';
@@ -146,9 +147,11 @@ describe('a file changed while it was uploaded (src/exec/executor.ts)', () => {
   // It was counted as uploaded and the run exited 0, although the server had a mix of versions
   // and the file was only sent again by the next run: a green run while not in sync.
   it('is reported as deferred (exit 1), and the next run sends it again', async () => {
-    rig = await Rig.start({ standin: { chunkSize: 1024 }, config: { sync: { settleTime: 0, retries: 0 } } });
+    // Larger than what is read whole before sending, so that it streams chunk by chunk.
+    const size = wholeReadMaxBytes + 64 * 1024;
+    rig = await Rig.start({ standin: { chunkSize: 16 * 1024 }, config: { sync: { settleTime: 0, retries: 0 } } });
     const s = rig.scene;
-    await s.write('big.bin', Buffer.alloc(64 * 1024, 1));
+    await s.write('big.bin', Buffer.alloc(size, 1));
     s.standin.control.setLatency(20);
     const chunk = 'POST /api/v3/file/upload/:sessionId/:index';
     const result = await rig.run(['sync', '--once'], {
@@ -162,6 +165,6 @@ describe('a file changed while it was uploaded (src/exec/executor.ts)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('main: 0 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 1 deferred, 0 failed\n');
     await rig.sync(0);
-    expect((await s.entry('big.bin', 'file')) && (await s.fetch('big.bin')).length).toBe(64 * 1024 + 4);
+    expect((await s.entry('big.bin', 'file')) && (await s.fetch('big.bin')).length).toBe(size + 4);
   });
 });
