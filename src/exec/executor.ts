@@ -180,6 +180,8 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     await Promise.all(running);
     if (fatal) break;
   }
+  // Closes no record carried: those of uploads that failed.
+  context.ws.sessions.writeClosed();
 
   if (!fatal) {
     try {
@@ -224,6 +226,7 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
   crashPoint(`${action.type}:before-record`);
   db.transaction(() => {
     recordOutcome(tree, refs, action, outcome);
+    ws.sessions.writeClosed();
     crashPoint(`${action.type}:in-transaction`);
   })();
   // Not in sync, and the run must say so (exit code 1), not count it as uploaded: the row keeps

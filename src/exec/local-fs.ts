@@ -16,9 +16,8 @@ import { openForUpload, type UploadSource } from './upload-source.js';
  * this record leads the next run to them (see sweepTempFiles).
  */
 export interface TempJournal {
-  /** `upload`: an upload session is being opened for this server path (its ID is not known yet). */
-  created(side: 'local' | 'remote' | 'upload', path: string): void;
-  removed(side: 'local' | 'remote' | 'upload', path: string): void;
+  created(side: 'local' | 'remote', path: string): void;
+  removed(side: 'local' | 'remote', path: string): void;
 }
 
 /** The local side of one synced folder. */

@@ -12,6 +12,7 @@ import { sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome } from './rows.js';
 import type { LocalTrash } from './trash.js';
+import type { UploadSessions } from './upload-sessions.js';
 
 /** What carrying out actions needs; one per synced folder and run. */
 export interface Workspace {
@@ -23,7 +24,7 @@ export interface Workspace {
   /** Files at most this large are replaced in one request; larger ones by upload and swap. */
   readonly replaceMaxSize: number;
   /** Told of upload sessions, so that one left open by a crash can be cancelled later. */
-  readonly sessions: { opened(sessionId: string, path: RelPath): void; closed(sessionId: string): void };
+  readonly sessions: UploadSessions;
   readonly transfer: TransferOptions;
 }
 
@@ -74,7 +75,6 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
  */
 async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withProgress: boolean): Promise<void> {
   const target = ws.remote.abs(path);
-  const journal = ws.local.journal;
   let opening = false;
   const options = {
     ...ws.transfer,
@@ -83,12 +83,11 @@ async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withP
       if (withProgress && bytes > 0) crashPoint('upload:mid-transfer');
     },
     onSessionOpening: () => {
-      journal?.created('upload', target);
+      ws.sessions.opening(target);
       opening = true;
     },
     onSessionOpened: (id: string) => {
-      ws.sessions.opened(id, path);
-      journal?.removed('upload', target);
+      ws.sessions.opened(id, path, target);
       opening = false;
     },
     onSessionClosed: (id: string) => ws.sessions.closed(id),
@@ -97,7 +96,7 @@ async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withP
     await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   } finally {
     // Only a run killed while asking for a session leaves the entry behind (see sweepTempFiles).
-    if (opening) journal?.removed('upload', target);
+    if (opening) ws.sessions.notOpened(target);
   }
 }
 

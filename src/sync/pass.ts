@@ -3,6 +3,7 @@ import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
 import { executePlan, type ExecEvents, type ExecReport } from '../exec/executor.js';
 import { LocalTree } from '../exec/local-fs.js';
+import { UploadSessions } from '../exec/upload-sessions.js';
 import { RemoteTree } from '../exec/remote-tree.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
@@ -146,10 +147,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       trash,
       remoteTrash: folder.remoteTrash === undefined ? undefined : `${folder.remoteTrash}/${runStamp}`,
       replaceMaxSize: context.config.sync.replaceMaxSize,
-      sessions: {
-        opened: (sessionId, path) => state.openUploadSession(sessionId, path, now()),
-        closed: (sessionId) => state.closeUploadSession(sessionId),
-      },
+      sessions: new UploadSessions(state, now),
       transfer: context.signal ? { signal: context.signal } : {},
     },
     db,

@@ -1,0 +1,44 @@
+import type { FolderState } from '../state/folder-state.js';
+import type { RelPath } from '../tree/types.js';
+
+/**
+ * The upload sessions of a run, written down so that one a crash leaves open can be cancelled by
+ * the next run (it would keep its name reserved on the server for a day). Four writes per file,
+ * each its own commit, cost more than the upload of a small file's bytes; now there is one before
+ * the session is asked for, one when its ID is known, and the close goes into the transaction
+ * that records the upload. A close lost to a crash only makes the next run cancel a finished
+ * session, which the server refuses (40011) and the sweep accepts.
+ */
+export class UploadSessions {
+  #closed: string[] = [];
+
+  constructor(
+    private readonly state: FolderState,
+    private readonly now: () => number,
+  ) {}
+
+  /** Asking the server for a session on `target` (its ID is not known yet). */
+  opening(target: string): void {
+    this.state.addTempFile('upload', target, this.now());
+  }
+
+  /** The server answered: the session's ID replaces the note that one was being opened. */
+  opened(sessionId: string, path: RelPath, target: string): void {
+    this.state.swapOpeningForSession(target, sessionId, path, this.now());
+  }
+
+  /** Asking for a session failed, so there is none to cancel. */
+  notOpened(target: string): void {
+    this.state.removeTempFile('upload', target);
+  }
+
+  /** The session ended (completed or cancelled); written with the next `writeClosed`. */
+  closed(sessionId: string): void {
+    this.#closed.push(sessionId);
+  }
+
+  /** Writes the closes noted so far; inside the caller's transaction when it has one. */
+  writeClosed(): void {
+    for (const sessionId of this.#closed.splice(0)) this.state.closeUploadSession(sessionId);
+  }
+}
