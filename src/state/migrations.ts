@@ -100,4 +100,10 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
    CREATE INDEX synced_by_remote_key ON synced (folder, remote_key);
    CREATE INDEX synced_by_inode ON synced (folder, inode);
    CREATE INDEX synced_by_remote_id ON synced (folder, remote_id);`,
+  // Every pass counts its folder's files and looks for rows still waiting for their server facts;
+  // without these, both read the whole table (0.2 s of a no-op pass over 100,000 files). Partial
+  // indexes, because an index on (folder, kind) looks as good to SQLite as (folder, local_key)
+  // for the comparison's lookups, which then walk every file of the folder per row.
+  `CREATE INDEX synced_files ON synced (folder) WHERE kind = 'file';
+   CREATE INDEX synced_awaiting_remote_facts ON synced (folder) WHERE remote_id IS NULL OR remote_modified_ms IS NULL;`,
 ];

@@ -169,7 +169,7 @@ export class SyncedTree {
 
   /** How many rows, and how many of them are files. */
   counts(): { entries: number; files: number } {
-    const row = this.#statements.counts.get(this.#folder);
+    const row = this.#statements.counts.get(this.#folder, this.#folder);
     return { entries: row?.entries ?? 0, files: row?.files ?? 0 };
   }
 
@@ -233,9 +233,9 @@ function prepare(db: Db) {
     setRemote: prepared<[string, number | null, number]>(db, 'UPDATE synced SET remote_id = ?, remote_modified_ms = ? WHERE id = ?'),
     remove: prepared<[number, number]>(db, 'DELETE FROM synced WHERE id = ? AND folder = ?'),
     pending: prepared<[number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND (remote_id IS NULL OR remote_modified_ms IS NULL)'),
-    counts: prepared<[number], { entries: number; files: number }>(
+    counts: prepared<[number, number], { entries: number; files: number }>(
       db,
-      "SELECT count(*) AS entries, coalesce(sum(kind = 'file'), 0) AS files FROM synced WHERE folder = ?",
+      "SELECT (SELECT count(*) FROM synced WHERE folder = ?) AS entries, (SELECT count(*) FROM synced WHERE folder = ? AND kind = 'file') AS files",
     ),
     tracked: prepared<[number, string, string], { files: number; folders: number; bytes: number }>(
       db,

@@ -1,0 +1,55 @@
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { databaseFileName, openDatabase, type Db } from '../../src/state/database.js';
+import { migrations } from '../../src/state/migrations.js';
+import { SyncedTree } from '../../src/state/synced.js';
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** A state database as the release before the latest migration left it. */
+function atPreviousSchema(file: string): Db {
+  const db = new Database(file);
+  for (const migration of migrations.slice(0, -1)) {
+    if (typeof migration === 'string') db.exec(migration);
+    else migration(db);
+  }
+  db.pragma(`user_version = ${migrations.length - 1}`);
+  return db;
+}
+
+describe('the latest migration', () => {
+  it('counts a folder\'s files and finds rows awaiting server facts through indexes, and the lookups by key keep theirs', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
+    const old = atPreviousSchema(join(dir, databaseFileName));
+    old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
+      INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
+        (1, 1, 'dir', 0, 'a', 0, 'a', 0, 1, '1', '10', 5, 'a', 'a'),
+        (2, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '2', '11', 5, 'a/x.txt', 'a/x.txt'),
+        (3, 1, 'file', 1, 'y.txt', 1, 'y.txt', 3, 1, '3', NULL, NULL, 'a/y.txt', 'a/y.txt'),
+        (4, 2, 'file', 0, 'z.txt', 0, 'z.txt', 3, 1, '4', NULL, NULL, 'z.txt', 'z.txt');`);
+    old.close();
+
+    const db = openDatabase(dir);
+    try {
+      const tree = new SyncedTree(db, 1);
+      expect(tree.counts()).toEqual({ entries: 3, files: 2 });
+      expect(tree.pendingRemoteFacts()).toEqual([{ id: 3, kind: 'file', name: 'y.txt', dir: 'a', remoteId: undefined }]);
+      const plan = (sql: string): string => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join('; ');
+      expect(plan("SELECT count(*) FROM synced WHERE folder = 1 AND kind = 'file'")).toContain('COVERING INDEX synced_files');
+      expect(plan('SELECT * FROM synced WHERE folder = 1 AND (remote_id IS NULL OR remote_modified_ms IS NULL)')).toContain('synced_awaiting_remote_facts');
+      // The comparison's lookups must keep their key or inode indexes (one on the kind made each
+      // lookup walk every file of the folder).
+      expect(plan("SELECT 1 FROM synced s WHERE s.folder = 1 AND s.local_key = 'a' AND s.kind = 'file' AND s.inode = '2'")).toMatch(/synced_by_(local_key|inode) /);
+      expect(plan("SELECT 1 FROM synced s WHERE s.folder = 1 AND s.remote_key = 'a' AND s.kind = 'file' AND s.remote_id = '11'")).toMatch(/synced_by_remote_(key|id) /);
+    } finally {
+      db.close();
+    }
+  });
+});
