@@ -233,8 +233,11 @@ export class HttpTransport {
         ...(code === undefined ? {} : { code }),
         ...(error === undefined ? {} : { error }),
       };
-      const path = loggedPath(request);
-      this.options.logger.debug({ ...event, ...(path === undefined ? {} : { path }), target: request.target }, 'cloudreve request');
+      // Built only when wanted: two requests per small file make the line's objects add up.
+      if (this.options.logger.isLevelEnabled('debug')) {
+        const path = loggedPath(request);
+        this.options.logger.debug({ ...event, ...(path === undefined ? {} : { path }), target: request.target }, 'cloudreve request');
+      }
       this.options.onRequest?.(event);
     }
   }
