@@ -184,7 +184,7 @@ export class HttpTransport {
         });
         init.body = bodyStream;
       } else {
-        init.body = Buffer.from(source.bytes.buffer, source.bytes.byteOffset + start, end - start);
+        init.body = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength).subarray(start, end);
       }
     }
 

@@ -12,6 +12,7 @@ import { sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome } from './rows.js';
 import type { LocalTrash } from './trash.js';
+import type { UploadSource } from './upload-source.js';
 import type { UploadSessions } from './upload-sessions.js';
 
 /** What carrying out actions needs; one per synced folder and run. */
@@ -101,7 +102,21 @@ async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withP
 }
 
 async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
-  const { source, snapshot } = await ws.local.readForUpload(action.localPath, action.local);
+  const read = await ws.local.readForUpload(action.localPath, action.local);
+  try {
+    return await sendVersion(action, ws, read);
+  } catch (error) {
+    // A file truncated or replaced under the stream fails the request: a change, not a failure.
+    if (!read.snapshot && !sameFacts(await ws.local.facts(action.localPath), action.local)) {
+      throw new LocalChangedError(`${action.localPath} changed while it was uploaded; it will be looked at again next run`, { cause: error });
+    }
+    throw error;
+  } finally {
+    await read.close();
+  }
+}
+
+async function sendVersion(action: UploadAction, ws: Workspace, { source, snapshot }: UploadSource): Promise<Outcome> {
   let newObject = false;
   if (!action.replace) {
     await uploadNew(ws, action.remotePath, source, true);

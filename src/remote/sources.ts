@@ -1,6 +1,7 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, read } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { ByteSource } from './types.js';
 
 /**
@@ -9,17 +10,34 @@ import type { ByteSource } from './types.js';
  */
 export async function fileSource(path: string, mimeType?: string): Promise<ByteSource> {
   const info = await stat(path);
-  return fileSourceOf(path, info.size, Math.trunc(info.mtimeMs), mimeType);
-}
-
-/** A ByteSource over a file on disk whose size and mtime the caller has just read. */
-export function fileSourceOf(path: string, size: number, mtimeMs: number, mimeType?: string): ByteSource {
   return {
-    size,
-    mtimeMs,
+    size: info.size,
+    mtimeMs: Math.trunc(info.mtimeMs),
     ...(mimeType === undefined ? {} : { mimeType }),
     open: (start, end) => (end <= start ? Readable.from([]) : createReadStream(path, { start, end: end - 1 })),
   };
+}
+
+/**
+ * A ByteSource over a file the caller has open and checked, read by position through its
+ * descriptor; the caller closes it once the upload is over. Not a ReadStream: destroying one
+ * closes its descriptor, and every chunk's stream is destroyed when its request ends.
+ */
+export function descriptorSource(fd: number, size: number, mtimeMs: number): ByteSource {
+  return { size, mtimeMs, open: (start, end) => Readable.from(readRange(fd, start, end)) };
+}
+
+const readPiece = promisify(read);
+const pieceBytes = 64 * 1024;
+
+async function* readRange(fd: number, start: number, end: number): AsyncGenerator<Buffer> {
+  for (let at = start; at < end; ) {
+    const { bytesRead, buffer } = await readPiece(fd, Buffer.allocUnsafe(Math.min(pieceBytes, end - at)), 0, Math.min(pieceBytes, end - at), at);
+    // A short body would leave the server waiting for the rest.
+    if (bytesRead === 0) throw new Error(`the file ended at byte ${at} of ${end} while it was sent`);
+    yield buffer.subarray(0, bytesRead);
+    at += bytesRead;
+  }
 }
 
 /** A ByteSource over bytes already in memory; for small payloads and tests. */
