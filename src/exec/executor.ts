@@ -180,7 +180,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     await Promise.all(running);
     if (fatal) break;
   }
-  // Closes no record carried: those of uploads that failed.
+  // Closes no record carried (uploads that failed after their session ended, or a conflict's).
   context.ws.sessions.writeClosed();
 
   if (!fatal) {
@@ -216,6 +216,7 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
     crashPoint('conflict:before-record');
     db.transaction(() => {
       recordConflict(tree, refs, action, outcome);
+      ws.sessions.writeClosed();
       crashPoint('conflict:in-transaction');
       if (outcome.kind === 'copied') state.addConflict(action.localPath, action.conflictPath, now());
     })();

@@ -3,11 +3,11 @@ import type { RelPath } from '../tree/types.js';
 
 /**
  * The upload sessions of a run, written down so that one a crash leaves open can be cancelled by
- * the next run (it would keep its name reserved on the server for a day). Four writes per file,
- * each its own commit, cost more than the upload of a small file's bytes; now there is one before
- * the session is asked for, one when its ID is known, and the close goes into the transaction
- * that records the upload. A close lost to a crash only makes the next run cancel a finished
- * session, which the server refuses (40011) and the sweep accepts.
+ * the next run (it would keep its name reserved on the server for a day). A commit costs more
+ * than sending a small file's bytes, so a session takes two: a note before it is asked for, and
+ * its ID in place of the note. Its close waits for the transaction that records the upload: a
+ * close lost to a crash only makes the next run cancel a finished session, which the server
+ * refuses (40011) and the sweep accepts.
  */
 export class UploadSessions {
   #closed: string[] = [];

@@ -221,7 +221,8 @@ async function cancelLeftoverUploads(state: FolderState, remote: Remote, log: Lo
       if (!isRemoteError(error, 'upload-session-expired') && !isRemoteError(error, 'not-found')) throw error;
     }
     state.closeUploadSession(session.sessionId);
-    log.info({ path: session.path }, 'cancelled an upload left unfinished by an earlier run');
+    // Also a session that completed: its close was still to be written when the run ended.
+    log.info({ path: session.path }, 'cancelled an upload session an earlier run left open (if it was unfinished)');
   }
 }
 

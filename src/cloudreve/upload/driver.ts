@@ -80,8 +80,8 @@ export async function uploadFile(deps: UploadDeps, request: UploadRequest): Prom
       options.onSessionOpened?.(sessionId);
       await transfer(deps, request, opened.credential, policy, progress);
     } catch (error) {
-      await abandonSession(deps, sessionId, request.target);
-      options.onSessionClosed?.(sessionId);
+      // A session that could not be cancelled stays written down, for a later run to cancel.
+      if (await abandonSession(deps, sessionId, request.target)) options.onSessionClosed?.(sessionId);
       const broken = error instanceof SessionBroken ? error.reason : undefined;
       if (broken === undefined) throw error;
       if (restart >= deps.chunkRetries) throw broken;
@@ -109,12 +109,17 @@ export async function cancelUploadSession(api: Api, sessionId: string, target?: 
   }
 }
 
-/** Best-effort cleanup after a failure: the failure is what the caller needs to hear about. */
-async function abandonSession(deps: UploadDeps, sessionId: string, target: string): Promise<void> {
+/**
+ * Best-effort cleanup after a failure: the failure is what the caller needs to hear about. Says
+ * whether the session is gone.
+ */
+async function abandonSession(deps: UploadDeps, sessionId: string, target: string): Promise<boolean> {
   try {
     await cancelUploadSession(deps.api, sessionId, target);
+    return true;
   } catch (error) {
     deps.logger.warn({ sessionId, target, err: error }, 'could not delete an abandoned upload session');
+    return false;
   }
 }
 
