@@ -1,7 +1,6 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
-import { fileSource } from '../remote/sources.js';
 import type { ByteSource, TransferOptions } from '../remote/types.js';
 import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
@@ -197,7 +196,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         if (action.mode === 'upload-only') {
           // The server's version becomes the copy; the local file takes the name there.
           await ws.remote.remote.rename(ref, baseName(action.conflictPath));
-          await uploadNew(ws, action.remotePath, await fileSource(ws.local.abs(action.localPath)), false);
+          await sendLocal(ws, action.localPath, action.local, (source) => uploadNew(ws, action.remotePath, source, false));
           return { kind: 'settled', local: action.local, remote: 'new' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
@@ -206,7 +205,8 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         const copyLocal = (await ws.local.facts(action.conflictPath)) ?? missing(action.conflictPath);
         if (action.mode === 'download-only') return { kind: 'settled', local, remote: 'as-planned' };
         // Sessions written down as for any upload (they were not: a crash left the copy's name reserved).
-        await uploadNew(ws, joinPath(parentOf(action.remotePath), baseName(action.conflictPath)), await fileSource(ws.local.abs(action.conflictPath)), false);
+        const copyPath = joinPath(parentOf(action.remotePath), baseName(action.conflictPath));
+        await sendLocal(ws, action.conflictPath, copyLocal, (source) => uploadNew(ws, copyPath, source, false));
         return { kind: 'copied', local, copyName: baseName(action.conflictPath), copyLocal };
       }
       default:
@@ -242,7 +242,17 @@ async function replaceRemote(action: ConflictAction, ws: Workspace): Promise<voi
     await ws.remote.remote.mkdir(into);
     await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
   }
-  await ws.remote.remote.replace(action.remote.id, await fileSource(ws.local.abs(action.localPath)), ws.transfer);
+  await sendLocal(ws, action.localPath, action.local, (source) => ws.remote.remote.replace(action.remote.id, source, ws.transfer));
+}
+
+/** Sends a local file that must still be what the plan saw (see LocalTree.readForUpload). */
+async function sendLocal(ws: Workspace, path: RelPath, expected: LocalFacts, send: (source: ByteSource) => Promise<void>): Promise<void> {
+  const read = await ws.local.readForUpload(path, expected);
+  try {
+    await send(read.source);
+  } finally {
+    await read.close();
+  }
 }
 
 /** Errors that mean "look again next run" rather than "this path is failing". */

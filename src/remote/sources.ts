@@ -1,22 +1,7 @@
-import { createReadStream, read } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { read } from 'node:fs';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { ByteSource } from './types.js';
-
-/**
- * A ByteSource over a file on disk, with the size and mtime it had when this was called. Each
- * `open` reads only the requested range, so a chunk can be re-sent without buffering it.
- */
-export async function fileSource(path: string, mimeType?: string): Promise<ByteSource> {
-  const info = await stat(path);
-  return {
-    size: info.size,
-    mtimeMs: Math.trunc(info.mtimeMs),
-    ...(mimeType === undefined ? {} : { mimeType }),
-    open: (start, end) => (end <= start ? Readable.from([]) : createReadStream(path, { start, end: end - 1 })),
-  };
-}
 
 /**
  * A ByteSource over a file the caller has open and checked, read by position through its
