@@ -101,18 +101,17 @@ async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withP
 }
 
 async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
-  const read = await ws.local.readForUpload(action.localPath, action.local);
-  try {
-    return await sendVersion(action, ws, read);
-  } catch (error) {
-    // A file truncated or replaced under the stream fails the request: a change, not a failure.
-    if (!read.snapshot && !sameFacts(await ws.local.facts(action.localPath), action.local)) {
-      throw new LocalChangedError(`${action.localPath} changed while it was uploaded; it will be looked at again next run`, { cause: error });
+  return withLocalFile(ws, action.localPath, action.local, async (read) => {
+    try {
+      return await sendVersion(action, ws, read);
+    } catch (error) {
+      // A file truncated or replaced under the stream fails the request: a change, not a failure.
+      if (!read.snapshot && !sameFacts(await ws.local.facts(action.localPath), action.local)) {
+        throw new LocalChangedError(`${action.localPath} changed while it was uploaded; it will be looked at again next run`, { cause: error });
+      }
+      throw error;
     }
-    throw error;
-  } finally {
-    await read.close();
-  }
+  });
 }
 
 async function sendVersion(action: UploadAction, ws: Workspace, { source, snapshot }: UploadSource): Promise<Outcome> {
@@ -196,7 +195,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         if (action.mode === 'upload-only') {
           // The server's version becomes the copy; the local file takes the name there.
           await ws.remote.remote.rename(ref, baseName(action.conflictPath));
-          await sendLocal(ws, action.localPath, action.local, (source) => uploadNew(ws, action.remotePath, source, false));
+          await withLocalFile(ws, action.localPath, action.local, (read) => uploadNew(ws, action.remotePath, read.source, false));
           return { kind: 'settled', local: action.local, remote: 'new' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
@@ -206,7 +205,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         if (action.mode === 'download-only') return { kind: 'settled', local, remote: 'as-planned' };
         // Sessions written down as for any upload (they were not: a crash left the copy's name reserved).
         const copyPath = joinPath(parentOf(action.remotePath), baseName(action.conflictPath));
-        await sendLocal(ws, action.conflictPath, copyLocal, (source) => uploadNew(ws, copyPath, source, false));
+        await withLocalFile(ws, action.conflictPath, copyLocal, (read) => uploadNew(ws, copyPath, read.source, false));
         return { kind: 'copied', local, copyName: baseName(action.conflictPath), copyLocal };
       }
       default:
@@ -242,14 +241,14 @@ async function replaceRemote(action: ConflictAction, ws: Workspace): Promise<voi
     await ws.remote.remote.mkdir(into);
     await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
   }
-  await sendLocal(ws, action.localPath, action.local, (source) => ws.remote.remote.replace(action.remote.id, source, ws.transfer));
+  await withLocalFile(ws, action.localPath, action.local, (read) => ws.remote.remote.replace(action.remote.id, read.source, ws.transfer));
 }
 
-/** Sends a local file that must still be what the plan saw (see LocalTree.readForUpload). */
-async function sendLocal(ws: Workspace, path: RelPath, expected: LocalFacts, send: (source: ByteSource) => Promise<void>): Promise<void> {
+/** Uses a local file that must still be what the plan saw (see LocalTree.readForUpload). */
+async function withLocalFile<T>(ws: Workspace, path: RelPath, expected: LocalFacts, use: (read: UploadSource) => Promise<T>): Promise<T> {
   const read = await ws.local.readForUpload(path, expected);
   try {
-    await send(read.source);
+    return await use(read);
   } finally {
     await read.close();
   }
