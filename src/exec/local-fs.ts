@@ -3,11 +3,12 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalFacts } from '../plan/types.js';
+import { factsOf } from '../scan/facts.js';
 import { tempPrefix } from '../scan/ignore.js';
 import { StatPace } from '../scan/stat-pace.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
-import { factsOf, LocalChangedError, sameFacts } from './local-facts.js';
+import { LocalChangedError, sameFacts } from './local-facts.js';
 import { openForUpload, type UploadSource } from './upload-source.js';
 
 /**

@@ -3,8 +3,9 @@ import { open } from 'node:fs/promises';
 import type { LocalFacts } from '../plan/types.js';
 import { bufferSource, descriptorSource } from '../remote/sources.js';
 import type { ByteSource } from '../remote/types.js';
+import { factsOf } from '../scan/facts.js';
 import type { StatPace } from '../scan/stat-pace.js';
-import { factsOf, LocalChangedError, sameFacts } from './local-facts.js';
+import { LocalChangedError, sameFacts } from './local-facts.js';
 
 /** Files up to this size are read whole before they are sent; larger ones stream from the disk. */
 export const wholeReadMaxBytes = 256 * 1024;

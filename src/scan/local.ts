@@ -5,6 +5,7 @@ import type { LocalSnapshot } from '../plan/types.js';
 import { baseName, isWithin, joinPath, pathKey } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
+import { factsOf } from './facts.js';
 import { isInternalPath, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason } from './names.js';
 import { detailsLater, StatPace, type Details } from './stat-pace.js';
@@ -324,12 +325,5 @@ function describeSpecial(stats: BigIntStats): string {
 }
 
 function nodeOf(path: RelPath, kind: EntryKind, stats: BigIntStats): LocalNode {
-  return {
-    path,
-    kind,
-    size: kind === 'dir' ? 0 : Number(stats.size),
-    // Whole milliseconds, truncated by the BigInt division, as the executor reads them back.
-    mtimeMs: Number(stats.mtimeNs / 1_000_000n),
-    inode: stats.ino.toString(),
-  };
+  return { path, kind, ...factsOf(stats) };
 }

@@ -4,9 +4,10 @@ import { lstat, rename, symlink, truncate, unlink, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { factsOf, LocalChangedError } from '../../src/exec/local-facts.js';
+import { LocalChangedError } from '../../src/exec/local-facts.js';
 import { openForUpload, wholeReadMaxBytes } from '../../src/exec/upload-source.js';
 import type { LocalFacts } from '../../src/plan/types.js';
+import { factsOf } from '../../src/scan/facts.js';
 import { StatPace, type StatReads } from '../../src/scan/stat-pace.js';
 import { useTempDirs } from '../scan/fixture.js';
 
