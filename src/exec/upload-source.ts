@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { LocalFacts } from '../plan/types.js';
 import { bufferSource, descriptorSource } from '../remote/sources.js';
 import type { ByteSource } from '../remote/types.js';
@@ -70,7 +70,12 @@ export async function openForUpload(absolute: string, expected: LocalFacts, pace
 }
 
 function openNow(absolute: string, pace: StatPace, changed: (cause: unknown) => Error): OpenFile {
-  const fd = pace.timed(() => openOrChanged(() => openSync(absolute, openFlags), changed));
+  let fd: number;
+  try {
+    fd = pace.timed(() => openSync(absolute, openFlags));
+  } catch (error) {
+    throw openFailure(error, changed);
+  }
   return {
     fd,
     stat: () => Promise.resolve(pace.timed(() => fstatSync(fd, { bigint: true }))),
@@ -80,7 +85,12 @@ function openNow(absolute: string, pace: StatPace, changed: (cause: unknown) => 
 }
 
 async function openLater(absolute: string, changed: (cause: unknown) => Error): Promise<OpenFile> {
-  const handle = await openOrChanged(() => open(absolute, openFlags), changed);
+  let handle: FileHandle;
+  try {
+    handle = await open(absolute, openFlags);
+  } catch (error) {
+    throw openFailure(error, changed);
+  }
   return {
     fd: handle.fd,
     stat: () => handle.stat({ bigint: true }),
@@ -89,14 +99,6 @@ async function openLater(absolute: string, changed: (cause: unknown) => Error): 
   };
 }
 
-function openOrChanged<T>(call: () => T, changed: (cause: unknown) => Error): T {
-  const rethrow = (error: unknown): never => {
-    throw changedCodes.has((error as NodeJS.ErrnoException).code ?? '') ? changed(error) : error;
-  };
-  try {
-    const result = call();
-    return result instanceof Promise ? (result.catch(rethrow) as T) : result;
-  } catch (error) {
-    return rethrow(error);
-  }
+function openFailure(error: unknown, changed: (cause: unknown) => Error): unknown {
+  return changedCodes.has((error as NodeJS.ErrnoException).code ?? '') ? changed(error) : error;
 }

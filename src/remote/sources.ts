@@ -17,7 +17,8 @@ const pieceBytes = 64 * 1024;
 
 async function* readRange(fd: number, start: number, end: number): AsyncGenerator<Buffer> {
   for (let at = start; at < end; ) {
-    const { bytesRead, buffer } = await readPiece(fd, Buffer.allocUnsafe(Math.min(pieceBytes, end - at)), 0, Math.min(pieceBytes, end - at), at);
+    const length = Math.min(pieceBytes, end - at);
+    const { bytesRead, buffer } = await readPiece(fd, Buffer.allocUnsafe(length), 0, length, at);
     // A short body would leave the server waiting for the rest.
     if (bytesRead === 0) throw new Error(`the file ended at byte ${at} of ${end} while it was sent`);
     yield buffer.subarray(0, bytesRead);
