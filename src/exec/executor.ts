@@ -6,6 +6,7 @@ import type { Db } from '../state/database.js';
 import type { FolderState } from '../state/folder-state.js';
 import type { SyncedTree } from '../state/synced.js';
 import { crashPoint } from './crash.js';
+import { launchInOrder } from './launch.js';
 import { learnRemoteFacts } from './learn.js';
 import { DeferredError, isDeferral, perform, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
@@ -167,9 +168,12 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     });
   };
 
+  // Enough started actions per queue slot that the queue never idles while some of them wait
+  // for their dependencies or are turned away without a request.
+  const window = Number.isFinite(context.queue.concurrency) ? context.queue.concurrency * 8 : 1024;
   for (const stage of [1, 2, 3, 4, 5] as const) {
     const batch = plan.actions.filter((action) => action.stage === stage);
-    const running = batch.map((action) => {
+    await launchInOrder(batch, window, (action) => {
       const promise = run(action).then((result) => {
         results.set(action, result);
         return result;
@@ -177,7 +181,6 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       settled.set(action.id, promise);
       return promise;
     });
-    await Promise.all(running);
     if (fatal) break;
   }
   // Closes no record carried (uploads that failed after their session ended, or a conflict's).
