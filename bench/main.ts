@@ -26,6 +26,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'node-args': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -42,6 +43,7 @@ if (values.help) {
       '--only    comma-separated benchmark numbers or names',
       '--cpu-prof DIR   write a V8 CPU profile of every client run into DIR',
       '                 (summarize one with: npx tsx bench/profile-summary.ts FILE)',
+      '--node-args ARGS  extra node options for every client run, for A/B runs of V8 settings',
     ].join('\n'),
   );
   process.exit(0);
@@ -52,6 +54,8 @@ if (values['cpu-prof'] !== undefined) {
   await mkdir(dir, { recursive: true });
   process.env.BENCH_CPU_PROF = dir;
 }
+
+if (values['node-args'] !== undefined) process.env.BENCH_NODE_ARGS = values['node-args'];
 
 const selected = values.only === undefined ? benchmarks : pick(values.only);
 const quick = values.quick;
@@ -123,7 +127,7 @@ function machineLine(): string {
   const date = new Date().toISOString().slice(0, 10);
   const commit = gitCommit();
   const load = `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after`;
-  return `${date}, ${model}, ${cpu.length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}, ${load}${commit === undefined ? '' : `, commit ${commit}`}${quick ? ' (quick run: small sizes, goals not judged)' : ''}`;
+  return `${date}, ${model}, ${cpu.length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}, ${process.platform}, ${load}${commit === undefined ? '' : `, commit ${commit}`}${process.env.BENCH_NODE_ARGS ? `, client node options \`${process.env.BENCH_NODE_ARGS}\`` : ''}${quick ? ' (quick run: small sizes, goals not judged)' : ''}`;
 }
 
 /** The commit measured, with "+changes" when the work tree differs; undefined outside git. */

@@ -111,11 +111,12 @@ export function spawnNode(script: string, args: readonly string[], options: { en
 
 /**
  * Runs the CLI (`dist/cli/main.js`) to its end. With `BENCH_CPU_PROF=<dir>` in the environment
- * (`npm run bench -- --cpu-prof <dir>`), every CLI run writes a V8 CPU profile into that folder.
+ * (`npm run bench -- --cpu-prof <dir>`), every CLI run writes a V8 CPU profile into that folder;
+ * `BENCH_NODE_ARGS` (`--node-args`) adds node options to every run.
  */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {}): Promise<RunResult> {
   const profileDir = process.env.BENCH_CPU_PROF;
-  const nodeArgs = [...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   return spawnNode(cliPath, args, { ...options, nodeArgs }).done;
 }
 
