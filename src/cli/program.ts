@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { version } from '../version.js';
 import { infoCommand } from './commands/info.js';
