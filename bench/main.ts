@@ -43,7 +43,7 @@ if (values.help) {
       '--only    comma-separated benchmark numbers or names',
       '--cpu-prof DIR   write a V8 CPU profile of every client run into DIR',
       '                 (summarize one with: npx tsx bench/profile-summary.ts FILE)',
-      '--node-args ARGS  extra node options for every client run, for A/B runs of V8 settings',
+      '--node-args=ARGS extra node options for every client run, for A/B runs of V8 settings',
     ].join('\n'),
   );
   process.exit(0);

@@ -55,7 +55,9 @@ let probeCounter = 0;
 export function spawnNode(script: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string } = {}): Measured {
   const probeFile = join(tmpdir(), `cloudreve-sync-bench-probe-${process.pid}-${++probeCounter}.json`);
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', probe, ...(options.nodeArgs ?? []), script, ...args], {
+  // Every run of the CLI, the daemon's in #5 included, gets the options given with --node-args.
+  const extra = script === cliPath ? (process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []) : [];
+  const child = spawn(process.execPath, ['--import', probe, ...extra, ...(options.nodeArgs ?? []), script, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...options.env, BENCH_PROBE_FILE: probeFile },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
@@ -116,7 +118,7 @@ export function spawnNode(script: string, args: readonly string[], options: { en
  */
 export function runCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {}): Promise<RunResult> {
   const profileDir = process.env.BENCH_CPU_PROF;
-  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  const nodeArgs = [...(options.nodeArgs ?? []), ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   return spawnNode(cliPath, args, { ...options, nodeArgs }).done;
 }
 

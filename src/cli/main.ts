@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// V8's heap settings apply to what is allocated after them, parsing the program included, so the
-// program comes in by a dynamic import.
+// The heap setting must be in place before the program is parsed, which static imports would do
+// before any module runs; so the program comes in by a dynamic import.
 import './heap.js';
 
 await import('./program.js');

@@ -1,7 +1,7 @@
 /**
  * Starts `start(item)` for each item in order, with at most `limit` of them unsettled at a time,
  * and resolves once all have settled. Starting every action of a large plan at once would hold a
- * suspended call, a closure and a queue entry per action for the whole run (4 KB a file in a
+ * suspended call, a closure and a queue entry per action for the whole run (1.4 KB a file in a
  * 10,000-file upload) where only the few running need one. Order matters: an action may wait
  * for one before it, never for one after it, so a window full of waiting actions still moves.
  *

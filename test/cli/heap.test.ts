@@ -28,7 +28,7 @@ describe('the CLI heap settings', () => {
     expect(youngGenerationMiB([])).toBeLessThanOrEqual(2);
   });
 
-  it('leave a setting the user gave node alone', () => {
+  it('apply the growth factor the user gave node instead', () => {
     expect(youngGenerationMiB(['--semi-space-growth-factor=2'])).toBeGreaterThan(2);
   });
 });

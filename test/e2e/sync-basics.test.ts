@@ -27,6 +27,22 @@ describe('sync --once', () => {
     expect(listings).toBe(3);
   });
 
+  it('with one transfer slot, carries out a plan far larger than its window of started actions', async () => {
+    // Window: eight started actions per slot. Twelve nested new folders each wait for their
+    // parent, and 30 files for their folders: both run past the window's edge.
+    scene = await Scene.start({ config: { sync: { settleTime: 0, retries: 1, concurrency: 1 } } });
+    const deep = Array.from({ length: 12 }, (_, i) => `d${i}`).join('/');
+    const expected: Record<string, string> = {};
+    for (let i = 0; i < 12; i++) expected[deep.split('/').slice(0, i + 1).join('/')] = '/';
+    for (let i = 0; i < 30; i++) {
+      await scene.write(`${deep}/f${i}.txt`, `file ${i}`);
+      expected[`${deep}/f${i}.txt`] = `file ${i}`;
+    }
+    const result = await scene.sync();
+    expect(result.stdout).toContain('30 uploaded');
+    expect(await scene.remoteTree()).toEqual(expected);
+  });
+
   it('fills an empty local folder from the server', async () => {
     scene = await Scene.start();
     await scene.put('x/y.txt', 'why');

@@ -64,6 +64,11 @@ describe.each([
           };
           const first = plan(inputOf(state, local, remote), opts);
           expect(first.stopped).toBeUndefined();
+          // The executor starts a stage's actions in plan order through a window: a dependency
+          // must come before its dependent, in the same stage or an earlier one.
+          const byId = new Map(first.actions.map((a) => [a.id, a]));
+          const misordered = first.actions.flatMap((a) => a.after.filter((id) => !(id < a.id && (byId.get(id)?.stage ?? 99) <= a.stage)).map((id) => `${a.id} after ${id}`));
+          expect(misordered).toEqual([]);
           const result = await apply(first.actions, local, remote, state.tree, { remoteTrash });
           expect(result.failed.map((f) => `${f.action.type} ${JSON.stringify(f.action)}: ${f.error}`)).toEqual([]);
 
