@@ -43,10 +43,14 @@ export class LocalTree {
     }
   }
 
+  /** Whether `path` still has the facts the plan saw. */
+  async unchanged(path: RelPath, expected: LocalFacts): Promise<boolean> {
+    return sameFacts(await this.facts(path), expected);
+  }
+
   /** Throws LocalChangedError unless `path` still has the facts the plan saw (or is absent when none). */
   async expect(path: RelPath, expected: LocalFacts | undefined): Promise<void> {
-    const now = await this.facts(path);
-    if (expected === undefined ? now !== undefined : !sameFacts(now, expected)) {
+    if (expected === undefined ? (await this.facts(path)) !== undefined : !(await this.unchanged(path, expected))) {
       throw new LocalChangedError(`${path} changed since the scan; it will be looked at again next run`);
     }
   }

@@ -6,7 +6,7 @@ import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, 
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
-import { LocalChangedError, sameFacts } from './local-facts.js';
+import { LocalChangedError } from './local-facts.js';
 import { sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome } from './rows.js';
@@ -106,7 +106,7 @@ async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
       return await sendVersion(action, ws, read);
     } catch (error) {
       // A file truncated or replaced under the stream fails the request: a change, not a failure.
-      if (!read.snapshot && !sameFacts(await ws.local.facts(action.localPath), action.local)) {
+      if (!read.snapshot && !(await ws.local.unchanged(action.localPath, action.local))) {
         throw new LocalChangedError(`${action.localPath} changed while it was uploaded; it will be looked at again next run`, { cause: error });
       }
       throw error;
@@ -139,7 +139,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, { source, snapsh
   }
   // A file that changed while it was streamed may have sent a mix of versions; recording the
   // facts from before makes the next run send it again.
-  const stable = snapshot || sameFacts(await ws.local.facts(action.localPath), action.local);
+  const stable = snapshot || (await ws.local.unchanged(action.localPath, action.local));
   return { local: action.local, ...(newObject ? { newRemoteObject: true } : {}), ...(stable ? {} : { changedDuringUpload: true }) };
 }
 
