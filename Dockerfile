@@ -9,7 +9,7 @@
 #   npm_config_build_from_source=true  compile better-sqlite3 instead of using its prebuilt binary
 #   VERSION, REVISION, CREATED         values for the OCI labels
 
-# ---- build: compiles TypeScript and the native SQLite addon ----
+# ---- build: bundles the TypeScript program and compiles the native SQLite addon ----
 FROM node:22-bookworm-slim AS build
 
 # node-gyp's toolchain, used when no prebuilt better-sqlite3 binary fits (or when asked to).
@@ -29,7 +29,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund \
  && node -e "new (require('better-sqlite3'))(':memory:').prepare('select 1').get()"
 
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
 # Prune keeps the addon already built above (a second `npm ci --omit=dev` would build it again).
 # Of better-sqlite3's build tree only the addon is loaded; the objects and the SQLite sources

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-
-// Both src/ (under tsx) and dist/ sit one level below package.json.
-const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+// Imported rather than read from disk: the build bundles it, and no path to package.json has
+// to hold for both src/ and the bundled dist/.
+import manifest from '../package.json' with { type: 'json' };
 
 export const version: string = manifest.version;
 export const userAgent = `cloudreve-sync/${version}`;

@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
-const heapModule = new URL('../../dist/cli/heap.js', import.meta.url).href;
+// The module as the build compiles it, run first in a fresh node as the CLI runs it first.
+const heapModule = transformSync(readFileSync(new URL('../../src/cli/heap.ts', import.meta.url), 'utf8'), { loader: 'ts', format: 'esm' }).code;
 
 /**
  * Loads the CLI's heap settings in a fresh node, churns through short-lived objects as a scan
@@ -10,7 +13,7 @@ const heapModule = new URL('../../dist/cli/heap.js', import.meta.url).href;
  */
 function youngGenerationMiB(nodeArgs: readonly string[]): number {
   const script = `
-    await import(${JSON.stringify(heapModule)});
+    ${heapModule}
     const { getHeapSpaceStatistics } = await import('node:v8');
     let keep = [];
     for (let i = 0; i < 2e6; i++) {
