@@ -53,3 +53,17 @@ describe('the latest migration', () => {
     }
   });
 });
+
+describe('openDatabase', () => {
+  it('lets the WAL grow to 4,000 pages before a checkpoint, and cuts it back to that size', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-open-'));
+    const db = openDatabase(dir);
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(4000);
+      expect(db.pragma('journal_size_limit', { simple: true })).toBe(4000 * 4096);
+    } finally {
+      db.close();
+    }
+  });
+});
