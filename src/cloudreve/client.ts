@@ -17,6 +17,7 @@ import type {
 } from '../remote/types.js';
 import { Api } from './api.js';
 import { toEntry, toPolicy, toProperties, toUser, toWebDavAccount } from './convert.js';
+import { Cookies } from './cookies.js';
 import { downloadFile } from './download.js';
 import { reclassified } from './failures.js';
 import { HttpTransport, apiPrefix } from './http.js';
@@ -68,13 +69,14 @@ export class CloudreveV3 implements Remote, RemoteSharer {
     }
     const account = accountKey(this.baseUrl, options.username);
     const restored = restoreSession(options.sessionStore, account, this.logger);
+    const cookies = new Cookies(restored.jar);
     this.transport = new HttpTransport({
       connectMs: options.timeouts?.connectMs ?? defaults.connectMs,
       responseMs: options.timeouts?.responseMs ?? defaults.responseMs,
       idleMs: options.timeouts?.idleMs ?? defaults.idleMs,
       ca: options.tls?.ca,
       insecureSkipVerify: options.tls?.insecureSkipVerify ?? false,
-      jar: restored.jar,
+      cookies,
       logger: this.logger,
       onRequest: options.onRequest,
       onSessionCookie: () => this.session.cookieIssued(),
@@ -84,6 +86,7 @@ export class CloudreveV3 implements Remote, RemoteSharer {
       account,
       credentials: { username: options.username, password: options.password, totpSecret: options.totpSecret },
       restored,
+      cookies,
       transport: this.transport,
       refreshMs: options.sessionRefreshMs ?? defaults.sessionRefreshMs,
       store: options.sessionStore,

@@ -2,12 +2,12 @@ import { Agent as HttpAgent, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { Readable } from 'node:stream';
 import got, { type ExtendOptions, type Got, type OptionsOfTextResponseBody } from 'got';
-import type { CookieJar } from 'tough-cookie';
 import type { Logger } from '../log/logger.js';
 import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
 import type { ByteSource } from '../remote/types.js';
 import { userAgent } from '../version.js';
 import { Code, kindForCode } from './codes.js';
+import type { Cookies } from './cookies.js';
 import { isCredentialRoute, transportError, unexpectedBodyError, type FailureContext } from './failures.js';
 import { urlPath } from './redact.js';
 import { envelopeSchema, type Envelope } from './wire.js';
@@ -31,8 +31,8 @@ export interface TransportOptions {
   readonly idleMs: number;
   readonly ca?: string | Buffer | undefined;
   readonly insecureSkipVerify: boolean;
-  /** The session cookie jar; sent only with requests that ask for `cookies`. */
-  readonly jar: CookieJar;
+  /** The session's cookies; sent only with requests that ask for them. */
+  readonly cookies: Cookies;
   readonly logger: Logger;
   readonly onRequest?: ((event: RequestEvent) => void) | undefined;
   /** Told whenever the server (re)issues the session cookie. */
@@ -89,13 +89,12 @@ const sessionCookie = /(^|\s|;)cloudreve-session=/;
  * retry policy lives with the callers, which know what is idempotent.
  */
 export class HttpTransport {
-  private readonly withCookies: Got;
-  private readonly withoutCookies: Got;
+  private readonly got: Got;
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
 
   constructor(private readonly options: TransportOptions) {
     this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-    const common: ExtendOptions = {
+    const settings: ExtendOptions = {
       retry: { limit: 0 },
       throwHttpErrors: false,
       followRedirect: false,
@@ -112,8 +111,7 @@ export class HttpTransport {
         ...(options.ca === undefined ? {} : { certificateAuthority: options.ca }),
       },
     };
-    this.withCookies = got.extend(common, { cookieJar: options.jar });
-    this.withoutCookies = got.extend(common);
+    this.got = got.extend(settings);
   }
 
   /** Sends a request and buffers the (small) answer as text. */
@@ -140,7 +138,7 @@ export class HttpTransport {
    */
   async open(request: HttpRequest): Promise<StreamingResponse> {
     return this.observe(request, async () => {
-      const body = this.withoutCookies.stream(request.url, {
+      const body = this.got.stream(request.url, {
         method: request.method,
         headers: { 'accept-encoding': 'identity', ...request.headers },
         followRedirect: true,
@@ -165,6 +163,11 @@ export class HttpTransport {
 
   private async send(request: HttpRequest): Promise<HttpResponse> {
     const headers: Record<string, string> = { ...request.headers };
+    const { cookies } = this.options;
+    if (request.cookies === true) {
+      const cookie = cookies.header(request.url, request.route);
+      if (cookie !== '') headers.cookie = cookie;
+    }
     const init: OptionsOfTextResponseBody = { method: request.method, responseType: 'text', headers };
     if (request.signal !== undefined) init.signal = request.signal;
     if (request.json !== undefined) init.json = request.json;
@@ -188,14 +191,16 @@ export class HttpTransport {
       }
     }
 
-    const client = request.cookies === true ? this.withCookies : this.withoutCookies;
     try {
-      const pending = client(request.url, init);
+      const pending = this.got(request.url, init);
       const onProgress = request.onUploadProgress;
       const response = await (onProgress === undefined
         ? pending
         : pending.on('uploadProgress', (progress) => onProgress(progress.transferred)));
-      if (request.cookies === true && issuesSessionCookie(response.headers)) this.options.onSessionCookie();
+      if (request.cookies === true) {
+        await cookies.store(response.headers['set-cookie'] ?? [], request.url);
+        if (issuesSessionCookie(response.headers)) this.options.onSessionCookie();
+      }
       return { status: response.statusCode, headers: response.headers, body: response.body };
     } catch (error) {
       if (sourceError !== undefined) throw sourceError;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../log/logger.js';
 import { RemoteError } from '../remote/errors.js';
 import { Code } from './codes.js';
+import type { Cookies } from './cookies.js';
 import { codeError, protocolError, type FailureContext } from './failures.js';
 import { apiPrefix, apiUrl, type HttpMethod, type HttpTransport } from './http.js';
 import { siteUserSchema, type Envelope } from './wire.js';
@@ -72,6 +73,8 @@ export interface SessionOptions {
   readonly account: string;
   readonly credentials: Credentials;
   readonly restored: RestoredSession;
+  /** The restored jar, as the transport uses it too. */
+  readonly cookies: Cookies;
   readonly transport: HttpTransport;
   /** Re-issue the cookie through `GET /site/config` when it is older than this. */
   readonly refreshMs: number;
@@ -85,7 +88,7 @@ export interface SessionOptions {
  * it; and persists it so that a restart does not log in again.
  */
 export class Session {
-  private readonly jar: CookieJar;
+  private readonly cookies: Cookies;
   private issuedAt: number;
   private loggedIn: boolean;
   /** Bumped by every login, so that callers failing on an old cookie trigger one re-login, not one each. */
@@ -94,7 +97,7 @@ export class Session {
   private pendingRefresh: Promise<void> | undefined;
 
   constructor(private readonly options: SessionOptions) {
-    this.jar = options.restored.jar;
+    this.cookies = options.cookies;
     this.issuedAt = options.restored.issuedAt;
     this.loggedIn = this.hasCookie();
   }
@@ -128,7 +131,7 @@ export class Session {
         }
       }
     } finally {
-      this.jar.removeAllCookiesSync();
+      this.cookies.clear();
       this.loggedIn = false;
       this.generation += 1;
       this.save(undefined);
@@ -227,12 +230,11 @@ export class Session {
   }
 
   private hasCookie(): boolean {
-    const url = apiUrl(this.options.baseUrl, '/');
-    return this.jar.getCookiesSync(url.toString()).some((cookie) => cookie.key === sessionCookieName);
+    return this.cookies.has(sessionCookieName, apiUrl(this.options.baseUrl, '/'));
   }
 
   private persist(): void {
-    const jar = this.jar.serializeSync();
+    const jar = this.cookies.serialize();
     if (jar === undefined) return;
     this.save(JSON.stringify({ v: 1, account: this.options.account, issuedAt: this.issuedAt, jar }));
   }
