@@ -85,7 +85,7 @@ export class CloudreveV3 implements Remote, RemoteSharer {
       baseUrl: this.baseUrl,
       account,
       credentials: { username: options.username, password: options.password, totpSecret: options.totpSecret },
-      restored,
+      issuedAt: restored.issuedAt,
       cookies,
       transport: this.transport,
       refreshMs: options.sessionRefreshMs ?? defaults.sessionRefreshMs,

@@ -7,8 +7,10 @@ const reuseMs = 1000;
  * The session's cookie jar, with the Cookie header of each route kept for a second. Asking the
  * jar takes some 40 µs (domain, path and expiry matching, sorting), more than got spends
  * building the rest of a request, and an upload asks it twice per file with the same answer.
- * A route's URLs differ only below its fixed prefix, deeper than any path a cookie is set for,
- * so they share one header; what the server sets, and clearing the jar, take effect at once.
+ * A route's URLs differ only below its fixed prefix, and Cloudreve sets its cookie for `/`, so
+ * they share one header (a cookie set without a path, which would get the path of the request
+ * that set it, could tell them apart). What the server sets, and clearing the jar, take effect
+ * at once.
  */
 export class Cookies {
   readonly #jar: CookieJar;
@@ -29,11 +31,14 @@ export class Cookies {
     return value;
   }
 
-  /** Keeps the cookies a response to `url` set. */
+  /**
+   * Keeps the cookies a response to `url` set. One the jar refuses (set for another domain, say,
+   * by a proxy) is left out, as a browser leaves it out, and the others are kept.
+   */
   async store(setCookies: readonly string[], url: URL): Promise<void> {
     if (setCookies.length === 0) return;
     try {
-      for (const cookie of setCookies) await this.#jar.setCookie(cookie, url.toString());
+      for (const cookie of setCookies) await this.#jar.setCookie(cookie, url.toString(), { ignoreError: true });
     } finally {
       this.#headers.clear();
     }

@@ -72,8 +72,9 @@ export interface SessionOptions {
   readonly baseUrl: string;
   readonly account: string;
   readonly credentials: Credentials;
-  readonly restored: RestoredSession;
-  /** The restored jar, as the transport uses it too. */
+  /** When the server last issued the restored cookie (ms since the epoch; 0 for none). */
+  readonly issuedAt: number;
+  /** The restored jar, shared with the transport. */
   readonly cookies: Cookies;
   readonly transport: HttpTransport;
   /** Re-issue the cookie through `GET /site/config` when it is older than this. */
@@ -98,7 +99,7 @@ export class Session {
 
   constructor(private readonly options: SessionOptions) {
     this.cookies = options.cookies;
-    this.issuedAt = options.restored.issuedAt;
+    this.issuedAt = options.issuedAt;
     this.loggedIn = this.hasCookie();
   }
 

@@ -31,10 +31,11 @@ const pageCacheKib = -2000;
  * Pages the WAL may hold before a commit copies them into the database file. Each such
  * checkpoint syncs both files to disk; at SQLite's 1,000 pages, an initial upload of 10,000
  * small files (a few commits each) ran a hundred of them, and four times as many pages cut
- * its CPU time by 7%. The WAL file is cut back to that size (16 MB) after a larger transaction.
+ * its CPU time by 7%. The WAL file is cut back to about that size after a larger transaction.
  */
 const walCheckpointPages = 4000;
-const walFileLimitBytes = walCheckpointPages * 4096;
+/** A little over what those pages take in the WAL (each with a frame header). */
+const walFileLimitBytes = 20 * 1024 * 1024;
 
 /**
  * Opens (creating when needed) the state database in `stateDir`: WAL mode, migrations applied,

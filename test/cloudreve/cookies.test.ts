@@ -20,6 +20,12 @@ describe('Cookies', () => {
     expect(cookies.has('cloudreve-session', url('/api/v3/'))).toBe(true);
   });
 
+  it('keeps the cookies it can when the jar refuses one', async () => {
+    const cookies = new Cookies(new CookieJar());
+    await cookies.store(['proxy=1; Domain=other.example.org; Path=/', 'cloudreve-session=abc; Path=/'], url('/api/v3/user/session'));
+    expect(cookies.header(url('/api/v3/user/me'), 'GET /api/v3/user/me')).toBe('cloudreve-session=abc');
+  });
+
   it('asks the jar per route, so a cookie for one path goes only where it belongs', async () => {
     const cookies = new Cookies(new CookieJar());
     await cookies.store(['a=1; Path=/', 'b=2; Path=/api/v3/file'], url('/api/v3/file/upload'));
