@@ -88,6 +88,23 @@ describe('the CLI', () => {
     expect(result.stderr).toContain('Welcome to nginx');
   });
 
+  // Both load code the bundle keeps out of the start-up path: the TOTP chunk, and pino-pretty
+  // from node_modules.
+  it('logs in with a second factor and writes human-readable log lines when asked to', async () => {
+    scene = await Scene.start();
+    const totpSecret = 'JBSWY3DPEHPK3PXP';
+    scene.standin.addUser('otp@example.com', 'password1', { totpSecret });
+    await writeFile(
+      scene.configPath,
+      stringify({ server: { url: scene.standin.url, username: 'otp@example.com', password: 'password1', totpSecret }, stateDir: scene.stateDir, log: { level: 'info', format: 'pretty' } }),
+    );
+    const result = await scene.cli('login');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Logged in to');
+    expect(result.stderr).toMatch(/INFO.*logged in to Cloudreve/);
+    expect(result.stderr.trimStart().startsWith('{')).toBe(false);
+  });
+
   it('names the offending key of a bad config, with exit code 2', async () => {
     scene = await Scene.start();
     await writeFile(scene.configPath, 'server:\n  url: ftp://x\n  username: a@b.c\n  password: p\n  colour: blue\n');
