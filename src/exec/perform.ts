@@ -1,7 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
-import type { ByteSource, TransferOptions } from '../remote/types.js';
+import type { TransferOptions } from '../remote/types.js';
 import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
@@ -68,14 +68,21 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
 }
 
 /**
- * Uploads a new file to `path` with every upload session it opens written down: by ID once the
- * server told it (a later run cancels it if this one is killed), and, while an answer is awaited,
- * as "being opened" (a later run then cancels the account's sessions, the only way to free a name
- * reserved by a session whose ID never arrived).
+ * Uploads a new file to `path` with every upload session it opens written down: while an answer
+ * is awaited, as "being opened" (a later run then cancels the account's sessions, the only way
+ * to free a name reserved by a session whose ID never arrived), and by ID once the server told
+ * it (a later run cancels that one if this one is killed).
+ *
+ * A file read whole before it is sent (`snapshot`) is one short request, and its session keeps
+ * the "being opened" note until the upload is recorded, in the same transaction: one commit
+ * fewer per small file, and a run killed meanwhile has the account's sessions cancelled, as if
+ * it had been killed while opening. That needs a server that can cancel them all.
  */
-async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withProgress: boolean): Promise<void> {
+async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: UploadSource, withProgress: boolean): Promise<void> {
   const target = ws.remote.abs(path);
+  const briefly = snapshot && ws.remote.remote.cancelAllUploads !== undefined;
   let opening = false;
+  const open = new Set<string>();
   const options = {
     ...ws.transfer,
     onProgress: (bytes: number) => {
@@ -87,16 +94,22 @@ async function uploadNew(ws: Workspace, path: RelPath, source: ByteSource, withP
       opening = true;
     },
     onSessionOpened: (id: string) => {
-      ws.sessions.opened(id, path, target);
       opening = false;
+      if (briefly) open.add(id);
+      else ws.sessions.opened(id, path, target);
     },
-    onSessionClosed: (id: string) => ws.sessions.closed(id),
+    onSessionClosed: (id: string) => {
+      if (briefly) open.delete(id);
+      else ws.sessions.closed(id);
+    },
   };
   try {
     await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   } finally {
     // Only a run killed while asking for a session leaves the entry behind (see sweepTempFiles).
     if (opening) ws.sessions.notOpened(target);
+    // A session that could not be cancelled keeps the note, for the next run to cancel.
+    else if (briefly && open.size === 0) ws.sessions.finished(target);
   }
 }
 
@@ -114,10 +127,11 @@ async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
   });
 }
 
-async function sendVersion(action: UploadAction, ws: Workspace, { source, snapshot }: UploadSource): Promise<Outcome> {
+async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSource): Promise<Outcome> {
+  const { source, snapshot } = read;
   let newObject = false;
   if (!action.replace) {
-    await uploadNew(ws, action.remotePath, source, true);
+    await uploadNew(ws, action.remotePath, read, true);
   } else if (source.size <= ws.replaceMaxSize) {
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
@@ -128,7 +142,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, { source, snapsh
     const temp = joinPath(parentOf(action.remotePath), basename(localName));
     // Written down first: a crash before the rename would leave it on the server for good.
     ws.local.journal?.created('remote', ws.remote.abs(temp));
-    await uploadNew(ws, temp, source, true);
+    await uploadNew(ws, temp, read, true);
     crashPoint('upload:before-swap');
     await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
     const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
@@ -195,7 +209,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         if (action.mode === 'upload-only') {
           // The server's version becomes the copy; the local file takes the name there.
           await ws.remote.remote.rename(ref, baseName(action.conflictPath));
-          await withLocalFile(ws, action.localPath, action.local, (read) => uploadNew(ws, action.remotePath, read.source, false));
+          await withLocalFile(ws, action.localPath, action.local, (read) => uploadNew(ws, action.remotePath, read, false));
           return { kind: 'settled', local: action.local, remote: 'new' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
@@ -205,7 +219,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
         if (action.mode === 'download-only') return { kind: 'settled', local, remote: 'as-planned' };
         // Sessions written down as for any upload (they were not: a crash left the copy's name reserved).
         const copyPath = joinPath(parentOf(action.remotePath), baseName(action.conflictPath));
-        await withLocalFile(ws, action.conflictPath, copyLocal, (read) => uploadNew(ws, copyPath, read.source, false));
+        await withLocalFile(ws, action.conflictPath, copyLocal, (read) => uploadNew(ws, copyPath, read, false));
         return { kind: 'copied', local, copyName: baseName(action.conflictPath), copyLocal };
       }
       default:

@@ -7,10 +7,12 @@ import type { RelPath } from '../tree/types.js';
  * than sending a small file's bytes, so a session takes two: a note before it is asked for, and
  * its ID in place of the note. Its close waits for the transaction that records the upload: a
  * close lost to a crash only makes the next run cancel a finished session, which the server
- * refuses (40011) and the sweep accepts.
+ * refuses (40011) and the sweep accepts. The session of a small file takes only the note, which
+ * goes in that transaction too (see uploadNew).
  */
 export class UploadSessions {
   #closed: string[] = [];
+  #finished: string[] = [];
 
   constructor(
     private readonly state: FolderState,
@@ -37,8 +39,17 @@ export class UploadSessions {
     this.#closed.push(sessionId);
   }
 
+  /**
+   * An upload to `target` whose sessions were never written down by ID is over, none left open:
+   * its "being opened" note goes with the next `writeClosed`.
+   */
+  finished(target: string): void {
+    this.#finished.push(target);
+  }
+
   /** Writes the closes noted so far; inside the caller's transaction when it has one. */
   writeClosed(): void {
     for (const sessionId of this.#closed.splice(0)) this.state.closeUploadSession(sessionId);
+    for (const target of this.#finished.splice(0)) this.state.removeTempFile('upload', target);
   }
 }

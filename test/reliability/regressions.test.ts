@@ -117,6 +117,36 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
   });
 });
 
+describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts)', () => {
+  // A file read whole keeps its "being opened" note for its whole (short) upload instead of
+  // writing its session ID down: one commit fewer per small file.
+  it('is written down only as being opened, and a run killed mid-transfer has the next one cancel it', async () => {
+    rig = await Rig.start({ standin: { chunkSize: 512 }, config: { sync: { settleTime: 0, retries: 0 } } });
+    const s = rig.scene;
+    await s.write('seed.txt', 'seed');
+    await rig.sync(0);
+    const content = 'small '.repeat(400);
+    await s.write('small.txt', content);
+    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'upload:mid-transfer' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(s.standin.control.openUploadSessions().map((x) => x.name)).toEqual(['small.txt']);
+    const state = (): { notes: unknown[]; sessions: unknown[] } => {
+      const db = new Database(join(rig?.stateDir ?? '', 'cloudreve-sync.db'), { readonly: true });
+      try {
+        return { notes: db.prepare('SELECT side, path FROM temp_files').all(), sessions: db.prepare('SELECT path FROM upload_sessions').all() };
+      } finally {
+        db.close();
+      }
+    };
+    expect(state()).toEqual({ notes: [{ side: 'upload', path: '/sync/small.txt' }], sessions: [] });
+
+    await rig.sync(0);
+    expect(await s.fetch('small.txt')).toBe(content);
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+    expect(state()).toEqual({ notes: [], sessions: [] });
+  });
+});
+
 describe('an entry a crash left under its aside name (src/plan/target.ts)', () => {
   // Random seed 109: both sides gave one name to two different files; the plan moved the
   // server's one aside to free the name and was killed before it moved it on. The next run took
