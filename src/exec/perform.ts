@@ -73,10 +73,12 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
  * to free a name reserved by a session whose ID never arrived), and by ID once the server told
  * it (a later run cancels that one if this one is killed).
  *
- * A file read whole before it is sent (`snapshot`) is one short request, and its session keeps
- * the "being opened" note until the upload is recorded, in the same transaction: one commit
- * fewer per small file, and a run killed meanwhile has the account's sessions cancelled, as if
- * it had been killed while opening. That needs a server that can cancel them all.
+ * A file read whole before it is sent (`snapshot`, at most 256 KiB) takes a short session, which
+ * keeps the "being opened" note until the upload is recorded, in the same transaction: one
+ * commit fewer per small file, and a run killed meanwhile has the account's sessions cancelled,
+ * as if it had been killed while opening. That needs a server that can cancel them all. Such a
+ * session that outlives its upload (its cancel failed) is written down by ID after all, before
+ * anything may remove the note.
  */
 async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: UploadSource, withProgress: boolean): Promise<void> {
   const target = ws.remote.abs(path);
@@ -106,9 +108,10 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
   try {
     await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   } finally {
-    // Only a run killed while asking for a session leaves the entry behind (see sweepTempFiles).
+    for (const id of open) ws.sessions.opened(id, path, target);
+    // Asking for a session failed, so there is none; only a run killed while asking leaves the
+    // note behind (see sweepTempFiles).
     if (opening) ws.sessions.notOpened(target);
-    // A session that could not be cancelled keeps the note, for the next run to cancel.
     else if (briefly && open.size === 0) ws.sessions.finished(target);
   }
 }

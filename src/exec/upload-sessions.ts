@@ -12,7 +12,7 @@ import type { RelPath } from '../tree/types.js';
  */
 export class UploadSessions {
   #closed: string[] = [];
-  #finished: string[] = [];
+  readonly #finished = new Set<string>();
 
   constructor(
     private readonly state: FolderState,
@@ -21,6 +21,8 @@ export class UploadSessions {
 
   /** Asking the server for a session on `target` (its ID is not known yet). */
   opening(target: string): void {
+    // A retry of an upload whose note was to go: the note now stands for this session.
+    this.#finished.delete(target);
     this.state.addTempFile('upload', target, this.now());
   }
 
@@ -44,12 +46,13 @@ export class UploadSessions {
    * its "being opened" note goes with the next `writeClosed`.
    */
   finished(target: string): void {
-    this.#finished.push(target);
+    this.#finished.add(target);
   }
 
   /** Writes the closes noted so far; inside the caller's transaction when it has one. */
   writeClosed(): void {
     for (const sessionId of this.#closed.splice(0)) this.state.closeUploadSession(sessionId);
-    for (const target of this.#finished.splice(0)) this.state.removeTempFile('upload', target);
+    for (const target of this.#finished) this.state.removeTempFile('upload', target);
+    this.#finished.clear();
   }
 }

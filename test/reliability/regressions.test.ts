@@ -145,6 +145,32 @@ describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts
     expect(s.standin.control.openUploadSessions()).toEqual([]);
     expect(state()).toEqual({ notes: [], sessions: [] });
   });
+
+  it('is written down by ID when it cannot be cancelled, so that a retry cannot lose it', async () => {
+    // Every chunk and every cancel fails: each attempt leaves its session open, and the retry
+    // (asking for a session again on the same name) must not take the only record of it away.
+    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    const s = rig.scene;
+    await s.write('seed.txt', 'seed');
+    await rig.sync(0);
+    await s.write('small.txt', 'small');
+    const routes = ['POST /api/v3/file/upload/:sessionId/:index', 'DELETE /api/v3/file/upload/:sessionId'];
+    for (const route of routes) s.standin.control.failNext(route, 1000, 'http502');
+    const failed = await rig.run(['sync', '--once']);
+    expect(failed.code).toBe(1);
+    const open = s.standin.control.openUploadSessions();
+    expect(open.length).toBeGreaterThan(0);
+    const db = new Database(join(rig.stateDir, 'cloudreve-sync.db'), { readonly: true });
+    const recorded = db.prepare('SELECT session_id AS id FROM upload_sessions').pluck().all();
+    db.close();
+    expect(recorded.sort()).toEqual(open.map((x) => x.sessionId).sort());
+
+    for (const route of routes) s.standin.control.failNext(route, 0, 'http502');
+    rig.endBackoff();
+    await rig.sync(0);
+    expect(await s.fetch('small.txt')).toBe('small');
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+  }, 30_000);
 });
 
 describe('an entry a crash left under its aside name (src/plan/target.ts)', () => {
