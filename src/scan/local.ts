@@ -22,6 +22,11 @@ export interface LocalScanOptions {
    * tree streams to where it is compared (parents still come before children).
    */
   readonly onNode?: (node: LocalNode) => void;
+  /**
+   * Takes the entries of each folder read, together, once it has been read as far as it could
+   * be, instead of `onNode`; entries looked at on their own still go to `onNode`.
+   */
+  readonly onFolder?: (path: RelPath, nodes: readonly LocalNode[]) => void;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
   /** How entries' details are read; a fresh adaptive StatPace by default, one per walk. */
@@ -147,13 +152,16 @@ class Walk {
   readonly #rules: IgnoreRules;
   readonly #signal: AbortSignal | undefined;
   readonly #emit: (node: LocalNode) => void;
+  readonly #emitFolder: (path: RelPath, nodes: readonly LocalNode[]) => void;
   readonly #pace: StatPace;
 
   constructor(root: string, options: LocalScanOptions) {
     this.#root = root;
     this.#rules = options.rules;
     this.#signal = options.signal;
-    this.#emit = options.onNode ?? ((node) => this.nodes.push(node));
+    const emit = options.onNode ?? ((node: LocalNode) => this.nodes.push(node));
+    this.#emit = emit;
+    this.#emitFolder = options.onFolder ?? ((_path, nodes) => nodes.forEach(emit));
     this.#pace = options.pace ?? new StatPace('adaptive');
   }
 
@@ -250,10 +258,9 @@ class Walk {
       const kept = folder.byKey.get(pathKey(baseName(twin.path)));
       if (kept) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(kept.path)));
     }
-    for (const node of folder.byKey.values()) {
-      this.#emit(node);
-      if (node.kind === 'dir') pending.push(node);
-    }
+    const nodes = [...folder.byKey.values()];
+    this.#emitFolder(folder.path, nodes);
+    for (const node of nodes) if (node.kind === 'dir') pending.push(node);
   }
 
   /** Settles the oldest entries until at most `keep` are left waiting for their lstat. */

@@ -22,9 +22,9 @@ export interface RemoteScanOptions {
   readonly signal?: AbortSignal;
   /** Longest path the local filesystem takes, in bytes, counting the local root. */
   readonly maxLocalPathBytes?: number;
-  /** Takes each entry as it is found instead of collecting them in `nodes`. */
-  readonly onNode?: (node: RemoteNode) => void;
-  /** A walk starts over: forget what `onNode` was given so far. */
+  /** Takes the entries of each folder as it is listed, instead of collecting them in `nodes`. */
+  readonly onFolder?: (path: RelPath, nodes: readonly RemoteNode[]) => void;
+  /** A walk starts over: forget what `onFolder` was given so far. */
   readonly onRestart?: () => void;
 }
 
@@ -55,7 +55,9 @@ interface Walk extends RemoteScan {
 
 async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions, giveUpOn: ReadonlySet<RelPath> | undefined): Promise<Walk> {
   const nodes: RemoteNode[] = [];
-  const emit = options.onNode ?? ((node: RemoteNode) => nodes.push(node));
+  const emitFolder = options.onFolder ?? ((_path: RelPath, found: readonly RemoteNode[]) => {
+      for (const node of found) nodes.push(node);
+    });
   const ignored: RelPath[] = [];
   const skipped: SkippedPath[] = [];
   const unknown: RelPath[] = [];
@@ -88,6 +90,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     }
     policy ??= listing.policy;
     const seen = new Map<string, string>();
+    const found: RemoteNode[] = [];
     for (const entry of [...listing.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = joinPath(dir, entry.name);
       const problem = unusableServerNameReason(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
@@ -106,9 +109,10 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
         ignored.push(path);
         continue;
       }
-      emit({ path, kind: entry.kind, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs });
-      if (entry.kind === 'dir') enqueue(path);
+      found.push({ path, kind: entry.kind, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs });
     }
+    emitFolder(dir, found);
+    for (const node of found) if (node.kind === 'dir') enqueue(node.path);
   };
 
   try {

@@ -1,8 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
-import { baseName, foldKey, isWithin, parentOf, pathKey } from '../tree/paths.js';
-import type { LocalNode, RelPath, RemoteNode, Side, SyncedNode } from '../tree/types.js';
-import type { Db } from './database.js';
+import { baseName, foldKey, isWithin, joinPath, parentOf, pathKey } from '../tree/paths.js';
+import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type Side, type SyncedNode } from '../tree/types.js';
+import { prepared, type Db } from './database.js';
 import { toNodes, type RowRecord } from './synced.js';
 
 export interface RelevantTrees {
@@ -14,14 +14,20 @@ export interface RelevantTrees {
 }
 
 let instances = 0;
+const sides = ['local', 'remote'] as const;
 const batchSize = 2000;
 
 /**
- * One pass's scans, compared with the Synced tree in SQL so that a large folder is never held
- * in memory. Scans stream in; what comes out is what the planner needs: every folder, every
- * path that differs from the Synced tree on either side, and what the planner must see next to
- * such a path to decide it. An unchanged file never leaves SQLite, so a pass over 100,000
- * unchanged files plans over the folders alone.
+ * One pass's scans, compared with the Synced tree so that a large folder is never held in
+ * memory. Scans stream in; what comes out is what the planner needs: every folder, every path
+ * that differs from the Synced tree on either side, and what the planner must see next to such
+ * a path to decide it. A pass over 100,000 unchanged files plans over the folders alone.
+ *
+ * A whole listed folder (`addLocalFolder`, `addRemoteFolder`) is compared with its Synced rows
+ * as it arrives, and a file found exactly as remembered, spelling included, is only counted:
+ * should the planner need it, its Synced row tells it. Everything else is stored in temporary
+ * tables and compared there. Storing every unchanged file cost a no-op pass a fifth of its
+ * time, and SQLite's caches and index sorts most of the memory it grew by per file.
  *
  * A path ties in the entries that pair with it: its Synced row and that row's path on the other
  * side, the same path on the other side, and the Synced row an inode or object ID points to (a
@@ -40,6 +46,12 @@ export class PassTables {
   readonly #pending = { local: [] as LocalNode[], remote: [] as RemoteNode[] };
   readonly #cover = { local: [] as RelPath[], remote: [] as RelPath[] };
   readonly #insert: { local: Statement<unknown[]>; remote: Statement<unknown[]> };
+  /** Per side: the folders listed whole, by their Synced row ID (0 for the root), with the path as scanned. */
+  readonly #listed = { local: new Map<number, RelPath>(), remote: new Map<number, RelPath>() };
+  /** Per side: IDs of the Synced rows missing from their listed folder. */
+  readonly #gone = { local: new Set<number>(), remote: new Set<number>() };
+  /** Per side: files found exactly as their Synced row has them, and not stored. */
+  readonly #matched = { local: 0, remote: 0 };
 
   constructor(db: Db, folder: number) {
     this.#db = db;
@@ -55,6 +67,7 @@ export class PassTables {
       CREATE TEMP TABLE scan_remote_${n} (key TEXT NOT NULL, parent TEXT NOT NULL, path TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, size INTEGER NOT NULL, modified INTEGER NOT NULL);
       CREATE TEMP TABLE changed_${n} (key TEXT PRIMARY KEY);
       CREATE TEMP TABLE cover_${n} (side TEXT NOT NULL, root TEXT NOT NULL);
+      CREATE TEMP TABLE unlisted_${n} (side TEXT NOT NULL, id INTEGER NOT NULL);
     `);
     this.#insert = {
       local: db.prepare(`INSERT INTO scan_local_${n} VALUES (?, ?, ?, ?, ?, ?, ?)`),
@@ -62,6 +75,7 @@ export class PassTables {
     };
   }
 
+  /** One entry whose folder is not listed whole. */
   addLocal(node: LocalNode): void {
     this.#pending.local.push(node);
     if (this.#pending.local.length >= batchSize) this.#flush();
@@ -72,10 +86,60 @@ export class PassTables {
     if (this.#pending.remote.length >= batchSize) this.#flush();
   }
 
+  /** Everything the folder at `path` holds (as far as it could be read), listed once. */
+  addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
+    const rows = this.#syncedChildren('local', path);
+    for (const node of nodes) {
+      const row = rows?.take(node);
+      if (row && node.kind === 'file' && row[col.size] === node.size && row[col.time] === node.mtimeMs && row[col.identity] === node.inode) this.#matched.local++;
+      else this.addLocal(node);
+    }
+    if (rows) for (const row of rows.left()) this.#gone.local.add(row[col.id]);
+  }
+
+  addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[]): void {
+    const rows = this.#syncedChildren('remote', path);
+    for (const node of nodes) {
+      const row = rows?.take(node);
+      if (row && node.kind === 'file' && row[col.size] === node.size && row[col.time] === node.modifiedMs && row[col.identity] === node.id) this.#matched.remote++;
+      else this.addRemote(node);
+    }
+    if (rows) for (const row of rows.left()) this.#gone.remote.add(row[col.id]);
+  }
+
   /** The remote walk starts over: what it gave so far is forgotten. */
   resetRemote(): void {
     this.#pending.remote.length = 0;
+    this.#listed.remote.clear();
+    this.#gone.remote.clear();
+    this.#matched.remote = 0;
     this.#db.exec(`DELETE FROM scan_remote_${this.#n}`);
+  }
+
+  /**
+   * The Synced rows of the folder at `path` on `side`, for its scanned entries to take;
+   * undefined when the Synced tree has no such folder or nothing in it.
+   */
+  #syncedChildren(side: Side, path: RelPath): FolderRows | undefined {
+    const key = pathKey(path);
+    const [facts, within] = side === 'local' ? ['local_mtime_ms, inode', 'local_parent'] : ['remote_modified_ms, remote_id', 'remote_parent'];
+    // Rows as arrays: a third cheaper than objects, for every file of the tree.
+    const rows =
+      key === ''
+        ? prepared<[number], ChildRow>(this.#db, `SELECT id, ${within}, kind, ${side}_name, size, ${facts} FROM synced WHERE ${within} = 0 AND +folder = ?`)
+            .raw()
+            .all(this.#folder)
+        : prepared<[number, string, number], ChildRow>(
+            this.#db,
+            `SELECT id, ${within}, kind, ${side}_name, size, ${facts} FROM synced
+             WHERE ${within} = (SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND ${side}_key = ?) AND +folder = ?`,
+          )
+            .raw()
+            .all(this.#folder, key, this.#folder);
+    const first = rows[0];
+    if (first === undefined) return undefined;
+    this.#listed[side].set(first[col.parent], path);
+    return new FolderRows(rows);
   }
 
   /** `root` (and everything below it) was scanned on `side`; '' is the whole folder. */
@@ -97,11 +161,21 @@ export class PassTables {
       CREATE INDEX IF NOT EXISTS scan_remote_${n}_parent ON scan_remote_${n} (parent);
     `);
     const insertCover = db.prepare(`INSERT INTO cover_${n} VALUES (?, ?)`);
-    for (const side of ['local', 'remote'] as const) for (const root of this.#cover[side]) insertCover.run(side, root);
+    const insertUnlisted = db.prepare(`INSERT INTO unlisted_${n} VALUES (?, ?)`);
+    const insertChanged = db.prepare(`INSERT OR IGNORE INTO changed_${n} VALUES (?)`);
+    const dirRows = db.prepare<[number], RowRecord>(`SELECT * FROM synced WHERE folder = ? AND kind = 'dir'`).all(f);
+    for (const side of sides) {
+      for (const root of this.#cover[side]) insertCover.run(side, root);
+      for (const id of [rootRow, ...dirRows.map((row) => row.id)]) if (!this.#listed[side].has(id)) insertUnlisted.run(side, id);
+    }
     const covered = (side: Side, column: string): string =>
       this.#cover[side].includes('')
         ? '1'
         : `EXISTS (SELECT 1 FROM cover_${n} c WHERE c.side = '${side}' AND (${column} = c.root OR (${column} > c.root || '/' AND ${column} < c.root || '0')))`;
+    const inCover = (side: Side, path: RelPath): boolean => {
+      const key = pathKey(path);
+      return this.#cover[side].some((root) => isWithin(key, root));
+    };
 
     db.transaction(() => {
       // Scanned entries that are not exactly as the Synced tree has them.
@@ -115,28 +189,32 @@ export class PassTables {
          WHERE NOT EXISTS (SELECT 1 FROM synced s WHERE s.folder = ? AND s.remote_key = r.key AND s.kind = r.kind AND s.remote_id = r.id
            AND (r.kind = 'dir' OR (s.size = r.size AND s.remote_modified_ms = r.modified)))`,
       ).run(f);
-      // Synced entries that a scan should have seen and did not: gone or moved.
-      db.prepare(
-        `INSERT OR IGNORE INTO changed_${n} SELECT s.local_key FROM synced s
-         WHERE s.folder = ? AND ${covered('local', 's.local_key')}
-           AND NOT EXISTS (SELECT 1 FROM scan_local_${n} l WHERE l.key = s.local_key AND l.kind = s.kind)`,
-      ).run(f);
-      db.prepare(
-        `INSERT OR IGNORE INTO changed_${n} SELECT s.remote_key FROM synced s
-         WHERE s.folder = ? AND ${covered('remote', 's.remote_key')}
-           AND NOT EXISTS (SELECT 1 FROM scan_remote_${n} r WHERE r.key = s.remote_key AND r.kind = s.kind)`,
-      ).run(f);
+      // Synced entries that a scan should have seen and did not: gone from a folder listed
+      // whole, or in a folder that was not, unless it was seen on its own.
+      for (const side of sides) {
+        const keyOf = db.prepare<[number], string>(`SELECT ${side}_key FROM synced WHERE id = ?`).pluck();
+        for (const row of this.#gone[side]) {
+          const key = keyOf.get(row);
+          if (key !== undefined && inCover(side, key)) insertChanged.run(key);
+        }
+        db.prepare(
+          `INSERT OR IGNORE INTO changed_${n} SELECT s.${side}_key FROM unlisted_${n} u CROSS JOIN synced s ON s.${side}_parent = u.id AND +s.folder = ?
+           WHERE u.side = '${side}' AND ${covered(side, `s.${side}_key`)}
+             AND NOT EXISTS (SELECT 1 FROM scan_${side}_${n} x WHERE x.key = s.${side}_key AND x.kind = s.kind)`,
+        ).run(f);
+      }
       this.#tieIn();
       this.#tieInNeighbours();
       this.#tieIn();
     })();
 
-    const syncedRows = db
-      .prepare<[number], RowRecord>(
-        `SELECT * FROM synced WHERE folder = ? AND (kind = 'dir' OR local_key IN (SELECT key FROM changed_${n}) OR remote_key IN (SELECT key FROM changed_${n}))`,
+    const fileRows = db
+      .prepare<[number, number], RowRecord>(
+        `SELECT s.* FROM changed_${n} c CROSS JOIN synced s ON s.folder = ? AND s.local_key = c.key WHERE s.kind = 'file'
+         UNION SELECT s.* FROM changed_${n} c CROSS JOIN synced s ON s.folder = ? AND s.remote_key = c.key WHERE s.kind = 'file'`,
       )
-      .all(f);
-    const synced = toNodes(syncedRows);
+      .all(f, f);
+    const synced = toNodes([...dirRows, ...fileRows].sort((a, b) => a.id - b.id), dirRows);
 
     const local = db
       .prepare<[], ScannedLocal>(`SELECT * FROM scan_local_${n} WHERE kind = 'dir' OR key IN (SELECT key FROM changed_${n})`)
@@ -147,16 +225,21 @@ export class PassTables {
       .all()
       .map((row): RemoteNode => ({ path: row.path, kind: row.kind, id: row.id, size: row.size, modifiedMs: row.modified }));
 
-    // Outside what was scanned, a side is as the Synced tree remembers it.
+    // A file a listed folder held as remembered is its Synced row, under the folder's spelling;
+    // outside what was scanned, a side is as the Synced tree remembers it.
     const seenLocal = new Set(local.map((node) => `${node.kind}:${pathKey(node.path)}`));
     const seenRemote = new Set(remote.map((node) => `${node.kind}:${pathKey(node.path)}`));
-    const inCover = (side: Side, path: RelPath): boolean => {
-      const key = pathKey(path);
-      return this.#cover[side].some((root) => isWithin(key, root));
-    };
     for (const node of synced) {
-      if (!inCover('local', node.localPath) && !seenLocal.has(`${node.kind}:${pathKey(node.localPath)}`)) local.push(localFromSynced(node));
-      if (!inCover('remote', node.remotePath) && !seenRemote.has(`${node.kind}:${pathKey(node.remotePath)}`)) remote.push(remoteFromSynced(node));
+      if (!seenLocal.has(`${node.kind}:${pathKey(node.localPath)}`)) {
+        const folder = this.#listed.local.get(node.localParent);
+        if (folder !== undefined && node.kind === 'file' && !this.#gone.local.has(node.id)) local.push({ ...localFromSynced(node), path: joinPath(folder, baseName(node.localPath)) });
+        else if (!inCover('local', node.localPath)) local.push(localFromSynced(node));
+      }
+      if (!seenRemote.has(`${node.kind}:${pathKey(node.remotePath)}`)) {
+        const folder = this.#listed.remote.get(node.remoteParent);
+        if (folder !== undefined && node.kind === 'file' && !this.#gone.remote.has(node.id)) remote.push({ ...remoteFromSynced(node), path: joinPath(folder, baseName(node.remotePath)) });
+        else if (!inCover('remote', node.remotePath)) remote.push(remoteFromSynced(node));
+      }
     }
     return { local, remote, synced, changed: this.#count(`changed_${n}`) };
   }
@@ -169,6 +252,9 @@ export class PassTables {
       `SELECT s.local_key FROM changed_${n} c CROSS JOIN synced s ON s.folder = ? AND s.remote_key = c.key`,
       `SELECT s.local_key FROM changed_${n} c CROSS JOIN scan_local_${n} l ON l.key = c.key CROSS JOIN synced s ON s.folder = ? AND s.inode = l.inode AND s.kind = l.kind`,
       `SELECT s.remote_key FROM changed_${n} c CROSS JOIN scan_remote_${n} r ON r.key = c.key CROSS JOIN synced s ON s.folder = ? AND s.remote_id = r.id`,
+      // The same for a file found as remembered, which was not stored: through its Synced row.
+      `SELECT s.local_key FROM changed_${n} c CROSS JOIN synced t ON t.folder = ? AND t.local_key = c.key AND t.kind = 'file' CROSS JOIN synced s ON s.folder = t.folder AND s.inode = t.inode AND s.kind = 'file'`,
+      `SELECT s.remote_key FROM changed_${n} c CROSS JOIN synced t ON t.folder = ? AND t.remote_key = c.key AND t.kind = 'file' CROSS JOIN synced s ON s.folder = t.folder AND s.remote_id = t.remote_id`,
     ].map((select) => this.#db.prepare(`INSERT OR IGNORE INTO changed_${n} ${select}`));
     // CROSS JOIN keeps SQLite from walking a whole table: the changed paths are the few.
     for (let added = 1; added > 0; ) {
@@ -207,11 +293,13 @@ export class PassTables {
       entry.remote.add(row.remote);
     }
     const movedLocally = db.prepare<[], { id: number; key: string }>(
-      `SELECT s.id, l.key FROM changed_${n} c CROSS JOIN scan_local_${n} l ON l.key = c.key CROSS JOIN synced s ON s.folder = ${f} AND s.inode = l.inode AND s.kind = l.kind`,
+      `SELECT s.id, l.key FROM changed_${n} c CROSS JOIN scan_local_${n} l ON l.key = c.key CROSS JOIN synced s ON s.folder = ${f} AND s.inode = l.inode AND s.kind = l.kind
+       UNION SELECT s.id, t.local_key FROM changed_${n} c CROSS JOIN synced t ON t.folder = ${f} AND t.local_key = c.key AND t.kind = 'file' CROSS JOIN synced s ON s.folder = ${f} AND s.inode = t.inode AND s.kind = 'file'`,
     );
     for (const { id, key } of movedLocally.iterate()) placesOf(id).local.add(key);
     const movedRemotely = db.prepare<[], { id: number; key: string }>(
-      `SELECT s.id, r.key FROM changed_${n} c CROSS JOIN scan_remote_${n} r ON r.key = c.key CROSS JOIN synced s ON s.folder = ${f} AND s.remote_id = r.id`,
+      `SELECT s.id, r.key FROM changed_${n} c CROSS JOIN scan_remote_${n} r ON r.key = c.key CROSS JOIN synced s ON s.folder = ${f} AND s.remote_id = r.id
+       UNION SELECT s.id, t.remote_key FROM changed_${n} c CROSS JOIN synced t ON t.folder = ${f} AND t.remote_key = c.key AND t.kind = 'file' CROSS JOIN synced s ON s.folder = ${f} AND s.remote_id = t.remote_id`,
     );
     for (const { id, key } of movedRemotely.iterate()) placesOf(id).remote.add(key);
     for (const { local, remote } of places.values()) {
@@ -253,13 +341,13 @@ export class PassTables {
   /** How many entries each scan saw. */
   scanned(): { local: number; remote: number } {
     this.#flush();
-    return { local: this.#count(`scan_local_${this.#n}`), remote: this.#count(`scan_remote_${this.#n}`) };
+    return { local: this.#count(`scan_local_${this.#n}`) + this.#matched.local, remote: this.#count(`scan_remote_${this.#n}`) + this.#matched.remote };
   }
 
   drop(): void {
     const n = this.#n;
     this.#db.exec(
-      `DROP TABLE IF EXISTS scan_local_${n}; DROP TABLE IF EXISTS scan_remote_${n}; DROP TABLE IF EXISTS changed_${n}; DROP TABLE IF EXISTS cover_${n};`,
+      `DROP TABLE IF EXISTS scan_local_${n}; DROP TABLE IF EXISTS scan_remote_${n}; DROP TABLE IF EXISTS changed_${n}; DROP TABLE IF EXISTS cover_${n}; DROP TABLE IF EXISTS unlisted_${n};`,
     );
   }
 
@@ -293,6 +381,49 @@ function stemOf(name: string): string {
   const folded = foldKey(name);
   const dot = folded.indexOf('.', 1);
   return dot > 0 ? folded.slice(0, dot) : folded;
+}
+
+/**
+ * A Synced row as a folder's comparison reads it: its ID, its parent's, kind, and the side's
+ * name, size, modification time and identity (inode or object ID).
+ */
+type ChildRow = [number, number, EntryKind, string, number, number | null, string | null];
+const col = { id: 0, parent: 1, kind: 2, name: 3, size: 4, time: 5, identity: 6 } as const;
+
+/**
+ * One folder's Synced rows, each taken by at most one scanned entry of its kind and name; a
+ * name spelled otherwise leaves the row to count as gone, and the entry as changed.
+ */
+class FolderRows {
+  readonly #rows = new Map<string, ChildRow>();
+  /** Rows whose kind and name another row has: left to the planner. */
+  readonly #doubles: ChildRow[] = [];
+
+  constructor(rows: readonly ChildRow[]) {
+    for (const row of rows) {
+      const slot = slotOf(row[col.kind], row[col.name]);
+      const other = this.#rows.get(slot);
+      if (other) this.#doubles.push(other);
+      this.#rows.set(slot, row);
+    }
+  }
+
+  take(node: { path: RelPath; kind: EntryKind }): ChildRow | undefined {
+    const slot = slotOf(node.kind, baseName(node.path));
+    const row = this.#rows.get(slot);
+    if (row) this.#rows.delete(slot);
+    return row;
+  }
+
+  /** The rows no entry took: gone from the folder. */
+  left(): ChildRow[] {
+    return [...this.#rows.values(), ...this.#doubles];
+  }
+}
+
+/** No name holds a '/', so a folder's slot cannot be a file's. */
+function slotOf(entryKind: EntryKind, entryName: string): string {
+  return entryKind === 'dir' ? `/${entryName}` : entryName;
 }
 
 interface ScannedLocal {

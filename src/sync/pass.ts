@@ -72,7 +72,12 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   let local: LocalScan;
   let remoteScan: RemoteSide;
   try {
-    const scanOptions = { rules, onNode: (node: LocalNode) => tables.addLocal(node), ...(context.signal ? { signal: context.signal } : {}) };
+    const scanOptions = {
+      rules,
+      onNode: (node: LocalNode) => tables.addLocal(node),
+      onFolder: (path: string, nodes: readonly LocalNode[]) => tables.addLocalFolder(path, nodes),
+      ...(context.signal ? { signal: context.signal } : {}),
+    };
     const walkRemote = async (): Promise<RemoteScan> => {
       const scan = await scanRemoteCreatingRoot(folder, context, rules, counts.entries === 0, options.dryRun, tables);
       tables.cover('remote', '');
@@ -199,7 +204,7 @@ async function scanRemoteCreatingRoot(
       rules,
       concurrency: context.config.sync.concurrency,
       maxLocalPathBytes: maxRelativePathBytes(folder.localPath),
-      onNode: (node) => tables.addRemote(node),
+      onFolder: (path, nodes) => tables.addRemoteFolder(path, nodes),
       onRestart: () => tables.resetRemote(),
       ...(context.signal ? { signal: context.signal } : {}),
     });

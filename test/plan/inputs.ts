@@ -1,20 +1,24 @@
 import type { PlanInput } from '../../src/plan/types.js';
 import { PassTables } from '../../src/state/pass-tables.js';
+import { parentOf } from '../../src/tree/paths.js';
+import type { EntryKind, RelPath } from '../../src/tree/types.js';
 import type { openMemoryState } from '../helpers/memory-state.js';
 import type { LocalWorld, RemoteWorld } from './world.js';
 
 /**
- * What a pass hands the planner: the part of the trees that changed, cut out in SQL by the
- * same code as in production (src/state/pass-tables.ts), with the counts for the guards. The
- * planner must reach the same end over it as over the complete trees.
+ * What a pass hands the planner: the part of the trees that changed, cut out by the same code
+ * as in production (src/state/pass-tables.ts), with the counts for the guards. The planner must
+ * reach the same end over it as over the complete trees. Folders at even depths (the root is
+ * 0) arrive listed whole, as a full scan gives them; the others entry by entry, as a scan of
+ * the watcher's paths gives the folders above them.
  */
 export function relevantInput(state: ReturnType<typeof openMemoryState>, local: LocalWorld, remote: RemoteWorld): PlanInput {
   const tables = new PassTables(state.db, state.tree.folder);
   try {
     const localSnapshot = local.snapshot();
     const remoteSnapshot = remote.snapshot();
-    for (const node of localSnapshot.nodes) tables.addLocal(node);
-    for (const node of remoteSnapshot.nodes) tables.addRemote(node);
+    feed(localSnapshot.nodes, (path, nodes) => tables.addLocalFolder(path, nodes), (node) => tables.addLocal(node));
+    feed(remoteSnapshot.nodes, (path, nodes) => tables.addRemoteFolder(path, nodes), (node) => tables.addRemote(node));
     tables.cover('local', '');
     tables.cover('remote', '');
     const relevant = tables.relevant();
@@ -27,6 +31,21 @@ export function relevantInput(state: ReturnType<typeof openMemoryState>, local: 
     };
   } finally {
     tables.drop();
+  }
+}
+
+function feed<N extends { path: RelPath; kind: EntryKind }>(nodes: readonly N[], whole: (path: RelPath, nodes: N[]) => void, one: (node: N) => void): void {
+  const folders = new Map<RelPath, N[]>([['', []]]);
+  for (const node of nodes) if (node.kind === 'dir') folders.set(node.path, []);
+  for (const node of nodes) {
+    const folder = folders.get(parentOf(node.path));
+    if (folder) folder.push(node);
+    else one(node);
+  }
+  for (const [path, children] of folders) {
+    const depth = path === '' ? 0 : path.split('/').length;
+    if (depth % 2 === 0) whole(path, children);
+    else children.forEach(one);
   }
 }
 

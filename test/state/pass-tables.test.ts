@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PassTables } from '../../src/state/pass-tables.js';
+import { parentOf } from '../../src/tree/paths.js';
 import type { LocalNode, RemoteNode } from '../../src/tree/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 
@@ -37,11 +38,31 @@ function syncedScene() {
   return { state, local, remote };
 }
 
-function relevantOf(scene: ReturnType<typeof syncedScene>) {
-  const tables = new PassTables(scene.state.db, scene.state.tree.folder);
-  try {
+type Feed = 'entry by entry' | 'folder by folder';
+
+/** Hands the scans over as a scan of the watcher's paths does, or as a full scan lists them. */
+function feed(tables: PassTables, scene: { local: LocalNode[]; remote: RemoteNode[] }, how: Feed): void {
+  if (how === 'entry by entry') {
     for (const node of scene.local) tables.addLocal(node);
     for (const node of scene.remote) tables.addRemote(node);
+    return;
+  }
+  for (const [path, nodes] of byFolder(scene.local)) tables.addLocalFolder(path, nodes);
+  for (const [path, nodes] of byFolder(scene.remote)) tables.addRemoteFolder(path, nodes);
+}
+
+/** Every folder with what it holds, the root first; a folder missing from `nodes` is not listed. */
+function byFolder<N extends { path: string; kind: string }>(nodes: readonly N[]): Map<string, N[]> {
+  const folders = new Map<string, N[]>([['', []]]);
+  for (const node of nodes) if (node.kind === 'dir') folders.set(node.path, []);
+  for (const node of nodes) folders.get(parentOf(node.path))?.push(node);
+  return folders;
+}
+
+function relevantOf(scene: ReturnType<typeof syncedScene>, how: Feed = 'entry by entry') {
+  const tables = new PassTables(scene.state.db, scene.state.tree.folder);
+  try {
+    feed(tables, scene, how);
     tables.cover('local', '');
     tables.cover('remote', '');
     const relevant = tables.relevant();
@@ -56,9 +77,9 @@ function relevantOf(scene: ReturnType<typeof syncedScene>) {
   }
 }
 
-describe('a pass over its scans', () => {
+describe.each(['entry by entry', 'folder by folder'] as const)('a pass over its scans, handed over %s', (how) => {
   it('brings back the folders and no file when nothing changed', () => {
-    expect(relevantOf(syncedScene())).toEqual({ local: [], remote: [], synced: [], dirs: 3 });
+    expect(relevantOf(syncedScene(), how)).toEqual({ local: [], remote: [], synced: [], dirs: 3 });
   });
 
   it('brings back an edited file with its counterparts and the siblings its name could collide with', () => {
@@ -66,14 +87,14 @@ describe('a pass over its scans', () => {
     const edited = scene.local.findIndex((node) => node.path === 'b/report.txt');
     scene.local[edited] = { ...(scene.local[edited] as LocalNode), size: 11, mtimeMs: 9 };
     const siblings = ['b/Report (draft).txt', 'b/report', 'b/report.txt'];
-    expect(relevantOf(scene)).toEqual({ local: siblings, remote: siblings, synced: siblings, dirs: 3 });
+    expect(relevantOf(scene, how)).toEqual({ local: siblings, remote: siblings, synced: siblings, dirs: 3 });
   });
 
   it('brings back both ends of a move found by inode, its counterpart on the server, and the siblings at its new place', () => {
     const scene = syncedScene();
     const moved = scene.local.findIndex((node) => node.path === 'a/notes.md');
     scene.local[moved] = { ...(scene.local[moved] as LocalNode), path: 'c/notes-moved.md' };
-    const result = relevantOf(scene);
+    const result = relevantOf(scene, how);
     expect(result.local).toEqual(['c/notes-moved.md', 'c/notes.md']);
     expect(result.synced).toEqual(['a/notes.md', 'c/notes.md']);
     expect(result.remote).toEqual(['a/notes.md', 'c/notes.md']);
@@ -95,5 +116,76 @@ describe('a pass over its scans', () => {
     } finally {
       tables.drop();
     }
+  });
+});
+
+describe('a folder listed whole', () => {
+  function relevantAfter(state: ReturnType<typeof openMemoryState>, change: (tables: PassTables) => void) {
+    const tables = new PassTables(state.db, state.tree.folder);
+    try {
+      change(tables);
+      tables.cover('local', '');
+      tables.cover('remote', '');
+      return { scanned: tables.scanned(), ...tables.relevant() };
+    } finally {
+      tables.drop();
+    }
+  }
+
+  it('counts the files found as remembered without storing them, and brings one back as scanned when a neighbour changes', () => {
+    const scene = syncedScene();
+    const edited = scene.remote.findIndex((node) => node.path === 'a/report.txt');
+    scene.remote[edited] = { ...(scene.remote[edited] as RemoteNode), size: 12, modifiedMs: 99 };
+    const result = relevantAfter(scene.state, (tables) => feed(tables, scene, 'folder by folder'));
+    expect(result.scanned).toEqual({ local: 18, remote: 18 });
+    const sibling = (nodes: readonly { path: string }[]) => nodes.find((node) => node.path === 'a/report');
+    expect(sibling(result.local)).toEqual(scene.local.find((node) => node.path === 'a/report'));
+    expect(sibling(result.remote)).toEqual(scene.remote.find((node) => node.path === 'a/report'));
+  });
+
+  it('takes a file missing from its listing as gone, on that side only', () => {
+    const scene = syncedScene();
+    scene.local = scene.local.filter((node) => node.path !== 'c/photo.jpg');
+    const result = relevantAfter(scene.state, (tables) => feed(tables, scene, 'folder by folder'));
+    expect(result.local.some((node) => node.path === 'c/photo.jpg')).toBe(false);
+    expect(result.remote.some((node) => node.path === 'c/photo.jpg')).toBe(true);
+    expect(result.synced.some((node) => node.localPath === 'c/photo.jpg')).toBe(true);
+  });
+
+  it('takes everything in a folder that could not be listed as unseen, not as remembered', () => {
+    const scene = syncedScene();
+    const result = relevantAfter(scene.state, (tables) => {
+      // Folder b was found but never listed (it could not be opened, say).
+      for (const [path, nodes] of byFolder(scene.local)) if (path !== 'b') tables.addLocalFolder(path, nodes);
+      for (const [path, nodes] of byFolder(scene.remote)) tables.addRemoteFolder(path, nodes);
+    });
+    expect(result.local.filter((node) => node.path.startsWith('b/'))).toEqual([]);
+    expect(result.synced.filter((node) => node.localPath.startsWith('b/')).map((node) => node.localPath).sort()).toEqual(names.map((name) => `b/${name}`).sort());
+  });
+
+  it('keeps the spelling the disk has: an entry spelled otherwise than synced is stored as scanned, and a remembered one takes its folder\'s spelling', () => {
+    const state = openMemoryState();
+    states.push(state);
+    const nfc = 'caf\u00e9';
+    const nfd = 'cafe\u0301';
+    const dir = state.tree.put({ kind: 'dir', localParent: 0, localName: nfc, remoteParent: 0, remoteName: nfc, size: 0, localMtimeMs: 1, inode: 'i1', remoteId: 'd1', remoteModifiedMs: 1 });
+    for (const [n, name] of ['a.txt', 'a.md'].entries()) {
+      state.tree.put({ kind: 'file', localParent: dir, localName: name, remoteParent: dir, remoteName: name, size: 1, localMtimeMs: 5, inode: `i${n + 2}`, remoteId: `f${n + 2}`, remoteModifiedMs: 7 });
+    }
+    const scene = {
+      local: [
+        { path: nfd, kind: 'dir', size: 0, mtimeMs: 1, inode: 'i1' },
+        { path: `${nfd}/a.txt`, kind: 'file', size: 2, mtimeMs: 6, inode: 'i2' },
+        { path: `${nfd}/a.md`, kind: 'file', size: 1, mtimeMs: 5, inode: 'i3' },
+      ] satisfies LocalNode[],
+      remote: [
+        { path: nfc, kind: 'dir', id: 'd1', size: 0, modifiedMs: 1 },
+        { path: `${nfc}/a.txt`, kind: 'file', id: 'f2', size: 1, modifiedMs: 7 },
+        { path: `${nfc}/a.md`, kind: 'file', id: 'f3', size: 1, modifiedMs: 7 },
+      ] satisfies RemoteNode[],
+    };
+    const result = relevantAfter(state, (tables) => feed(tables, scene, 'folder by folder'));
+    expect(result.local.map((node) => node.path).sort()).toEqual([nfd, `${nfd}/a.md`, `${nfd}/a.txt`]);
+    expect(result.local.find((node) => node.path === `${nfd}/a.md`)).toEqual(scene.local[2]);
   });
 });
