@@ -19,6 +19,7 @@ import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import type { LocalNode, SkippedPath } from '../tree/types.js';
+import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
 
 export interface PassContext {
@@ -68,6 +69,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const counts = tree.counts();
   const scope = options.scope ?? { kind: 'full' };
   const tables = new PassTables(db, id);
+  const relaxHeap = tightenHeapForScan();
   let planned: Plan;
   let local: LocalScan;
   let remoteScan: RemoteSide;
@@ -130,6 +132,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       },
     );
   } finally {
+    relaxHeap();
     tables.drop();
   }
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
