@@ -3,7 +3,7 @@ import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
 import { baseName, foldKey, isWithin, joinPath, parentOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type Side, type SyncedNode } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
-import { toNodes, type RowRecord } from './synced.js';
+import { spelledDirPaths, toNodes, type RowRecord } from './synced.js';
 
 export interface RelevantTrees {
   readonly local: LocalNode[];
@@ -52,6 +52,12 @@ export class PassTables {
   readonly #gone = { local: new Set<number>(), remote: new Set<number>() };
   /** Per side: files found exactly as their Synced row has them, and not stored. */
   readonly #matched = { local: 0, remote: 0 };
+  /**
+   * Keys of entries whose Synced row the planner will not see (a parent on either side that
+   * leads nowhere): changed, so that what pairs with them comes along as it did before.
+   */
+  readonly #unplaceable = new Set<string>();
+  #dirs: { rows: RowRecord[]; placed: Record<Side, ReadonlyMap<number, string>> } | undefined;
 
   constructor(db: Db, folder: number) {
     this.#db = db;
@@ -90,7 +96,7 @@ export class PassTables {
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
     const rows = this.#syncedChildren('local', path);
     for (const node of nodes) {
-      const row = rows?.take(node);
+      const row = rows && this.#placed(rows, node);
       if (row && node.kind === 'file' && row[col.size] === node.size && row[col.time] === node.mtimeMs && row[col.identity] === node.inode) this.#matched.local++;
       else this.addLocal(node);
     }
@@ -100,11 +106,30 @@ export class PassTables {
   addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[]): void {
     const rows = this.#syncedChildren('remote', path);
     for (const node of nodes) {
-      const row = rows?.take(node);
+      const row = rows && this.#placed(rows, node);
       if (row && node.kind === 'file' && row[col.size] === node.size && row[col.time] === node.modifiedMs && row[col.identity] === node.id) this.#matched.remote++;
       else this.addRemote(node);
     }
     if (rows) for (const row of rows.left()) this.#gone.remote.add(row[col.id]);
+  }
+
+  /** The row `node` takes, if the Synced tree places it on both sides (as the planner will see it). */
+  #placed(rows: FolderRows, node: LocalNode | RemoteNode): ChildRow | undefined {
+    const row = rows.take(node);
+    if (!row) return undefined;
+    const { placed } = this.#syncedDirs();
+    if (placed.local.has(row[col.localParent]) && placed.remote.has(row[col.remoteParent])) return row;
+    this.#unplaceable.add(pathKey(node.path));
+    return undefined;
+  }
+
+  /** The folder's Synced folder rows, and which of them lead to the root on each side; read once. */
+  #syncedDirs(): { rows: RowRecord[]; placed: Record<Side, ReadonlyMap<number, string>> } {
+    if (!this.#dirs) {
+      const rows = this.#db.prepare<[number], RowRecord>(`SELECT * FROM synced WHERE folder = ? AND kind = 'dir'`).all(this.#folder);
+      this.#dirs = { rows, placed: { local: spelledDirPaths(rows, 'local'), remote: spelledDirPaths(rows, 'remote') } };
+    }
+    return this.#dirs;
   }
 
   /** The remote walk starts over: what it gave so far is forgotten. */
@@ -123,22 +148,23 @@ export class PassTables {
   #syncedChildren(side: Side, path: RelPath): FolderRows | undefined {
     const key = pathKey(path);
     const [facts, within] = side === 'local' ? ['local_mtime_ms, inode', 'local_parent'] : ['remote_modified_ms, remote_id', 'remote_parent'];
+    const columns = `id, local_parent, remote_parent, kind, ${side}_name, size, ${facts}`;
     // Rows as arrays: a third cheaper than objects, for every file of the tree.
     const rows =
       key === ''
-        ? prepared<[number], ChildRow>(this.#db, `SELECT id, ${within}, kind, ${side}_name, size, ${facts} FROM synced WHERE ${within} = 0 AND +folder = ?`)
+        ? prepared<[number], ChildRow>(this.#db, `SELECT ${columns} FROM synced WHERE ${within} = 0 AND +folder = ?`)
             .raw()
             .all(this.#folder)
         : prepared<[number, string, number], ChildRow>(
             this.#db,
-            `SELECT id, ${within}, kind, ${side}_name, size, ${facts} FROM synced
+            `SELECT ${columns} FROM synced
              WHERE ${within} = (SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND ${side}_key = ?) AND +folder = ?`,
           )
             .raw()
             .all(this.#folder, key, this.#folder);
     const first = rows[0];
     if (first === undefined) return undefined;
-    this.#listed[side].set(first[col.parent], path);
+    this.#listed[side].set(side === 'local' ? first[col.localParent] : first[col.remoteParent], path);
     return new FolderRows(rows);
   }
 
@@ -163,7 +189,7 @@ export class PassTables {
     const insertCover = db.prepare(`INSERT INTO cover_${n} VALUES (?, ?)`);
     const insertUnlisted = db.prepare(`INSERT INTO unlisted_${n} VALUES (?, ?)`);
     const insertChanged = db.prepare(`INSERT OR IGNORE INTO changed_${n} VALUES (?)`);
-    const dirRows = db.prepare<[number], RowRecord>(`SELECT * FROM synced WHERE folder = ? AND kind = 'dir'`).all(f);
+    const dirRows = this.#syncedDirs().rows;
     for (const side of sides) {
       for (const root of this.#cover[side]) insertCover.run(side, root);
       for (const id of [rootRow, ...dirRows.map((row) => row.id)]) if (!this.#listed[side].has(id)) insertUnlisted.run(side, id);
@@ -189,9 +215,11 @@ export class PassTables {
          WHERE NOT EXISTS (SELECT 1 FROM synced s WHERE s.folder = ? AND s.remote_key = r.key AND s.kind = r.kind AND s.remote_id = r.id
            AND (r.kind = 'dir' OR (s.size = r.size AND s.remote_modified_ms = r.modified)))`,
       ).run(f);
+      for (const key of this.#unplaceable) insertChanged.run(key);
       // Synced entries that a scan should have seen and did not: gone from a folder listed
       // whole, or in a folder that was not, unless it was seen on its own.
       for (const side of sides) {
+        if (this.#cover[side].length === 0) continue;
         const keyOf = db.prepare<[number], string>(`SELECT ${side}_key FROM synced WHERE id = ?`).pluck();
         for (const row of this.#gone[side]) {
           const key = keyOf.get(row);
@@ -384,46 +412,49 @@ function stemOf(name: string): string {
 }
 
 /**
- * A Synced row as a folder's comparison reads it: its ID, its parent's, kind, and the side's
- * name, size, modification time and identity (inode or object ID).
+ * A Synced row as a folder's comparison reads it: its ID, its parents on both sides, kind, and
+ * the side's name, size, modification time and identity (inode or object ID).
  */
-type ChildRow = [number, number, EntryKind, string, number, number | null, string | null];
-const col = { id: 0, parent: 1, kind: 2, name: 3, size: 4, time: 5, identity: 6 } as const;
+type ChildRow = [number, number, number, EntryKind, string, number, number | null, string | null];
+const col = { id: 0, localParent: 1, remoteParent: 2, kind: 3, name: 4, size: 5, time: 6, identity: 7 } as const;
 
 /**
- * One folder's Synced rows, each taken by at most one scanned entry of its kind and name; a
- * name spelled otherwise leaves the row to count as gone, and the entry as changed.
+ * One folder's Synced rows by kind and NFC name, as the old comparison matched them by key.
+ * An entry takes every row of its slot, so none of them counts as gone; it is found as
+ * remembered only through a slot of one row under its exact spelling.
  */
 class FolderRows {
-  readonly #rows = new Map<string, ChildRow>();
-  /** Rows whose kind and name another row has: left to the planner. */
-  readonly #doubles: ChildRow[] = [];
+  readonly #rows = new Map<string, ChildRow[]>();
 
   constructor(rows: readonly ChildRow[]) {
     for (const row of rows) {
       const slot = slotOf(row[col.kind], row[col.name]);
-      const other = this.#rows.get(slot);
-      if (other) this.#doubles.push(other);
-      this.#rows.set(slot, row);
+      const same = this.#rows.get(slot);
+      if (same) same.push(row);
+      else this.#rows.set(slot, [row]);
     }
   }
 
   take(node: { path: RelPath; kind: EntryKind }): ChildRow | undefined {
-    const slot = slotOf(node.kind, baseName(node.path));
-    const row = this.#rows.get(slot);
-    if (row) this.#rows.delete(slot);
-    return row;
+    const name = baseName(node.path);
+    const slot = slotOf(node.kind, name);
+    const rows = this.#rows.get(slot);
+    if (!rows) return undefined;
+    this.#rows.delete(slot);
+    const [row] = rows;
+    return rows.length === 1 && row?.[col.name] === name ? row : undefined;
   }
 
   /** The rows no entry took: gone from the folder. */
   left(): ChildRow[] {
-    return [...this.#rows.values(), ...this.#doubles];
+    return [...this.#rows.values()].flat();
   }
 }
 
 /** No name holds a '/', so a folder's slot cannot be a file's. */
 function slotOf(entryKind: EntryKind, entryName: string): string {
-  return entryKind === 'dir' ? `/${entryName}` : entryName;
+  const key = pathKey(entryName);
+  return entryKind === 'dir' ? `/${key}` : key;
 }
 
 interface ScannedLocal {

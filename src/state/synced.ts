@@ -250,7 +250,7 @@ function prepare(db: Db) {
 }
 
 /** Spelled paths of folder rows on one side, by ID, from their parent chains; '' for the root. */
-function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<number, string> {
+export function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<number, string> {
   const byId = new Map(dirs.map((row) => [row.id, row]));
   const paths = new Map<number, string>([[rootRow, '']]);
   const pathOf = (id: number, depth: number): string | undefined => {

@@ -188,4 +188,39 @@ describe('a folder listed whole', () => {
     expect(result.local.map((node) => node.path).sort()).toEqual([nfd, `${nfd}/a.md`, `${nfd}/a.txt`]);
     expect(result.local.find((node) => node.path === `${nfd}/a.md`)).toEqual(scene.local[2]);
   });
+
+  it('brings back an entry whose Synced row has lost its parent on the other side, as the comparison by key did', () => {
+    const state = openMemoryState();
+    states.push(state);
+    const put = (localParent: number, localName: string, remoteParent: number, remoteName: string, kind: 'file' | 'dir', n: number) =>
+      state.tree.put({ kind, localParent, localName, remoteParent, remoteName, size: kind === 'file' ? 10 : 0, localMtimeMs: 5, inode: `i${n}`, remoteId: `r${n}`, remoteModifiedMs: 7 });
+    const dir = put(0, 'dir', 0, 'dir', 'dir', 1);
+    put(dir, 'f', dir, 'f', 'file', 2);
+    const gone = put(0, 'x', 0, 'x', 'dir', 3);
+    // Half a move: local x/o, remote dir/o; then the local folder's row went.
+    put(gone, 'o', dir, 'o', 'file', 4);
+    state.tree.drop([gone]);
+    const remote: RemoteNode[] = [
+      { path: 'dir', kind: 'dir', id: 'r1', size: 0, modifiedMs: 7 },
+      { path: 'dir/f', kind: 'file', id: 'r2', size: 10, modifiedMs: 7 },
+      { path: 'dir/o', kind: 'file', id: 'r4', size: 10, modifiedMs: 7 },
+    ];
+    // The user deleted the local folder dir.
+    const result = relevantAfter(state, (tables) => feed(tables, { local: [], remote }, 'folder by folder'));
+    expect(result.remote.map((node) => node.path).sort()).toEqual(['dir', 'dir/f', 'dir/o']);
+  });
+
+  it('leaves Synced rows that share a name, or differ only in its spelling, to the comparison by key', () => {
+    const state = openMemoryState();
+    states.push(state);
+    const nfc = 'b\u00e9';
+    for (const [n, name] of [nfc, nfc.normalize('NFD')].entries()) {
+      state.tree.put({ kind: 'file', localParent: 0, localName: name, remoteParent: 0, remoteName: name, size: 1, localMtimeMs: 5, inode: `i${n}`, remoteId: `r${n}`, remoteModifiedMs: 7 });
+    }
+    const local: LocalNode[] = [{ path: nfc, kind: 'file', size: 1, mtimeMs: 5, inode: 'i1' }];
+    const remote: RemoteNode[] = [{ path: nfc, kind: 'file', id: 'r0', size: 1, modifiedMs: 7 }];
+    const result = relevantAfter(state, (tables) => feed(tables, { local, remote }, 'folder by folder'));
+    expect(result.changed).toBe(0);
+    expect(result.scanned).toEqual({ local: 1, remote: 1 });
+  });
 });
