@@ -94,23 +94,21 @@ export class PassTables {
 
   /** Everything the folder at `path` holds (as far as it could be read), listed once. */
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
-    const rows = this.#syncedChildren('local', path);
-    for (const node of nodes) {
-      const row = rows && this.#placed(rows, node);
-      if (row && node.kind === 'file' && row[col.size] === node.size && row[col.time] === node.mtimeMs && row[col.identity] === node.inode) this.#matched.local++;
-      else this.addLocal(node);
-    }
-    if (rows) for (const row of rows.left()) this.#gone.local.add(row[col.id]);
+    this.#addFolder('local', path, nodes, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
   }
 
   addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[]): void {
-    const rows = this.#syncedChildren('remote', path);
+    this.#addFolder('remote', path, nodes, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
+  }
+
+  #addFolder<N extends LocalNode | RemoteNode>(side: Side, path: RelPath, nodes: readonly N[], sameFacts: (row: ChildRow, node: N) => boolean, store: (node: N) => void): void {
+    const rows = this.#syncedChildren(side, path);
     for (const node of nodes) {
       const row = rows && this.#placed(rows, node);
-      if (row && node.kind === 'file' && row[col.size] === node.size && row[col.time] === node.modifiedMs && row[col.identity] === node.id) this.#matched.remote++;
-      else this.addRemote(node);
+      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) this.#matched[side]++;
+      else store(node);
     }
-    if (rows) for (const row of rows.left()) this.#gone.remote.add(row[col.id]);
+    if (rows) for (const row of rows.left()) this.#gone[side].add(row[col.id]);
   }
 
   /** The row `node` takes, if the Synced tree places it on both sides (as the planner will see it). */
