@@ -55,7 +55,9 @@ interface Walk extends RemoteScan {
 
 async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions, giveUpOn: ReadonlySet<RelPath> | undefined): Promise<Walk> {
   const nodes: RemoteNode[] = [];
-  const emitFolder = options.onFolder ?? ((_path: RelPath, found: readonly RemoteNode[]) => {
+  const emitFolder =
+    options.onFolder ??
+    ((_path: RelPath, found: readonly RemoteNode[]) => {
       for (const node of found) nodes.push(node);
     });
   const ignored: RelPath[] = [];

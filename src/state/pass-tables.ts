@@ -46,17 +46,8 @@ export class PassTables {
   readonly #pending = { local: [] as LocalNode[], remote: [] as RemoteNode[] };
   readonly #cover = { local: [] as RelPath[], remote: [] as RelPath[] };
   readonly #insert: { local: Statement<unknown[]>; remote: Statement<unknown[]> };
-  /** Per side: the folders listed whole, by their Synced row ID (0 for the root), with the path as scanned. */
-  readonly #listed = { local: new Map<number, RelPath>(), remote: new Map<number, RelPath>() };
-  /** Per side: IDs of the Synced rows missing from their listed folder. */
-  readonly #gone = { local: new Set<number>(), remote: new Set<number>() };
-  /** Per side: files found exactly as their Synced row has them, and not stored. */
-  readonly #matched = { local: 0, remote: 0 };
-  /**
-   * Keys of entries whose Synced row the planner will not see (a parent on either side that
-   * leads nowhere): changed, so that what pairs with them comes along as it did before.
-   */
-  readonly #unplaceable = new Set<string>();
+  /** What each side's listed folders showed; see `FolderScan`. */
+  readonly #listings = { local: new FolderScan(), remote: new FolderScan() };
   #dirs: { rows: RowRecord[]; placed: Record<Side, ReadonlyMap<number, string>> } | undefined;
 
   constructor(db: Db, folder: number) {
@@ -104,20 +95,20 @@ export class PassTables {
   #addFolder<N extends LocalNode | RemoteNode>(side: Side, path: RelPath, nodes: readonly N[], sameFacts: (row: ChildRow, node: N) => boolean, store: (node: N) => void): void {
     const rows = this.#syncedChildren(side, path);
     for (const node of nodes) {
-      const row = rows && this.#placed(rows, node);
-      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) this.#matched[side]++;
+      const row = rows && this.#placed(side, rows, node);
+      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) this.#listings[side].matched++;
       else store(node);
     }
-    if (rows) for (const row of rows.left()) this.#gone[side].add(row[col.id]);
+    if (rows) for (const row of rows.left()) this.#listings[side].gone.add(row[col.id]);
   }
 
   /** The row `node` takes, if the Synced tree places it on both sides (as the planner will see it). */
-  #placed(rows: FolderRows, node: LocalNode | RemoteNode): ChildRow | undefined {
+  #placed(side: Side, rows: FolderRows, node: LocalNode | RemoteNode): ChildRow | undefined {
     const row = rows.take(node);
     if (!row) return undefined;
     const { placed } = this.#syncedDirs();
     if (placed.local.has(row[col.localParent]) && placed.remote.has(row[col.remoteParent])) return row;
-    this.#unplaceable.add(pathKey(node.path));
+    this.#listings[side].unplaceable.add(pathKey(node.path));
     return undefined;
   }
 
@@ -133,9 +124,7 @@ export class PassTables {
   /** The remote walk starts over: what it gave so far is forgotten. */
   resetRemote(): void {
     this.#pending.remote.length = 0;
-    this.#listed.remote.clear();
-    this.#gone.remote.clear();
-    this.#matched.remote = 0;
+    this.#listings.remote = new FolderScan();
     this.#db.exec(`DELETE FROM scan_remote_${this.#n}`);
   }
 
@@ -162,7 +151,7 @@ export class PassTables {
             .all(this.#folder, key, this.#folder);
     const first = rows[0];
     if (first === undefined) return undefined;
-    this.#listed[side].set(side === 'local' ? first[col.localParent] : first[col.remoteParent], path);
+    this.#listings[side].listed.set(side === 'local' ? first[col.localParent] : first[col.remoteParent], path);
     return new FolderRows(rows);
   }
 
@@ -190,7 +179,7 @@ export class PassTables {
     const dirRows = this.#syncedDirs().rows;
     for (const side of sides) {
       for (const root of this.#cover[side]) insertCover.run(side, root);
-      for (const id of [rootRow, ...dirRows.map((row) => row.id)]) if (!this.#listed[side].has(id)) insertUnlisted.run(side, id);
+      for (const id of [rootRow, ...dirRows.map((row) => row.id)]) if (!this.#listings[side].listed.has(id)) insertUnlisted.run(side, id);
     }
     const covered = (side: Side, column: string): string =>
       this.#cover[side].includes('')
@@ -213,13 +202,13 @@ export class PassTables {
          WHERE NOT EXISTS (SELECT 1 FROM synced s WHERE s.folder = ? AND s.remote_key = r.key AND s.kind = r.kind AND s.remote_id = r.id
            AND (r.kind = 'dir' OR (s.size = r.size AND s.remote_modified_ms = r.modified)))`,
       ).run(f);
-      for (const key of this.#unplaceable) insertChanged.run(key);
+      for (const side of sides) for (const key of this.#listings[side].unplaceable) insertChanged.run(key);
       // Synced entries that a scan should have seen and did not: gone from a folder listed
       // whole, or in a folder that was not, unless it was seen on its own.
       for (const side of sides) {
         if (this.#cover[side].length === 0) continue;
         const keyOf = db.prepare<[number], string>(`SELECT ${side}_key FROM synced WHERE id = ?`).pluck();
-        for (const row of this.#gone[side]) {
+        for (const row of this.#listings[side].gone) {
           const key = keyOf.get(row);
           if (key !== undefined && inCover(side, key)) insertChanged.run(key);
         }
@@ -257,13 +246,13 @@ export class PassTables {
     const seenRemote = new Set(remote.map((node) => `${node.kind}:${pathKey(node.path)}`));
     for (const node of synced) {
       if (!seenLocal.has(`${node.kind}:${pathKey(node.localPath)}`)) {
-        const folder = this.#listed.local.get(node.localParent);
-        if (folder !== undefined && node.kind === 'file' && !this.#gone.local.has(node.id)) local.push({ ...localFromSynced(node), path: joinPath(folder, baseName(node.localPath)) });
+        const folder = this.#listings.local.listed.get(node.localParent);
+        if (folder !== undefined && node.kind === 'file' && !this.#listings.local.gone.has(node.id)) local.push({ ...localFromSynced(node), path: joinPath(folder, baseName(node.localPath)) });
         else if (!inCover('local', node.localPath)) local.push(localFromSynced(node));
       }
       if (!seenRemote.has(`${node.kind}:${pathKey(node.remotePath)}`)) {
-        const folder = this.#listed.remote.get(node.remoteParent);
-        if (folder !== undefined && node.kind === 'file' && !this.#gone.remote.has(node.id)) remote.push({ ...remoteFromSynced(node), path: joinPath(folder, baseName(node.remotePath)) });
+        const folder = this.#listings.remote.listed.get(node.remoteParent);
+        if (folder !== undefined && node.kind === 'file' && !this.#listings.remote.gone.has(node.id)) remote.push({ ...remoteFromSynced(node), path: joinPath(folder, baseName(node.remotePath)) });
         else if (!inCover('remote', node.remotePath)) remote.push(remoteFromSynced(node));
       }
     }
@@ -367,7 +356,7 @@ export class PassTables {
   /** How many entries each scan saw. */
   scanned(): { local: number; remote: number } {
     this.#flush();
-    return { local: this.#count(`scan_local_${this.#n}`) + this.#matched.local, remote: this.#count(`scan_remote_${this.#n}`) + this.#matched.remote };
+    return { local: this.#count(`scan_local_${this.#n}`) + this.#listings.local.matched, remote: this.#count(`scan_remote_${this.#n}`) + this.#listings.remote.matched };
   }
 
   drop(): void {
@@ -407,6 +396,21 @@ function stemOf(name: string): string {
   const folded = foldKey(name);
   const dot = folded.indexOf('.', 1);
   return dot > 0 ? folded.slice(0, dot) : folded;
+}
+
+/** What one side's folders listed whole showed, next to what was stored of them. */
+class FolderScan {
+  /** The folders listed whole, by their Synced row ID (0 for the root), with the path as scanned. */
+  readonly listed = new Map<number, RelPath>();
+  /** IDs of the Synced rows missing from their listed folder. */
+  readonly gone = new Set<number>();
+  /** Files found exactly as their Synced row has them, and not stored. */
+  matched = 0;
+  /**
+   * Keys of entries whose Synced row the planner will not see (a parent on either side that
+   * leads nowhere): changed, so that what pairs with them comes along as it did before.
+   */
+  readonly unplaceable = new Set<string>();
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { PlanInput } from '../../src/plan/types.js';
 import { PassTables } from '../../src/state/pass-tables.js';
-import { parentOf } from '../../src/tree/paths.js';
 import type { EntryKind, RelPath } from '../../src/tree/types.js';
+import { byFolder } from '../helpers/by-folder.js';
 import type { openMemoryState } from '../helpers/memory-state.js';
 import type { LocalWorld, RemoteWorld } from './world.js';
 
@@ -35,13 +35,8 @@ export function relevantInput(state: ReturnType<typeof openMemoryState>, local: 
 }
 
 function feed<N extends { path: RelPath; kind: EntryKind }>(nodes: readonly N[], whole: (path: RelPath, nodes: N[]) => void, one: (node: N) => void): void {
-  const folders = new Map<RelPath, N[]>([['', []]]);
-  for (const node of nodes) if (node.kind === 'dir') folders.set(node.path, []);
-  for (const node of nodes) {
-    const folder = folders.get(parentOf(node.path));
-    if (folder) folder.push(node);
-    else one(node);
-  }
+  const { folders, loose } = byFolder(nodes);
+  loose.forEach(one);
   for (const [path, children] of folders) {
     const depth = path === '' ? 0 : path.split('/').length;
     if (depth % 2 === 0) whole(path, children);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PassTables } from '../../src/state/pass-tables.js';
-import { parentOf } from '../../src/tree/paths.js';
 import type { LocalNode, RemoteNode } from '../../src/tree/types.js';
+import { byFolder } from '../helpers/by-folder.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 
 /**
@@ -47,16 +47,8 @@ function feed(tables: PassTables, scene: { local: LocalNode[]; remote: RemoteNod
     for (const node of scene.remote) tables.addRemote(node);
     return;
   }
-  for (const [path, nodes] of byFolder(scene.local)) tables.addLocalFolder(path, nodes);
-  for (const [path, nodes] of byFolder(scene.remote)) tables.addRemoteFolder(path, nodes);
-}
-
-/** Every folder with what it holds, the root first; a folder missing from `nodes` is not listed. */
-function byFolder<N extends { path: string; kind: string }>(nodes: readonly N[]): Map<string, N[]> {
-  const folders = new Map<string, N[]>([['', []]]);
-  for (const node of nodes) if (node.kind === 'dir') folders.set(node.path, []);
-  for (const node of nodes) folders.get(parentOf(node.path))?.push(node);
-  return folders;
+  for (const [path, nodes] of byFolder(scene.local).folders) tables.addLocalFolder(path, nodes);
+  for (const [path, nodes] of byFolder(scene.remote).folders) tables.addRemoteFolder(path, nodes);
 }
 
 function relevantOf(scene: ReturnType<typeof syncedScene>, how: Feed = 'entry by entry') {
@@ -143,6 +135,22 @@ describe('a folder listed whole', () => {
     expect(sibling(result.remote)).toEqual(scene.remote.find((node) => node.path === 'a/report'));
   });
 
+  it('forgets what a remote walk that starts over had listed', () => {
+    const scene = syncedScene();
+    const edited = scene.remote.findIndex((node) => node.path === 'a/report.txt');
+    const before = [...scene.remote];
+    scene.remote[edited] = { ...(scene.remote[edited] as RemoteNode), size: 12, modifiedMs: 99 };
+    const once = relevantAfter(scene.state, (tables) => feed(tables, { local: scene.local, remote: before }, 'folder by folder'));
+    const again = relevantAfter(scene.state, (tables) => {
+      feed(tables, scene, 'folder by folder');
+      tables.resetRemote();
+      for (const [path, nodes] of byFolder(before).folders) tables.addRemoteFolder(path, nodes);
+    });
+    expect(again.scanned).toEqual(once.scanned);
+    expect(again.changed).toBe(once.changed);
+    expect(again.remote).toEqual(once.remote);
+  });
+
   it('takes a file missing from its listing as gone, on that side only', () => {
     const scene = syncedScene();
     scene.local = scene.local.filter((node) => node.path !== 'c/photo.jpg');
@@ -156,8 +164,8 @@ describe('a folder listed whole', () => {
     const scene = syncedScene();
     const result = relevantAfter(scene.state, (tables) => {
       // Folder b was found but never listed (it could not be opened, say).
-      for (const [path, nodes] of byFolder(scene.local)) if (path !== 'b') tables.addLocalFolder(path, nodes);
-      for (const [path, nodes] of byFolder(scene.remote)) tables.addRemoteFolder(path, nodes);
+      for (const [path, nodes] of byFolder(scene.local).folders) if (path !== 'b') tables.addLocalFolder(path, nodes);
+      for (const [path, nodes] of byFolder(scene.remote).folders) tables.addRemoteFolder(path, nodes);
     });
     expect(result.local.filter((node) => node.path.startsWith('b/'))).toEqual([]);
     expect(result.synced.filter((node) => node.localPath.startsWith('b/')).map((node) => node.localPath).sort()).toEqual(names.map((name) => `b/${name}`).sort());
