@@ -184,7 +184,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     if (fatal) break;
   }
   // Closes no record carried (uploads that failed after their session ended, or a conflict's).
-  context.ws.sessions.writeClosed();
+  context.ws.sessions.over();
 
   if (!fatal) {
     try {

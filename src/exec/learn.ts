@@ -24,12 +24,14 @@ export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) =>
     const listed = await list(dir);
     if (!listed) continue;
     const byName = new Map(listed.map((entry) => [`${entry.kind}:${entry.name}`, entry]));
+    const learnt: { id: number; remoteId: string; modifiedMs: number }[] = [];
     for (const row of rows) {
       const entry = byName.get(`${row.kind}:${row.name}`);
       // A known object must still be the one there: another client may have replaced it, and
       // taking the newcomer's facts would pass its content off as the synced one.
-      if (entry && (row.remoteId === undefined || row.remoteId === entry.id)) tree.setRemoteFacts(row.id, entry.id, entry.modifiedMs);
+      if (entry && (row.remoteId === undefined || row.remoteId === entry.id)) learnt.push({ id: row.id, remoteId: entry.id, modifiedMs: entry.modifiedMs });
     }
+    tree.setRemoteFactsOf(learnt);
   }
   return pending.size;
 }

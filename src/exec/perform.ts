@@ -68,22 +68,15 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
 }
 
 /**
- * Uploads a new file to `path` with every upload session it opens written down: while an answer
- * is awaited, as "being opened" (a later run then cancels the account's sessions, the only way
- * to free a name reserved by a session whose ID never arrived), and by ID once the server told
- * it (a later run cancels that one if this one is killed).
+ * Uploads a new file to `path` with its upload sessions written down (see UploadSessions).
  *
  * A file read whole before it is sent (`snapshot`, at most 256 KiB) takes a short session, which
- * keeps the "being opened" note until the upload is recorded, in the same transaction: one
- * commit fewer per small file, and a run killed meanwhile has the account's sessions cancelled,
- * as if it had been killed while opening. That needs a server that can cancel them all. Such a
- * session that outlives its upload (its cancel failed) is written down by ID after all, before
- * anything may remove the note.
+ * is not written down by ID when the server can cancel all sessions: the pass's note covers it,
+ * and a commit per small file is saved. Such a session that outlives its upload (its cancel
+ * failed) is written down by ID after all, before the pass can remove the note.
  */
 async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: UploadSource, withProgress: boolean): Promise<void> {
-  const target = ws.remote.abs(path);
   const briefly = snapshot && ws.remote.remote.cancelAllUploads !== undefined;
-  let opening = false;
   const open = new Set<string>();
   const options = {
     ...ws.transfer,
@@ -91,14 +84,10 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
       ws.transfer.onProgress?.(bytes);
       if (withProgress && bytes > 0) crashPoint('upload:mid-transfer');
     },
-    onSessionOpening: () => {
-      ws.sessions.opening(target);
-      opening = true;
-    },
+    onSessionOpening: () => ws.sessions.opening(),
     onSessionOpened: (id: string) => {
-      opening = false;
       if (briefly) open.add(id);
-      else ws.sessions.opened(id, path, target);
+      else ws.sessions.opened(id, path);
     },
     onSessionClosed: (id: string) => {
       if (briefly) open.delete(id);
@@ -108,11 +97,7 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
   try {
     await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   } finally {
-    for (const id of open) ws.sessions.opened(id, path, target);
-    // Asking for a session failed, so there is none; only a run killed while asking leaves the
-    // note behind (see sweepTempFiles).
-    if (opening) ws.sessions.notOpened(target);
-    else if (briefly && open.size === 0) ws.sessions.finished(target);
+    for (const id of open) ws.sessions.opened(id, path);
   }
 }
 

@@ -2,38 +2,38 @@ import type { FolderState } from '../state/folder-state.js';
 import type { RelPath } from '../tree/types.js';
 
 /**
- * The upload sessions of a run, written down so that one a crash leaves open can be cancelled by
- * the next run (it would keep its name reserved on the server for a day). A commit costs more
- * than sending a small file's bytes, so a session takes two: a note before it is asked for, and
- * its ID in place of the note. Its close waits for the transaction that records the upload: a
- * close lost to a crash only makes the next run cancel a finished session, which the server
- * refuses (40011) and the sweep accepts. The session of a small file takes only the note, which
- * goes in that transaction too (see uploadNew).
+ * The upload sessions of a pass, written down so that one a crash leaves open can be cancelled by
+ * the next run (it would keep its name reserved on the server for a day).
+ *
+ * A session whose ID never arrived can only be freed by cancelling all of the account's
+ * unfinished uploads. So the first time a pass asks for a session it writes one note that
+ * sessions are being opened, and the note stays until the pass is over: a run killed anywhere
+ * in between has the next one cancel the account's uploads (see sweepTempFiles). One commit per
+ * pass, where a note per session cost a commit per small file, more than sending its bytes.
+ * Sessions that may outlive their upload (streamed files, or any where the server cannot cancel
+ * them all) are also written down by ID, and cancelled one by one by the next run.
  */
 export class UploadSessions {
+  #noted = false;
   #closed: string[] = [];
-  readonly #finished = new Set<string>();
 
   constructor(
     private readonly state: FolderState,
     private readonly now: () => number,
+    /** The folder's server path, what the note names. */
+    private readonly root: string,
   ) {}
 
-  /** Asking the server for a session on `target` (its ID is not known yet). */
-  opening(target: string): void {
-    // A retry of an upload whose note was to go: the note now stands for this session.
-    this.#finished.delete(target);
-    this.state.addTempFile('upload', target, this.now());
+  /** A session is about to be asked for (its ID is not known yet). */
+  opening(): void {
+    if (this.#noted) return;
+    this.state.addTempFile('upload', this.root, this.now());
+    this.#noted = true;
   }
 
-  /** The server answered: the session's ID replaces the note that one was being opened. */
-  opened(sessionId: string, path: RelPath, target: string): void {
-    this.state.swapOpeningForSession(target, sessionId, path, this.now());
-  }
-
-  /** Asking for a session failed, so there is none to cancel. */
-  notOpened(target: string): void {
-    this.state.removeTempFile('upload', target);
+  /** The server answered with the ID of a session for `path`. */
+  opened(sessionId: string, path: RelPath): void {
+    this.state.openUploadSession(sessionId, path, this.now());
   }
 
   /** The session ended (completed or cancelled); written with the next `writeClosed`. */
@@ -41,18 +41,19 @@ export class UploadSessions {
     this.#closed.push(sessionId);
   }
 
-  /**
-   * An upload to `target` whose sessions were never written down by ID is over, none left open:
-   * its "being opened" note goes with the next `writeClosed`.
-   */
-  finished(target: string): void {
-    this.#finished.add(target);
-  }
-
   /** Writes the closes noted so far; inside the caller's transaction when it has one. */
   writeClosed(): void {
     for (const sessionId of this.#closed.splice(0)) this.state.closeUploadSession(sessionId);
-    for (const target of this.#finished) this.state.removeTempFile('upload', target);
-    this.#finished.clear();
+  }
+
+  /**
+   * The pass is over: every session it opened was closed, or is written down by ID. The closes
+   * are written and the note removed.
+   */
+  over(): void {
+    this.writeClosed();
+    if (!this.#noted) return;
+    this.state.removeTempFile('upload', this.root);
+    this.#noted = false;
   }
 }

@@ -108,14 +108,6 @@ export class FolderState {
     prepared(this.#db, 'INSERT OR REPLACE INTO upload_sessions (session_id, folder, path, created_ms) VALUES (?, ?, ?, ?)').run(sessionId, this.#folder, path, nowMs);
   }
 
-  /** In one transaction: the upload session's ID replaces the note that it was being opened for `target`. */
-  swapOpeningForSession(target: string, sessionId: string, path: string, nowMs: number): void {
-    this.#db.transaction(() => {
-      this.openUploadSession(sessionId, path, nowMs);
-      this.removeTempFile('upload', target);
-    })();
-  }
-
   closeUploadSession(sessionId: string): void {
     prepared(this.#db, 'DELETE FROM upload_sessions WHERE session_id = ?').run(sessionId);
   }

@@ -111,6 +111,13 @@ export class SyncedTree {
     this.#statements.setRemote.run(remoteId, modifiedMs ?? null, id);
   }
 
+  /** `setRemoteFacts` for many rows, in one commit. */
+  setRemoteFactsOf(facts: readonly { readonly id: number; readonly remoteId: string; readonly modifiedMs: number }[]): void {
+    this.#db.transaction(() => {
+      for (const { id, remoteId, modifiedMs } of facts) this.setRemoteFacts(id, remoteId, modifiedMs);
+    })();
+  }
+
   drop(ids: readonly number[]): void {
     const remove = this.#statements.remove;
     this.#db.transaction(() => {

@@ -155,7 +155,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       trash,
       remoteTrash: folder.remoteTrash === undefined ? undefined : `${folder.remoteTrash}/${runStamp}`,
       replaceMaxSize: context.config.sync.replaceMaxSize,
-      sessions: new UploadSessions(state, now),
+      sessions: new UploadSessions(state, now, folder.remotePath),
       transfer: context.signal ? { signal: context.signal } : {},
     },
     db,

@@ -14,38 +14,41 @@ function sessions(): { sessions: UploadSessions; state: FolderState } {
   const memory = openMemoryState();
   close = () => memory.close();
   const state = new FolderState(memory.db, folderId(memory.db, 'test'));
-  return { sessions: new UploadSessions(state, () => 1), state };
+  return { sessions: new UploadSessions(state, () => 1, '/sync'), state };
 }
 
 describe('UploadSessions', () => {
-  it("removes a finished upload's note with the next write of closes", () => {
+  it('writes one note for all the sessions a pass opens, and removes it when the pass is over', () => {
     const { sessions: s, state } = sessions();
-    s.opening('/sync/a.txt');
-    expect(state.tempFiles()).toEqual([{ side: 'upload', path: '/sync/a.txt' }]);
-    s.finished('/sync/a.txt');
+    s.opening();
+    s.opening();
+    expect(state.tempFiles()).toEqual([{ side: 'upload', path: '/sync' }]);
+    // A record's transaction writes the closes but leaves the note: other sessions may be opening.
     s.writeClosed();
+    expect(state.tempFiles()).toEqual([{ side: 'upload', path: '/sync' }]);
+    s.over();
     expect(state.tempFiles()).toEqual([]);
+    s.opening();
+    expect(state.tempFiles()).toEqual([{ side: 'upload', path: '/sync' }]);
   });
 
-  it('keeps the note of a name that is being uploaded again before the closes are written', () => {
-    // A failed attempt queued its note for removal; the retry's session now stands behind it,
-    // and another action's transaction writing the closes must leave it.
+  it('writes a session down by ID, and forgets it once closed', () => {
     const { sessions: s, state } = sessions();
-    s.opening('/sync/a.txt');
-    s.finished('/sync/a.txt');
-    s.opening('/sync/a.txt');
-    s.writeClosed();
-    expect(state.tempFiles()).toEqual([{ side: 'upload', path: '/sync/a.txt' }]);
-  });
-
-  it('replaces the note by the session ID, and forgets the ID once closed', () => {
-    const { sessions: s, state } = sessions();
-    s.opening('/sync/a.txt');
-    s.opened('s1', 'a.txt', '/sync/a.txt');
-    expect(state.tempFiles()).toEqual([]);
+    s.opening();
+    s.opened('s1', 'a.txt');
     expect(state.uploadSessions()).toEqual([{ sessionId: 's1', path: 'a.txt' }]);
     s.closed('s1');
+    expect(state.uploadSessions()).toEqual([{ sessionId: 's1', path: 'a.txt' }]);
     s.writeClosed();
     expect(state.uploadSessions()).toEqual([]);
+  });
+
+  it('keeps a session that is still open when the pass is over', () => {
+    const { sessions: s, state } = sessions();
+    s.opening();
+    s.opened('s1', 'a.txt');
+    s.over();
+    expect(state.tempFiles()).toEqual([]);
+    expect(state.uploadSessions()).toEqual([{ sessionId: 's1', path: 'a.txt' }]);
   });
 });

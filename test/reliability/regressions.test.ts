@@ -118,8 +118,8 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
 });
 
 describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts)', () => {
-  // A file read whole keeps its "being opened" note for its whole (short) upload instead of
-  // writing its session ID down: one commit fewer per small file.
+  // A file read whole is covered by the pass's note that sessions are being opened instead of
+  // having its session ID written down: one commit fewer per small file.
   it('is written down only as being opened, and a run killed mid-transfer has the next one cancel it', async () => {
     rig = await Rig.start({ standin: { chunkSize: 512 }, config: { sync: { settleTime: 0, retries: 0 } } });
     const s = rig.scene;
@@ -138,7 +138,7 @@ describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts
         db.close();
       }
     };
-    expect(state()).toEqual({ notes: [{ side: 'upload', path: '/sync/small.txt' }], sessions: [] });
+    expect(state()).toEqual({ notes: [{ side: 'upload', path: '/sync' }], sessions: [] });
 
     await rig.sync(0);
     expect(await s.fetch('small.txt')).toBe(content);
