@@ -4,6 +4,7 @@ import type { Action, Plan } from '../plan/types.js';
 import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import type { Db } from '../state/database.js';
 import type { FolderState } from '../state/folder-state.js';
+import { flushGroup, inGroup } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
 import { crashPoint } from './crash.js';
 import { launchInOrder } from './launch.js';
@@ -101,7 +102,7 @@ export function actionPath(action: Action): string {
 /**
  * Runs a plan stage by stage; within a stage actions run concurrently on the shared queue as
  * soon as the actions they depend on have succeeded. Every success is recorded in the Synced
- * tree in one transaction; every failure is recorded per path with a backoff, and never stops
+ * tree atomically (committed in groups, see group-commit.ts); every failure is recorded per path with a backoff, and never stops
  * the other paths. Afterwards one listing per touched server folder fills in what uploads and
  * moves did not report.
  */
@@ -183,7 +184,9 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     });
     if (fatal) break;
   }
-  // Closes no record carried (uploads that failed after their session ended, or a conflict's).
+  // What the run did is on disk before it reports; then the closes no record carried (uploads
+  // that failed after their session ended, or a conflict's).
+  flushGroup(context.db);
   context.ws.sessions.over();
 
   if (!fatal) {
@@ -211,28 +214,28 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   return { results, counts, ...(fatal ? { fatal } : {}) };
 }
 
-/** Performs one action and records its outcome in one transaction; says what to count it as. */
+/** Performs one action and records its outcome atomically (in a commit group); says what to count it as. */
 async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Promise<string> {
   const { ws, db, tree, state, now } = context;
   if (action.type === 'conflict') {
     const outcome = await settleConflict(action, ws);
     crashPoint('conflict:before-record');
-    db.transaction(() => {
+    inGroup(db, () => {
       recordConflict(tree, refs, action, outcome);
       ws.sessions.writeClosed();
       crashPoint('conflict:in-transaction');
       if (outcome.kind === 'copied') state.addConflict(action.localPath, action.conflictPath, now());
-    })();
+    });
     // The same content on both sides was never a conflict.
     return outcome.kind === 'identical' ? 'recorded' : 'conflicts';
   }
   const outcome = await perform(action, ws);
   crashPoint(`${action.type}:before-record`);
-  db.transaction(() => {
+  inGroup(db, () => {
     recordOutcome(tree, refs, action, outcome);
     ws.sessions.writeClosed();
     crashPoint(`${action.type}:in-transaction`);
-  })();
+  });
   // Not in sync, and the run must say so (exit code 1), not count it as uploaded: the row keeps
   // the facts from before the upload, so the next run sends the file again.
   if (outcome.changedDuringUpload) throw new DeferredError(`${actionPath(action)} changed while it was uploaded; it will be sent again next run`);

@@ -60,6 +60,9 @@ export function openDatabase(stateDir: string): Db {
     // kernel's file cache holds the rest, so SQLite's stock 2 MB keeps a small NAS's memory.
     db.pragma(`cache_size = ${pageCacheKib}`);
     db.pragma(`temp.cache_size = ${pageCacheKib}`);
+    // A pass's scan tables go to a temporary file, not to memory. Set once here: SQLite refuses
+    // the change inside a transaction, and another folder's records may hold one open.
+    db.pragma('temp_store = FILE');
     migrate(db, file);
   } catch (error) {
     if (error instanceof StateError) throw error;

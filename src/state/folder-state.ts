@@ -1,5 +1,6 @@
 import type { Side, SkippedPath } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
+import { durably } from './group-commit.js';
 
 /** Where a temporary file is, or 'upload' for an upload session being opened. */
 export type TempSide = Side | 'upload';
@@ -104,8 +105,11 @@ export class FolderState {
     return prepared<[number], { side: Side; path: string; reason: string }>(this.#db, 'SELECT side, path, reason FROM skipped WHERE folder = ? ORDER BY path').all(this.#folder);
   }
 
+  /** Written down at once (not in a commit group): a crash must not lose it once it is open. */
   openUploadSession(sessionId: string, path: string, nowMs: number): void {
-    prepared(this.#db, 'INSERT OR REPLACE INTO upload_sessions (session_id, folder, path, created_ms) VALUES (?, ?, ?, ?)').run(sessionId, this.#folder, path, nowMs);
+    durably(this.#db, () =>
+      prepared(this.#db, 'INSERT OR REPLACE INTO upload_sessions (session_id, folder, path, created_ms) VALUES (?, ?, ?, ?)').run(sessionId, this.#folder, path, nowMs),
+    );
   }
 
   closeUploadSession(sessionId: string): void {
@@ -118,10 +122,13 @@ export class FolderState {
 
   /**
    * Records a temporary file (an absolute local or server path) before it is created, or
-   * ('upload') a server path for which an upload session is being opened.
+   * ('upload') a server path for which upload sessions are being opened. Written at once (not
+   * in a commit group): it must be on disk before the file or session exists.
    */
   addTempFile(side: TempSide, path: string, nowMs: number): void {
-    prepared(this.#db, 'INSERT OR REPLACE INTO temp_files (folder, side, path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, side, path, nowMs);
+    durably(this.#db, () =>
+      prepared(this.#db, 'INSERT OR REPLACE INTO temp_files (folder, side, path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, side, path, nowMs),
+    );
   }
 
   /** Forgets a temporary file once it was renamed into place or removed. */

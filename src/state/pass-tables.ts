@@ -54,7 +54,6 @@ export class PassTables {
     this.#db = db;
     this.#folder = folder;
     this.#n = ++instances;
-    db.pragma('temp_store = FILE');
     // Helper threads for the sorts that build the scan tables' indexes: a fifth less time for a
     // million rows on two cores.
     db.pragma('threads = 2');

@@ -1,0 +1,90 @@
+import { prepared, type Db } from './database.js';
+
+/**
+ * How long the records of finished actions may wait to be committed together. A commit costs
+ * more than uploading a small file (it writes every page the record touched to the WAL), and
+ * within this time a busy run finishes dozens of files. A crash loses at most this much of the
+ * record: what was done but not recorded is found again by the next run, as after a crash
+ * between an action and its record.
+ */
+const groupDelayMs = 50;
+
+/**
+ * Writes committed in groups: each write is atomic (a savepoint of the group's transaction),
+ * and the group commits at most `groupDelayMs` after its first write, or when flushed. Anything
+ * else written meanwhile on the same connection joins the group; writes that must be on disk
+ * before what they announce happens (notes of temporary files and upload sessions) flush it
+ * first (`durably`).
+ */
+class GroupCommit {
+  #timer: NodeJS.Timeout | undefined;
+  /** A commit the timer ran that failed, for the next caller to report. */
+  #failure: Error | undefined;
+  /** One wrapper for every write: better-sqlite3 builds five functions for each it makes. */
+  readonly #atomic: (write: () => unknown) => unknown;
+
+  constructor(private readonly db: Db) {
+    this.#atomic = db.transaction((write: () => unknown) => write());
+  }
+
+  run<T>(write: () => T): T {
+    this.#reportFailure();
+    if (this.#timer === undefined) {
+      prepared(this.db, 'BEGIN').run();
+      this.#timer = setTimeout(() => {
+        try {
+          this.flush();
+        } catch (error) {
+          this.#failure = error instanceof Error ? error : new Error(String(error));
+        }
+      }, groupDelayMs);
+    }
+    return this.#atomic(write) as T;
+  }
+
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      try {
+        prepared(this.db, 'COMMIT').run();
+      } catch (error) {
+        // The group's records are lost, as in a crash; the connection must not stay in it.
+        if (this.db.inTransaction) prepared(this.db, 'ROLLBACK').run();
+        throw error;
+      }
+    }
+    this.#reportFailure();
+  }
+
+  #reportFailure(): void {
+    const failure = this.#failure;
+    if (failure === undefined) return;
+    this.#failure = undefined;
+    throw failure;
+  }
+}
+
+const groups = new WeakMap<Db, GroupCommit>();
+
+function group(db: Db): GroupCommit {
+  let found = groups.get(db);
+  if (!found) groups.set(db, (found = new GroupCommit(db)));
+  return found;
+}
+
+/** Runs `write` atomically in the connection's commit group (see GroupCommit). */
+export function inGroup<T>(db: Db, write: () => T): T {
+  return group(db).run(write);
+}
+
+/** Commits the connection's group now, if one is open. */
+export function flushGroup(db: Db): void {
+  group(db).flush();
+}
+
+/** Commits the group, then `write` on its own: for what must be on disk before it is acted on. */
+export function durably<T>(db: Db, write: () => T): T {
+  flushGroup(db);
+  return write();
+}

@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { databaseFileName, openDatabase, type Db } from '../../src/state/database.js';
+import { FolderState } from '../../src/state/folder-state.js';
+import { durably, flushGroup, inGroup } from '../../src/state/group-commit.js';
+import { folderId } from '../../src/state/synced.js';
+
+let dir: string;
+let db: Db;
+let other: Db;
+let state: FolderState;
+
+beforeEach(async () => {
+  vi.useFakeTimers();
+  dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-group-'));
+  db = openDatabase(dir);
+  state = new FolderState(db, folderId(db, 'main'));
+  // Another connection sees only what is committed, as another process or a crash would.
+  other = new Database(join(dir, databaseFileName), { readonly: true });
+});
+
+afterEach(async () => {
+  flushGroup(db);
+  other.close();
+  db.close();
+  vi.useRealTimers();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const committed = (): unknown[] => other.prepare('SELECT path FROM conflicts ORDER BY path').pluck().all();
+const conflict = (path: string): void => state.addConflict(path, `${path}.copy`, 1);
+
+describe('commit groups (src/state/group-commit.ts)', () => {
+  it('commits the writes of a group together, within its delay', () => {
+    inGroup(db, () => conflict('a'));
+    inGroup(db, () => conflict('b'));
+    expect(state.conflicts().map((c) => c.path)).toEqual(['a', 'b']);
+    expect(committed()).toEqual([]);
+    vi.advanceTimersByTime(60);
+    expect(committed()).toEqual(['a', 'b']);
+    inGroup(db, () => conflict('c'));
+    flushGroup(db);
+    expect(committed()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('takes back only the part of a write that failed', () => {
+    inGroup(db, () => conflict('a'));
+    expect(() =>
+      inGroup(db, () => {
+        conflict('b');
+        throw new Error('the record could not be written');
+      }),
+    ).toThrow('could not be written');
+    flushGroup(db);
+    expect(committed()).toEqual(['a']);
+  });
+
+  it('puts a write-ahead note on disk at once, with the group before it', () => {
+    inGroup(db, () => conflict('a'));
+    state.addTempFile('local', '/tmp/x.cloudreve-sync-tmp', 1);
+    expect(committed()).toEqual(['a']);
+    expect(other.prepare('SELECT path FROM temp_files').pluck().all()).toEqual(['/tmp/x.cloudreve-sync-tmp']);
+    expect(durably(db, () => 7)).toBe(7);
+  });
+});
