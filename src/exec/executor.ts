@@ -191,15 +191,17 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
 
   if (!fatal) {
     try {
-      await learnRemoteFacts(context.tree, async (dir) => {
-        try {
-          const listing = await context.ws.remote.remote.list(context.ws.remote.abs(dir));
-          return listing.entries.map((entry) => ({ kind: entry.kind, name: entry.name, id: entry.id, modifiedMs: entry.modifiedMs }));
-        } catch (error) {
-          if (isRemoteError(error, 'not-found')) return undefined;
-          throw error;
-        }
-      });
+      await learnRemoteFacts(context.tree, (dir) =>
+        context.queue.add(async () => {
+          try {
+            const listing = await context.ws.remote.remote.list(context.ws.remote.abs(dir));
+            return listing.entries.map((entry) => ({ kind: entry.kind, name: entry.name, id: entry.id, modifiedMs: entry.modifiedMs }));
+          } catch (error) {
+            if (isRemoteError(error, 'not-found')) return undefined;
+            throw error;
+          }
+        }),
+      );
     } catch (error) {
       if (isFatal(error)) fatal = error;
       else throw error;
