@@ -14,7 +14,7 @@ function uploadedIntoTwoFolders(): ReturnType<typeof openMemoryState> {
   close = () => state.close();
   for (const dir of ['a', 'b']) {
     const parent = state.tree.put({ kind: 'dir', localParent: 0, localName: dir, remoteParent: 0, remoteName: dir, size: 0, localMtimeMs: 1, inode: `i-${dir}`, remoteId: `d-${dir}`, remoteModifiedMs: 1 });
-    state.tree.put({ kind: 'file', localParent: parent, localName: 'new.txt', remoteParent: parent, remoteName: 'new.txt', size: 3, localMtimeMs: 1, inode: `i-${dir}-new` });
+    state.tree.put({ kind: 'file', localParent: parent, localName: 'new.txt', remoteParent: parent, remoteName: 'new.txt', size: 3, localMtimeMs: 1, inode: `i-${dir}-new`, remoteId: undefined, remoteModifiedMs: undefined });
   }
   return state;
 }
