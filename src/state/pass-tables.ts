@@ -3,7 +3,7 @@ import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
 import { baseName, foldKey, isWithin, joinPath, parentOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type Side, type SyncedNode } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
-import { spelledDirPaths, toNodes, type RowRecord } from './synced.js';
+import { dirPathsOf, toNodes, type DirPaths, type RowRecord } from './synced.js';
 
 export interface RelevantTrees {
   readonly local: LocalNode[];
@@ -48,7 +48,7 @@ export class PassTables {
   readonly #insert: { local: Statement<unknown[]>; remote: Statement<unknown[]> };
   /** What each side's listed folders showed; see `FolderScan`. */
   readonly #listings = { local: new FolderScan(), remote: new FolderScan() };
-  #dirs: { rows: RowRecord[]; placed: Record<Side, ReadonlyMap<number, string>> } | undefined;
+  #dirs: { rows: RowRecord[]; placed: DirPaths } | undefined;
 
   constructor(db: Db, folder: number) {
     this.#db = db;
@@ -112,10 +112,10 @@ export class PassTables {
   }
 
   /** The folder's Synced folder rows, and which of them lead to the root on each side; read once. */
-  #syncedDirs(): { rows: RowRecord[]; placed: Record<Side, ReadonlyMap<number, string>> } {
+  #syncedDirs(): { rows: RowRecord[]; placed: DirPaths } {
     if (!this.#dirs) {
       const rows = this.#db.prepare<[number], RowRecord>(`SELECT * FROM synced WHERE folder = ? AND kind = 'dir'`).all(this.#folder);
-      this.#dirs = { rows, placed: { local: spelledDirPaths(rows, 'local'), remote: spelledDirPaths(rows, 'remote') } };
+      this.#dirs = { rows, placed: dirPathsOf(rows) };
     }
     return this.#dirs;
   }
@@ -175,7 +175,7 @@ export class PassTables {
     const insertCover = db.prepare(`INSERT INTO cover_${n} VALUES (?, ?)`);
     const insertUnlisted = db.prepare(`INSERT INTO unlisted_${n} VALUES (?, ?)`);
     const insertChanged = db.prepare(`INSERT OR IGNORE INTO changed_${n} VALUES (?)`);
-    const dirRows = this.#syncedDirs().rows;
+    const { rows: dirRows, placed } = this.#syncedDirs();
     for (const side of sides) {
       for (const root of this.#cover[side]) insertCover.run(side, root);
       for (const id of [rootRow, ...dirRows.map((row) => row.id)]) if (!this.#listings[side].listed.has(id)) insertUnlisted.run(side, id);
@@ -228,7 +228,7 @@ export class PassTables {
          UNION SELECT s.* FROM changed_${n} c CROSS JOIN synced s ON s.folder = ? AND s.remote_key = c.key WHERE s.kind = 'file'`,
       )
       .all(f, f);
-    const synced = toNodes([...dirRows, ...fileRows].sort((a, b) => a.id - b.id), dirRows);
+    const synced = toNodes([...dirRows, ...fileRows].sort((a, b) => a.id - b.id), placed);
 
     const local = db
       .prepare<[], ScannedLocal>(`SELECT * FROM scan_local_${n} WHERE kind = 'dir' OR key IN (SELECT key FROM changed_${n})`)

@@ -159,8 +159,7 @@ export class SyncedTree {
    */
   foldersHolding(localPaths: readonly string[]): { remotePath: string; children: SyncedNode[] }[] {
     const s = this.#statements;
-    const dirs = s.dirs.all(this.#folder);
-    const remotePaths = spelledDirPaths(dirs, 'remote');
+    const dirs = dirPathsOf(s.dirs.all(this.#folder));
     const ids = new Set<number>();
     for (const path of localPaths) {
       const parent = parentKeyOf(pathKey(path));
@@ -168,7 +167,7 @@ export class SyncedTree {
       if (id !== undefined) ids.add(id);
     }
     return [...ids].flatMap((id) => {
-      const remotePath = remotePaths.get(id);
+      const remotePath = dirs.remote.get(id);
       if (remotePath === undefined) return [];
       return [{ remotePath, children: toNodes(s.remoteChildren.all(this.#folder, id), dirs) }];
     });
@@ -257,7 +256,7 @@ function prepare(db: Db) {
 }
 
 /** Spelled paths of folder rows on one side, by ID, from their parent chains; '' for the root. */
-export function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<number, string> {
+function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<number, string> {
   const byId = new Map(dirs.map((row) => [row.id, row]));
   const paths = new Map<number, string>([[rootRow, '']]);
   const pathOf = (id: number, depth: number): string | undefined => {
@@ -275,13 +274,20 @@ export function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<num
   return paths;
 }
 
+/** The spelled paths of a folder's Synced folders on both sides, by row ID; '' for the root. */
+export type DirPaths = Readonly<Record<Side, ReadonlyMap<number, string>>>;
+
+/** `DirPaths` from every folder row of the folder. */
+export function dirPathsOf(dirs: readonly RowRecord[]): DirPaths {
+  return { local: spelledDirPaths(dirs, 'local'), remote: spelledDirPaths(dirs, 'remote') };
+}
+
 /**
- * Rows as the planner's Synced nodes, with spelled paths. `dirs` must hold every folder row
- * of the folder (parents are looked up there); rows under a missing folder are left out.
+ * Rows as the planner's Synced nodes, with spelled paths. `dirs` must come from every folder
+ * row of the folder (by default, those among `rows`); rows under a missing folder are left out.
  */
-export function toNodes(rows: readonly RowRecord[], dirs: readonly RowRecord[] = rows.filter((row) => row.kind === 'dir')): SyncedNode[] {
-  const local = spelledDirPaths(dirs, 'local');
-  const remote = spelledDirPaths(dirs, 'remote');
+export function toNodes(rows: readonly RowRecord[], dirs: DirPaths = dirPathsOf(rows.filter((row) => row.kind === 'dir'))): SyncedNode[] {
+  const { local, remote } = dirs;
   const nodes: SyncedNode[] = [];
   for (const row of rows) {
     const localDir = local.get(row.local_parent);
