@@ -102,9 +102,9 @@ export function actionPath(action: Action): string {
 /**
  * Runs a plan stage by stage; within a stage actions run concurrently on the shared queue as
  * soon as the actions they depend on have succeeded. Every success is recorded in the Synced
- * tree atomically (committed in groups, see group-commit.ts); every failure is recorded per path with a backoff, and never stops
- * the other paths. Afterwards one listing per touched server folder fills in what uploads and
- * moves did not report.
+ * tree atomically (committed in groups, see group-commit.ts); every failure is recorded per path
+ * with a backoff, and never stops the other paths. Afterwards one listing per touched server
+ * folder fills in what uploads and moves did not report.
  */
 export async function executePlan(plan: Plan, context: ExecContext): Promise<ExecReport> {
   const { state, logger, now } = context;
