@@ -106,4 +106,8 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // for the comparison's lookups, which then walk every file of the folder per row.
   `CREATE INDEX synced_files ON synced (folder) WHERE kind = 'file';
    CREATE INDEX synced_awaiting_remote_facts ON synced (folder) WHERE remote_id IS NULL OR remote_modified_ms IS NULL;`,
+  // Every pass reads its folder's folder rows first; without this, that read walks every file
+  // of the folder (0.1 s at 100,000 files). Keyed like synced_by_local_key, so that SQLite has
+  // no worse index to pick for a folder's lookup by key.
+  `CREATE INDEX synced_dirs ON synced (folder, local_key) WHERE kind = 'dir';`,
 ];

@@ -25,7 +25,7 @@ function atPreviousSchema(file: string): Db {
 }
 
 describe('the latest migration', () => {
-  it('counts a folder\'s files and finds rows awaiting server facts through indexes, and the lookups by key keep theirs', async () => {
+  it('counts a folder\'s files, reads its folder rows and finds rows awaiting server facts through indexes, and the lookups by key keep theirs', async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
     const old = atPreviousSchema(join(dir, databaseFileName));
     old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
@@ -44,6 +44,8 @@ describe('the latest migration', () => {
       const plan = (sql: string): string => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join('; ');
       expect(plan("SELECT count(*) FROM synced WHERE folder = 1 AND kind = 'file'")).toContain('COVERING INDEX synced_files');
       expect(plan('SELECT * FROM synced WHERE folder = 1 AND (remote_id IS NULL OR remote_modified_ms IS NULL)')).toContain('synced_awaiting_remote_facts');
+      expect(plan("SELECT * FROM synced WHERE folder = 1 AND kind = 'dir'")).toContain('INDEX synced_dirs');
+      expect(plan("SELECT id FROM synced WHERE folder = 1 AND kind = 'dir' AND remote_key = 'a'")).toContain('INDEX synced_by_remote_key');
       // The comparison's lookups must keep their key or inode indexes (one on the kind made each
       // lookup walk every file of the folder).
       expect(plan("SELECT 1 FROM synced s WHERE s.folder = 1 AND s.local_key = 'a' AND s.kind = 'file' AND s.inode = '2'")).toMatch(/synced_by_(local_key|inode) /);
