@@ -1,6 +1,6 @@
 import { opendirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
 import { lstat, opendir, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
 import { baseName, isWithin, joinPath, pathKey } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
@@ -120,10 +120,19 @@ class Folder {
   readonly twins: LocalNode[] = [];
   unknown = false;
 
+  readonly #prefix: string;
+
   constructor(
     readonly path: RelPath,
     readonly absolute: string,
-  ) {}
+  ) {
+    this.#prefix = absolute.endsWith(sep) ? absolute : `${absolute}${sep}`;
+  }
+
+  /** The absolute path of an entry named `name`; `join` would normalize it again, at a cost per entry. */
+  childPath(name: string): string {
+    return this.#prefix + name;
+  }
 
   add(node: LocalNode): void {
     const key = pathKey(baseName(node.path));
@@ -241,7 +250,7 @@ class Walk {
         if (entry === null) break;
         const path = joinPath(folder.path, entry.name);
         if (isInternalPath(path)) continue;
-        const absolute = join(folder.absolute, entry.name);
+        const absolute = folder.childPath(entry.name);
         const listedAsDir = entry.isDirectory();
         if (pace.sync && listed.length === 0) {
           this.#look(folder, entry.name, listedAsDir, path, pace.lstatNow(absolute));
