@@ -60,6 +60,8 @@ export function matchItems(input: PlanInput): MatchedItems {
     () => true,
   );
 
+  detachWhereNewOnOtherSide(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote);
+
   const root: Item = { index: 0, kind: 'dir', base: undefined, local: undefined, remote: undefined };
   const items: Item[] = [root];
   for (const base of synced) {
@@ -88,6 +90,38 @@ export function matchItems(input: PlanInput): MatchedItems {
     if (item.base) byRow.set(item.base.id, item);
   }
   return { items, root, byLocalKey, byRemoteKey, byRow };
+}
+
+/**
+ * A synced file gone from one side whose other side now sits where a new file of the gone side
+ * sits is new on both sides: the two are compared like any pair of new files at one path, and
+ * are recorded as one when their contents agree. Left paired with its Synced entry, the file
+ * would be copied over as a new one and the newcomer renamed aside as a collision loser, even
+ * when both hold the same bytes, which is what a run killed between sending such a file and
+ * recording it leaves: the next run found its own upload as a newcomer and kept two copies.
+ */
+function detachWhereNewOnOtherSide(
+  synced: readonly SyncedNode[],
+  localOf: Map<SyncedNode, LocalNode>,
+  remoteOf: Map<SyncedNode, RemoteNode>,
+  unmatchedLocal: LocalNode[],
+  unmatchedRemote: RemoteNode[],
+): void {
+  const newFiles = (nodes: readonly (LocalNode | RemoteNode)[]): Set<string> => new Set(nodes.filter((node) => node.kind === 'file').map((node) => pathKey(node.path)));
+  const newLocal = newFiles(unmatchedLocal);
+  const newRemote = newFiles(unmatchedRemote);
+  for (const base of synced) {
+    if (base.kind !== 'file') continue;
+    const local = localOf.get(base);
+    const remote = remoteOf.get(base);
+    if (local && !remote && newRemote.has(pathKey(local.path))) {
+      localOf.delete(base);
+      unmatchedLocal.push(local);
+    } else if (remote && !local && newLocal.has(pathKey(remote.path))) {
+      remoteOf.delete(base);
+      unmatchedRemote.push(remote);
+    }
+  }
 }
 
 function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKind }>(

@@ -185,6 +185,50 @@ describe('names', () => {
   });
 });
 
+describe('a file moved on one side and deleted on the other, where the other side has a new file', () => {
+  // Random seed 229295: a file renamed locally while the server deleted it was uploaded as new,
+  // and the run was killed before recording it. The next run paired the local file with its
+  // Synced entry, found the upload as a newcomer in its way and kept both, with the same bytes.
+  it.each([
+    ['local', 'remote'],
+    ['remote', 'local'],
+  ] as const)('records the two as one when they hold the same bytes (moved on the %s side)', async (movedOn) => {
+    local.write('A.txt', 'same');
+    await sync();
+    const id = remote.find('A.txt', 'file')?.id ?? '';
+    if (movedOn === 'local') {
+      local.move('A.txt', 'a.txt');
+      remote.remove(id, false);
+      remote.create('a.txt', 'file', 'same');
+    } else {
+      remote.move(id, 'a.txt');
+      local.remove('A.txt', false);
+      local.write('a.txt', 'same');
+    }
+    const p = await sync();
+    expect(p.actions.map((a) => a.type).sort()).toEqual(['conflict', 'forget']);
+    expect([...local.entries.keys()]).toEqual(['a.txt']);
+    expect(remote.snapshot().nodes.map((n) => n.path)).toEqual(['a.txt']);
+    expect(planNow().actions).toEqual([]);
+  });
+
+  it('keeps both versions when the bytes differ, the local one as the conflict copy', async () => {
+    local.write('A.txt', 'mine');
+    await sync();
+    local.move('A.txt', 'a.txt');
+    remote.remove(remote.find('A.txt', 'file')?.id ?? '', false);
+    remote.create('a.txt', 'file', 'theirs');
+    await sync();
+    const names = [...local.entries.keys()].sort();
+    expect(names).toHaveLength(2);
+    expect(names[0]).toMatch(/^a \(conflict \d{4}-\d\d-\d\d \d{6}\)\.txt$/);
+    expect(local.entries.get(names[0] ?? '')?.content).toBe('mine');
+    expect(local.entries.get('a.txt')?.content).toBe('theirs');
+    expect(remote.snapshot().nodes.map((n) => n.path).sort()).toEqual(names);
+    expect(planNow().actions).toEqual([]);
+  });
+});
+
 describe('what a run cannot see', () => {
   it('treats an unreadable local folder as unchanged, never as deleted', async () => {
     local.mkdir('locked');
