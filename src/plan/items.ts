@@ -13,6 +13,12 @@ export interface Item {
   readonly base: SyncedNode | undefined;
   readonly local: LocalNode | undefined;
   readonly remote: RemoteNode | undefined;
+  /**
+   * A new pair one of whose sides came apart from a Synced entry (see `detachedFiles`): it may
+   * be this client's own unrecorded transfer or someone else's file, so only identical bytes
+   * may join the two, never a policy that picks a winner.
+   */
+  readonly detached?: true;
 }
 
 export interface MatchedItems {
@@ -30,8 +36,9 @@ export interface MatchedItems {
  * Pairs each Synced entry with its current local and remote counterparts, in three passes per
  * side: same path and same identity; then same identity elsewhere (a move: inode locally, object
  * ID remotely); then same path with a new identity (content replaced, or re-created). What is
- * left is new. A new local and a new remote entry at the same path and of the same kind become
- * one item.
+ * left is new. A file moved on one side and gone from the other comes apart from its entry when
+ * a new file of the same size sits at its new place (`detachedFiles`). A new local and a new
+ * remote entry at the same path and of the same kind become one item.
  */
 export function matchItems(input: PlanInput): MatchedItems {
   const synced = input.synced;
@@ -60,7 +67,7 @@ export function matchItems(input: PlanInput): MatchedItems {
     () => true,
   );
 
-  detachWhereNewOnOtherSide(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote);
+  const detached = detachedFiles(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote);
 
   const root: Item = { index: 0, kind: 'dir', base: undefined, local: undefined, remote: undefined };
   const items: Item[] = [root];
@@ -73,7 +80,8 @@ export function matchItems(input: PlanInput): MatchedItems {
     const key = kindKey(local.kind, pathKey(local.path));
     const remote = newRemoteByKey.get(key);
     newRemoteByKey.delete(key);
-    items.push({ index: items.length, kind: local.kind, base: undefined, local, remote });
+    const cameApart = remote !== undefined && (detached.has(local) || detached.has(remote));
+    items.push({ index: items.length, kind: local.kind, base: undefined, local, remote, ...(cameApart ? { detached: true } : {}) });
   }
   for (const remote of newRemoteByKey.values()) {
     items.push({ index: items.length, kind: remote.kind, base: undefined, local: undefined, remote });
@@ -93,35 +101,46 @@ export function matchItems(input: PlanInput): MatchedItems {
 }
 
 /**
- * A synced file gone from one side whose other side now sits where a new file of the gone side
- * sits is new on both sides: the two are compared like any pair of new files at one path, and
- * are recorded as one when their contents agree. Left paired with its Synced entry, the file
- * would be copied over as a new one and the newcomer renamed aside as a collision loser, even
- * when both hold the same bytes, which is what a run killed between sending such a file and
- * recording it leaves: the next run found its own upload as a newcomer and kept two copies.
+ * Takes apart from its Synced entry a file that moved on one side, is absent from the other,
+ * and whose new place on the other side holds a new file of the same size: the two are then
+ * paired as new files at one path, compared byte for byte, and recorded as one when they agree.
+ * That is what a run killed between sending such a file and recording it leaves: the next run
+ * found its own upload as a newcomer in the way, renamed it aside as a collision loser and kept
+ * two copies of the same bytes. A file that did not move is left to the usual rules, and so is
+ * a newcomer of another size, which cannot be this client's transfer. Returns the nodes taken
+ * apart.
  */
-function detachWhereNewOnOtherSide(
+function detachedFiles(
   synced: readonly SyncedNode[],
   localOf: Map<SyncedNode, LocalNode>,
   remoteOf: Map<SyncedNode, RemoteNode>,
   unmatchedLocal: LocalNode[],
   unmatchedRemote: RemoteNode[],
-): void {
-  const newFiles = (nodes: readonly (LocalNode | RemoteNode)[]): Set<string> => new Set(nodes.filter((node) => node.kind === 'file').map((node) => pathKey(node.path)));
+): Set<LocalNode | RemoteNode> {
+  const newFiles = <N extends LocalNode | RemoteNode>(nodes: readonly N[]): Map<string, N> =>
+    new Map(nodes.filter((node) => node.kind === 'file').map((node) => [pathKey(node.path), node]));
   const newLocal = newFiles(unmatchedLocal);
   const newRemote = newFiles(unmatchedRemote);
+  const detached = new Set<LocalNode | RemoteNode>();
+  const meets = (node: LocalNode | RemoteNode, basePath: RelPath, newcomers: ReadonlyMap<string, LocalNode | RemoteNode>): boolean => {
+    const key = pathKey(node.path);
+    return key !== pathKey(basePath) && newcomers.get(key)?.size === node.size;
+  };
   for (const base of synced) {
     if (base.kind !== 'file') continue;
     const local = localOf.get(base);
     const remote = remoteOf.get(base);
-    if (local && !remote && newRemote.has(pathKey(local.path))) {
+    if (local && !remote && meets(local, base.localPath, newRemote)) {
       localOf.delete(base);
       unmatchedLocal.push(local);
-    } else if (remote && !local && newLocal.has(pathKey(remote.path))) {
+      detached.add(local);
+    } else if (remote && !local && meets(remote, base.remotePath, newLocal)) {
       remoteOf.delete(base);
       unmatchedRemote.push(remote);
+      detached.add(remote);
     }
   }
+  return detached;
 }
 
 function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKind }>(

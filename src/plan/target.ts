@@ -457,6 +457,7 @@ function twoWayFlow(view: ItemView, options: PlanOptions, source: Side | undefin
 }
 
 function resolution(view: ItemView, options: PlanOptions, source: Side | undefined): ConflictResolution {
+  if (view.item.detached) return 'keep-both';
   let chosen: ConflictResolution;
   switch (options.conflictPolicy) {
     case 'keep-both':

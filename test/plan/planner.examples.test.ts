@@ -189,22 +189,24 @@ describe('a file moved on one side and deleted on the other, where the other sid
   // Random seed 229295: a file renamed locally while the server deleted it was uploaded as new,
   // and the run was killed before recording it. The next run paired the local file with its
   // Synced entry, found the upload as a newcomer in its way and kept both, with the same bytes.
-  it.each([
-    ['local', 'remote'],
-    ['remote', 'local'],
-  ] as const)('records the two as one when they hold the same bytes (moved on the %s side)', async (movedOn) => {
-    local.write('A.txt', 'same');
-    await sync();
+  const moveAndReplace = (movedOn: 'local' | 'remote', theirs: string): void => {
     const id = remote.find('A.txt', 'file')?.id ?? '';
     if (movedOn === 'local') {
       local.move('A.txt', 'a.txt');
       remote.remove(id, false);
-      remote.create('a.txt', 'file', 'same');
+      remote.create('a.txt', 'file', theirs);
     } else {
       remote.move(id, 'a.txt');
       local.remove('A.txt', false);
-      local.write('a.txt', 'same');
+      local.write('a.txt', theirs);
     }
+  };
+  const contents = (): string[] => [...local.entries.values()].map((entry) => entry.content ?? '').sort();
+
+  it.each(['local', 'remote'] as const)('records the two as one when they hold the same bytes (moved on the %s side)', async (movedOn) => {
+    local.write('A.txt', 'same');
+    await sync();
+    moveAndReplace(movedOn, 'same');
     const p = await sync();
     expect(p.actions.map((a) => a.type).sort()).toEqual(['conflict', 'forget']);
     expect([...local.entries.keys()]).toEqual(['a.txt']);
@@ -212,20 +214,42 @@ describe('a file moved on one side and deleted on the other, where the other sid
     expect(planNow().actions).toEqual([]);
   });
 
-  it('keeps both versions when the bytes differ, the local one as the conflict copy', async () => {
+  it.each(['keep-both', 'local', 'remote', 'newer'] as const)('keeps both versions when the bytes differ, whatever the policy (%s)', async (conflictPolicy) => {
     local.write('A.txt', 'mine');
     await sync();
-    local.move('A.txt', 'a.txt');
-    remote.remove(remote.find('A.txt', 'file')?.id ?? '', false);
-    remote.create('a.txt', 'file', 'theirs');
+    moveAndReplace('local', 'mien');
+    await sync({ conflictPolicy });
+    expect(contents()).toEqual(['mien', 'mine']);
+    expect(local.entries.get('a.txt')?.content).toBe('mien');
+    expect(remote.snapshot().nodes.map((n) => n.path).sort()).toEqual([...local.entries.keys()].sort());
+    expect(planNow({ conflictPolicy }).actions).toEqual([]);
+  });
+
+  it('leaves a newcomer of another size to the collision rules, which keep both', async () => {
+    local.write('A.txt', 'mine');
     await sync();
-    const names = [...local.entries.keys()].sort();
-    expect(names).toHaveLength(2);
-    expect(names[0]).toMatch(/^a \(conflict \d{4}-\d\d-\d\d \d{6}\)\.txt$/);
-    expect(local.entries.get(names[0] ?? '')?.content).toBe('mine');
-    expect(local.entries.get('a.txt')?.content).toBe('theirs');
-    expect(remote.snapshot().nodes.map((n) => n.path).sort()).toEqual(names);
-    expect(planNow().actions).toEqual([]);
+    moveAndReplace('local', 'theirs');
+    await sync({ conflictPolicy: 'local' });
+    expect(contents()).toEqual(['mine', 'theirs']);
+    expect(local.entries.get('a.txt')?.content).toBe('mine');
+    expect(planNow({ conflictPolicy: 'local' }).actions).toEqual([]);
+  });
+
+  it('never takes apart a file that did not move (upload-only, local wins)', async () => {
+    // The local rename lands on a server-only file, so the local file is uploaded under a
+    // conflict name: its row then names it differently on each side. Once the server deletes
+    // that copy, the server-only file at the local name must stay as it is.
+    const options = { mode: 'upload-only', conflictPolicy: 'local' } as const;
+    local.write('a.txt', 'mine');
+    await sync(options);
+    remote.create('f.txt', 'file', 'four');
+    local.move('a.txt', 'f.txt');
+    await sync(options);
+    const copy = remote.snapshot().nodes.find((n) => n.path !== 'f.txt');
+    expect(copy?.path).toMatch(/conflict/);
+    remote.remove(copy?.id ?? '', false);
+    await sync(options);
+    expect(remote.find('f.txt', 'file')?.content).toBe('four');
   });
 });
 
