@@ -1,6 +1,6 @@
 import { pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type SyncedNode } from '../tree/types.js';
-import type { PlanInput } from './types.js';
+import type { PlanInput, SyncMode } from './types.js';
 
 /**
  * One thing being synced: a Synced entry with what each side shows of it now, or something new
@@ -40,7 +40,7 @@ export interface MatchedItems {
  * a new file of the same size sits at its new place (`detachedFiles`). A new local and a new
  * remote entry at the same path and of the same kind become one item.
  */
-export function matchItems(input: PlanInput): MatchedItems {
+export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
   const synced = input.synced;
   const localOf = new Map<SyncedNode, LocalNode>();
   const remoteOf = new Map<SyncedNode, RemoteNode>();
@@ -67,7 +67,7 @@ export function matchItems(input: PlanInput): MatchedItems {
     () => true,
   );
 
-  const detached = detachedFiles(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote);
+  const detached = detachedFiles(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote, mode);
 
   const root: Item = { index: 0, kind: 'dir', base: undefined, local: undefined, remote: undefined };
   const items: Item[] = [root];
@@ -105,10 +105,10 @@ export function matchItems(input: PlanInput): MatchedItems {
  * and whose new place on the other side holds a new file of the same size: the two are then
  * paired as new files at one path, compared byte for byte, and recorded as one when they agree.
  * That is what a run killed between sending such a file and recording it leaves: the next run
- * found its own upload as a newcomer in the way, renamed it aside as a collision loser and kept
- * two copies of the same bytes. A file that did not move is left to the usual rules, and so is
- * a newcomer of another size, which cannot be this client's transfer. Returns the nodes taken
- * apart.
+ * found its own upload as a newcomer in the way, gave it a conflict name as a collision loser
+ * and kept two copies of the same bytes. A file that did not move is left to the usual rules,
+ * and so is a newcomer that cannot be this client's transfer: one of another size, or one on a
+ * side the mode never writes to. Returns the nodes taken apart.
  */
 function detachedFiles(
   synced: readonly SyncedNode[],
@@ -116,6 +116,7 @@ function detachedFiles(
   remoteOf: Map<SyncedNode, RemoteNode>,
   unmatchedLocal: LocalNode[],
   unmatchedRemote: RemoteNode[],
+  mode: SyncMode,
 ): Set<LocalNode | RemoteNode> {
   const newFiles = <N extends LocalNode | RemoteNode>(nodes: readonly N[]): Map<string, N> =>
     new Map(nodes.filter((node) => node.kind === 'file').map((node) => [pathKey(node.path), node]));
@@ -130,11 +131,11 @@ function detachedFiles(
     if (base.kind !== 'file') continue;
     const local = localOf.get(base);
     const remote = remoteOf.get(base);
-    if (local && !remote && meets(local, base.localPath, newRemote)) {
+    if (local && !remote && mode !== 'download-only' && meets(local, base.localPath, newRemote)) {
       localOf.delete(base);
       unmatchedLocal.push(local);
       detached.add(local);
-    } else if (remote && !local && meets(remote, base.remotePath, newLocal)) {
+    } else if (remote && !local && mode !== 'upload-only' && meets(remote, base.remotePath, newLocal)) {
       remoteOf.delete(base);
       unmatchedRemote.push(remote);
       detached.add(remote);

@@ -16,7 +16,7 @@ export function plan(given: PlanInput, options: PlanOptions): Plan {
   const root = rootGuard(given, options);
   if (root) return { actions: [], skipped: [], stopped: root, deletes: { local: 0, remote: 0 } };
   const input = assumeUnchangedWhereUnknown(given);
-  const matched = matchItems(input);
+  const matched = matchItems(input, options.mode);
   const views = analyze(matched);
   const target = decideTarget(input, matched, views, options);
   const { actions, deletes } = emitActions(matched, views, target, options);

@@ -235,6 +235,16 @@ describe('a file moved on one side and deleted on the other, where the other sid
     expect(planNow({ conflictPolicy: 'local' }).actions).toEqual([]);
   });
 
+  it('leaves a newcomer a one-way mode cannot have sent to the collision rules (download-only)', async () => {
+    local.write('A.txt', 'mine');
+    await sync();
+    moveAndReplace('local', 'mien');
+    await sync({ mode: 'download-only' });
+    expect(contents()).toEqual(['mien', 'mine']);
+    expect(local.entries.get('a.txt')?.content).toBe('mine');
+    expect(remote.find('a.txt', 'file')?.content).toBe('mien');
+  });
+
   it('never takes apart a file that did not move (upload-only, local wins)', async () => {
     // The local rename lands on a server-only file, so the local file is uploaded under a
     // conflict name: its row then names it differently on each side. Once the server deletes
