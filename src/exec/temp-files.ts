@@ -1,9 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { isRemoteError } from '../remote/errors.js';
 import { isOwnTempName } from '../scan/ignore.js';
 import type { FolderState } from '../state/folder-state.js';
+import type { RelPath } from '../tree/types.js';
 import type { TempJournal } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 
@@ -48,5 +49,22 @@ export async function sweepTempFiles(state: FolderState, remote: RemoteTree, log
     }
     state.removeTempFile(side, path);
     logger.info({ side, path }, 'removed a temporary file left by an interrupted run');
+  }
+}
+
+/**
+ * Removes the temporary files a walk found in the local folder (`LocalScan.leftovers`). Most
+ * are also noted and swept above; a folder renamed while a download wrote beside its target
+ * carries the file away from the noted path, and the download's failure crossed the note out,
+ * so only a walk still finds it. What cannot be removed now is tried again by the next walk.
+ */
+export async function removeLeftovers(root: string, paths: readonly RelPath[], logger: Logger): Promise<void> {
+  for (const path of paths) {
+    try {
+      await rm(join(root, path), { force: true });
+      logger.info({ side: 'local', path }, 'removed a temporary file left by an interrupted run');
+    } catch (error) {
+      logger.warn({ side: 'local', path, err: error }, 'cannot remove a temporary file left by an interrupted run');
+    }
   }
 }

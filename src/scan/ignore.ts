@@ -22,6 +22,13 @@ export function isOwnTempName(name: string): boolean {
   return name.startsWith(tempPrefix);
 }
 
+/** The temporary files cloudreve-sync writes: a download's (`LocalTree.tempBeside`) and the case probe. */
+export function isOwnTempFileName(name: string): boolean {
+  return ownTempFile.test(name);
+}
+
+const ownTempFile = /^\.cloudreve-sync-(?:[0-9a-f]+|Case-Probe-[0-9a-f-]+)\.tmp$/;
+
 /**
  * Paths that belong to cloudreve-sync itself: hidden from a sync whatever the rules say, and not
  * reported as ignored either, since the user never asked for them to be left alone.

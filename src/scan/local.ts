@@ -6,13 +6,19 @@ import { baseName, isWithin, joinPath, pathKey } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
-import { isInternalPath, type IgnoreRules } from './ignore.js';
+import { isInternalPath, isOwnTempFileName, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason } from './names.js';
 import { detailsLater, StatPace, type Details } from './stat-pace.js';
 
 export interface LocalScan extends LocalSnapshot {
   /** Entries left out, and why: links, special files, unusable names, unreadable folders. */
   readonly skipped: readonly SkippedPath[];
+  /**
+   * cloudreve-sync's own temporary files found in the folders read. A walk runs before its pass
+   * writes any, and one pass at a time holds the folder, so these are an earlier run's: one
+   * killed, or one whose temporary file a folder rename carried away from where it was noted.
+   */
+  readonly leftovers: readonly RelPath[];
 }
 
 export interface LocalScanOptions {
@@ -44,12 +50,12 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
     rootFolder = await opendir(root);
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
     throw error;
   }
   const walk = new Walk(root, options);
   await walk.run(rootFolder);
-  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped };
+  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped, leftovers: walk.leftovers };
 }
 
 /**
@@ -59,10 +65,10 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
  */
 export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan> {
   try {
-    if (!(await lstat(root)).isDirectory()) return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+    if (!(await lstat(root)).isDirectory()) return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
     throw error;
   }
   const walk = new Walk(root, options);
@@ -79,7 +85,7 @@ export async function scanLocalPaths(root: string, paths: readonly RelPath[], op
       if (depth === chain.length && node.kind === 'dir') await walk.runFrom(node);
     }
   }
-  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped };
+  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped, leftovers: walk.leftovers };
 }
 
 /**
@@ -157,6 +163,7 @@ class Walk {
   readonly ignored: RelPath[] = [];
   readonly unknown: RelPath[] = [];
   readonly skipped: SkippedPath[] = [];
+  readonly leftovers: RelPath[] = [];
   readonly #root: string;
   readonly #rules: IgnoreRules;
   readonly #signal: AbortSignal | undefined;
@@ -249,7 +256,10 @@ class Walk {
         }
         if (entry === null) break;
         const path = joinPath(folder.path, entry.name);
-        if (isInternalPath(path)) continue;
+        if (isInternalPath(path)) {
+          if (entry.isFile() && isOwnTempFileName(entry.name)) this.leftovers.push(path);
+          continue;
+        }
         const absolute = folder.childPath(entry.name);
         const listedAsDir = entry.isDirectory();
         if (pace.sync && listed.length === 0) {

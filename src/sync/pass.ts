@@ -5,6 +5,7 @@ import { executePlan, type ExecEvents, type ExecReport } from '../exec/executor.
 import { LocalTree } from '../exec/local-fs.js';
 import { UploadSessions } from '../exec/upload-sessions.js';
 import { RemoteTree } from '../exec/remote-tree.js';
+import { removeLeftovers } from '../exec/temp-files.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
 import { plan, utcConflictStamp, type Plan, type PlanTotals } from '../plan/index.js';
@@ -138,6 +139,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
+  await removeLeftovers(folder.localPath, local.leftovers, log);
   state.replaceSkipped(skipped);
   if (planned.stopped) {
     log.error({ guard: planned.stopped.guard, side: planned.stopped.side }, planned.stopped.reason);

@@ -57,6 +57,23 @@ describe('what the scanner skips', () => {
   });
 });
 
+describe('temporary files', () => {
+  it('removes its own temporary files that an earlier run left anywhere, and nothing else of their prefix', async () => {
+    // Random soak seed 447576: a folder renamed while a download wrote beside its target carried
+    // the temporary file away from the path noted for it, and it stayed there for good.
+    scene = await seeded(2);
+    await scene.write('sub/keep.txt', 'kept');
+    await scene.sync();
+    await scene.write('sub/.cloudreve-sync-0a1b2c3d4e5f.tmp', 'partial download');
+    await scene.write('.cloudreve-sync-Case-Probe-6f1d2a3b-0c4d-4e5f-8a9b-0c1d2e3f4a5b.tmp', '');
+    await scene.write('sub/.cloudreve-sync-notes.txt', 'a name of the prefix that is not a temporary file');
+    await scene.sync();
+    expect((await readdir(scene.localPath('sub'))).sort()).toEqual(['.cloudreve-sync-notes.txt', 'keep.txt']);
+    expect((await readdir(scene.local)).sort()).toEqual(['f0.txt', 'f1.txt', 'sub']);
+    expect(Object.keys(await scene.remoteTree()).sort()).toEqual(['f0.txt', 'f1.txt', 'sub', 'sub/keep.txt']);
+  });
+});
+
 describe('mass-delete guard', () => {
   it('stops when a run would delete more than the limit, and --force goes ahead', async () => {
     scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });

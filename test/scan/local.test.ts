@@ -176,6 +176,8 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
     const result = await scan(root, ['!.cloudreve-sync-*']);
     expect(pathsOf(result)).toEqual(['sub', 'sub/.cloudreveignore', 'sub/file.txt']);
     expect(result.ignored).toEqual(['sub/file.bak']);
+    // Only names of the temporary files it writes count as an earlier run's leftovers.
+    expect(result.leftovers).toEqual(['.cloudreve-sync-1a2b3c.tmp']);
   });
 
   it('keeps names as spelled on disk and skips Unicode normalization twins', async () => {
@@ -246,7 +248,7 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
   it('reports a missing root, or a root that is a file, as not existing', async () => {
     const dir = await tempDir();
     await put(dir, { 'file.txt': 'x' });
-    const empty = { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [] };
+    const empty = { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
     expect(await scan(join(dir, 'missing'))).toEqual(empty);
     expect(await scan(join(dir, 'file.txt'))).toEqual(empty);
     expect(await scan(join(dir, 'missing/deeper'))).toEqual(empty);
