@@ -56,8 +56,11 @@ export const userNames: ReadonlySet<string> = new Set(
   [...fileNames, ...dirNames].flatMap((name) => [name, caseSwapped(name)].filter((n): n is string => n !== undefined)),
 );
 
-/** `<stem> (conflict YYYY-MM-DD HHMMSS[ n]).<ext>` */
-export const conflictCopyName = /^.* \(conflict \d{4}-\d\d-\d\d \d{6}(?: \d+)?\)(?:\.[^.]*)?$/;
+/**
+ * `<stem> (conflict YYYY-MM-DD HHMMSS[ n]).<ext>`, or "Conflict" once a case-rename of a copy
+ * whose stem has no letter with a case (日本語) swapped its first one.
+ */
+export const conflictCopyName = /^.* \([Cc]onflict \d{4}-\d\d-\d\d \d{6}(?: \d+)?\)(?:\.[^.]*)?$/;
 
 interface RemoteItem {
   readonly path: string;
