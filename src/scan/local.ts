@@ -50,12 +50,12 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
     rootFolder = await opendir(root);
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return noRoot();
     throw error;
   }
   const walk = new Walk(root, options);
   await walk.run(rootFolder);
-  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped, leftovers: walk.leftovers };
+  return walk.result();
 }
 
 /**
@@ -65,10 +65,10 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
  */
 export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan> {
   try {
-    if (!(await lstat(root)).isDirectory()) return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
+    if (!(await lstat(root)).isDirectory()) return noRoot();
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return noRoot();
     throw error;
   }
   const walk = new Walk(root, options);
@@ -85,7 +85,12 @@ export async function scanLocalPaths(root: string, paths: readonly RelPath[], op
       if (depth === chain.length && node.kind === 'dir') await walk.runFrom(node);
     }
   }
-  return { rootExists: true, nodes: walk.nodes, ignored: walk.ignored, unknown: walk.unknown, skipped: walk.skipped, leftovers: walk.leftovers };
+  return walk.result();
+}
+
+/** The scan of a root that is missing or not a folder. */
+function noRoot(): LocalScan {
+  return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
 }
 
 /**
@@ -179,6 +184,11 @@ class Walk {
     this.#emit = emit;
     this.#emitFolder = options.onFolder ?? ((_path, nodes) => nodes.forEach(emit));
     this.#pace = options.pace ?? new StatPace('adaptive');
+  }
+
+  /** What the walk found, as the scan of an existing root. */
+  result(): LocalScan {
+    return { rootExists: true, nodes: this.nodes, ignored: this.ignored, unknown: this.unknown, skipped: this.skipped, leftovers: this.leftovers };
   }
 
   async run(rootFolder: Dir): Promise<void> {
