@@ -12,11 +12,12 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
   if (!input.remote.rootExists) return { guard: 'root', side: 'remote', reason: 'the remote folder does not exist on the server' };
   const totals = totalsOf(input);
   if (totals.syncedEntries === 0 || options.force) return undefined;
+  const synced = totals.syncedEntries === 1 ? '1 entry was' : `${totals.syncedEntries} entries were`;
   if (totals.localEntries === 0) {
-    return { guard: 'root', side: 'local', reason: `the local folder is empty but ${totals.syncedEntries} entries were synced before (unmounted drive?); run with --force if you really emptied it` };
+    return { guard: 'root', side: 'local', reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` };
   }
   if (totals.remoteEntries === 0) {
-    return { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${totals.syncedEntries} entries were synced before; run with --force if it was really emptied` };
+    return { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${synced} synced before; run with --force if it was really emptied` };
   }
   return undefined;
 }

@@ -114,3 +114,32 @@ describe('a sync killed at a crash point', () => {
     expect(verdict.problems, `${restarts.join('\n')}\n${dump}`).toEqual([]);
   }, 60_000);
 });
+
+describe('a sync killed after emptying the local folder', () => {
+  it('stops the restart at the empty-root guard, and --force then restores the server edit', async () => {
+    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    const s = rig.scene;
+    const versions = new Versions();
+    await s.write('f.txt', versions.wrote('initial f.txt', big('f-1', 300)));
+    await s.write('d/g.txt', versions.wrote('initial d/g.txt', big('g-1', 200)));
+    await rig.sync(0);
+    // The local side deletes the only file; the server edits it and deletes the only folder.
+    versions.gone(big('f-1', 300));
+    versions.gone(big('g-1', 200));
+    await rm(s.localPath('f.txt'));
+    const f = await s.entry('f.txt', 'file');
+    await s.server.replace(f?.id ?? '', bufferSource(Buffer.from(versions.wrote('remote edit f.txt', big('f-2', 500))), Date.now()));
+    const d = await s.entry('d', 'dir');
+    await s.server.delete([{ kind: 'dir', id: d?.id ?? '' }]);
+
+    // The pass deletes the local folder, then dies downloading the edit: the root is left empty.
+    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'download:before-rename' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    const stopped = await rig.sync(3);
+    expect(stopped.stdout).toContain('the local folder is empty but 1 entry was synced before');
+
+    await rig.sync(0, ['--force']);
+    const verdict = await checkConverged(rig, versions, new Set(['f.txt', 'd', 'g.txt']));
+    expect(verdict.problems).toEqual([]);
+  }, 60_000);
+});
