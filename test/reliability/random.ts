@@ -1,4 +1,6 @@
+import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ExitCode } from '../../src/cli/exit-codes.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import type { PolicyType, StandinControl } from '../standin/index.js';
 import { Activity, Prng } from './activity.js';
@@ -178,12 +180,26 @@ async function converge(rig: Rig, note: (line: string) => void, fail: (what: str
   const limit = 6;
   for (let attempt = 1; attempt <= limit; attempt++) {
     rig.endBackoff();
-    const result = await rig.run(['sync', '--once']);
+    let result = await rig.run(['sync', '--once']);
     note(`  restart ${attempt} -> exit ${result.code ?? result.signal}: ${firstLine(result.stdout)}`);
+    if (result.code === ExitCode.guard && (await emptiedByCrash(rig, result))) {
+      // The activity never empties a side, but a pass killed between deleting a side's last
+      // entries and restoring one can: the restart's empty-root guard then stops it, as it must,
+      // and a user who sees that the folder really is empty confirms with --force.
+      result = await rig.run(['sync', '--once', '--force']);
+      note(`  forced past the empty-root guard -> exit ${result.code ?? result.signal}: ${firstLine(result.stdout)}`);
+    }
     if (result.code === 0) return;
     if (result.code !== 1) fail(`a restart after a crash exited ${result.code ?? result.signal}:\n${result.stdout}\n${tail(result.stderr, 40)}`);
     if (attempt === limit) fail(`no convergence after ${limit} restarts:\n${result.stdout}\n${tail(result.stderr, 40)}`);
   }
+}
+
+/** Whether a run was stopped by the empty-root guard, and the side it names really is empty. */
+async function emptiedByCrash(rig: Rig, result: RunResult): Promise<boolean> {
+  if (result.stdout.includes('the local folder is empty but')) return (await readdir(rig.scene.local)).length === 0;
+  if (result.stdout.includes('the remote folder is empty but')) return (await rig.scene.server.list(rig.scene.remoteRoot)).entries.length === 0;
+  return false;
 }
 
 interface Armed {
