@@ -1,7 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import got, { type BeforeRequestHook, type ExtendOptions, type Got, type OptionsOfTextResponseBody, type RequestFunction } from 'got';
+import got, { type BeforeRequestHook, type ExtendOptions, type Got, type RequestFunction } from 'got';
 import type { Logger } from '../log/logger.js';
 import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
 import type { ByteSource } from '../remote/types.js';
@@ -11,6 +11,7 @@ import type { Cookies } from './cookies.js';
 import { isCredentialRoute, transportError, unexpectedBodyError, type FailureContext } from './failures.js';
 import { urlPath } from './redact.js';
 import { envelopeSchema, type Envelope } from './wire.js';
+import { exchange, type ExchangeSettings } from './exchange.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -86,30 +87,39 @@ const sessionCookie = /(^|\s|;)cloudreve-session=/;
 /**
  * The only place that talks HTTP: one keep-alive agent pair, timeouts, TLS trust, the cookie jar,
  * and the translation of every transport failure into a RemoteError. Each call is one attempt;
- * retry policy lives with the callers, which know what is idempotent.
+ * retry policy lives with the callers, which know what is idempotent. Requests with a small
+ * answer (API calls, upload chunks) are bare `exchange`s on node's client; downloads, which
+ * stream and may be redirected by a storage provider, go through got.
  */
 export class HttpTransport {
+  /** Downloads only: the API calls and chunks go through `exchange`. */
   private readonly got: Got;
   private readonly agents: { http: HttpAgent; https: HttpsAgent };
+  private readonly exchangeSettings: ExchangeSettings;
 
   constructor(private readonly options: TransportOptions) {
     this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+    const tls = { rejectUnauthorized: !options.insecureSkipVerify, ca: options.ca };
+    this.exchangeSettings = { agents: this.agents, timeouts: options, tls };
     const settings: ExtendOptions = {
       retry: { limit: 0 },
       throwHttpErrors: false,
-      followRedirect: false,
+      // Providers' download URLs may redirect; nothing is decompressed, so that byte offsets
+      // match the file for range requests.
+      followRedirect: true,
+      decompress: false,
       timeout: {
         connect: options.connectMs,
         secureConnect: options.connectMs,
         response: options.responseMs,
         socket: options.idleMs,
       },
-      headers: { 'user-agent': userAgent },
+      headers: { 'user-agent': userAgent, 'accept-encoding': 'identity' },
       agent: this.agents,
       hooks: { beforeRequest: [emptyCacheOptions] },
       request: setOptionsOnly,
       https: {
-        rejectUnauthorized: !options.insecureSkipVerify,
+        rejectUnauthorized: tls.rejectUnauthorized,
         ...(options.ca === undefined ? {} : { certificateAuthority: options.ca }),
       },
     };
@@ -133,18 +143,12 @@ export class HttpTransport {
     });
   }
 
-  /**
-   * Starts a download: resolves once the status and headers are in, with the body still streaming.
-   * Redirects are followed (providers' download URLs may redirect) and nothing is decompressed, so
-   * that byte offsets match the file for range requests.
-   */
+  /** Starts a download: resolves once the status and headers are in, with the body still streaming. */
   async open(request: HttpRequest): Promise<StreamingResponse> {
     return this.observe(request, async () => {
       const body = this.got.stream(request.url, {
         method: request.method,
-        headers: { 'accept-encoding': 'identity', ...request.headers },
-        followRedirect: true,
-        decompress: false,
+        ...(request.headers === undefined ? {} : { headers: request.headers }),
         ...(request.signal === undefined ? {} : { signal: request.signal }),
       });
       const response = await new Promise<StreamingResponse>((resolve, reject) => {
@@ -164,16 +168,17 @@ export class HttpTransport {
   }
 
   private async send(request: HttpRequest): Promise<HttpResponse> {
-    const headers: Record<string, string> = { ...request.headers };
+    const headers: Record<string, string> = { 'user-agent': userAgent, ...request.headers };
     const { cookies } = this.options;
     if (request.cookies === true) {
       const cookie = cookies.header(request.url, request.route);
       if (cookie !== '') headers.cookie = cookie;
     }
-    const init: OptionsOfTextResponseBody = { method: request.method, responseType: 'text', headers };
-    if (request.signal !== undefined) init.signal = request.signal;
-    if (request.json !== undefined) init.json = request.json;
-    if (request.text !== undefined) init.body = request.text;
+    let body: string | Buffer | Readable | undefined = request.text;
+    if (request.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(request.json);
+    }
 
     // A failure of the local source (file vanished, unreadable) is the caller's, not the server's:
     // it is rethrown as is so that the sync engine can tell the two apart.
@@ -187,23 +192,19 @@ export class HttpTransport {
         bodyStream.on('error', (error: Error) => {
           sourceError ??= error;
         });
-        init.body = bodyStream;
+        body = bodyStream;
       } else {
-        init.body = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength).subarray(start, end);
+        body = Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength).subarray(start, end);
       }
     }
 
     try {
-      const pending = this.got(request.url, init);
-      const onProgress = request.onUploadProgress;
-      const response = await (onProgress === undefined
-        ? pending
-        : pending.on('uploadProgress', (progress) => onProgress(progress.transferred)));
+      const response = await exchange({ method: request.method, url: request.url, headers, body, signal: request.signal, onSent: request.onUploadProgress }, this.exchangeSettings);
       if (request.cookies === true) {
         await cookies.store(response.headers['set-cookie'] ?? [], request.url);
         if (issuesSessionCookie(response.headers)) this.options.onSessionCookie();
       }
-      return { status: response.statusCode, headers: response.headers, body: response.body };
+      return response;
     } catch (error) {
       if (sourceError !== undefined) throw sourceError;
       throw transportError(error, failureContext(request), request.signal);

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CloudreveV3, type CloudreveV3Options } from '../../src/cloudreve/index.js';
 import { userAgent } from '../../src/version.js';
 import { RemoteError } from '../../src/remote/errors.js';
+import { bufferSource } from '../../src/remote/sources.js';
 import { failure, requestLog } from './helpers.js';
 import { certificate, privateKey } from './tls-fixture.js';
 
@@ -99,6 +100,27 @@ describe('requests', () => {
     expect(await client(url).client.ping()).toBe('3.8.3');
     expect(agents).toEqual([userAgent]);
     expect(userAgent).toMatch(/^cloudreve-sync\/\d+\.\d+\.\d+/);
+  });
+
+  it('time out when an answer stalls halfway', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' }).write('{"code":0,');
+    });
+    const error = await failure(client(url, { retries: 0, timeouts: { idleMs: 200 } }).client.ping());
+    expect(error.kind).toBe('network');
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('timed out');
+  });
+
+  it('take an answer that comes before the server read the whole body', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' }).end('{"code":40001,"msg":"too large","data":null}');
+    });
+    const whole = bufferSource(Buffer.alloc(8 << 20, 1), Date.now());
+    // Streamed, as a file is: the server's answer must not wait for the rest of it.
+    const streamed = { size: whole.size, mtimeMs: whole.mtimeMs, open: (start: number, end: number) => whole.open(start, end) };
+    const error = await failure(client(url, { retries: 0, timeouts: { responseMs: 200 } }).client.replace('x', streamed));
+    expect(error.code).toBe(40001);
   });
 
   it('time out when the server does not answer', async () => {
