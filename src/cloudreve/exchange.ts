@@ -2,7 +2,7 @@ import type { Agent as HttpAgent, ClientRequest, IncomingHttpHeaders, IncomingMe
 import { request as httpRequest } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { request as httpsRequest } from 'node:https';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 export interface ExchangeTimeouts {
   /** From asking for a connection to its being ready, TCP and TLS each. */
@@ -71,7 +71,15 @@ export function exchange(request: ExchangeRequest, settings: ExchangeSettings): 
       clock.stop();
       reject(error);
     });
+    let answered = false;
+    // Node closes a request without an error when it cannot take the answer (a protocol switch).
+    outgoing.once('close', () => {
+      if (answered) return;
+      clock.stop();
+      reject(Object.assign(new Error('the connection closed before an answer'), { code: 'ECONNRESET' }));
+    });
     outgoing.once('response', (incoming: IncomingMessage) => {
+      answered = true;
       clock.stop();
       // Listeners rather than an async iterator: most answers are one chunk, and the iterator's
       // promises cost more than reading it.
@@ -80,7 +88,12 @@ export function exchange(request: ExchangeRequest, settings: ExchangeSettings): 
       incoming.on('data', (chunk: string) => {
         answer += chunk;
       });
-      incoming.once('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: answer }));
+      incoming.once('end', () => {
+        resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: answer });
+        // An answer that came before the whole body went out leaves the connection in no state to
+        // be reused, and a server that neither reads on nor closes would hold it for good.
+        if (!outgoing.writableFinished) outgoing.destroy();
+      });
       // The connection closed before the end of the answer.
       incoming.on('error', reject);
     });
@@ -99,8 +112,15 @@ export function exchange(request: ExchangeRequest, settings: ExchangeSettings): 
         onSent(sent);
       });
     }
-    // A failing source destroys the request with its error, which rejects above.
-    pipeline(body, outgoing, () => undefined);
+    // Not `pipeline`, which would also destroy the source with a failure of the request: the
+    // caller tells the source's own failures (a file vanished) from the network's by the error
+    // the source emits. The source's failure fails the request; so does a source the caller
+    // destroys before it ended (once the answer is in, or on failure).
+    body.once('error', (error) => outgoing.destroy(error));
+    body.once('close', () => {
+      if (!body.readableEnded) outgoing.destroy();
+    });
+    body.pipe(outgoing);
   });
 }
 
