@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { appendFile, mkdir, readdir, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Scene } from '../e2e/harness.js';
@@ -114,7 +115,16 @@ export class Activity {
   async #localEntries(): Promise<{ path: string; kind: 'file' | 'dir' }[]> {
     const out: { path: string; kind: 'file' | 'dir' }[] = [];
     const walk = async (dir: string, prefix: string): Promise<void> => {
-      for (const entry of await readdir(dir, { withFileTypes: true })) {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        // A sync running at the same time may have moved or removed a folder since its parent was read.
+        const code = (error as NodeJS.ErrnoException).code;
+        if (prefix !== '' && (code === 'ENOENT' || code === 'ENOTDIR')) return;
+        throw error;
+      }
+      for (const entry of entries) {
         if (entry.name.startsWith('.cloudreve-sync-')) continue;
         const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
         if (entry.isDirectory()) {
