@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type PQueue from 'p-queue';
@@ -79,6 +80,9 @@ export class FolderRunner {
   constructor(folder: FolderConfig, shared: RunnerShared) {
     this.#folder = folder;
     this.#shared = shared;
+    // Every request in flight listens for the stop: with `concurrency` above ten, more than
+    // node's default of ten listeners, which is no leak.
+    setMaxListeners(0, this.#abort.signal);
     this.#state = new FolderState(shared.db, folderId(shared.db, folder.name));
     this.#log = shared.logger.child({ folder: folder.name });
     this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now);

@@ -41,6 +41,17 @@ describe('the daemon', () => {
     expect(await s.status('/healthz')).toEqual({ code: 200, body: { status: 'ok' } });
   });
 
+  it('sends many files at a high concurrency without a warning about too many listeners', async () => {
+    scene = await Scene.start({ config: { sync: { concurrency: 16 } } });
+    const s = scene;
+    for (let i = 0; i < 40; i++) await s.write(`many/f${i}.txt`, `file ${i}`);
+    const daemon = s.daemon();
+    await running(s);
+    await eventually(async () => (await s.entry('many/f39.txt')) !== undefined, 15_000, 'the uploads');
+    // Each request in flight listens for the daemon's stop signal.
+    expect(daemon.output).not.toContain('MaxListenersExceededWarning');
+  });
+
   it('keeps watching while the server is down and catches up without duplicates', async () => {
     scene = await Scene.start({ proxy: true });
     const s = scene;
