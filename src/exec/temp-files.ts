@@ -7,6 +7,8 @@ import type { FolderState } from '../state/folder-state.js';
 import type { RelPath } from '../tree/types.js';
 import type { TempJournal } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
+import type { Remote } from '../remote/types.js';
+import type { RemoteLeftover } from '../scan/remote.js';
 
 /** A journal of temporary files kept in the folder's state, in the database. */
 export function stateJournal(state: FolderState, now: () => number): TempJournal {
@@ -49,6 +51,31 @@ export async function sweepTempFiles(state: FolderState, remote: RemoteTree, log
     }
     state.removeTempFile(side, path);
     logger.info({ side, path }, 'removed a temporary file left by an interrupted run');
+  }
+}
+
+/**
+ * Removes the server's temporary files that a folder renamed on the server carried away from
+ * their noted path: the new version of a large file, uploaded beside its target before the
+ * swap (the note stays until the swap is done). Only a file whose random name a note holds is
+ * removed; the same pattern elsewhere may be another device's upload about to be swapped.
+ */
+export async function removeMovedRemoteTempFiles(state: FolderState, remote: Remote, found: readonly RemoteLeftover[], logger: Logger): Promise<void> {
+  if (found.length === 0) return;
+  const noted = new Map(state.tempFiles().flatMap(({ side, path }) => (side === 'remote' ? [[basename(path), path] as const] : [])));
+  for (const leftover of found) {
+    const note = noted.get(basename(leftover.path));
+    if (note === undefined) continue;
+    try {
+      await remote.delete([{ kind: 'file', id: leftover.id }]);
+    } catch (error) {
+      if (!isRemoteError(error, 'not-found')) {
+        logger.warn({ side: 'remote', path: leftover.path, err: error }, 'cannot remove a temporary file left by an interrupted run');
+        continue;
+      }
+    }
+    state.removeTempFile('remote', note);
+    logger.info({ side: 'remote', path: leftover.path }, 'removed a temporary file left by an interrupted run');
   }
 }
 

@@ -4,15 +4,22 @@ import { isRemoteError } from '../remote/errors.js';
 import type { Remote, UploadPolicy } from '../remote/types.js';
 import { joinPath, pathKey } from '../tree/paths.js';
 import type { RelPath, RemoteNode, SkippedPath } from '../tree/types.js';
-import type { IgnoreRules } from './ignore.js';
+import { isOwnTempFileName, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, unusableServerNameReason } from './names.js';
 
 export interface RemoteScan extends RemoteSnapshot {
   readonly skipped: readonly SkippedPath[];
+  /** Files named like cloudreve-sync's temporary files, hidden from the sync (see `removeMovedRemoteTempFiles`). */
+  readonly leftovers: readonly RemoteLeftover[];
   /** Where uploads go, as the root listing said. */
   readonly policy: UploadPolicy | undefined;
   /** Listing requests made. */
   readonly requests: number;
+}
+
+export interface RemoteLeftover {
+  readonly path: RelPath;
+  readonly id: string;
 }
 
 export interface RemoteScanOptions {
@@ -64,6 +71,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
   const skipped: SkippedPath[] = [];
   const unknown: RelPath[] = [];
   const vanished: RelPath[] = [];
+  const leftovers: RemoteLeftover[] = [];
   let policy: UploadPolicy | undefined;
   let requests = 0;
   const queue = new PQueue({ concurrency: options.concurrency });
@@ -95,6 +103,10 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     const found: RemoteNode[] = [];
     for (const entry of [...listing.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const path = joinPath(dir, entry.name);
+      if (entry.kind === 'file' && isOwnTempFileName(entry.name)) {
+        leftovers.push({ path, id: entry.id });
+        continue;
+      }
       const problem = unusableServerNameReason(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
       if (problem) {
         skipped.push({ side: 'remote', path, kind: entry.kind, reason: problem });
@@ -121,13 +133,13 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     await visit('');
   } catch (error) {
     if (isRemoteError(error, 'not-found')) {
-      return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], policy: undefined, requests, vanished: [] };
+      return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [], policy: undefined, requests, vanished: [] };
     }
     throw error;
   }
   await queue.onIdle();
   if (failure !== undefined) throw failure;
-  return { rootExists: true, nodes, ignored, unknown, skipped, policy, requests, vanished };
+  return { rootExists: true, nodes, ignored, unknown, skipped, leftovers, policy, requests, vanished };
 }
 
 function pathTooLong(path: RelPath, maxBytes: number | undefined): string | undefined {

@@ -5,7 +5,7 @@ import { executePlan, type ExecEvents, type ExecReport } from '../exec/executor.
 import { LocalTree } from '../exec/local-fs.js';
 import { UploadSessions } from '../exec/upload-sessions.js';
 import { RemoteTree } from '../exec/remote-tree.js';
-import { removeLeftovers } from '../exec/temp-files.js';
+import { removeLeftovers, removeMovedRemoteTempFiles } from '../exec/temp-files.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
 import { plan, utcConflictStamp, type Plan, type PlanTotals } from '../plan/index.js';
@@ -140,6 +140,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
   await removeLeftovers(folder.localPath, local.leftovers, log);
+  await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   state.replaceSkipped(skipped);
   if (planned.stopped) {
     log.error({ guard: planned.stopped.guard, side: planned.stopped.side }, planned.stopped.reason);
@@ -192,7 +193,7 @@ async function rememberedUnlessChanged(
 ): Promise<RemoteSide> {
   const check = await remoteFoldersUnchanged(context.remote, folder.remotePath, paths, tree, rules);
   if (!check.unchanged) return walk();
-  return { rootExists: true, nodes: [], ignored: [], unknown: [], skipped: [], policy: undefined, requests: check.listings, remembered: true };
+  return { rootExists: true, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [], policy: undefined, requests: check.listings, remembered: true };
 }
 
 /** A first sync into a server folder that does not exist yet creates it. */

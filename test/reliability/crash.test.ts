@@ -143,3 +143,29 @@ describe('a sync killed after emptying the local folder', () => {
     expect(verdict.problems).toEqual([]);
   }, 60_000);
 });
+
+describe('a sync killed before swapping in a large file, whose folder the server then renames', () => {
+  it('removes the new version uploaded beside the old one from where the rename took it', async () => {
+    rig = await Rig.start({
+      standin: { chunkSize: 512 },
+      config: { sync: { settleTime: 0, retries: 1, replaceMaxSize: 2000 } },
+    });
+    const s = rig.scene;
+    const versions = new Versions();
+    await s.write('dir/big.bin', versions.wrote('initial dir/big.bin', big('big-1', 3000)));
+    await rig.sync(0);
+    versions.gone(big('big-1', 3000));
+    await s.write('dir/big.bin', versions.wrote('local edit dir/big.bin', big('big-2', 3300)));
+
+    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'upload:before-swap' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    // Another device renames the folder, the uploaded new version inside it.
+    const dir = await s.entry('dir', 'dir');
+    await s.server.rename({ kind: 'dir', id: dir?.id ?? '' }, 'moved');
+
+    await rig.sync([0, 1]);
+    await rig.sync(0);
+    const verdict = await checkConverged(rig, versions, new Set(['dir', 'moved', 'big.bin']));
+    expect(verdict.problems).toEqual([]);
+  }, 60_000);
+});
