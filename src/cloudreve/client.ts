@@ -169,8 +169,9 @@ export class CloudreveV3 implements Remote, RemoteSharer {
       path: `/file/update/${encodeURIComponent(fileId)}`,
       headers: { 'content-type': 'application/octet-stream' },
       body: { source, start: 0, end: source.size },
-      // Writing the same content twice leaves the same file.
-      idempotent: true,
+      // Writing the same content twice would leave the same file, but the caller looks at the
+      // file before each attempt: a server edit made while a retry waited would be overwritten.
+      idempotent: false,
       target: fileId,
       signal: options.signal,
       onUploadProgress: (sent) => progress.reach(sent),

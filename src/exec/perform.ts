@@ -2,7 +2,7 @@ import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
 import type { TransferOptions } from '../remote/types.js';
-import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, UploadAction } from '../plan/types.js';
+import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
@@ -121,6 +121,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
   if (!action.replace) {
     await uploadNew(ws, action.remotePath, read, true);
   } else if (source.size <= ws.replaceMaxSize) {
+    await expectOnServer(ws, action.remotePath, action.replace);
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
     // Too large for one request: upload beside it, then swap, so the old version stays whole
@@ -132,6 +133,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
     ws.local.journal?.created('remote', ws.remote.abs(temp));
     await uploadNew(ws, temp, read, true);
     crashPoint('upload:before-swap');
+    await expectOnServer(ws, action.remotePath, action.replace);
     await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
     const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
     if (!uploaded) throw new DeferredError(`${action.remotePath}: the new version vanished before it could be renamed into place`);
@@ -143,6 +145,18 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
   // facts from before makes the next run send it again.
   const stable = snapshot || (await ws.local.unchanged(action.localPath, action.local));
   return { local: action.local, ...(newObject ? { newRemoteObject: true } : {}), ...(stable ? {} : { changedDuringUpload: true }) };
+}
+
+/**
+ * Cloudreve v3 replaces a file unconditionally: an edit made on the server since the scan (a web
+ * upload during a long pass, or while a failed request waits for its retry) would be overwritten
+ * unseen. The file is looked at again just before; what remains is the moment in between.
+ */
+async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFacts): Promise<void> {
+  const current = await ws.remote.remote.stat(ws.remote.abs(path), 'file');
+  if (current === undefined || current.id !== expected.id || current.size !== expected.size || current.modifiedMs !== expected.modifiedMs) {
+    throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+  }
 }
 
 async function download(action: DownloadAction, ws: Workspace): Promise<Outcome> {

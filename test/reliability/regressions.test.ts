@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { recordOutcome, RowRefs } from '../../src/exec/rows.js';
 import { wholeReadMaxBytes } from '../../src/exec/upload-source.js';
 import type { MoveAction } from '../../src/plan/types.js';
+import { bufferSource } from '../../src/remote/sources.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 import { useReliabilityHooks } from './hooks.js';
 import { Rig } from './rig.js';
@@ -222,5 +223,33 @@ describe('a file changed while it was uploaded (src/exec/executor.ts)', () => {
     expect(result.stdout).toBe('main: 0 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 1 deferred, 0 failed\n');
     await rig.sync(0);
     expect((await s.entry('big.bin', 'file')) && (await s.fetch('big.bin')).length).toBe(size + 4);
+  });
+});
+
+describe('a server edit made while a replace waits for its retry (src/exec/perform.ts)', () => {
+  // The soak (seed 957685) lost a server edit: Cloudreve v3 replaces unconditionally, and the
+  // replace of the local edit went out after the edit, planned from a scan from before it.
+  it('is not overwritten: the replace is deferred, and the next run keeps both versions', async () => {
+    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    const s = rig.scene;
+    await s.write('f.txt', 'first version');
+    await rig.sync(0);
+    await s.write('f.txt', 'local edit, longer');
+    const update = 'PUT /api/v3/file/update/:id';
+    s.standin.control.failNext(update, 1, 'code50001');
+    const result = await rig.run(['sync', '--once'], {
+      whileRunning: async () => {
+        // The first attempt failed; the retry waits a second, and the server edit comes first.
+        while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+        const file = await s.entry('f.txt', 'file');
+        await s.server.replace(file?.id ?? '', bufferSource(Buffer.from('server edit'), Date.now()));
+      },
+    });
+    expect(result.stdout).toContain('1 deferred');
+    expect((await rig.sync(1)).stdout).toContain('1 conflicts');
+    const names = (await s.server.list(s.remoteRoot)).entries.map((entry) => entry.name);
+    expect(names).toHaveLength(2);
+    const contents = await Promise.all(names.map((name) => s.fetch(name)));
+    expect(contents.sort()).toEqual(['local edit, longer', 'server edit']);
   });
 });
