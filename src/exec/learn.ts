@@ -5,7 +5,6 @@ export interface ListedEntry {
   readonly kind: EntryKind;
   readonly name: string;
   readonly id: string;
-  readonly size: number;
   readonly modifiedMs: number;
 }
 
@@ -16,7 +15,7 @@ export interface ListedEntry {
  * together. Returns the number of listings made.
  */
 export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) => Promise<readonly ListedEntry[] | undefined>): Promise<number> {
-  const pending = new Map<RelPath, { id: number; kind: EntryKind; name: string; size: number; remoteId: string | undefined }[]>();
+  const pending = new Map<RelPath, { id: number; kind: EntryKind; name: string; remoteId: string | undefined }[]>();
   for (const row of tree.pendingRemoteFacts()) {
     const entries = pending.get(row.dir);
     if (entries) entries.push(row);
@@ -30,11 +29,9 @@ export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) =>
       const learnt: { id: number; remoteId: string; modifiedMs: number }[] = [];
       for (const row of rows) {
         const entry = byName.get(`${row.kind}:${row.name}`);
-        // A known object must still be the one there, with the size we sent: another client may
-        // have replaced it, or edited it in place (which keeps its ID) since we wrote, and taking
-        // the newcomer's facts would pass its content off as the synced one. Left unlearnt, the
-        // row makes the next pass look at the server's version.
-        if (entry && (row.remoteId === undefined || row.remoteId === entry.id) && (row.kind === 'dir' || entry.size === row.size)) learnt.push({ id: row.id, remoteId: entry.id, modifiedMs: entry.modifiedMs });
+        // A known object must still be the one there: another client may have replaced it, and
+        // taking the newcomer's facts would pass its content off as the synced one.
+        if (entry && (row.remoteId === undefined || row.remoteId === entry.id)) learnt.push({ id: row.id, remoteId: entry.id, modifiedMs: entry.modifiedMs });
       }
       tree.setRemoteFactsOf(learnt);
     }),

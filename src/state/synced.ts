@@ -143,13 +143,13 @@ export class SyncedTree {
   }
 
   /** Rows whose server facts a listing still has to tell, with their server folder's path. */
-  pendingRemoteFacts(): { id: number; kind: EntryKind; name: string; dir: string; size: number; remoteId: string | undefined }[] {
+  pendingRemoteFacts(): { id: number; kind: EntryKind; name: string; dir: string; remoteId: string | undefined }[] {
     const pending = this.#statements.pending.all(this.#folder);
     if (pending.length === 0) return [];
     const dirs = this.#spelledDirs('remote');
     return pending.flatMap((row) => {
       const dir = dirs.get(row.remote_parent);
-      return dir === undefined ? [] : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, size: row.size, remoteId: row.remote_id ?? undefined }];
+      return dir === undefined ? [] : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, remoteId: row.remote_id ?? undefined }];
     });
   }
 
