@@ -121,7 +121,8 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
   if (!action.replace) {
     await uploadNew(ws, action.remotePath, read, true);
   } else if (source.size <= ws.replaceMaxSize) {
-    await expectOnServer(ws, action.remotePath, action.replace);
+    await expectOnServer(ws, action.remotePath, action.replace, replacesSent.has(action) ? source.size : undefined);
+    replacesSent.add(action);
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
     // Too large for one request: upload beside it, then swap, so the old version stays whole
@@ -129,6 +130,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
     const localName = ws.local.tempBeside(action.localPath);
     ws.local.journal?.removed('local', localName);
     const temp = joinPath(parentOf(action.remotePath), basename(localName));
+    await expectOnServer(ws, action.remotePath, action.replace);
     // Written down first: a crash before the rename would leave it on the server for good.
     ws.local.journal?.created('remote', ws.remote.abs(temp));
     await uploadNew(ws, temp, read, true);
@@ -147,16 +149,23 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
   return { local: action.local, ...(newObject ? { newRemoteObject: true } : {}), ...(stable ? {} : { changedDuringUpload: true }) };
 }
 
+/** Replaces this run already sent at least once; see `expectOnServer`. */
+const replacesSent = new WeakSet<UploadAction>();
+
 /**
  * Cloudreve v3 replaces a file unconditionally: an edit made on the server since the scan (a web
  * upload during a long pass, or while a failed request waits for its retry) would be overwritten
  * unseen. The file is looked at again just before; what remains is the moment in between.
+ *
+ * After an attempt of our own (`sentSize`, the size it sends), the file may hold what that
+ * attempt left: Cloudreve empties a file whose update is cut off mid-body, and an update whose
+ * answer was lost may have landed whole. Either is ours, and is sent again.
  */
-async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFacts): Promise<void> {
+async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFacts, sentSize?: number): Promise<void> {
   const current = await ws.remote.remote.stat(ws.remote.abs(path), 'file');
-  if (current === undefined || current.id !== expected.id || current.size !== expected.size || current.modifiedMs !== expected.modifiedMs) {
-    throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
-  }
+  const asScanned = current !== undefined && current.id === expected.id && current.size === expected.size && current.modifiedMs === expected.modifiedMs;
+  const leftByUs = current !== undefined && current.id === expected.id && sentSize !== undefined && (current.size === 0 || current.size === sentSize);
+  if (!asScanned && !leftByUs) throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
 }
 
 async function download(action: DownloadAction, ws: Workspace): Promise<Outcome> {

@@ -253,3 +253,20 @@ describe('a server edit made while a replace waits for its retry (src/exec/perfo
     expect(contents.sort()).toEqual(['local edit, longer', 'server edit']);
   });
 });
+
+describe('a replace cut off mid-body (src/exec/perform.ts)', () => {
+  // Cloudreve empties a file whose update is cut off; the look before the retry must take that
+  // for the attempt's own doing and send again, not defer and leave the file empty.
+  it('is sent again in the same run, and the server file is whole', async () => {
+    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    const s = rig.scene;
+    await s.write('f.txt', 'first version');
+    await rig.sync(0);
+    // Large enough that the cut comes before the server has the whole request.
+    const edit = 'local edit '.repeat(200_000);
+    await s.write('f.txt', edit);
+    s.standin.control.dropNextChunk(1000);
+    expect((await rig.sync(0)).stdout).toContain('1 uploaded');
+    expect((await s.fetch('f.txt')) === edit).toBe(true);
+  });
+});
