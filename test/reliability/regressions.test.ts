@@ -254,19 +254,26 @@ describe('a server edit made while a replace waits for its retry (src/exec/perfo
   });
 });
 
-describe('a replace cut off mid-body (src/exec/perform.ts)', () => {
-  // Cloudreve empties a file whose update is cut off; the look before the retry must take that
-  // for the attempt's own doing and send again, not defer and leave the file empty.
+describe('a replace whose failed attempt left the server file empty (src/exec/perform.ts)', () => {
+  // Cloudreve empties a file whose update is cut off mid-body. The look before the retry must
+  // take that for the attempt's own doing and send again, not defer and leave the file empty.
   it('is sent again in the same run, and the server file is whole', async () => {
     rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
     const s = rig.scene;
     await s.write('f.txt', 'first version');
     await rig.sync(0);
-    // Large enough that the cut comes before the server has the whole request.
-    const edit = 'local edit '.repeat(200_000);
-    await s.write('f.txt', edit);
-    s.standin.control.dropNextChunk(1000);
-    expect((await rig.sync(0)).stdout).toContain('1 uploaded');
-    expect((await s.fetch('f.txt')) === edit).toBe(true);
+    await s.write('f.txt', 'local edit, longer');
+    const update = 'PUT /api/v3/file/update/:id';
+    s.standin.control.failNext(update, 1, 'code50001');
+    const result = await rig.run(['sync', '--once'], {
+      whileRunning: async () => {
+        // What a cut-off update leaves: the same file, emptied.
+        while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+        const file = await s.entry('f.txt', 'file');
+        await s.server.replace(file?.id ?? '', bufferSource(Buffer.alloc(0), Date.now()));
+      },
+    });
+    expect(result.stdout).toContain('1 uploaded');
+    expect(await s.fetch('f.txt')).toBe('local edit, longer');
   });
 });

@@ -17,7 +17,6 @@ export function updateRoute(app: App): Route {
     method: 'PUT',
     pattern: '/api/v3/file/update/:id',
     scope: 'api',
-    chunk: true,
     handle: loginRequired(async (ctx, user) => {
       const id = app.ids.decode(ctx.params.id ?? '', IdType.file);
       if (id === null) throw ErrParseObjectId;
