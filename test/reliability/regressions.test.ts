@@ -7,7 +7,7 @@ import type { MoveAction } from '../../src/plan/types.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 import { useReliabilityHooks } from './hooks.js';
-import { Rig } from './rig.js';
+import { Rig, type RunResult } from './rig.js';
 
 /**
  * Bugs the randomized and crash runs found, each pinned down by a deterministic test (the fix
@@ -226,54 +226,50 @@ describe('a file changed while it was uploaded (src/exec/executor.ts)', () => {
   });
 });
 
+/**
+ * A synced f.txt edited locally, whose first replace attempt fails (code 50001): between that
+ * attempt and its retry, a second later, the server file is given `serverContent`.
+ */
+async function replaceRetriedAfter(serverContent: string): Promise<{ r: Rig; result: RunResult }> {
+  const r = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+  rig = r;
+  const s = r.scene;
+  await s.write('f.txt', 'first version');
+  await r.sync(0);
+  await s.write('f.txt', 'local edit, longer');
+  const update = 'PUT /api/v3/file/update/:id';
+  s.standin.control.failNext(update, 1, 'code50001');
+  const result = await r.run(['sync', '--once'], {
+    whileRunning: async () => {
+      while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      const file = await s.entry('f.txt', 'file');
+      await s.server.replace(file?.id ?? '', bufferSource(Buffer.from(serverContent), Date.now()));
+    },
+  });
+  return { r, result };
+}
+
 describe('a server edit made while a replace waits for its retry (src/exec/perform.ts)', () => {
   // The soak (seed 957685) lost a server edit: Cloudreve v3 replaces unconditionally, and the
   // replace of the local edit went out after the edit, planned from a scan from before it.
   it('is not overwritten: the replace is deferred, and the next run keeps both versions', async () => {
-    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
-    const s = rig.scene;
-    await s.write('f.txt', 'first version');
-    await rig.sync(0);
-    await s.write('f.txt', 'local edit, longer');
-    const update = 'PUT /api/v3/file/update/:id';
-    s.standin.control.failNext(update, 1, 'code50001');
-    const result = await rig.run(['sync', '--once'], {
-      whileRunning: async () => {
-        // The first attempt failed; the retry waits a second, and the server edit comes first.
-        while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-        const file = await s.entry('f.txt', 'file');
-        await s.server.replace(file?.id ?? '', bufferSource(Buffer.from('server edit'), Date.now()));
-      },
-    });
+    const { r, result } = await replaceRetriedAfter('server edit');
     expect(result.stdout).toContain('1 deferred');
-    expect((await rig.sync(1)).stdout).toContain('1 conflicts');
-    const names = (await s.server.list(s.remoteRoot)).entries.map((entry) => entry.name);
+    expect((await r.sync(1)).stdout).toContain('1 conflicts');
+    const names = (await r.scene.server.list(r.scene.remoteRoot)).entries.map((entry) => entry.name);
     expect(names).toHaveLength(2);
-    const contents = await Promise.all(names.map((name) => s.fetch(name)));
+    const contents = await Promise.all(names.map((name) => r.scene.fetch(name)));
     expect(contents.sort()).toEqual(['local edit, longer', 'server edit']);
   });
 });
 
 describe('a replace whose failed attempt left the server file empty (src/exec/perform.ts)', () => {
-  // Cloudreve empties a file whose update is cut off mid-body. The look before the retry must
-  // take that for the attempt's own doing and send again, not defer and leave the file empty.
+  // Cloudreve empties a file whose update is cut off mid-body (what this test does to it). The
+  // look before the retry must take that for the attempt's own doing and send again, not defer
+  // and leave the file empty.
   it('is sent again in the same run, and the server file is whole', async () => {
-    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
-    const s = rig.scene;
-    await s.write('f.txt', 'first version');
-    await rig.sync(0);
-    await s.write('f.txt', 'local edit, longer');
-    const update = 'PUT /api/v3/file/update/:id';
-    s.standin.control.failNext(update, 1, 'code50001');
-    const result = await rig.run(['sync', '--once'], {
-      whileRunning: async () => {
-        // What a cut-off update leaves: the same file, emptied.
-        while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-        const file = await s.entry('f.txt', 'file');
-        await s.server.replace(file?.id ?? '', bufferSource(Buffer.alloc(0), Date.now()));
-      },
-    });
+    const { r, result } = await replaceRetriedAfter('');
     expect(result.stdout).toContain('1 uploaded');
-    expect(await s.fetch('f.txt')).toBe('local edit, longer');
+    expect(await r.scene.fetch('f.txt')).toBe('local edit, longer');
   });
 });
