@@ -71,15 +71,13 @@ export function exchange(request: ExchangeRequest, settings: ExchangeSettings): 
       clock.stop();
       reject(error);
     });
-    let answered = false;
     // Node closes a request without an error when it cannot take the answer (a protocol switch).
     outgoing.once('close', () => {
-      if (answered) return;
+      if (clock.stopped) return;
       clock.stop();
       reject(Object.assign(new Error('the connection closed before an answer'), { code: 'ECONNRESET' }));
     });
     outgoing.once('response', (incoming: IncomingMessage) => {
-      answered = true;
       clock.stop();
       // Listeners rather than an async iterator: most answers are one chunk, and the iterator's
       // promises cost more than reading it.
@@ -131,7 +129,7 @@ export function exchange(request: ExchangeRequest, settings: ExchangeSettings): 
  */
 class Deadlines {
   #timer: NodeJS.Timeout | undefined;
-  #answered = false;
+  #stopped = false;
 
   constructor(
     private readonly outgoing: ClientRequest,
@@ -154,13 +152,17 @@ class Deadlines {
 
   /** The answer came, or the request failed: no deadline but the idle one any more. */
   stop(): void {
-    this.#answered = true;
+    this.#stopped = true;
     this.#clear();
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
   }
 
   #arm(phase: string, ms: number): void {
     this.#clear();
-    if (this.#answered) return;
+    if (this.#stopped) return;
     this.#timer = setTimeout(() => this.outgoing.destroy(new TimeoutError(phase, ms)), ms);
   }
 

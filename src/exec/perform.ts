@@ -163,9 +163,12 @@ const replacesSent = new WeakSet<UploadAction>();
  */
 async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFacts, sentSize?: number): Promise<void> {
   const current = await ws.remote.remote.stat(ws.remote.abs(path), 'file');
-  const asScanned = current !== undefined && current.id === expected.id && current.size === expected.size && current.modifiedMs === expected.modifiedMs;
-  const leftByUs = current !== undefined && current.id === expected.id && sentSize !== undefined && (current.size === 0 || current.size === sentSize);
-  if (!asScanned && !leftByUs) throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+  if (current?.id === expected.id) {
+    const asScanned = current.size === expected.size && current.modifiedMs === expected.modifiedMs;
+    const leftByUs = sentSize !== undefined && (current.size === 0 || current.size === sentSize);
+    if (asScanned || leftByUs) return;
+  }
+  throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
 }
 
 async function download(action: DownloadAction, ws: Workspace): Promise<Outcome> {
