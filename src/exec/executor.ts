@@ -29,6 +29,8 @@ export interface ExecContext {
   /** Shared by every folder: the concurrency and rate limits apply to all of them together. */
   readonly queue: PQueue;
   readonly options: ExecOptions;
+  /** Whether the pass listed every server folder; see `sweepTempFiles`. */
+  readonly serverWalked: boolean;
   readonly logger: Logger;
   readonly now: () => number;
   readonly signal?: AbortSignal;
@@ -122,7 +124,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   // Temporary files are written down while they exist, and what a killed run left is removed.
   context.ws.local.journal = stateJournal(state, now);
   try {
-    await sweepTempFiles(state, context.ws.remote, logger);
+    await sweepTempFiles(state, context.ws.remote, context.serverWalked, logger);
   } catch (error) {
     logger.warn({ err: describe(error) }, 'could not remove temporary files left by an earlier run; trying again next run');
   }

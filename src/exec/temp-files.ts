@@ -22,8 +22,12 @@ export function stateJournal(state: FolderState, now: () => number): TempJournal
  * Removes the temporary files an earlier run wrote down and never crossed out: it was killed
  * between creating one and renaming or removing it (a crash during a download leaves a partial
  * file beside its target). Only names of cloudreve-sync's own pattern are ever removed.
+ *
+ * A server file missing from its noted path may have been carried away by a folder renamed on
+ * the server, where only a walk of the whole server side finds it (`removeMovedRemoteTempFiles`):
+ * its note is crossed out only when this pass made such a walk (`serverWalked`).
  */
-export async function sweepTempFiles(state: FolderState, remote: RemoteTree, logger: Logger): Promise<void> {
+export async function sweepTempFiles(state: FolderState, remote: RemoteTree, serverWalked: boolean, logger: Logger): Promise<void> {
   const entries = state.tempFiles();
   const opening = entries.filter((entry) => entry.side === 'upload');
   if (opening.length > 0) {
@@ -38,19 +42,23 @@ export async function sweepTempFiles(state: FolderState, remote: RemoteTree, log
       state.removeTempFile(side, path);
       continue;
     }
-    if (side === 'local') {
-      await rm(path, { force: true });
-    } else {
-      try {
-        const entry = await remote.remote.stat(path, 'file');
-        if (entry) await remote.remote.delete([{ kind: 'file', id: entry.id }]);
-      } catch (error) {
-        // Its folder is gone, so is the file; anything else is tried again next run.
-        if (!isRemoteError(error, 'not-found')) throw error;
-      }
-    }
+    if (side === 'local') await rm(path, { force: true });
+    else if (!(await removeAtNotedPath(remote.remote, path)) && !serverWalked) continue;
     state.removeTempFile(side, path);
     logger.info({ side, path }, 'removed a temporary file left by an interrupted run');
+  }
+}
+
+/** Removes a server file at `path`; whether one was there. */
+async function removeAtNotedPath(remote: Remote, path: string): Promise<boolean> {
+  try {
+    const entry = await remote.stat(path, 'file');
+    if (entry) await remote.delete([{ kind: 'file', id: entry.id }]);
+    return entry !== undefined;
+  } catch (error) {
+    // Its folder is not there either; anything else is tried again next run.
+    if (!isRemoteError(error, 'not-found')) throw error;
+    return false;
   }
 }
 

@@ -166,6 +166,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     state,
     queue: context.queue,
     options: { retries: context.config.sync.retries, retryBaseDelayMs: 1000, settleTimeMs: context.config.sync.settleTime },
+    serverWalked: remoteScan.remembered !== true && remoteScan.rootExists && remoteScan.unknown.length === 0,
     logger: log,
     now,
     ...(context.signal ? { signal: context.signal } : {}),

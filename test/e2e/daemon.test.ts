@@ -151,6 +151,41 @@ describe('the daemon', () => {
     expect((await s.status('/healthz')).code).toBe(200);
   });
 
+  it('keeps the note of a server temp file that a folder rename carried away until a whole walk finds it', async () => {
+    scene = await Scene.start({
+      standin: { chunkSize: 512 },
+      config: { sync: { settleTime: 0, retries: 0, replaceMaxSize: 2000 } },
+      daemon: { remoteInterval: '1h' },
+    });
+    const s = scene;
+    const tempFiles = async (dir: string): Promise<string[]> =>
+      (await s.server.list(s.remotePath(dir))).entries.map((e) => e.name).filter((name) => name.startsWith('.cloudreve-sync-'));
+    await s.write('dir/big.bin', 'a'.repeat(3000));
+    await s.write('other/o.txt', 'o');
+    const daemon = s.daemon();
+    await running(s);
+    // A large file's new version is uploaded beside the old one, and the swap fails: it stays, noted.
+    s.standin.control.failNext('DELETE /api/v3/object', 100, 'code50001');
+    await s.write('dir/big.bin', 'b'.repeat(3300));
+    await eventually(async () => (await tempFiles('dir')).length === 1 && (s.standin.control.requestCounts()['DELETE /api/v3/object'] ?? 0) > 0, 15_000, 'the failed swap');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the end of the pass');
+    s.standin.control.failNext('DELETE /api/v3/object', 0, 'code50001');
+    const dir = await s.entry('dir', 'dir');
+    await s.server.rename({ kind: 'dir', id: dir?.id ?? '' }, 'moved');
+
+    // A pass for a local change elsewhere trusts its memory of the server and walks nothing.
+    await s.write('other/o2.txt', 'o2');
+    await eventually(async () => (await s.entry('other/o2.txt')) !== undefined, 15_000, 'the upload');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the end of the pass');
+    expect(await tempFiles('moved')).toHaveLength(1);
+
+    // The next walk of the whole server finds it where the rename took it.
+    daemon.signal('SIGTERM');
+    await daemon.exited;
+    await s.cli('sync', '--once');
+    expect(await tempFiles('moved')).toEqual([]);
+  });
+
   it('serves its status on loopback only by default', async () => {
     const { loadConfig } = await import('../../src/config/load.js');
     const config = loadConfig({ path: new URL('../../config.example.yaml', import.meta.url).pathname, env: {} });

@@ -34,6 +34,8 @@ export interface SceneOptions {
   readonly folder?: FolderOptions;
   /** Extra top-level config (e.g. `sync:`). */
   readonly config?: Record<string, unknown>;
+  /** Daemon settings over the tests' quick ones (the status server stays). */
+  readonly daemon?: Record<string, unknown>;
 }
 
 export interface CliResult {
@@ -73,7 +75,7 @@ export class Scene {
       stateDir,
       log: { level: 'warn', format: 'json' },
       sync: { settleTime: 0, retries: 1 },
-      daemon: { remoteInterval: '1s', debounce: '200ms', status: { listen: `127.0.0.1:${statusPort}` } },
+      daemon: { remoteInterval: '1s', debounce: '200ms', ...options.daemon, status: { listen: `127.0.0.1:${statusPort}` } },
       folders: [folder],
       ...options.config,
     };
