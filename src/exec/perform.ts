@@ -1,8 +1,8 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
-import type { TransferOptions } from '../remote/types.js';
-import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, UploadAction } from '../plan/types.js';
+import type { RemoteEntry, TransferOptions } from '../remote/types.js';
+import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, ScannedRemote, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
@@ -59,6 +59,8 @@ export async function perform(action: Exclude<Action, ConflictAction>, ws: Works
 
 async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
   if (action.side === 'remote') {
+    // A delete into a trash folder loses nothing, so only a real one is looked at again first.
+    if (ws.remoteTrash === undefined && action.remote) await expectOnlyScanned(ws, action.path, action.remote);
     await ws.remote.delete({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.path, ws.remoteTrash);
     return;
   }
@@ -169,6 +171,44 @@ async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFact
     if (asScanned || leftByUs) return;
   }
   throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+}
+
+/**
+ * Cloudreve v3 deletes unconditionally, a folder with everything in it: a server edit or a new
+ * file made since the scan would go with it unseen. What the delete takes is looked at again
+ * just before, and anything the scan did not see (`scanned`: the entry, then all below it)
+ * defers it to the next run, which sees the change. What remains is the moment in between.
+ */
+async function expectOnlyScanned(ws: Workspace, path: RelPath, scanned: readonly ScannedRemote[]): Promise<void> {
+  const [entry] = scanned;
+  if (entry === undefined || (await holdsOnly(ws, path, entry, new Map(scanned.map((seen) => [seen.id, seen]))))) return;
+  throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+}
+
+/** Whether `path` on the server is still `entry`, holding nothing but what `scanned` has, as it was. */
+async function holdsOnly(ws: Workspace, path: RelPath, entry: ScannedRemote, scanned: ReadonlyMap<string, ScannedRemote>): Promise<boolean> {
+  const asScanned = (found: RemoteEntry): boolean => {
+    const seen = scanned.get(found.id);
+    return seen?.kind === found.kind && (found.kind === 'dir' || (seen.size === found.size && seen.modifiedMs === found.modifiedMs));
+  };
+  const { remote } = ws.remote;
+  try {
+    if (entry.kind === 'file') {
+      const current = await remote.stat(ws.remote.abs(path), 'file');
+      return current !== undefined && asScanned(current);
+    }
+    const folders = [path];
+    for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+      const listing = await remote.list(ws.remote.abs(folder));
+      if ((folder === path && listing.folderId !== entry.id) || !listing.entries.every(asScanned)) return false;
+      for (const found of listing.entries) if (found.kind === 'dir') folders.push(joinPath(folder, found.name));
+    }
+    return true;
+  } catch (error) {
+    // Gone, or its folder is: whatever happened, the next scan sees it.
+    if (isRemoteError(error, 'not-found')) return false;
+    throw error;
+  }
 }
 
 async function download(action: DownloadAction, ws: Workspace): Promise<Outcome> {

@@ -4,7 +4,7 @@ import type { ItemView } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
 import type { Target } from './target.js';
 import { asideName } from './names.js';
-import type { Action, LocalFacts, NodeRef, Placement, PlanOptions, RemoteFacts, RowWrite, Stage } from './types.js';
+import type { Action, LocalFacts, NodeRef, Placement, PlanOptions, RemoteFacts, RowWrite, ScannedRemote, Stage } from './types.js';
 
 export interface Emitted {
   readonly actions: Action[];
@@ -86,6 +86,17 @@ class SideModel {
       names.push(this.name[current.index] ?? '');
     }
     return names.reverse().join('/');
+  }
+
+  /** `item` and everything this side holds below it. */
+  subtree(item: Item): Item[] {
+    const result: Item[] = [];
+    const stack = [item];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+      result.push(next);
+      stack.push(...(this.#children.get(next)?.values() ?? []));
+    }
+    return result;
   }
 
   /** The items between `item` and the root (exclusive of both). */
@@ -208,6 +219,8 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
     return rows;
   };
 
+  const scannedBelow = (item: Item): ScannedRemote[] =>
+    models.remote.subtree(item).flatMap((below) => (below.remote ? [{ kind: below.kind, id: below.remote.id, size: below.remote.size, modifiedMs: below.remote.modifiedMs }] : []));
   const emitDelete = (side: Side, item: Item, stage: Stage, after: number[]): void => {
     const model = models[side];
     const facts = side === 'local' && item.kind === 'file' ? localFacts(item) : undefined;
@@ -218,7 +231,7 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
       side,
       kind: item.kind,
       path: model.path(item, root),
-      ...(side === 'remote' && item.remote ? { remoteId: item.remote.id } : {}),
+      ...(side === 'remote' && item.remote ? { remoteId: item.remote.id, remote: scannedBelow(item) } : {}),
       ...(facts ? { local: facts } : {}),
       rows: rowsGoingWith(side, item),
     });

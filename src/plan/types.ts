@@ -89,6 +89,11 @@ export interface RemoteFacts {
   readonly modifiedMs: number;
 }
 
+/** A server entry as a scan saw it. */
+export interface ScannedRemote extends RemoteFacts {
+  readonly kind: EntryKind;
+}
+
 /**
  * Names a Synced row: an existing one by its ID (0 is the root), or an entry that gets its row
  * during this plan, by a number unique within the plan.
@@ -194,6 +199,11 @@ export interface DeleteAction extends ActionBase {
   readonly remoteId?: string;
   /** For local files: the delete only happens if the file still has these facts. */
   readonly local?: LocalFacts;
+  /**
+   * For the server: the entry, then everything below it, as scanned. Cloudreve deletes a folder
+   * with whatever it holds, so the delete only happens if the server holds nothing else.
+   */
+  readonly remote?: readonly ScannedRemote[];
   /** The Synced rows that go with it (the entry and whatever below it is not kept). */
   readonly rows: readonly number[];
 }

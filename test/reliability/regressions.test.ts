@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordOutcome, RowRefs } from '../../src/exec/rows.js';
@@ -271,5 +272,51 @@ describe('a replace whose failed attempt left the server file empty (src/exec/pe
     const { r, result } = await replaceRetriedAfter('');
     expect(result.stdout).toContain('1 uploaded');
     expect(await r.scene.fetch('f.txt')).toBe('local edit, longer');
+  });
+});
+
+/**
+ * `local` synced and then deleted locally; the server delete it plans fails at first (code
+ * 50001), and before its retry, a second later, `change` is made on the server.
+ */
+async function deleteRetriedAfter(local: Record<string, string>, remove: string, change: (r: Rig) => Promise<void>): Promise<{ r: Rig; result: RunResult }> {
+  const r = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+  rig = r;
+  const s = r.scene;
+  // Another file stays, or the empty-root guard would stop the run.
+  for (const [path, content] of Object.entries({ ...local, 'keep.txt': 'kept' })) await s.write(path, content);
+  await r.sync(0);
+  await rm(s.localPath(remove), { recursive: true });
+  const route = 'DELETE /api/v3/object';
+  s.standin.control.failNext(route, 3, 'code50001');
+  const result = await r.run(['sync', '--once'], {
+    whileRunning: async () => {
+      while ((s.standin.control.requestCounts()[route] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+      await change(r);
+    },
+  });
+  return { r, result };
+}
+
+describe('a server change made while a delete waits for its retry (src/exec/perform.ts)', () => {
+  // Cloudreve v3 deletes unconditionally, a folder with all it holds: the delete of what was
+  // deleted locally must not take a server edit or a new server file made since the scan.
+  it('keeps a file edited on the server: the delete is deferred, and the next run brings the edit', async () => {
+    const { r, result } = await deleteRetriedAfter({ 'f.txt': 'first version' }, 'f.txt', async (rig) => {
+      const file = await rig.scene.entry('f.txt', 'file');
+      await rig.scene.server.replace(file?.id ?? '', bufferSource(Buffer.from('server edit'), Date.now()));
+    });
+    expect(result.stdout).toContain('1 deferred');
+    await r.sync(0);
+    expect(await r.scene.read('f.txt')).toBe('server edit');
+  });
+
+  it('keeps a file added on the server to a folder deleted locally', async () => {
+    const { r, result } = await deleteRetriedAfter({ 'dir/a.txt': 'a', 'dir/sub/b.txt': 'b' }, 'dir', (rig) => rig.scene.put('dir/sub/new.txt', 'added elsewhere'));
+    expect(result.stdout).toContain('1 deferred');
+    await r.sync(0);
+    expect(await r.scene.read('dir/sub/new.txt')).toBe('added elsewhere');
+    expect(await r.scene.fetch('dir/sub/new.txt')).toBe('added elsewhere');
+    expect(await r.scene.exists('dir/a.txt')).toBe(false);
   });
 });
