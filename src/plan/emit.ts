@@ -220,7 +220,10 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
   };
 
   const scannedBelow = (item: Item): ScannedRemote[] =>
-    models.remote.subtree(item).flatMap((below) => (below.remote ? [{ kind: below.kind, id: below.remote.id, size: below.remote.size, modifiedMs: below.remote.modifiedMs }] : []));
+    models.remote.subtree(item).flatMap((below) => {
+      const facts = remoteFacts(below);
+      return facts ? [{ kind: below.kind, ...facts }] : [];
+    });
   const emitDelete = (side: Side, item: Item, stage: Stage, after: number[]): void => {
     const model = models[side];
     const facts = side === 'local' && item.kind === 'file' ? localFacts(item) : undefined;

@@ -205,7 +205,8 @@ function skipIllegalNames(
 /**
  * A folder stays while anything below it stays: a kept child through its target parent, a
  * frozen or skipped one through wherever it is now, and on the server (when deletes do not go
- * to a trash) ignored entries, which a folder delete would destroy. A dropped folder that must
+ * to a trash) ignored entries and those the scan skipped or could not see, which a folder
+ * delete would destroy. A dropped folder that must
  * stay is kept, or in a one-way mode frozen when the source side no longer has it. A frozen
  * folder that receives a kept child is kept: the written side needs it again.
  */
@@ -249,7 +250,7 @@ function retainAncestors(
     }
   }
   if (!options.remoteTrash) {
-    for (const path of input.remote.ignored) {
+    for (const path of [...input.remote.ignored, ...input.remote.unknown]) {
       const dir = parentOf(path);
       if (dir !== '') retain(matched.byRemoteKey.get(pathKey(dir)), false);
     }

@@ -22,6 +22,22 @@ describe('names', () => {
     expect(status[0]?.skipped.map((s) => s.path).sort()).toEqual(['trailing .txt ', 'what?.txt']);
   });
 
+  it('keeps a server folder deleted locally while it holds a name the scan skips', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    const odd = 'tab\there.txt';
+    await s.write('dir/a.txt', 'a');
+    await s.write('keep.txt', 'k');
+    await s.sync();
+    await s.put(`dir/${odd}`, 'only on the server');
+    await rm(s.localPath('dir'), { recursive: true });
+    const result = await s.sync(1);
+    expect(result.stdout).toContain('1 skipped');
+    // Deleting the folder would have taken the file the scan could only skip.
+    expect(await s.fetch(`dir/${odd}`)).toBe('only on the server');
+    expect(await s.entry('dir/a.txt')).toBeUndefined();
+  });
+
   it('keeps NFD spellings and Unicode names as they are on each side', async () => {
     scene = await Scene.start();
     const nfd = 'cafe\u0301.txt';
