@@ -1,6 +1,7 @@
 import { isRemoteError } from '../remote/errors.js';
 import { crashPoint } from './crash.js';
 import type { ObjectRef, Remote } from '../remote/types.js';
+import { asideName } from '../plan/names.js';
 import { baseName, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 
@@ -24,7 +25,8 @@ export class RemoteTree {
   /**
    * Moves and renames: the API moves into another folder keeping the name, and renames within
    * a folder; a change of both takes the move first, or the rename first when the old name is
-   * taken in the new folder.
+   * taken in the new folder, and when the new name is taken in the old folder too, it passes
+   * through an aside name (which the next run reads as the old one, should it be killed there).
    */
   async move(object: ObjectRef, from: RelPath, to: RelPath): Promise<void> {
     const [fromDir, toDir, fromName, toName] = [parentOf(from), parentOf(to), baseName(from), baseName(to)];
@@ -42,8 +44,24 @@ export class RemoteTree {
       await this.remote.rename(object, toName);
     } catch (error) {
       if (!isRemoteError(error, 'exists')) throw error;
-      await this.remote.rename(object, toName);
+      if (await this.#renamed(object, toName)) {
+        await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
+        return;
+      }
+      await this.remote.rename(object, asideName(fromName, 0));
       await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
+      await this.remote.rename(object, toName);
+    }
+  }
+
+  /** Renames within its folder; false when the name is taken there. */
+  async #renamed(object: ObjectRef, name: string): Promise<boolean> {
+    try {
+      await this.remote.rename(object, name);
+      return true;
+    } catch (error) {
+      if (isRemoteError(error, 'exists')) return false;
+      throw error;
     }
   }
 

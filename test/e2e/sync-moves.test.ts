@@ -57,6 +57,21 @@ describe('moves and renames', () => {
     expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 1, renames: 1, deletes: 0 });
   });
 
+  it('a local file moved and renamed where both steps meet a name taken passes through an aside name', async () => {
+    // The new folder holds the old name and the old folder the new one: neither a move first
+    // nor a rename first can be done.
+    scene = await seeded();
+    await scene.write('archive/notes.txt', 'other notes');
+    await scene.write('summary.txt', 'summary');
+    await scene.sync();
+    scene.standin.control.resetCounts();
+    await rename(scene.localPath('notes.txt'), scene.localPath('archive/summary.txt'));
+    await scene.sync();
+    expect(calls(scene)).toMatchObject({ uploads: 0, downloads: 0, deletes: 0 });
+    expect(await scene.remoteTree()).toMatchObject({ 'archive/summary.txt': 'n', 'archive/notes.txt': 'other notes', 'summary.txt': 'summary' });
+    expect(Object.keys(await scene.remoteTree())).not.toContain('notes.txt');
+  });
+
   it('a server-side folder rename and file move become local renames, with no download', async () => {
     scene = await seeded();
     const album = await scene.entry('album', 'dir');
