@@ -170,7 +170,11 @@ async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFact
     const leftByUs = sentSize !== undefined && (current.size === 0 || current.size === sentSize);
     if (asScanned || leftByUs) return;
   }
-  throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+  throw changedOnServer(path);
+}
+
+function changedOnServer(path: RelPath): DeferredError {
+  return new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
 }
 
 /**
@@ -182,7 +186,7 @@ async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFact
 async function expectOnlyScanned(ws: Workspace, path: RelPath, scanned: readonly ScannedRemote[]): Promise<void> {
   const [entry] = scanned;
   if (entry === undefined || (await holdsOnly(ws, path, entry, new Map(scanned.map((seen) => [seen.id, seen]))))) return;
-  throw new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+  throw changedOnServer(path);
 }
 
 /** Whether `path` on the server is still `entry`, holding nothing but what `scanned` has, as it was. */

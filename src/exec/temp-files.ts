@@ -10,6 +10,8 @@ import type { RemoteTree } from './remote-tree.js';
 import type { Remote } from '../remote/types.js';
 import type { RemoteLeftover } from '../scan/remote.js';
 
+const removedLeftover = 'removed a temporary file left by an interrupted run';
+
 /** A journal of temporary files kept in the folder's state, in the database. */
 export function stateJournal(state: FolderState, now: () => number): TempJournal {
   return {
@@ -45,7 +47,7 @@ export async function sweepTempFiles(state: FolderState, remote: RemoteTree, ser
     if (side === 'local') await rm(path, { force: true });
     else if (!(await removeAtNotedPath(remote.remote, path)) && !serverWalked) continue;
     state.removeTempFile(side, path);
-    logger.info({ side, path }, 'removed a temporary file left by an interrupted run');
+    logger.info({ side, path }, removedLeftover);
   }
 }
 
@@ -83,7 +85,7 @@ export async function removeMovedRemoteTempFiles(state: FolderState, remote: Rem
       }
     }
     state.removeTempFile('remote', note);
-    logger.info({ side: 'remote', path: leftover.path }, 'removed a temporary file left by an interrupted run');
+    logger.info({ side: 'remote', path: leftover.path }, removedLeftover);
   }
 }
 
@@ -97,7 +99,7 @@ export async function removeLeftovers(root: string, paths: readonly RelPath[], l
   for (const path of paths) {
     try {
       await rm(join(root, path), { force: true });
-      logger.info({ side: 'local', path }, 'removed a temporary file left by an interrupted run');
+      logger.info({ side: 'local', path }, removedLeftover);
     } catch (error) {
       logger.warn({ side: 'local', path, err: error }, 'cannot remove a temporary file left by an interrupted run');
     }

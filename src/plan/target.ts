@@ -206,9 +206,9 @@ function skipIllegalNames(
  * A folder stays while anything below it stays: a kept child through its target parent, a
  * frozen or skipped one through wherever it is now, and on the server (when deletes do not go
  * to a trash) ignored entries and those the scan skipped or could not see, which a folder
- * delete would destroy. A dropped folder that must
- * stay is kept, or in a one-way mode frozen when the source side no longer has it. A frozen
- * folder that receives a kept child is kept: the written side needs it again.
+ * delete would destroy. A dropped folder that must stay is kept, or in a one-way mode frozen
+ * when the source side no longer has it. A frozen folder that receives a kept child is kept:
+ * the written side needs it again.
  */
 function retainAncestors(
   input: PlanInput,
