@@ -1,32 +1,71 @@
-import { cp, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { constants } from 'node:fs';
+import { copyFile, lstat, mkdir, readdir, readlink, rename, rm, rmdir, symlink, unlink, utimes } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BigIntStats } from 'node:fs';
+import { errnoCode } from '../scan/errors.js';
 import type { RelPath } from '../tree/types.js';
+import { LocalChangedError } from './local-facts.js';
 
 /**
  * Where local files go when a sync deletes or overwrites them: one folder per day under the
  * state directory, kept for a number of days, so yesterday's file can always be taken back.
  */
 export class LocalTrash {
+  /** The put before the next one; see `put`. */
+  #last: Promise<unknown> = Promise.resolve();
+
   constructor(
     readonly dir: string,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Moves `absolute` (a file or folder) into today's trash as `path`, never overwriting. */
-  async put(absolute: string, path: RelPath): Promise<string> {
-    const day = new Date(this.now()).toISOString().slice(0, 10);
-    let target = join(this.dir, day, ...path.split('/'));
-    await mkdir(join(target, '..'), { recursive: true, mode: 0o700 });
-    for (let n = 2; await exists(target); n++) target = join(this.dir, day, ...`${path} (${n})`.split('/'));
+  /**
+   * Moves `absolute` (a file or folder) into today's trash as `path`, never overwriting. One
+   * put at a time: two choosing a free name at once could choose the same, and a rename
+   * replaces what it lands on.
+   */
+  put(absolute: string, path: RelPath): Promise<string> {
+    const done = this.#last.then(() => this.#put(absolute, path));
+    this.#last = done.catch(() => undefined);
+    return done;
+  }
+
+  async #put(absolute: string, path: RelPath): Promise<string> {
+    const target = await this.#freeTarget(new Date(this.now()).toISOString().slice(0, 10), path);
     try {
       await rename(absolute, target);
     } catch (error) {
-      // The state directory may be on another filesystem (a Docker volume): copy, then remove.
-      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-      await cp(absolute, target, { recursive: true, preserveTimestamps: true, errorOnExist: true, force: false });
-      await rm(absolute, { recursive: true, force: true });
+      // The state directory may be on another filesystem (a Docker volume).
+      if (errnoCode(error) !== 'EXDEV') throw error;
+      const left: string[] = [];
+      await moveAcross(absolute, target, left);
+      if (left.length > 0) {
+        throw new LocalChangedError(`${path} changed while it was moved to the trash (${left.length} entries stay where they are); it will be looked at again next run`);
+      }
     }
     return target;
+  }
+
+  /**
+   * `path` in the day's folder, or the first free numbered name: `notes (2)`. When a file
+   * trashed earlier that day holds the name of one of its folders, the top folder is numbered
+   * instead (`a (2)/b.txt` beside the file `a`).
+   */
+  async #freeTarget(day: string, path: RelPath): Promise<string> {
+    const slash = path.indexOf('/');
+    let numbered = (n: number): RelPath => `${path} (${n})`;
+    for (let n = 1; ; n++) {
+      const target = join(this.dir, day, ...(n === 1 ? path : numbered(n)).split('/'));
+      try {
+        await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      } catch (error) {
+        const code = errnoCode(error);
+        if (slash < 0 || (code !== 'EEXIST' && code !== 'ENOTDIR')) throw error;
+        numbered = (m) => `${path.slice(0, slash)} (${m})${path.slice(slash)}`;
+        continue;
+      }
+      if (!(await exists(target))) return target;
+    }
   }
 
   /** Removes the days older than `keepDays`. */
@@ -42,9 +81,46 @@ export class LocalTrash {
   }
 }
 
+/**
+ * A move to another filesystem: each entry is copied, then removed only if it is still what was
+ * copied. A copy-then-remove of the whole folder would destroy what was written into it while
+ * it was being copied; such entries stay where they are, and their paths go to `left`.
+ */
+async function moveAcross(source: string, target: string, left: string[]): Promise<void> {
+  const before = await lstat(source, { bigint: true });
+  if (before.isDirectory()) {
+    await mkdir(target, { mode: 0o700 });
+    for (const name of await readdir(source)) await moveAcross(join(source, name), join(target, name), left);
+    await utimes(target, before.atime, before.mtime);
+    try {
+      await rmdir(source);
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOTEMPTY' && errnoCode(error) !== 'EEXIST') throw error;
+      left.push(source);
+    }
+    return;
+  }
+  if (before.isSymbolicLink()) {
+    await symlink(await readlink(source), target);
+  } else if (before.isFile()) {
+    await copyFile(source, target, constants.COPYFILE_EXCL);
+    await utimes(target, before.atime, before.mtime);
+  } else {
+    // A socket or FIFO has nothing to copy; it stays.
+    left.push(source);
+    return;
+  }
+  if (unchanged(before, await lstat(source, { bigint: true }))) await unlink(source);
+  else left.push(source);
+}
+
+function unchanged(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await lstat(path);
     return true;
   } catch {
     return false;

@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalChangedError } from '../../src/exec/local-facts.js';
+import { LocalTrash } from '../../src/exec/trash.js';
+import { useTempDirs } from '../scan/fixture.js';
+
+const tempDir = useTempDirs();
+const noon = Date.parse('2026-11-30T12:00:00Z');
+const day = '2026-11-30';
+
+async function contents(dir: string): Promise<Record<string, string>> {
+  const found: Record<string, string> = {};
+  const walk = async (folder: string, prefix: string): Promise<void> => {
+    for (const entry of await readdir(folder, { withFileTypes: true })) {
+      const path = `${prefix}${entry.name}`;
+      if (entry.isDirectory()) await walk(join(folder, entry.name), `${path}/`);
+      else found[path] = entry.isSymbolicLink() ? `-> ${await readlink(join(folder, entry.name))}` : await readFile(join(folder, entry.name), 'utf8');
+    }
+  };
+  await walk(dir, '');
+  return found;
+}
+
+describe('the local trash', () => {
+  it('gives two files put at once two names, even when one is the numbered name of the other', async () => {
+    const dir = await tempDir();
+    const trash = new LocalTrash(join(dir, 'trash'), () => noon);
+    await writeFile(join(dir, 'notes'), 'first notes');
+    await trash.put(join(dir, 'notes'), 'notes');
+    await writeFile(join(dir, 'notes'), 'second notes');
+    await writeFile(join(dir, 'notes (2)'), 'a file called notes (2)');
+    await Promise.all([trash.put(join(dir, 'notes'), 'notes'), trash.put(join(dir, 'notes (2)'), 'notes (2)')]);
+    expect(Object.values(await contents(join(dir, 'trash', day))).sort()).toEqual(['a file called notes (2)', 'first notes', 'second notes']);
+  });
+
+  it('numbers the top folder when a file trashed the same day holds the name of a folder on the path', async () => {
+    const dir = await tempDir();
+    const trash = new LocalTrash(join(dir, 'trash'), () => noon);
+    await writeFile(join(dir, 'a'), 'a was a file');
+    await trash.put(join(dir, 'a'), 'a');
+    await mkdir(join(dir, 'a'));
+    await writeFile(join(dir, 'a', 'b.txt'), 'now a is a folder');
+    const target = await trash.put(join(dir, 'a', 'b.txt'), 'a/b.txt');
+    expect(target).toBe(join(dir, 'trash', day, 'a (2)', 'b.txt'));
+    expect(await contents(join(dir, 'trash', day))).toEqual({ a: 'a was a file', 'a (2)/b.txt': 'now a is a folder' });
+  });
+});
+
+/** A folder on another filesystem than the temporary folders, or undefined when there is none. */
+function otherFilesystem(): string | undefined {
+  const candidate = '/dev/shm';
+  return existsSync(candidate) && statSync(candidate).dev !== statSync(tmpdir()).dev ? candidate : undefined;
+}
+
+describe.skipIf(otherFilesystem() === undefined)('the local trash on another filesystem (a separate Docker volume)', () => {
+  const made: string[] = [];
+  afterEach(async () => {
+    await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  const stateDir = async (): Promise<string> => {
+    const dir = await mkdtemp(join(otherFilesystem() ?? tmpdir(), 'cloudreve-sync-trash-'));
+    made.push(dir);
+    return dir;
+  };
+
+  it('copies a folder with its files, subfolders, links and times, then removes it', async () => {
+    const local = await tempDir();
+    const trash = new LocalTrash(join(await stateDir(), 'trash'), () => noon);
+    await mkdir(join(local, 'docs', 'old'), { recursive: true });
+    await writeFile(join(local, 'docs', 'a.txt'), 'a');
+    await writeFile(join(local, 'docs', 'old', 'b.txt'), 'b');
+    await symlink('a.txt', join(local, 'docs', 'link'));
+    await utimes(join(local, 'docs', 'a.txt'), 1_700_000_000, 1_700_000_000);
+    const target = await trash.put(join(local, 'docs'), 'docs');
+    expect(await contents(target)).toEqual({ 'a.txt': 'a', link: '-> a.txt', 'old/b.txt': 'b' });
+    expect((await stat(join(target, 'a.txt'))).mtimeMs).toBe(1_700_000_000_000);
+    expect(existsSync(join(local, 'docs'))).toBe(false);
+  });
+
+  it('leaves in place what it cannot copy, and says the folder changed', async () => {
+    const local = await tempDir();
+    const trash = new LocalTrash(join(await stateDir(), 'trash'), () => noon);
+    await mkdir(join(local, 'docs'));
+    await writeFile(join(local, 'docs', 'a.txt'), 'a');
+    execFileSync('mkfifo', [join(local, 'docs', 'pipe')]);
+    await expect(trash.put(join(local, 'docs'), 'docs')).rejects.toThrow(LocalChangedError);
+    expect(await readdir(join(local, 'docs'))).toEqual(['pipe']);
+    expect(await contents(join(trash.dir, day, 'docs'))).toEqual({ 'a.txt': 'a' });
+  });
+
+  it('never removes a file written into the folder while it is being copied', async () => {
+    const local = await tempDir();
+    const trash = new LocalTrash(join(await stateDir(), 'trash'), () => noon);
+    await mkdir(join(local, 'videos'));
+    await writeFile(join(local, 'videos', 'big.mp4'), Buffer.alloc(64 * 1024 * 1024, 1));
+    const putting = trash.put(join(local, 'videos'), 'videos').then(
+      () => 'moved',
+      (error: unknown) => (error instanceof LocalChangedError ? 'left' : error),
+    );
+    while (!existsSync(join(trash.dir, day, 'videos'))) await new Promise((resolve) => setTimeout(resolve, 1));
+    await writeFile(join(local, 'videos', 'notes.txt'), 'saved during the copy');
+    const result = await putting;
+    // Written before the folder was read, it was moved; after, it stays and the put says so.
+    const where = existsSync(join(local, 'videos', 'notes.txt')) ? 'left' : 'moved';
+    expect(result).toBe(where);
+    const home = where === 'left' ? join(local, 'videos') : join(trash.dir, day, 'videos');
+    expect(await readFile(join(home, 'notes.txt'), 'utf8')).toBe('saved during the copy');
+    expect((await lstat(join(trash.dir, day, 'videos', 'big.mp4'))).size).toBe(64 * 1024 * 1024);
+  });
+});
