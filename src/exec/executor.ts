@@ -137,7 +137,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     const failing = backoff.get(path);
     if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}` };
     if (action.type === 'upload' && quotaFull) return { status: 'failed', error: quotaFull };
-    if (action.type === 'upload' && now() - action.local.mtimeMs < context.options.settleTimeMs) {
+    if (action.type === 'upload' && stillBeingWritten(now() - action.local.mtimeMs, context.options.settleTimeMs)) {
       return { status: 'deferred', reason: 'still being written' };
     }
     return context.queue.add(async (): Promise<ActionResult> => {
@@ -268,4 +268,14 @@ function countKey(action: Action): string {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Whether a file `ageMs` after its last modification is still being written. A time ahead of
+ * the clock (a camera's, a FAT volume written in another time zone) says nothing either way,
+ * and would hold the file back until the clock caught up: such a file goes, and the look after
+ * its upload catches a change.
+ */
+function stillBeingWritten(ageMs: number, settleTimeMs: number): boolean {
+  return ageMs >= 0 && ageMs < settleTimeMs;
 }

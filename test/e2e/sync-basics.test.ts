@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rm, utimes } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scene } from './harness.js';
 
@@ -82,6 +82,17 @@ describe('sync --once', () => {
     await scene.sync();
     expect(await scene.fetch('mine.txt')).toBe('v2 local');
     expect(await scene.read('theirs.txt')).toBe('v2 remote');
+  });
+
+  it('uploads a file whose modification time is ahead of the clock at once, with that time', async () => {
+    // Holding it back as "still being written" would hold it until the clock caught up.
+    scene = await Scene.start({ config: { sync: { settleTime: 2000, retries: 1 } } });
+    await scene.write('photo.jpg', 'from a camera with a fast clock');
+    const tomorrow = Math.floor(Date.now() / 1000) + 86_400;
+    await utimes(scene.localPath('photo.jpg'), tomorrow, tomorrow);
+    await scene.sync();
+    expect(await scene.fetch('photo.jpg')).toBe('from a camera with a fast clock');
+    expect((await scene.server.stat(scene.remotePath('photo.jpg'), 'file'))?.modifiedMs).toBe(tomorrow * 1000);
   });
 
   it('deletes on the other side into a trash, and a modified file beats a delete', async () => {
