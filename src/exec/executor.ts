@@ -197,7 +197,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
         context.queue.add(async () => {
           try {
             const listing = await context.ws.remote.remote.list(context.ws.remote.abs(dir));
-            return listing.entries.map((entry) => ({ kind: entry.kind, name: entry.name, id: entry.id, modifiedMs: entry.modifiedMs }));
+            return listing.entries.map((entry) => ({ kind: entry.kind, name: entry.name, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs }));
           } catch (error) {
             if (isRemoteError(error, 'not-found')) return undefined;
             throw error;

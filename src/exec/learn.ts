@@ -1,10 +1,12 @@
-import type { SyncedTree } from '../state/synced.js';
+import { isUploadDate } from '../remote/upload-date.js';
+import type { PendingRemoteFacts, SyncedTree } from '../state/synced.js';
 import type { EntryKind, RelPath } from '../tree/types.js';
 
 export interface ListedEntry {
   readonly kind: EntryKind;
   readonly name: string;
   readonly id: string;
+  readonly size: number;
   readonly modifiedMs: number;
 }
 
@@ -15,7 +17,7 @@ export interface ListedEntry {
  * together. Returns the number of listings made.
  */
 export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) => Promise<readonly ListedEntry[] | undefined>): Promise<number> {
-  const pending = new Map<RelPath, { id: number; kind: EntryKind; name: string; remoteId: string | undefined }[]>();
+  const pending = new Map<RelPath, PendingRemoteFacts[]>();
   for (const row of tree.pendingRemoteFacts()) {
     const entries = pending.get(row.dir);
     if (entries) entries.push(row);
@@ -29,9 +31,7 @@ export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) =>
       const learnt: { id: number; remoteId: string; modifiedMs: number }[] = [];
       for (const row of rows) {
         const entry = byName.get(`${row.kind}:${row.name}`);
-        // A known object must still be the one there: another client may have replaced it, and
-        // taking the newcomer's facts would pass its content off as the synced one.
-        if (entry && (row.remoteId === undefined || row.remoteId === entry.id)) learnt.push({ id: row.id, remoteId: entry.id, modifiedMs: entry.modifiedMs });
+        if (entry && isOurs(row, entry)) learnt.push({ id: row.id, remoteId: entry.id, modifiedMs: entry.modifiedMs });
       }
       tree.setRemoteFactsOf(learnt);
     }),
@@ -41,4 +41,16 @@ export async function learnRemoteFacts(tree: SyncedTree, list: (dir: RelPath) =>
   const failed = listed.find((result) => result.status === 'rejected');
   if (failed) throw failed.reason;
   return pending.size;
+}
+
+/**
+ * Whether the listed entry is still what we wrote: another client may have replaced it or
+ * written it anew since, and taking its facts would pass its content off as the synced one
+ * (a later local edit would then overwrite it unseen). A known object must be the one there,
+ * a file must have the size we wrote, and a new upload the date it was sent with.
+ */
+function isOurs(row: PendingRemoteFacts, entry: ListedEntry): boolean {
+  if (row.remoteId !== undefined && row.remoteId !== entry.id) return false;
+  if (row.kind === 'file' && entry.size !== row.size) return false;
+  return row.sentModifiedMs === undefined || isUploadDate(entry.modifiedMs, row.sentModifiedMs);
 }

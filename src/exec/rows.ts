@@ -1,4 +1,5 @@
 import type { Action, ConflictAction, LocalFacts, NodeRef, RemoteFacts, RowWrite } from '../plan/types.js';
+import { uploadDateOf } from '../remote/upload-date.js';
 import type { SyncedTree } from '../state/synced.js';
 import type { Side } from '../tree/types.js';
 
@@ -45,7 +46,9 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
     case 'upload': {
       const { remoteId, ...withoutId } = action.row;
       const row: RowWrite = outcome.newRemoteObject || remoteId === undefined ? withoutId : { ...withoutId, remoteId };
-      return writeRow(tree, refs, row, outcome.local ?? action.local, outcome.remote, outcome.local?.size ?? action.local.size);
+      // A new file is dated as the upload said; a swap renames its upload, which dates it anew.
+      const sent = action.replace || remoteId !== undefined ? undefined : uploadDateOf(action.local.mtimeMs);
+      return writeRow(tree, refs, row, outcome.local ?? action.local, outcome.remote, outcome.local?.size ?? action.local.size, sent);
     }
     case 'download':
       return writeRow(tree, refs, action.row, outcome.local ?? noLocalFacts, outcome.remote ?? action.row.remoteFacts, action.remote.size);
@@ -85,7 +88,10 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
   }
 }
 
-/** Writes (or rewrites) the row an action settled, binding a fresh reference to its new ID. */
+/**
+ * Writes (or rewrites) the row an action settled, binding a fresh reference to its new ID.
+ * `sentModifiedMs`: the date a new upload gave the file, kept until a listing tells its ID.
+ */
 export function writeRow(
   tree: SyncedTree,
   refs: RowRefs,
@@ -93,6 +99,7 @@ export function writeRow(
   local: LocalFacts,
   remote: RemoteFacts | undefined,
   size: number,
+  sentModifiedMs?: number,
 ): boolean {
   const localParent = refs.resolve(row.local.parent);
   const remoteParent = refs.resolve(row.remote.parent);
@@ -109,7 +116,7 @@ export function writeRow(
       localMtimeMs: local.mtimeMs,
       inode: local.inode,
       remoteId: remote?.id ?? row.remoteId,
-      remoteModifiedMs: remote?.modifiedMs,
+      remoteModifiedMs: remote?.modifiedMs ?? sentModifiedMs,
     },
     existing,
   );

@@ -1,3 +1,4 @@
+import { isUploadDate } from '../remote/upload-date.js';
 import { baseName, parentOf, pathKey } from '../tree/paths.js';
 import type { Side } from '../tree/types.js';
 import type { Item, MatchedItems } from './items.js';
@@ -62,7 +63,8 @@ export function analyze(matched: MatchedItems): ItemView[] {
         remoteChanged =
           item.remote.size !== base.size ||
           (known !== undefined &&
-            (known.id !== item.remote.id || (!remoteMoved && known.modifiedMs !== undefined && known.modifiedMs !== item.remote.modifiedMs)));
+            (known.id !== item.remote.id || (!remoteMoved && known.modifiedMs !== undefined && known.modifiedMs !== item.remote.modifiedMs))) ||
+          (known === undefined && base.sentModifiedMs !== undefined && !isUploadDate(item.remote.modifiedMs, base.sentModifiedMs));
       }
     }
     return {

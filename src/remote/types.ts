@@ -29,6 +29,7 @@ export interface Remote {
   /**
    * Uploads a new file named `name` into folder `dir` (created when missing). Never overwrites:
    * an existing file throws `exists`, a same-named upload in progress throws `upload-in-progress`.
+   * The new file is dated `uploadDateOf(source.mtimeMs)` when that is defined.
    */
   upload(dir: string, name: string, source: ByteSource, options?: UploadOptions): Promise<void>;
 

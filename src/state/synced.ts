@@ -17,6 +17,19 @@ export interface SyncedRow {
   readonly remoteModifiedMs: number | undefined;
 }
 
+/** A row still waiting for its server ID or date; see `SyncedTree.pendingRemoteFacts`. */
+export interface PendingRemoteFacts {
+  readonly id: number;
+  readonly kind: EntryKind;
+  readonly name: string;
+  /** The server folder, spelled as there. */
+  readonly dir: string;
+  readonly size: number;
+  readonly remoteId: string | undefined;
+  /** For a new upload: the date it gave the file (`SyncedNode.sentModifiedMs`). */
+  readonly sentModifiedMs: number | undefined;
+}
+
 /** The columns of a synced row, as better-sqlite3 returns them. */
 export interface RowRecord {
   id: number;
@@ -143,13 +156,15 @@ export class SyncedTree {
   }
 
   /** Rows whose server facts a listing still has to tell, with their server folder's path. */
-  pendingRemoteFacts(): { id: number; kind: EntryKind; name: string; dir: string; remoteId: string | undefined }[] {
+  pendingRemoteFacts(): PendingRemoteFacts[] {
     const pending = this.#statements.pending.all(this.#folder);
     if (pending.length === 0) return [];
     const dirs = this.#spelledDirs('remote');
     return pending.flatMap((row) => {
       const dir = dirs.get(row.remote_parent);
-      return dir === undefined ? [] : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, remoteId: row.remote_id ?? undefined }];
+      return dir === undefined
+        ? []
+        : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, size: row.size, remoteId: row.remote_id ?? undefined, sentModifiedMs: row.remote_id === null ? (row.remote_modified_ms ?? undefined) : undefined }];
     });
   }
 
@@ -307,6 +322,7 @@ export function toNodes(rows: readonly RowRecord[], dirs: DirPaths = dirPathsOf(
       localMtimeMs: row.local_mtime_ms,
       inode: row.inode,
       remote: row.remote_id === null ? undefined : { id: row.remote_id, modifiedMs: row.remote_modified_ms ?? undefined },
+      ...(row.remote_id === null && row.remote_modified_ms !== null ? { sentModifiedMs: row.remote_modified_ms } : {}),
     });
   }
   return nodes;

@@ -7,5 +7,5 @@ export function localFromSynced(base: SyncedNode): LocalNode {
 
 /** The remote entry as the Synced tree remembers it. */
 export function remoteFromSynced(base: SyncedNode): RemoteNode {
-  return { path: base.remotePath, kind: base.kind, id: base.remote?.id ?? '', size: base.size, modifiedMs: base.remote?.modifiedMs ?? 0 };
+  return { path: base.remotePath, kind: base.kind, id: base.remote?.id ?? '', size: base.size, modifiedMs: base.remote?.modifiedMs ?? base.sentModifiedMs ?? 0 };
 }

@@ -61,6 +61,11 @@ export interface SyncedNode {
   readonly inode: string;
   /** Undefined right after an upload, until a listing tells the new file's ID. */
   readonly remote: SyncedRemote | undefined;
+  /**
+   * Meanwhile, the date that upload gave the file (see `uploadDateOf`): a file of another date
+   * at its place is not the one we sent.
+   */
+  readonly sentModifiedMs?: number;
 }
 
 /** The root folder's row ID in parent references. */

@@ -19,7 +19,7 @@ function uploadedIntoTwoFolders(): ReturnType<typeof openMemoryState> {
   return state;
 }
 
-const listing = (dir: string): ListedEntry[] => [{ kind: 'file', name: 'new.txt', id: `f-${dir}`, modifiedMs: 9 }];
+const listing = (dir: string): ListedEntry[] => [{ kind: 'file', name: 'new.txt', id: `f-${dir}`, size: 3, modifiedMs: 9 }];
 
 describe('learnRemoteFacts (src/exec/learn.ts)', () => {
   it('asks for every folder at once and writes what each listing told', async () => {
@@ -50,5 +50,30 @@ describe('learnRemoteFacts (src/exec/learn.ts)', () => {
     release();
     await expect(learning).rejects.toThrow('server down');
     expect(tree.pendingRemoteFacts().map((row) => row.dir)).toEqual(['a']);
+  });
+});
+
+describe('learnRemoteFacts on a file another client may have written since (src/exec/learn.ts)', () => {
+  const sent = 1_700_000_000_123;
+  const learnt = async (entry: Partial<ListedEntry>): Promise<boolean> => {
+    const state = openMemoryState();
+    close = () => state.close();
+    state.tree.put({ kind: 'file', localParent: 0, localName: 'new.txt', remoteParent: 0, remoteName: 'new.txt', size: 3, localMtimeMs: sent, inode: 'i', remoteId: undefined, remoteModifiedMs: sent });
+    await learnRemoteFacts(state.tree, () => Promise.resolve([{ kind: 'file', name: 'new.txt', id: 'f1', size: 3, modifiedMs: sent, ...entry }]));
+    const waiting = state.tree.pendingRemoteFacts().length > 0;
+    state.close();
+    close = undefined;
+    return !waiting;
+  };
+
+  it('takes the facts of our upload, dated as sent, or within its second where the server keeps whole seconds', async () => {
+    expect(await learnt({})).toBe(true);
+    expect(await learnt({ modifiedMs: 1_700_000_000_000 })).toBe(true);
+  });
+
+  it('leaves them unknown for a file of another size or date: the next run sees a server edit', async () => {
+    expect(await learnt({ size: 4 })).toBe(false);
+    expect(await learnt({ modifiedMs: sent + 1 })).toBe(false);
+    expect(await learnt({ modifiedMs: 1_700_000_002_000 })).toBe(false);
   });
 });

@@ -202,7 +202,7 @@ export async function apply(actions: readonly Action[], local: LocalWorld, remot
   await learnRemoteFacts(tree, (dir) => {
     if (!remote.isDir(dir)) return Promise.resolve(undefined);
     const children = [...remote.byId.values()].filter((e) => parentOf(e.path) === dir && e.path !== '');
-    return Promise.resolve(children.map((e) => ({ kind: e.kind, name: baseName(e.path), id: e.id, modifiedMs: e.modified })));
+    return Promise.resolve(children.map((e) => ({ kind: e.kind, name: baseName(e.path), id: e.id, size: e.kind === 'file' ? e.content.length : 0, modifiedMs: e.modified })));
   });
   return { failed };
 }

@@ -40,7 +40,7 @@ describe('the latest migration', () => {
     try {
       const tree = new SyncedTree(db, 1);
       expect(tree.counts()).toEqual({ entries: 3, files: 2 });
-      expect(tree.pendingRemoteFacts()).toEqual([{ id: 3, kind: 'file', name: 'y.txt', dir: 'a', remoteId: undefined }]);
+      expect(tree.pendingRemoteFacts()).toEqual([{ id: 3, kind: 'file', name: 'y.txt', dir: 'a', size: 3, remoteId: undefined, sentModifiedMs: undefined }]);
       const plan = (sql: string): string => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join('; ');
       expect(plan("SELECT count(*) FROM synced WHERE folder = 1 AND kind = 'file'")).toContain('COVERING INDEX synced_files');
       expect(plan('SELECT * FROM synced WHERE folder = 1 AND (remote_id IS NULL OR remote_modified_ms IS NULL)')).toContain('synced_awaiting_remote_facts');

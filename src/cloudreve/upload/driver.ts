@@ -1,6 +1,7 @@
 import type { Logger } from '../../log/logger.js';
 import { RemoteError, isRemoteError } from '../../remote/errors.js';
 import type { ByteSource, UploadOptions, UploadPolicy } from '../../remote/types.js';
+import { uploadDateOf } from '../../remote/upload-date.js';
 import type { Api } from '../api.js';
 import { Code } from '../codes.js';
 import type { HttpTransport } from '../http.js';
@@ -141,7 +142,7 @@ async function openSession(
 function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadPolicy): Promise<UploadCredential> {
   senderFactory(policy, request.target);
   const { source } = request;
-  const mtime = Math.trunc(source.mtimeMs);
+  const mtime = uploadDateOf(source.mtimeMs);
   return deps.api.data(
     {
       method: 'PUT',
@@ -152,7 +153,7 @@ function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadP
         name: request.name,
         size: source.size,
         policy_id: policy.id,
-        ...(mtime > 0 ? { last_modified: mtime } : {}),
+        ...(mtime === undefined ? {} : { last_modified: mtime }),
         ...(source.mimeType === undefined ? {} : { mime_type: source.mimeType }),
       },
       // Retried on transient failures although a lost answer may have opened a session: the
