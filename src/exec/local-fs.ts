@@ -90,6 +90,7 @@ export class LocalTree {
   ): Promise<LocalFacts> {
     const target = this.abs(path);
     const temp = this.tempBeside(path);
+    let written: LocalFacts;
     try {
       await write(temp);
       const handle = await open(temp, 'r+');
@@ -100,6 +101,8 @@ export class LocalTree {
       }
       const seconds = mtimeMs / 1000;
       await utimes(temp, seconds, seconds);
+      // Read before the rename: an edit made right after it must not pass for what was written.
+      written = factsOf(await lstat(temp, { bigint: true }));
       await this.expect(path, expected);
       crashPoint('download:before-rename');
       if (expected) await displace(path);
@@ -110,7 +113,7 @@ export class LocalTree {
       throw error;
     }
     this.journal?.removed('local', temp);
-    return (await this.facts(path)) ?? unreachable(path);
+    return written;
   }
 
   /** A path for a temporary file in the folder of `path`, written down in the journal. */
