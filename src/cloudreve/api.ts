@@ -24,6 +24,8 @@ export interface ApiRequest {
   readonly target?: string | undefined;
   readonly signal?: AbortSignal | undefined;
   readonly onUploadProgress?: ((sentBytes: number) => void) | undefined;
+  /** Told of every failed attempt, the last one included. */
+  readonly onFailedAttempt?: ((error: unknown) => void) | undefined;
 }
 
 export interface ApiOptions {
@@ -67,6 +69,7 @@ export class Api {
       try {
         return await this.attempt(request);
       } catch (error) {
+        request.onFailedAttempt?.(error);
         if (attempt >= retries || !isRetryable(error)) throw error;
         await pause(attempt, request.signal);
       }

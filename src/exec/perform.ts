@@ -87,6 +87,7 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
       if (withProgress && bytes > 0) crashPoint('upload:mid-transfer');
     },
     onSessionOpening: () => ws.sessions.opening(),
+    onSessionUnanswered: () => ws.sessions.unanswered(),
     onSessionOpened: (id: string) => {
       if (briefly) open.add(id);
       else ws.sessions.opened(id, path);

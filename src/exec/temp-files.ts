@@ -36,7 +36,10 @@ export async function sweepTempFiles(state: FolderState, remote: RemoteTree, ser
     // A session may have been opened whose ID never arrived; it reserves the name for a day.
     await remote.remote.cancelAllUploads?.();
     for (const { side, path } of opening) state.removeTempFile(side, path);
-    logger.warn({ paths: opening.map((entry) => entry.path) }, "an earlier run was killed while opening upload sessions; the account's unfinished uploads were cancelled to free the names they reserve");
+    logger.warn(
+      { paths: opening.map((entry) => entry.path) },
+      "an earlier run was killed while opening upload sessions, or got no answer to opening one; the account's unfinished uploads were cancelled to free the names they reserve",
+    );
   }
   for (const { side, path } of entries) {
     if (side === 'upload') continue;

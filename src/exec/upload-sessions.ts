@@ -15,6 +15,8 @@ import type { RelPath } from '../tree/types.js';
  */
 export class UploadSessions {
   #noted = false;
+  /** A session may be open that no ID names; see `unanswered`. */
+  #unnamed = false;
   #closed: string[] = [];
 
   constructor(
@@ -29,6 +31,15 @@ export class UploadSessions {
     if (this.#noted) return;
     this.state.addTempFile('upload', this.root, this.now());
     this.#noted = true;
+  }
+
+  /**
+   * A request for a session got no answer, and the server may have opened one: the note stays
+   * when the pass is over, so that the next run cancels it (with all of the account's unfinished
+   * uploads) and the name is free again, instead of reserved for a day.
+   */
+  unanswered(): void {
+    this.#unnamed = true;
   }
 
   /** The server answered with the ID of a session for `path`. */
@@ -48,11 +59,11 @@ export class UploadSessions {
 
   /**
    * The pass is over: every session it opened was closed, or is written down by ID. The closes
-   * are written and the note removed.
+   * are written and the note removed, unless a session may be open unnamed.
    */
   over(): void {
     this.writeClosed();
-    if (!this.#noted) return;
+    if (!this.#noted || this.#unnamed) return;
     this.state.removeTempFile('upload', this.root);
     this.#noted = false;
   }

@@ -157,6 +157,12 @@ export interface UploadOptions extends TransferOptions {
   readonly onSessionOpening?: () => void;
   readonly onSessionOpened?: (sessionId: string) => void;
   readonly onSessionClosed?: (sessionId: string) => void;
+  /**
+   * A request for a session got no answer (a network error, a timeout, a server error): the
+   * server may have opened one whose ID never arrived. It keeps the name reserved for a day,
+   * and only cancelling all of the account's unfinished uploads frees it.
+   */
+  readonly onSessionUnanswered?: () => void;
 }
 
 export interface ShareOptions {

@@ -72,15 +72,16 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, res: ServerRes
   }
   const fault = parts.plan.arrive(match.key);
   res.once('close', () => parts.plan.depart(match.key));
-  if (fault !== undefined) {
+  if (fault !== undefined && fault !== 'lostAnswer') {
     await suffer(fault, req, res);
     return;
   }
   const dropAfter = match.route.chunk === true ? parts.plan.takeDrop() : null;
-  await serve(parts.app, match, new RequestContext(parts.app, req, res, path, match, rawQuery, dropAfter));
+  await serve(parts.app, match, new RequestContext(parts.app, req, res, path, match, rawQuery, dropAfter), fault === 'lostAnswer');
 }
 
-async function serve(app: App, match: Match, ctx: RequestContext): Promise<void> {
+/** `loseAnswer`: the request is carried out, and its connection dropped instead of answered. */
+async function serve(app: App, match: Match, ctx: RequestContext, loseAnswer = false): Promise<void> {
   if (match.route.scope === 'api') ctx.res.setHeader('Cache-Control', 'private, no-cache');
   let reply: Reply;
   try {
@@ -96,6 +97,7 @@ async function serve(app: App, match: Match, ctx: RequestContext): Promise<void>
   if (reply.kind === 'streamed') return;
   // Cloudreve reads (or black-holes) the whole body before its answer leaves the server.
   await ctx.drain();
+  if (loseAnswer) ctx.req.socket.destroy();
   if (ctx.res.destroyed || ctx.res.headersSent) return;
   if (ctx.session.dirty) ctx.res.setHeader('Set-Cookie', app.sessions.save(ctx.session));
   if (reply.kind === 'envelope') {

@@ -157,10 +157,14 @@ function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadP
         ...(source.mimeType === undefined ? {} : { mime_type: source.mimeType }),
       },
       // Retried on transient failures although a lost answer may have opened a session: the
-      // retry then fails with upload-in-progress, which is visible, instead of failing silently.
+      // retry then fails with upload-in-progress, which is visible, instead of failing silently,
+      // and the caller hears of the session it cannot name.
       idempotent: true,
       target: request.target,
       signal: request.options.signal,
+      onFailedAttempt: (error) => {
+        if (isRetryable(error)) request.options.onSessionUnanswered?.();
+      },
     },
     uploadCredentialSchema,
   );
