@@ -110,4 +110,7 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // of the folder (0.1 s at 100,000 files). Keyed like synced_by_local_key, so that SQLite has
   // no worse index to pick for a folder's lookup by key.
   `CREATE INDEX synced_dirs ON synced (folder, local_key) WHERE kind = 'dir';`,
+  // A folder renamed from a name holding a character beyond the BMP (an emoji) left the keys
+  // below it cut one place off per such character; they are computed again from the parents.
+  backfillSyncedKeys,
 ];

@@ -226,7 +226,8 @@ export class SyncedTree {
   #rebase(side: Side, from: string, to: string): void {
     if (from === to || from === '' || from === orphanKey) return;
     const s = this.#statements;
-    (side === 'local' ? s.rebaseLocal : s.rebaseRemote).run(to, from.length + 1, this.#folder, `${from}/`, `${from}0`);
+    // SQLite's substr counts characters, not UTF-16 units: an emoji is one, not two.
+    (side === 'local' ? s.rebaseLocal : s.rebaseRemote).run(to, [...from].length + 1, this.#folder, `${from}/`, `${from}0`);
   }
 }
 

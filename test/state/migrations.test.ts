@@ -25,6 +25,22 @@ function atPreviousSchema(file: string): Db {
 }
 
 describe('the latest migration', () => {
+  it('computes again the keys a rename from a name with an emoji cut wrongly', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
+    const old = atPreviousSchema(join(dir, databaseFileName));
+    old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs');
+      INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
+        (1, 1, 'dir', 0, 'new', 0, 'new', 0, 1, '1', '10', 5, 'new', 'new'),
+        (2, 1, 'file', 1, 'a.txt', 1, 'a.txt', 3, 1, '2', '11', 5, 'newa.txt', 'new/a.txt');`);
+    old.close();
+    const db = openDatabase(dir);
+    try {
+      expect(db.prepare('SELECT local_key, remote_key FROM synced WHERE id = 2').get()).toEqual({ local_key: 'new/a.txt', remote_key: 'new/a.txt' });
+    } finally {
+      db.close();
+    }
+  });
+
   it('counts a folder\'s files, reads its folder rows and finds rows awaiting server facts through indexes, and the lookups by key keep theirs', async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
     const old = atPreviousSchema(join(dir, databaseFileName));
