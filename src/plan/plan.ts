@@ -3,9 +3,9 @@ import { emitActions } from './emit.js';
 import { massDeleteGuard, rootGuard } from './guards.js';
 import { matchItems } from './items.js';
 import { decideTarget } from './target.js';
-import { isWithin, pathKey } from '../tree/paths.js';
+import { isWithin, parentOf, pathKey, rebase } from '../tree/paths.js';
 import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
-import type { LocalNode, RemoteNode } from '../tree/types.js';
+import type { LocalNode, RelPath, RemoteNode, SyncedNode } from '../tree/types.js';
 import type { Plan, PlanInput, PlanOptions } from './types.js';
 
 /**
@@ -32,14 +32,64 @@ export function plan(given: PlanInput, options: PlanOptions): Plan {
 function assumeUnchangedWhereUnknown(input: PlanInput): PlanInput {
   const { local, remote, synced } = input;
   if (local.unknown.length === 0 && remote.unknown.length === 0) return input;
-  const below = (unknown: readonly string[], path: string): boolean => unknown.some((dir) => isWithin(pathKey(path), pathKey(dir)));
-  const seenLocal = new Set(local.nodes.map((node) => pathKey(node.path)));
-  const seenRemote = new Set(remote.nodes.map((node) => pathKey(node.path)));
-  const localNodes: LocalNode[] = [...local.nodes];
-  const remoteNodes: RemoteNode[] = [...remote.nodes];
+  return {
+    ...input,
+    local: { ...local, nodes: [...local.nodes, ...remembered(local, synced, localSide)] },
+    remote: { ...remote, nodes: [...remote.nodes, ...remembered(remote, synced, remoteSide)] },
+  };
+}
+
+interface SideAccess<N extends LocalNode | RemoteNode> {
+  path(base: SyncedNode): RelPath;
+  identity(node: N): string;
+  baseIdentity(base: SyncedNode): string | undefined;
+  fromSynced(base: SyncedNode): N;
+}
+
+const localSide: SideAccess<LocalNode> = {
+  path: (base) => base.localPath,
+  identity: (node) => node.inode,
+  baseIdentity: (base) => base.inode,
+  fromSynced: localFromSynced,
+};
+
+const remoteSide: SideAccess<RemoteNode> = {
+  path: (base) => base.remotePath,
+  identity: (node) => node.id,
+  baseIdentity: (base) => base.remote?.id,
+  fromSynced: remoteFromSynced,
+};
+
+/**
+ * The Synced entries below a side's unknown paths, as nodes at their place now. An unknown path
+ * inside a folder that moved since the last sync (the nearest folder above it that the scan
+ * saw, found by its inode or object ID) is looked up at that folder's old place, and what is
+ * found there is placed below the folder's new one: else it would count as deleted.
+ */
+function remembered<N extends LocalNode | RemoteNode>(snapshot: { readonly nodes: readonly N[]; readonly unknown: readonly RelPath[] }, synced: readonly SyncedNode[], side: SideAccess<N>): N[] {
+  if (snapshot.unknown.length === 0) return [];
+  const seen = new Map(snapshot.nodes.map((node) => [pathKey(node.path), node]));
+  const folders = new Map<string, SyncedNode>();
   for (const base of synced) {
-    if (below(local.unknown, base.localPath) && !seenLocal.has(pathKey(base.localPath))) localNodes.push(localFromSynced(base));
-    if (below(remote.unknown, base.remotePath) && !seenRemote.has(pathKey(base.remotePath))) remoteNodes.push(remoteFromSynced(base));
+    const identity = side.baseIdentity(base);
+    if (base.kind === 'dir' && identity !== undefined) folders.set(identity, base);
   }
-  return { local: { ...local, nodes: localNodes }, remote: { ...remote, nodes: remoteNodes }, synced };
+  // Each unknown path, as a place in the Synced tree (`then`) and the place it stands for now.
+  const places = snapshot.unknown.map((path) => {
+    for (let at = path; at !== ''; at = parentOf(at)) {
+      const node = seen.get(pathKey(at));
+      const folder = node?.kind === 'dir' ? folders.get(side.identity(node)) : undefined;
+      if (folder && node) return { then: pathKey(rebase(path, at, side.path(folder))), from: side.path(folder), to: node.path };
+    }
+    return { then: pathKey(path), from: '', to: '' };
+  });
+  const found: N[] = [];
+  for (const base of synced) {
+    const key = pathKey(side.path(base));
+    const place = places.find(({ then }) => isWithin(key, then));
+    if (!place) continue;
+    const path = rebase(side.path(base), place.from, place.to);
+    if (!seen.has(pathKey(path))) found.push({ ...side.fromSynced(base), path });
+  }
+  return found;
 }

@@ -3,6 +3,7 @@ import { utcConflictStamp } from '../../src/plan/names.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Plan, PlanOptions } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
+import { relevantInput } from './inputs.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
 
 /** Cases the random activity cannot reach: guards, name rules, case folding, unknown subtrees. */
@@ -264,6 +265,35 @@ describe('what a run cannot see', () => {
     local.remove('locked/secret', false);
     const p = planNow({}, { localUnknown: ['locked'] });
     expect(p.actions).toEqual([]);
+  });
+
+  it.each(['local', 'server'] as const)('treats an unreadable folder inside a folder renamed on the %s side as unchanged', async (where) => {
+    local.mkdir('projects');
+    local.mkdir('projects/locked');
+    local.write('projects/locked/secret', 's');
+    local.write('projects/readme', 'r');
+    await sync();
+    if (where === 'local') local.move('projects', 'work');
+    else remote.move(remote.find('projects', 'dir')?.id ?? '', 'work');
+    const hide = <S extends { nodes: readonly { path: string }[] }>(snapshot: S): S => ({ ...snapshot, nodes: snapshot.nodes.filter((n) => !n.path.startsWith('work/locked/')), unknown: ['work/locked'] });
+    const p = plan(
+      { local: where === 'local' ? hide(local.snapshot()) : local.snapshot(), remote: where === 'server' ? hide(remote.snapshot()) : remote.snapshot(), synced: state.tree.load() },
+      defaults,
+    );
+    expect(p.actions.filter((a) => a.type === 'delete')).toEqual([]);
+    expect(p.actions.filter((a) => a.type === 'move').map((a) => a.type === 'move' && `${a.from} -> ${a.to}`)).toEqual(['projects -> work']);
+  });
+
+  it('judges deletes by the whole folder when a pass cut out part of it and skipped a path', async () => {
+    local.mkdir('big');
+    for (let i = 0; i < 100; i++) local.write(`big/${i}.jpg`, `p${i}`);
+    local.mkdir('other');
+    for (let i = 0; i < 12; i++) local.write(`other/${i}.txt`, `o${i}`);
+    await sync();
+    for (let i = 0; i < 10; i++) local.remove(`other/${i}.txt`, false);
+    const pass = relevantInput(state, local, remote);
+    expect(plan(pass, defaults).stopped).toBeUndefined();
+    expect(plan({ ...pass, local: { ...pass.local, unknown: ['big/link'] } }, defaults).stopped).toBeUndefined();
   });
 
   it('keeps a server folder that holds ignored files when deletes have no trash', async () => {
