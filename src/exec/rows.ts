@@ -47,7 +47,8 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
       const { remoteId, ...withoutId } = action.row;
       const row: RowWrite = outcome.newRemoteObject || remoteId === undefined ? withoutId : { ...withoutId, remoteId };
       // A new file is dated as the upload said; a swap renames its upload, which dates it anew.
-      const sent = action.replace || remoteId !== undefined ? undefined : uploadDateOf(action.local.mtimeMs);
+      // An empty one may be created directly, undated, and holds nothing another version could lose.
+      const sent = action.replace || remoteId !== undefined || action.local.size === 0 ? undefined : uploadDateOf(action.local.mtimeMs);
       return writeRow(tree, refs, row, outcome.local ?? action.local, outcome.remote, outcome.local?.size ?? action.local.size, sent);
     }
     case 'download':

@@ -29,7 +29,8 @@ export interface Remote {
   /**
    * Uploads a new file named `name` into folder `dir` (created when missing). Never overwrites:
    * an existing file throws `exists`, a same-named upload in progress throws `upload-in-progress`.
-   * The new file is dated `uploadDateOf(source.mtimeMs)` when that is defined.
+   * The new file is dated `uploadDateOf(source.mtimeMs)` when that is defined, unless it is
+   * empty (some storage policies take no empty upload, and it is created directly).
    */
   upload(dir: string, name: string, source: ByteSource, options?: UploadOptions): Promise<void>;
 

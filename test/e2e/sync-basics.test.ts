@@ -84,6 +84,18 @@ describe('sync --once', () => {
     expect(await scene.read('theirs.txt')).toBe('v2 remote');
   });
 
+  it.each(['local', 'onedrive', 's3', 'remote'] as const)('uploads an empty and a full file under the %s policy, and a second run makes no write', async (policy) => {
+    // OneDrive takes no empty upload: the file is created directly, dated by the server.
+    scene = await Scene.start({ standin: { policy } });
+    await scene.write('empty.txt', '');
+    await scene.write('full.txt', 'full');
+    await scene.sync();
+    scene.standin.control.resetCounts();
+    await scene.sync();
+    expect(scene.requests().writes).toBe(0);
+    expect(scene.standin.control.requestCounts()['PUT /api/v3/file/download/:id'] ?? 0).toBe(0);
+  });
+
   it('uploads a file whose modification time is ahead of the clock at once, with that time', async () => {
     // Holding it back as "still being written" would hold it until the clock caught up.
     scene = await Scene.start({ config: { sync: { settleTime: 2000, retries: 1 } } });
