@@ -258,7 +258,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
     }
     switch (action.resolution) {
       case 'local-wins':
-        await replaceRemote(action, ws);
+        await replaceRemote(action, ws, async () => fetched ?? (fetched = await fetchRemote()));
         return { kind: 'settled', local: action.local, remote: 'replaced' };
       case 'remote-wins': {
         const local = await placeRemoteVersion(action, ws, fetched ?? (fetched = await fetchRemote()), action.local);
@@ -307,12 +307,17 @@ async function placeRemoteVersion(action: ConflictAction, ws: Workspace, fetched
   );
 }
 
-/** Local wins: the server's version goes to the remote trash (when there is one) first. */
-async function replaceRemote(action: ConflictAction, ws: Workspace): Promise<void> {
+/**
+ * Local wins: the server's version is kept first, in the remote trash when there is one, else
+ * fetched (`fetch`, a local temporary file) into the local trash.
+ */
+async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () => Promise<string>): Promise<void> {
   if (ws.remoteTrash !== undefined) {
     const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
     await ws.remote.remote.mkdir(into);
     await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
+  } else {
+    await ws.trash.put(await fetch(), action.localPath);
   }
   await withLocalFile(ws, action.localPath, action.local, (read) => ws.remote.remote.replace(action.remote.id, read.source, ws.transfer));
 }

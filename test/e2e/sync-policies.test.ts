@@ -29,6 +29,17 @@ describe('conflict policies', () => {
     expect(trashed.entries.map((e) => e.name)).toEqual(['doc.txt']);
   });
 
+  it('local, without a remote trash: the server version is downloaded into the local trash', async () => {
+    scene = await Scene.start({ folder: { conflict: 'local' } });
+    await scene.write('doc.txt', 'base');
+    await scene.sync();
+    await editBoth(scene, 'doc.txt', 'local edit', 'server edit, longer');
+    await scene.sync(1);
+    expect(await scene.fetch('doc.txt')).toBe('local edit');
+    const trash = await scene.localTree(`${scene.stateDir}/trash/main`);
+    expect(Object.values(trash).filter((content) => content !== '/')).toEqual(['server edit, longer']);
+  });
+
   it('remote: the server version wins and the local version goes to the local trash', async () => {
     scene = await Scene.start({ folder: { conflict: 'remote' } });
     await scene.write('doc.txt', 'base');

@@ -37,6 +37,7 @@ describe.each([
   ['two-way', 'keep-both', true, 'relevant'],
   ['two-way', 'newer', true, 'relevant'],
   ['two-way', 'local', true, 'relevant'],
+  ['two-way', 'local', false, 'relevant'],
   ['two-way', 'remote', true, 'relevant'],
   ['upload-only', 'keep-both', true, 'relevant'],
   ['download-only', 'keep-both', true, 'relevant'],

@@ -259,7 +259,8 @@ function settleConflict(action: ConflictAction, local: LocalWorld, remote: Remot
   const copyName = baseName(action.conflictPath);
   switch (action.resolution) {
     case 'local-wins':
-      if (options.remoteTrash) remote.trash.push(theirs.content);
+      // As the executor does: in the remote trash, or else downloaded into the local one.
+      (options.remoteTrash ? remote.trash : local.trash).push(theirs.content);
       remote.update(theirs.id, mine.content);
       return { kind: 'settled', local: localFacts, remote: 'replaced' };
     case 'remote-wins':
