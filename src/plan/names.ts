@@ -1,3 +1,5 @@
+import { fitBytes, maxNameBytes } from '../tree/paths.js';
+
 /**
  * The name a conflict copy gets: `report (conflict 2026-11-29 204512).docx`. The extension stays
  * last so the copy still opens with the right program; a leading dot (`.bashrc`) is not an
@@ -7,7 +9,9 @@ export function conflictName(name: string, stamp: string, taken: (candidate: str
   const dot = name.lastIndexOf('.');
   const [stem, extension] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
   for (let n = 1; ; n++) {
-    const candidate = `${stem} (conflict ${stamp}${n === 1 ? '' : ` ${n}`})${extension}`;
+    // A long stem gives way, so that the name stays one the disk and the server take.
+    const suffix = ` (conflict ${stamp}${n === 1 ? '' : ` ${n}`})${extension}`;
+    const candidate = `${fitBytes(stem, maxNameBytes - Buffer.byteLength(suffix))}${suffix}`;
     if (!taken(candidate)) return candidate;
   }
 }
@@ -25,7 +29,8 @@ export function utcConflictStamp(mtimeMs: number): string {
  * next run taking the aside name for a user's rename.
  */
 export function asideName(name: string, index: number): string {
-  return `${name.slice(0, 180)}${asideMarker}${index}`;
+  const suffix = `${asideMarker}${index}`;
+  return `${fitBytes(name, maxNameBytes - Buffer.byteLength(suffix))}${suffix}`;
 }
 
 const asideMarker = '.cloudreve-sync-aside-';

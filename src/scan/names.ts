@@ -1,3 +1,5 @@
+import { maxNameBytes } from '../tree/paths.js';
+
 /**
  * Why cloudreve-sync cannot address a name at all, or undefined. A backslash is a path separator
  * to Windows and an escape to ignore patterns, and Cloudreve refuses it; control characters break
@@ -35,6 +37,6 @@ export function nfcTwinReason(kept: string): string {
  */
 export function unusableServerNameReason(name: string): string | undefined {
   if (name === '' || name === '.' || name === '..' || name.includes('/')) return `"${name}" cannot be a file name on this computer`;
-  if (Buffer.byteLength(name) > 255) return 'the name is longer than the 255 bytes a local filesystem takes';
+  if (Buffer.byteLength(name) > maxNameBytes) return `the name is longer than the ${maxNameBytes} bytes a local filesystem takes`;
   return unaddressableNameReason(name);
 }

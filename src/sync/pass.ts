@@ -19,6 +19,7 @@ import { PassTables } from '../state/pass-tables.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
+import { maxNameBytes } from '../tree/paths.js';
 import type { LocalNode, SkippedPath } from '../tree/types.js';
 import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
@@ -128,7 +129,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
         localCaseInsensitive,
         remoteTrash: folder.remoteTrash !== undefined,
         remoteNameProblem: (name) => remote.info.invalidNameReason(name),
-        localNameProblem: (name) => (Buffer.byteLength(name) > 255 ? 'longer than 255 bytes' : undefined),
+        localNameProblem: (name) => (Buffer.byteLength(name) > maxNameBytes ? `longer than ${maxNameBytes} bytes` : undefined),
         conflictStamp: utcConflictStamp,
       },
     );

@@ -38,3 +38,19 @@ export function rebase(path: RelPath, from: RelPath, to: RelPath): RelPath {
   const rest = from === '' ? path : path.slice(from.length + 1);
   return joinPath(to, rest);
 }
+
+/** The longest name, in UTF-8 bytes, that local filesystems and Cloudreve take. */
+export const maxNameBytes = 255;
+
+/** The longest start of `text` that takes at most `max` bytes in UTF-8, cut between characters. */
+export function fitBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text) <= max) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > max) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
