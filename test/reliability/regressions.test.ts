@@ -81,14 +81,20 @@ describe('a file renamed on both sides in one run (src/exec/rows.ts)', () => {
   });
 });
 
+/** A rig with one file synced (an empty root would stop the runs at the guard), and these retries. */
+async function syncedRig(retries: number, standin?: { chunkSize: number }): Promise<Rig> {
+  const r = await Rig.start({ ...(standin ? { standin } : {}), config: { sync: { settleTime: 0, retries } } });
+  await r.scene.write('seed.txt', 'seed');
+  await r.sync(0);
+  return r;
+}
+
 describe('an upload session whose answer never arrived (src/exec/perform.ts, temp-files.ts)', () => {
   // Crash runs: killed while PUT /file/upload was in flight, the server had opened a session and
   // a placeholder that reserves the name for a day, but the CLI never learnt the session's ID.
   it('is cancelled by the next run, which then uploads the file', async () => {
-    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 0 } } });
+    rig = await syncedRig(0);
     const s = rig.scene;
-    await s.write('seed.txt', 'seed');
-    await rig.sync(0);
     // What the killed run left: a session on the server, and in the state only "being opened".
     const { url, admin } = s.standin;
     const login = await fetch(`${url}/api/v3/user/session`, {
@@ -121,10 +127,8 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
   it('lost on the way back in a run that went on, is cancelled by the next run all the same', async () => {
     // An executor review: the retry met the session as an upload in progress, and the pass
     // crossed out its note at the end, so the name stayed reserved for a day.
-    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    rig = await syncedRig(1);
     const s = rig.scene;
-    await s.write('seed.txt', 'seed');
-    await rig.sync(0);
     await s.write('report.txt', 'report');
     s.standin.control.failNext('PUT /api/v3/file/upload', 1, 'lostAnswer');
     const first = await rig.sync(1);
@@ -143,10 +147,8 @@ describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts
   // A file read whole is covered by the pass's note that sessions are being opened instead of
   // having its session ID written down: one commit fewer per small file.
   it('is written down only as being opened, and a run killed mid-transfer has the next one cancel it', async () => {
-    rig = await Rig.start({ standin: { chunkSize: 512 }, config: { sync: { settleTime: 0, retries: 0 } } });
+    rig = await syncedRig(0, { chunkSize: 512 });
     const s = rig.scene;
-    await s.write('seed.txt', 'seed');
-    await rig.sync(0);
     const content = 'small '.repeat(400);
     await s.write('small.txt', content);
     const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'upload:mid-transfer' } });
@@ -171,10 +173,8 @@ describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts
   it('is written down by ID when it cannot be cancelled, so that a retry cannot lose it', async () => {
     // Every chunk and every cancel fails: each attempt leaves its session open, and the retry
     // (asking for a session again on the same name) must not take the only record of it away.
-    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    rig = await syncedRig(1);
     const s = rig.scene;
-    await s.write('seed.txt', 'seed');
-    await rig.sync(0);
     await s.write('small.txt', 'small');
     const routes = ['POST /api/v3/file/upload/:sessionId/:index', 'DELETE /api/v3/file/upload/:sessionId'];
     for (const route of routes) s.standin.control.failNext(route, 1000, 'http502');
