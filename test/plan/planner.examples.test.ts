@@ -257,6 +257,22 @@ describe('a file moved on one side and deleted on the other, where the other sid
   });
 });
 
+describe('upload-only', () => {
+  it('keeps a server version that replaced a file renamed locally, for a later local edit to meet as a conflict', async () => {
+    const options = { mode: 'upload-only', remoteTrash: true } as const;
+    local.write('b', 'one');
+    await sync(options);
+    local.move('b', 'd');
+    remote.remove(remote.find('b', 'file')?.id ?? '', false);
+    remote.create('b', 'file', 'two');
+    await sync(options);
+    local.write('d', 'three, edited');
+    await sync(options);
+    const everything = [...[...local.entries.values()].map((e) => e.content), ...local.trash, ...[...remote.byId.values()].map((e) => e.content), ...remote.trash];
+    expect(everything).toContain('two');
+  });
+});
+
 describe('what a run cannot see', () => {
   it('treats an unreadable local folder as unchanged, never as deleted', async () => {
     local.mkdir('locked');
