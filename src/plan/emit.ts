@@ -1,5 +1,5 @@
 import { joinPath, pathKey } from '../tree/paths.js';
-import { rootRow, type RelPath, type Side } from '../tree/types.js';
+import { rootRow, type EntryKind, type RelPath, type Side } from '../tree/types.js';
 import type { ItemView } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
 import type { Target } from './target.js';
@@ -14,6 +14,11 @@ export interface Emitted {
 
 const sides: readonly Side[] = ['local', 'remote'];
 
+/** The server tells files and folders apart: a folder holds a name once per kind. */
+function remoteSlot(kind: EntryKind, name: string): string {
+  return `${kind}:${pathKey(name)}`;
+}
+
 /** An action before it gets its position in the plan. */
 type Unnumbered<A> = A extends unknown ? Omit<A, 'id'> : never;
 
@@ -27,6 +32,8 @@ class SideModel {
   readonly #children = new Map<Item, Map<string, Item>>();
   /** The last action that moved or created each item on this side. */
   readonly placedBy: (number | undefined)[];
+  /** Per folder and slot, the last move that took an item out of it: what enters must wait for it. */
+  readonly #freedBy = new Map<Item, Map<string, number>>();
 
   constructor(
     readonly side: Side,
@@ -48,12 +55,32 @@ class SideModel {
 
   /** The key under which a folder holds a name: the server tells files and folders apart. */
   slot(item: Item, name: string): string {
-    if (this.side === 'remote') return `${item.kind}:${pathKey(name)}`;
+    if (this.side === 'remote') return remoteSlot(item.kind, name);
     return this.caseInsensitive ? pathKey(name).toLowerCase() : pathKey(name);
   }
 
   fileNamed(parent: Item, name: string): Item | undefined {
-    return this.#children.get(parent)?.get(`file:${pathKey(name)}`);
+    return this.#children.get(parent)?.get(remoteSlot('file', name));
+  }
+
+  /** Notes that `action` moved `item` out of where it is now. */
+  leaving(item: Item, action: number): void {
+    const parent = this.parent[item.index];
+    const name = this.name[item.index];
+    if (parent === undefined || name === undefined) return;
+    let slots = this.#freedBy.get(parent);
+    if (!slots) this.#freedBy.set(parent, (slots = new Map<string, number>()));
+    slots.set(this.slot(item, name), action);
+  }
+
+  /** The move that last took what `item` would be named `name` as out of `parent`, if any. */
+  freedFor(parent: Item, item: Item, name: string): number | undefined {
+    return this.#freedBy.get(parent)?.get(this.slot(item, name));
+  }
+
+  /** The move that last took a file named `name` out of `parent` on the server, if any. */
+  freedOfFile(parent: Item, name: string): number | undefined {
+    return this.#freedBy.get(parent)?.get(remoteSlot('file', name));
   }
 
   occupant(parent: Item, item: Item, name: string): Item | undefined {
@@ -273,6 +300,8 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
       }
     }
     const dependsOn = dependencies(...after, ...ancestorMoves(model, item), parentRow(to));
+    // The move is the next action added, below: whatever takes the name it leaves waits for it.
+    model.leaving(item, actions.length);
     model.place(item, to, name);
     const movedRemote = side === 'local' && item.remote && views[item.index]?.remote.moved ? remoteFacts(item) : undefined;
     movedOnSide[side].add(item);
@@ -297,7 +326,7 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
   const vacate = (side: Side, parent: Item, item: Item, name: string): number | undefined => {
     const model = models[side];
     const occupant = model.occupant(parent, item, name);
-    if (!occupant) return undefined;
+    if (!occupant) return model.freedFor(parent, item, name);
     const aside = asideName(model.name[occupant.index] ?? '', occupant.index);
     emitMove(side, occupant, parent, aside, [model.placedBy[parent.index]], undefined);
     return model.placedBy[occupant.index];
@@ -310,6 +339,8 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
       if (file && file !== item) {
         emitMove(side, file, parent, asideName(models.remote.name[file.index] ?? '', file.index), [models.remote.placedBy[parent.index]], undefined);
         freed.push(models.remote.placedBy[file.index]);
+      } else {
+        freed.push(models.remote.freedOfFile(parent, name));
       }
     }
     return freed;

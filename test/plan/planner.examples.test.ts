@@ -78,6 +78,19 @@ describe('moves', () => {
     expect(local.entries.get('b.txt')?.content).toBe('one');
   });
 
+  it('creates a folder in a name another folder leaves only after that move (soak seed 855387)', async () => {
+    local.mkdir('deep');
+    local.mkdir('deep/Docs');
+    local.write('deep/Docs/a.txt', 'a');
+    await sync();
+    remote.move(remote.find('deep/Docs', 'dir')?.id ?? '', 'deep/docs');
+    remote.create('deep/Docs', 'dir');
+    const p = planNow();
+    const move = p.actions.find((a) => a.type === 'move' && a.side === 'local');
+    const mkdir = p.actions.find((a) => a.type === 'mkdir' && a.side === 'local');
+    expect(move && mkdir?.after).toContain(move?.id);
+  });
+
   it('takes a case-only rename as a rename', async () => {
     local.write('readme.md', 'x');
     await sync();
