@@ -347,11 +347,8 @@ describe('a new upload replaced on the server before its facts were learnt (src/
   // ours, and a later local edit overwrote it unseen. Here the closing listing fails, so the
   // next run meets the other version with the row still waiting for its facts.
   it('takes the other version for a server edit, keeping ours in the trash', async () => {
-    const r = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
-    rig = r;
+    const r = (rig = await syncedRig(1));
     const s = r.scene;
-    await s.write('keep.txt', 'kept');
-    await r.sync(0);
     await s.write('settings.bin', 'version A from here');
     const control = s.standin.control;
     // Slow answers, so that the listings fail from the upload's last chunk on: only the closing
