@@ -164,7 +164,7 @@ export class SyncedTree {
       const dir = dirs.get(row.remote_parent);
       return dir === undefined
         ? []
-        : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, size: row.size, remoteId: row.remote_id ?? undefined, sentModifiedMs: row.remote_id === null ? (row.remote_modified_ms ?? undefined) : undefined }];
+        : [{ id: row.id, kind: row.kind, name: row.remote_name, dir, size: row.size, remoteId: row.remote_id ?? undefined, sentModifiedMs: sentModifiedMsOf(row) }];
     });
   }
 
@@ -311,6 +311,7 @@ export function toNodes(rows: readonly RowRecord[], dirs: DirPaths = dirPathsOf(
     if (localDir === undefined || remoteDir === undefined) continue;
     const localPath = joinPath(localDir, row.local_name);
     const remotePath = joinPath(remoteDir, row.remote_name);
+    const sent = sentModifiedMsOf(row);
     nodes.push({
       id: row.id,
       kind: row.kind,
@@ -323,10 +324,15 @@ export function toNodes(rows: readonly RowRecord[], dirs: DirPaths = dirPathsOf(
       localMtimeMs: row.local_mtime_ms,
       inode: row.inode,
       remote: row.remote_id === null ? undefined : { id: row.remote_id, modifiedMs: row.remote_modified_ms ?? undefined },
-      ...(row.remote_id === null && row.remote_modified_ms !== null ? { sentModifiedMs: row.remote_modified_ms } : {}),
+      ...(sent === undefined ? {} : { sentModifiedMs: sent }),
     });
   }
   return nodes;
+}
+
+/** A new upload's row keeps the date the upload sent until a listing tells the file's ID. */
+function sentModifiedMsOf(row: RowRecord): number | undefined {
+  return row.remote_id === null ? (row.remote_modified_ms ?? undefined) : undefined;
 }
 
 /** The ID of a configured folder's row, created on first use. */
