@@ -113,4 +113,27 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // A folder renamed from a name holding a character beyond the BMP (an emoji) left the keys
   // below it cut one place off per such character; they are computed again from the parents.
   backfillSyncedKeys,
+  // A digest of each folder's entries as they last matched its Synced rows (FolderDigests). The
+  // triggers drop a folder's digests whenever a row in it is written, whatever the statement.
+  `CREATE TABLE folder_digests (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     side TEXT NOT NULL CHECK (side IN ('local', 'remote')),
+     dir INTEGER NOT NULL,
+     digest TEXT NOT NULL,
+     PRIMARY KEY (folder, side, dir)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TRIGGER synced_insert_drops_digests AFTER INSERT ON synced BEGIN
+     DELETE FROM folder_digests WHERE folder = NEW.folder AND side = 'local' AND dir = NEW.local_parent;
+     DELETE FROM folder_digests WHERE folder = NEW.folder AND side = 'remote' AND dir = NEW.remote_parent;
+   END;
+   CREATE TRIGGER synced_update_drops_digests AFTER UPDATE ON synced BEGIN
+     DELETE FROM folder_digests WHERE folder = OLD.folder AND side = 'local' AND dir = OLD.local_parent;
+     DELETE FROM folder_digests WHERE folder = OLD.folder AND side = 'remote' AND dir = OLD.remote_parent;
+     DELETE FROM folder_digests WHERE folder = NEW.folder AND side = 'local' AND dir = NEW.local_parent;
+     DELETE FROM folder_digests WHERE folder = NEW.folder AND side = 'remote' AND dir = NEW.remote_parent;
+   END;
+   CREATE TRIGGER synced_delete_drops_digests AFTER DELETE ON synced BEGIN
+     DELETE FROM folder_digests WHERE folder = OLD.folder AND side = 'local' AND dir IN (OLD.local_parent, OLD.id);
+     DELETE FROM folder_digests WHERE folder = OLD.folder AND side = 'remote' AND dir IN (OLD.remote_parent, OLD.id);
+   END;`,
 ];

@@ -3,6 +3,7 @@ import { localFromSynced, remoteFromSynced } from '../tree/from-synced.js';
 import { baseName, foldKey, isWithin, joinPath, parentOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type Side, type SyncedNode } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
+import { FolderDigests, localDigest, remoteDigest } from './folder-digests.js';
 import { dirPathsOf, toNodes, type DirPaths, type RowRecord } from './synced.js';
 
 export interface RelevantTrees {
@@ -27,7 +28,9 @@ const batchSize = 2000;
  * as it arrives, and a file found exactly as remembered, spelling included, is only counted:
  * should the planner need it, its Synced row tells it. Everything else is stored in temporary
  * tables and compared there. Storing every unchanged file cost a no-op pass a fifth of its
- * time, and SQLite's caches and index sorts most of the memory it grew by per file.
+ * time, and SQLite's caches and index sorts most of the memory it grew by per file. A folder
+ * whose entries hash as they did when they last matched its rows exactly, rows that have not
+ * changed since (`FolderDigests`), is counted without reading its rows at all.
  *
  * A path ties in the entries that pair with it: its Synced row and that row's path on the other
  * side, the same path on the other side, and the Synced row an inode or object ID points to (a
@@ -48,11 +51,16 @@ export class PassTables {
   readonly #insert: { local: Statement<unknown[]>; remote: Statement<unknown[]> };
   /** What each side's listed folders showed; see `FolderScan`. */
   readonly #listings = { local: new FolderScan(), remote: new FolderScan() };
-  #dirs: { rows: RowRecord[]; placed: DirPaths } | undefined;
+  #dirs: SyncedDirs | undefined;
+  readonly #digests: FolderDigests;
+  /** Whether the digests of folders found as remembered are written down (not in a dry run). */
+  readonly #keepDigests: boolean;
 
-  constructor(db: Db, folder: number) {
+  constructor(db: Db, folder: number, options: { keepDigests: boolean } = { keepDigests: true }) {
     this.#db = db;
     this.#folder = folder;
+    this.#digests = new FolderDigests(db, folder);
+    this.#keepDigests = options.keepDigests;
     this.#n = ++instances;
     // Helper threads for the sorts that build the scan tables' indexes: a fifth less time for a
     // million rows on two cores.
@@ -84,21 +92,56 @@ export class PassTables {
 
   /** Everything the folder at `path` holds (as far as it could be read), listed once. */
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
-    this.#addFolder('local', path, nodes, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
+    this.#addFolder('local', path, nodes, localDigest, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
   }
 
   addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[]): void {
-    this.#addFolder('remote', path, nodes, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
+    this.#addFolder('remote', path, nodes, remoteDigest, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
   }
 
-  #addFolder<N extends LocalNode | RemoteNode>(side: Side, path: RelPath, nodes: readonly N[], sameFacts: (row: ChildRow, node: N) => boolean, store: (node: N) => void): void {
+  #addFolder<N extends LocalNode | RemoteNode>(
+    side: Side,
+    path: RelPath,
+    nodes: readonly N[],
+    digestOf: (folder: RelPath, nodes: readonly N[]) => string,
+    sameFacts: (row: ChildRow, node: N) => boolean,
+    store: (node: N) => void,
+  ): void {
+    const listing = this.#listings[side];
+    // A folder whose entries and rows are both as they were when they last matched matches now.
+    const dir = nodes.length > 0 ? this.#syncedDirs().byKey[side].get(pathKey(path)) : undefined;
+    const digest = dir === undefined ? undefined : digestOf(path, nodes);
+    if (dir !== undefined && digest !== undefined && this.#digests.matches(side, dir, digest) && this.#placedOnBothSides(dir)) {
+      listing.listed.set(dir, path);
+      listing.asBefore++;
+      for (const node of nodes) {
+        if (node.kind === 'file') listing.matched++;
+        else store(node);
+      }
+      return;
+    }
     const rows = this.#syncedChildren(side, path);
+    // Every entry took a row of its own, placed on both sides in this very folder, and every
+    // row was taken by one; folders aside, as remembered.
+    let exact = rows !== undefined;
     for (const node of nodes) {
       const row = rows && this.#placed(side, rows, node);
-      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) this.#listings[side].matched++;
-      else store(node);
+      if (!row || row[col.localParent] !== dir || row[col.remoteParent] !== dir) exact = false;
+      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) listing.matched++;
+      else {
+        if (node.kind === 'file') exact = false;
+        store(node);
+      }
     }
-    if (rows) for (const row of rows.left()) this.#listings[side].gone.add(row[col.id]);
+    const left = rows ? rows.left() : [];
+    if (left.length > 0) exact = false;
+    for (const row of left) listing.gone.add(row[col.id]);
+    if (exact && dir !== undefined && digest !== undefined) this.#digests.remember(side, dir, digest);
+  }
+
+  #placedOnBothSides(dir: number): boolean {
+    const { placed } = this.#syncedDirs();
+    return placed.local.has(dir) && placed.remote.has(dir);
   }
 
   /** The row `node` takes, if the Synced tree places it on both sides (as the planner will see it). */
@@ -111,11 +154,23 @@ export class PassTables {
     return undefined;
   }
 
-  /** The folder's Synced folder rows, and which of them lead to the root on each side; read once. */
-  #syncedDirs(): { rows: RowRecord[]; placed: DirPaths } {
+  /**
+   * The folder's Synced folder rows, which of them lead to the root on each side, and their IDs
+   * by key on each side (a key two rows share is left out); read once.
+   */
+  #syncedDirs(): SyncedDirs {
     if (!this.#dirs) {
       const rows = this.#db.prepare<[number], RowRecord>(`SELECT * FROM synced WHERE folder = ? AND kind = 'dir'`).all(this.#folder);
-      this.#dirs = { rows, placed: dirPathsOf(rows) };
+      const byKey = { local: new Map([['', rootRow]]), remote: new Map([['', rootRow]]) };
+      const shared = { local: new Set<string>(), remote: new Set<string>() };
+      for (const row of rows) {
+        for (const [side, key] of [['local', row.local_key], ['remote', row.remote_key]] as const) {
+          if (byKey[side].has(key)) shared[side].add(key);
+          byKey[side].set(key, row.id);
+        }
+      }
+      for (const side of sides) for (const key of shared[side]) byKey[side].delete(key);
+      this.#dirs = { rows, placed: dirPathsOf(rows), byKey };
     }
     return this.#dirs;
   }
@@ -162,6 +217,7 @@ export class PassTables {
   /** The part of the trees the planner needs; see the class comment. */
   relevant(): RelevantTrees {
     this.#flush();
+    if (this.#keepDigests) this.#digests.save();
     const db = this.#db;
     const n = this.#n;
     const f = this.#folder;
@@ -358,6 +414,11 @@ export class PassTables {
     return { local: this.#count(`scan_local_${this.#n}`) + this.#listings.local.matched, remote: this.#count(`scan_remote_${this.#n}`) + this.#listings.remote.matched };
   }
 
+  /** How many folders each scan found as they last matched their Synced rows (see `FolderDigests`). */
+  foldersAsBefore(): { local: number; remote: number } {
+    return { local: this.#listings.local.asBefore, remote: this.#listings.remote.asBefore };
+  }
+
   drop(): void {
     const n = this.#n;
     this.#db.exec(
@@ -405,11 +466,19 @@ class FolderScan {
   readonly gone = new Set<number>();
   /** Files found exactly as their Synced row has them, and not stored. */
   matched = 0;
+  /** Folders found as they last matched their rows, which were not read. */
+  asBefore = 0;
   /**
    * Keys of entries whose Synced row the planner will not see (a parent on either side that
    * leads nowhere): changed, so that what pairs with them comes along as it did before.
    */
   readonly unplaceable = new Set<string>();
+}
+
+interface SyncedDirs {
+  readonly rows: RowRecord[];
+  readonly placed: DirPaths;
+  readonly byKey: Readonly<Record<Side, ReadonlyMap<string, number>>>;
 }
 
 /**

@@ -240,7 +240,13 @@ function prepare(db: Db) {
     get: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE id = ? AND folder = ?'),
     keys: prepared<[number], { kind: EntryKind; local_key: string; remote_key: string }>(db, 'SELECT kind, local_key, remote_key FROM synced WHERE id = ?'),
     insert: prepared<Values>(db, `INSERT INTO synced (${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    replace: prepared<[number, ...Values]>(db, `INSERT OR REPLACE INTO synced (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    // An upsert, not INSERT OR REPLACE: a replaced row must fire the update triggers (with its old
+    // parents), and SQLite fires no delete trigger for a row REPLACE removes.
+    replace: prepared<[number, ...Values]>(
+      db,
+      `INSERT INTO synced (id, ${columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET ${columns.split(', ').map((column) => `${column} = excluded.${column}`).join(', ')}`,
+    ),
     placeLocal: prepared<[number, string, string, number]>(db, 'UPDATE synced SET local_parent = ?, local_name = ?, local_key = ? WHERE id = ?'),
     placeRemote: prepared<[number, string, string, number]>(db, 'UPDATE synced SET remote_parent = ?, remote_name = ?, remote_key = ? WHERE id = ?'),
     // Keys below "a" lie between "a/" and "a0" ('0' follows '/'): an index range, no LIKE escaping.

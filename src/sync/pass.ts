@@ -70,7 +70,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const rules = await createIgnoreRules(folder.ignore, folder.localPath);
   const counts = tree.counts();
   const scope = options.scope ?? { kind: 'full' };
-  const tables = new PassTables(db, id);
+  const tables = new PassTables(db, id, { keepDigests: !options.dryRun });
   const relaxHeap = tightenHeapForScan();
   let planned: Plan;
   let local: LocalScan;
@@ -110,7 +110,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       syncedEntries: counts.entries,
       syncedFiles: counts.files,
     };
-    log.debug({ scope: scope.kind, ...scanned, listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, changed: relevant.changed }, 'scanned');
+    log.debug({ scope: scope.kind, ...scanned, foldersAsBefore: tables.foldersAsBefore(), listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, changed: relevant.changed }, 'scanned');
 
     // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
     const unknownOf = (scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] => [...scan.unknown, ...scan.skipped.map((s) => s.path)];

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { databaseFileName, openDatabase, type Db } from '../../src/state/database.js';
 import { migrations } from '../../src/state/migrations.js';
 import { SyncedTree } from '../../src/state/synced.js';
+import { backfillSyncedKeys } from '../../src/state/synced-keys.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -13,21 +14,25 @@ afterEach(async () => {
   dir = undefined;
 });
 
-/** A state database as the release before the latest migration left it. */
-function atPreviousSchema(file: string): Db {
+/** A state database as a release with the first `version` migrations left it. */
+function atSchema(file: string, version: number): Db {
   const db = new Database(file);
-  for (const migration of migrations.slice(0, -1)) {
+  for (const migration of migrations.slice(0, version)) {
     if (typeof migration === 'string') db.exec(migration);
     else migration(db);
   }
-  db.pragma(`user_version = ${migrations.length - 1}`);
+  db.pragma(`user_version = ${version}`);
   return db;
 }
 
-describe('the latest migration', () => {
-  it('computes again the keys a rename from a name with an emoji cut wrongly', async () => {
+function atPreviousSchema(file: string): Db {
+  return atSchema(file, migrations.length - 1);
+}
+
+describe('the migrations', () => {
+  it('compute again the keys a rename from a name with an emoji cut wrongly', async () => {
     dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
-    const old = atPreviousSchema(join(dir, databaseFileName));
+    const old = atSchema(join(dir, databaseFileName), migrations.lastIndexOf(backfillSyncedKeys));
     old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs');
       INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
         (1, 1, 'dir', 0, 'new', 0, 'new', 0, 1, '1', '10', 5, 'new', 'new'),
@@ -66,6 +71,45 @@ describe('the latest migration', () => {
       // lookup walk every file of the folder).
       expect(plan("SELECT 1 FROM synced s WHERE s.folder = 1 AND s.local_key = 'a' AND s.kind = 'file' AND s.inode = '2'")).toMatch(/synced_by_(local_key|inode) /);
       expect(plan("SELECT 1 FROM synced s WHERE s.folder = 1 AND s.remote_key = 'a' AND s.kind = 'file' AND s.remote_id = '11'")).toMatch(/synced_by_remote_(key|id) /);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('the latest migration', () => {
+  it('keeps folder digests only while no Synced row in the folder changes, on the side the row is in', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
+    const old = atPreviousSchema(join(dir, databaseFileName));
+    old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
+      INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
+        (1, 1, 'dir', 0, 'a', 0, 'a', 0, 1, '1', '10', 5, 'a', 'a'),
+        (2, 1, 'dir', 0, 'b', 0, 'b', 0, 1, '2', '11', 5, 'b', 'b'),
+        (3, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '3', '12', 5, 'a/x.txt', 'a/x.txt');`);
+    old.close();
+    const db = openDatabase(dir);
+    try {
+      const all = `INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest) VALUES
+        (1, 'local', 0, 'r'), (1, 'remote', 0, 'r'), (1, 'local', 1, 'a'), (1, 'remote', 1, 'a'), (1, 'local', 2, 'b'), (1, 'remote', 2, 'b'), (2, 'local', 1, 'other')`;
+      const left = (): string[] => db.prepare<[], string>("SELECT folder || ':' || side || ':' || dir FROM folder_digests ORDER BY 1").pluck().all();
+      db.exec(all);
+      db.exec(`UPDATE synced SET local_mtime_ms = 2 WHERE id = 3`);
+      expect(left()).toEqual(['1:local:0', '1:local:2', '1:remote:0', '1:remote:2', '2:local:1']);
+      db.exec(all);
+      // A file moved from a to b on the server only: its row is still in a locally, where the
+      // comparison reads its server parent too, so a's digests go on both sides, and b's remote one.
+      db.exec(`UPDATE synced SET remote_parent = 2, remote_key = 'b/x.txt' WHERE id = 3`);
+      expect(left()).toEqual(['1:local:0', '1:local:2', '1:remote:0', '2:local:1']);
+      db.exec(all);
+      db.exec(`INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key)
+        VALUES (4, 1, 'file', 0, 'y.txt', 0, 'y.txt', 3, 1, '4', '13', 5, 'y.txt', 'y.txt')`);
+      expect(left()).toEqual(['1:local:1', '1:local:2', '1:remote:1', '1:remote:2', '2:local:1']);
+      db.exec(all);
+      // A folder row deleted takes its own digests with it.
+      db.exec(`DELETE FROM synced WHERE id = 2`);
+      expect(left()).toEqual(['1:local:1', '1:remote:1', '2:local:1']);
+      db.exec(`DELETE FROM folders WHERE id = 2`);
+      expect(left()).toEqual(['1:local:1', '1:remote:1']);
     } finally {
       db.close();
     }

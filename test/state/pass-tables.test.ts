@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { PassTables } from '../../src/state/pass-tables.js';
 import type { LocalNode, RemoteNode } from '../../src/tree/types.js';
 import { byFolder } from '../helpers/by-folder.js';
@@ -16,16 +17,20 @@ afterEach(() => {
 
 const names = ['report.txt', 'Report (draft).txt', 'notes.md', 'photo.jpg', 'report'];
 
-/** Folders a, b and c, each holding `names`, synced; the scans return them unchanged. */
-function syncedScene() {
+/** Folders a, b and c (or `dirs`, parents first), each holding `names`, synced; the scans return them unchanged. */
+function syncedScene(dirs = ['a', 'b', 'c']) {
   const state = openMemoryState();
   states.push(state);
   const local: LocalNode[] = [];
   const remote: RemoteNode[] = [];
+  const ids = new Map([['', 0]]);
   let n = 0;
-  for (const dir of ['a', 'b', 'c']) {
+  for (const dir of dirs) {
     n++;
-    const parent = state.tree.put({ kind: 'dir', localParent: 0, localName: dir, remoteParent: 0, remoteName: dir, size: 0, localMtimeMs: 1, inode: `i${n}`, remoteId: `d${n}`, remoteModifiedMs: 1 });
+    const up = ids.get(dir.slice(0, Math.max(0, dir.lastIndexOf('/')))) ?? 0;
+    const name = dir.slice(dir.lastIndexOf('/') + 1);
+    const parent = state.tree.put({ kind: 'dir', localParent: up, localName: name, remoteParent: up, remoteName: name, size: 0, localMtimeMs: 1, inode: `i${n}`, remoteId: `d${n}`, remoteModifiedMs: 1 });
+    ids.set(dir, parent);
     local.push({ path: dir, kind: 'dir', size: 0, mtimeMs: 1, inode: `i${n}` });
     remote.push({ path: dir, kind: 'dir', id: `d${n}`, size: 0, modifiedMs: 1 });
     for (const name of names) {
@@ -232,3 +237,155 @@ describe('a folder listed whole', () => {
     expect(result.scanned).toEqual({ local: 1, remote: 1 });
   });
 });
+
+describe('a folder found as it last matched its Synced rows', () => {
+  function pass(state: ReturnType<typeof openMemoryState>, scene: { local: LocalNode[]; remote: RemoteNode[] }, keepDigests = true) {
+    const tables = new PassTables(state.db, state.tree.folder, { keepDigests });
+    try {
+      feed(tables, scene, 'folder by folder');
+      tables.cover('local', '');
+      tables.cover('remote', '');
+      const scanned = tables.scanned();
+      const relevant = tables.relevant();
+      const sorted = <T extends object>(nodes: readonly T[]): T[] => [...nodes].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      return {
+        result: { scanned, changed: relevant.changed, local: sorted(relevant.local), remote: sorted(relevant.remote), synced: sorted(relevant.synced) },
+        asBefore: tables.foldersAsBefore(),
+      };
+    } finally {
+      tables.drop();
+    }
+  }
+
+  /** The same pass once more with no digest to go by. */
+  function passWithoutDigests(state: ReturnType<typeof openMemoryState>, scene: { local: LocalNode[]; remote: RemoteNode[] }) {
+    state.db.exec('DELETE FROM folder_digests');
+    return pass(state, scene, false).result;
+  }
+
+  it('is not read again, and the pass comes out as one that read it', () => {
+    const scene = syncedScene();
+    const first = pass(scene.state, scene);
+    expect(first.asBefore).toEqual({ local: 0, remote: 0 });
+    const second = pass(scene.state, scene);
+    expect(second.asBefore).toEqual({ local: 4, remote: 4 });
+    expect(second.result).toEqual(first.result);
+    expect(passWithoutDigests(scene.state, scene)).toEqual(second.result);
+  });
+
+  it('is read again once an entry in it differs in kind, name, size, time or identity, or once a row in it changed', () => {
+    const scene = syncedScene();
+    pass(scene.state, scene);
+    const at = (nodes: (LocalNode | RemoteNode)[], path: string) => nodes.findIndex((node) => node.path === path);
+    const local = [...scene.local];
+    local[at(local, 'a/notes.md')] = { ...(local[at(local, 'a/notes.md')] as LocalNode), inode: 'moved in' };
+    local[at(local, 'b/notes.md')] = { ...(local[at(local, 'b/notes.md')] as LocalNode), mtimeMs: 6 };
+    local[at(local, 'c/notes.md')] = { ...(local[at(local, 'c/notes.md')] as LocalNode), path: 'c/Notes.md' };
+    const remote = [...scene.remote];
+    remote[at(remote, 'c/report')] = { path: 'c/report', kind: 'dir', id: 'x', size: 0, modifiedMs: 1 };
+    remote[at(remote, 'a/photo.jpg')] = { ...(remote[at(remote, 'a/photo.jpg')] as RemoteNode), size: 11 };
+    const changed = { local, remote };
+    const second = pass(scene.state, changed);
+    expect(second.asBefore).toEqual({ local: 1, remote: 2 });
+    expect(second.result).toEqual(passWithoutDigests(scene.state, changed));
+
+    pass(scene.state, scene);
+    const aRow = scene.state.tree.load().find((node) => node.localPath === 'a/report.txt');
+    scene.state.tree.setRemoteFacts(aRow?.id ?? -1, 'replaced', 7);
+    const third = pass(scene.state, scene);
+    expect(third.asBefore).toEqual({ local: 3, remote: 3 });
+    expect(third.result).toEqual(passWithoutDigests(scene.state, scene));
+  });
+
+  it('is not remembered by a dry run', () => {
+    const scene = syncedScene();
+    pass(scene.state, scene, false);
+    expect(pass(scene.state, scene).asBefore).toEqual({ local: 0, remote: 0 });
+  });
+
+  // A pass that goes by the digests must come out as one that reads every folder's rows,
+  // whatever changed in the scans and in the Synced tree since the digests were taken.
+  it('gives what reading it gives, whatever changed since (property)', () => {
+    const seed = process.env.SEED === 'random' ? undefined : Number(process.env.SEED ?? 20261201);
+    const change = fc.oneof(
+      fc.record({ on: fc.constant('scan' as const), side: fc.constantFrom('local' as const, 'remote' as const), pick: fc.nat(), how: fc.constantFrom('size', 'time', 'identity', 'rename', 'remove', 'add') }),
+      fc.record({ on: fc.constant('rows' as const), pick: fc.nat(), how: fc.constantFrom('facts', 'move local', 'move remote', 'drop', 'put over', 'add') }),
+    );
+    let hits = 0;
+    fc.assert(
+      fc.property(fc.array(change, { maxLength: 6 }), fc.array(change, { maxLength: 6 }), (before, after) => {
+        const scene = syncedScene(['a', 'a/sub', 'a/sub/deep', 'b']);
+        let current = { local: [...scene.local], remote: [...scene.remote] };
+        for (const [round, changes] of [before, after].entries()) {
+          for (const c of changes) current = applyChange(scene.state, current, c);
+          const withDigests = pass(scene.state, current);
+          if (round === 1) hits += withDigests.asBefore.local + withDigests.asBefore.remote;
+          expect(withDigests.result).toEqual(passWithoutDigests(scene.state, current));
+          pass(scene.state, current);
+        }
+      }),
+      { numRuns: 150, ...(seed === undefined ? {} : { seed }) },
+    );
+    expect(hits).toBeGreaterThan(0);
+  });
+});
+
+type Change =
+  | { on: 'scan'; side: 'local' | 'remote'; pick: number; how: 'size' | 'time' | 'identity' | 'rename' | 'remove' | 'add' }
+  | { on: 'rows'; pick: number; how: 'facts' | 'move local' | 'move remote' | 'drop' | 'put over' | 'add' };
+
+function applyChange(state: ReturnType<typeof openMemoryState>, scene: { local: LocalNode[]; remote: RemoteNode[] }, change: Change) {
+  if (change.on === 'rows') {
+    const rows = state.tree.load();
+    const row = rows[change.pick % rows.length];
+    const dirs = rows.filter((node) => node.kind === 'dir');
+    const dir = dirs[change.pick % dirs.length];
+    if (!row || !dir) return scene;
+    const base = { kind: 'file' as const, localParent: dir.id, localName: 'new.txt', remoteParent: dir.id, remoteName: 'new.txt', size: 3, localMtimeMs: 5, inode: 'new', remoteId: 'new', remoteModifiedMs: 7 };
+    if (change.how === 'facts') state.tree.setRemoteFacts(row.id, `${row.remote?.id ?? ''}+`, 8);
+    // A folder moves to the root, never into itself.
+    else if (change.how === 'move local' || change.how === 'move remote') {
+      state.tree.place(row.id, change.how === 'move local' ? 'local' : 'remote', row.kind === 'dir' ? 0 : dir.id, row.kind === 'dir' ? `moved-${row.id}` : 'moved.txt');
+    }
+    else if (change.how === 'drop') state.tree.drop([row.id]);
+    else if (change.how === 'put over' && row.kind === 'file') state.tree.put({ ...base, localName: baseNameOf(row.localPath), remoteName: baseNameOf(row.remotePath) }, row.id);
+    else if (change.how === 'add') state.tree.put(base);
+    return scene;
+  }
+  const nodes: (LocalNode | RemoteNode)[] = scene[change.side];
+  const files = nodes.filter((node) => node.kind === 'file');
+  const dirs = nodes.filter((node) => node.kind === 'dir');
+  const file = files[change.pick % Math.max(1, files.length)];
+  const replace = (next: (node: LocalNode | RemoteNode) => LocalNode | RemoteNode | undefined) => {
+    const out = nodes.flatMap((node) => {
+      if (node !== file) return [node];
+      const changed = next(node);
+      return changed ? [changed] : [];
+    });
+    return { ...scene, [change.side]: out };
+  };
+  if (change.how === 'add') {
+    const dir = dirs[change.pick % Math.max(1, dirs.length)];
+    const path = `${dir ? `${dir.path}/` : ''}added-${change.pick}.txt`;
+    if (nodes.some((node) => node.path === path)) return scene;
+    const added = change.side === 'local' ? { path, kind: 'file' as const, size: 1, mtimeMs: 1, inode: `n${change.pick}` } : { path, kind: 'file' as const, id: `n${change.pick}`, size: 1, modifiedMs: 1 };
+    return { ...scene, [change.side]: [...nodes, added] };
+  }
+  if (!file) return scene;
+  switch (change.how) {
+    case 'size':
+      return replace((node) => ({ ...node, size: node.size + 1 }));
+    case 'time':
+      return replace((node) => ('mtimeMs' in node ? { ...node, mtimeMs: node.mtimeMs + 1 } : { ...node, modifiedMs: node.modifiedMs + 1 }));
+    case 'identity':
+      return replace((node) => ('inode' in node ? { ...node, inode: `${node.inode}'` } : { ...node, id: `${node.id}'` }));
+    case 'rename':
+      return nodes.some((node) => node.path === `${file.path}~`) ? scene : replace((node) => ({ ...node, path: `${node.path}~` }));
+    case 'remove':
+      return replace(() => undefined);
+  }
+}
+
+function baseNameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
