@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { Code } from './codes.js';
 import { codeError, protocolError, type FailureContext } from './failures.js';
-import { apiPrefix, apiUrl, type HttpMethod, type HttpRequest, type HttpTransport, type StreamBody } from './http.js';
+import { apiPrefix, apiUrl, type EnvelopeAnswer, type HttpMethod, type HttpRequest, type HttpTransport, type StreamBody } from './http.js';
 import { isRetryable, pause, throwIfAborted } from './retry.js';
 import type { Session } from './session.js';
 import type { Envelope } from './wire.js';
@@ -28,6 +28,13 @@ export interface ApiRequest {
   readonly onFailedAttempt?: ((error: unknown) => void) | undefined;
 }
 
+/** A call's data with the fingerprint of its answer. */
+export interface Fingerprinted<T> {
+  readonly unchanged: false;
+  readonly data: T;
+  readonly fingerprint: string;
+}
+
 export interface ApiOptions {
   readonly baseUrl: string;
   readonly transport: HttpTransport;
@@ -45,12 +52,22 @@ export class Api {
 
   /** Calls and validates `data` against `schema`. */
   async data<S extends z.ZodType>(request: ApiRequest, schema: S): Promise<z.output<S>> {
-    const envelope = await this.call(request);
-    const parsed = schema.safeParse(envelope.data);
-    if (!parsed.success) {
-      throw protocolError(`Unexpected answer from Cloudreve: ${parsed.error.issues[0]?.message ?? 'invalid data'}`, this.context(request));
-    }
-    return parsed.data;
+    const answer = await this.call(request);
+    if (answer.unchanged) throw protocolError('Unexpected answer from Cloudreve: no data', this.context(request));
+    return this.validate(request, schema, answer.envelope);
+  }
+
+  /**
+   * `data`, with a fingerprint of the answer's body; when it is `unless`, the answer is neither
+   * parsed nor validated. A GET whose answer the server spells the same way each time.
+   */
+  async fingerprinted<S extends z.ZodType>(request: ApiRequest, schema: S, unless: undefined): Promise<Fingerprinted<z.output<S>>>;
+  async fingerprinted<S extends z.ZodType>(request: ApiRequest, schema: S, unless: string): Promise<Fingerprinted<z.output<S>> | { readonly unchanged: true }>;
+  async fingerprinted<S extends z.ZodType>(request: ApiRequest, schema: S, unless: string | undefined): Promise<Fingerprinted<z.output<S>> | { readonly unchanged: true }> {
+    const answer = await this.call({ ...request, fingerprint: { unless } });
+    if (answer.unchanged) return answer;
+    if (answer.fingerprint === undefined) throw protocolError('Unexpected answer from Cloudreve: no fingerprint', this.context(request));
+    return { unchanged: false, data: this.validate(request, schema, answer.envelope), fingerprint: answer.fingerprint };
   }
 
   /** Calls a route whose answer carries no data worth reading. */
@@ -58,11 +75,19 @@ export class Api {
     await this.call(request);
   }
 
+  private validate<S extends z.ZodType>(request: ApiRequest, schema: S, envelope: Envelope): z.output<S> {
+    const parsed = schema.safeParse(envelope.data);
+    if (!parsed.success) {
+      throw protocolError(`Unexpected answer from Cloudreve: ${parsed.error.issues[0]?.message ?? 'invalid data'}`, this.context(request));
+    }
+    return parsed.data;
+  }
+
   private context(request: Pick<ApiRequest, 'method' | 'path' | 'target'>): FailureContext {
     return { method: request.method, url: apiUrl(this.options.baseUrl, request.path), target: request.target };
   }
 
-  private async call(request: ApiRequest): Promise<Envelope> {
+  private async call(request: ApiRequest & { fingerprint?: HttpRequest['fingerprint'] }): Promise<EnvelopeAnswer> {
     const retries = request.idempotent ? this.options.retries : 0;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(request.signal);
@@ -76,25 +101,25 @@ export class Api {
     }
   }
 
-  private async attempt(request: ApiRequest): Promise<Envelope> {
+  private async attempt(request: ApiRequest & { fingerprint?: HttpRequest['fingerprint'] }): Promise<EnvelopeAnswer> {
     const { session, transport } = this.options;
     const http = this.httpRequest(request);
     if (request.anonymous === true) return this.accept(request, await transport.envelope(http));
     const generation = await session.ensure();
     let answer = await transport.envelope(http);
-    if (answer.envelope.code === Code.checkLogin) {
+    if (!answer.unchanged && answer.envelope.code === Code.checkLogin) {
       await session.renew(generation);
       answer = await transport.envelope(http);
     }
     return this.accept(request, answer);
   }
 
-  private accept(request: ApiRequest, answer: { envelope: Envelope; status: number }): Envelope {
-    if (answer.envelope.code !== Code.ok) throw codeError(answer.envelope, this.context(request), { status: answer.status });
-    return answer.envelope;
+  private accept(request: ApiRequest, answer: EnvelopeAnswer): EnvelopeAnswer {
+    if (!answer.unchanged && answer.envelope.code !== Code.ok) throw codeError(answer.envelope, this.context(request), { status: answer.status });
+    return answer;
   }
 
-  private httpRequest(request: ApiRequest): HttpRequest {
+  private httpRequest(request: ApiRequest & { fingerprint?: HttpRequest['fingerprint'] }): HttpRequest {
     return {
       method: request.method,
       url: apiUrl(this.options.baseUrl, request.path, request.query),
@@ -106,6 +131,7 @@ export class Api {
       signal: request.signal,
       target: request.target,
       onUploadProgress: request.onUploadProgress,
+      fingerprint: request.fingerprint,
     };
   }
 }

@@ -15,7 +15,8 @@ import type {
   UploadOptions,
   UploadPolicy,
 } from '../remote/types.js';
-import { Api } from './api.js';
+import type { z } from 'zod';
+import { Api, type ApiRequest, type Fingerprinted } from './api.js';
 import { toEntry, toPolicy, toProperties, toUser, toWebDavAccount } from './convert.js';
 import { Cookies } from './cookies.js';
 import { downloadFile } from './download.js';
@@ -103,13 +104,18 @@ export class CloudreveV3 implements Remote, RemoteSharer {
   // ---- Remote --------------------------------------------------------------------------------
 
   async list(path: string): Promise<RemoteListing> {
-    const data = await this.api.data(
-      { method: 'GET', route: '/directory/*path', path: `/directory${encodePath(path)}`, idempotent: true, target: path },
-      listingSchema,
-    );
+    return this.#listing(path, await this.api.fingerprinted(listingRequest(path), listingSchema, undefined));
+  }
+
+  async listUnlessUnchanged(path: string, fingerprint: string): Promise<RemoteListing | 'unchanged'> {
+    const answer = await this.api.fingerprinted(listingRequest(path), listingSchema, fingerprint);
+    return answer.unchanged ? 'unchanged' : this.#listing(path, answer);
+  }
+
+  #listing(path: string, { data, fingerprint }: Fingerprinted<z.output<typeof listingSchema>>): RemoteListing {
     const policy = toPolicy(data.policy);
     this.policy = policy;
-    return { path, folderId: data.parent, entries: (data.objects ?? []).map(toEntry), policy };
+    return { path, folderId: data.parent, entries: (data.objects ?? []).map(toEntry), policy, fingerprint };
   }
 
   async stat(path: string, kind?: EntryKind): Promise<RemoteEntry | undefined> {
@@ -418,6 +424,10 @@ export class CloudreveV3 implements Remote, RemoteSharer {
 }
 
 /** Checks that `path` names a file that could be created, before asking the server. */
+function listingRequest(path: string): ApiRequest {
+  return { method: 'GET', route: '/directory/*path', path: `/directory${encodePath(path)}`, idempotent: true, target: path };
+}
+
 function checkFilePath(path: string): void {
   const split = splitPath(path);
   if (split === undefined) throw new RemoteError('The root folder is not a file', { kind: 'bad-request', target: path });

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
@@ -62,6 +63,20 @@ export interface HttpRequest {
   readonly target?: string | undefined;
   /** Called with the number of body bytes sent so far in this request. */
   readonly onUploadProgress?: ((sentBytes: number) => void) | undefined;
+  /**
+   * Asks `envelope` for a fingerprint of a successful answer's body; a body whose fingerprint is
+   * `unless` is not parsed at all.
+   */
+  readonly fingerprint?: { readonly unless: string | undefined } | undefined;
+}
+
+/** What `envelope` answers: the parsed envelope, or that the body was the one asked about. */
+export type EnvelopeAnswer = ParsedAnswer | { readonly unchanged: true; readonly status: number; readonly fingerprint: string };
+export interface ParsedAnswer {
+  readonly unchanged: false;
+  readonly envelope: Envelope;
+  readonly status: number;
+  readonly fingerprint?: string;
 }
 
 export interface HttpResponse {
@@ -135,11 +150,17 @@ export class HttpTransport {
   }
 
   /** Sends a Cloudreve API request and parses the envelope; a non-zero code is returned, not thrown. */
-  async envelope(request: HttpRequest): Promise<{ envelope: Envelope; status: number }> {
-    return this.observe(request, async () => {
+  async envelope(request: HttpRequest & { fingerprint?: undefined }): Promise<ParsedAnswer>;
+  async envelope(request: HttpRequest): Promise<EnvelopeAnswer>;
+  async envelope(request: HttpRequest): Promise<EnvelopeAnswer> {
+    return this.observe<EnvelopeAnswer>(request, async () => {
       const response = await this.send(request);
+      const fingerprint = request.fingerprint && response.status === 200 ? hash('sha256', response.body, 'base64') : undefined;
+      if (fingerprint !== undefined && fingerprint === request.fingerprint?.unless) {
+        return { result: { unchanged: true, status: response.status, fingerprint }, status: response.status, code: Code.ok };
+      }
       const envelope = parseEnvelope(response, failureContext(request));
-      return { result: { envelope, status: response.status }, status: response.status, code: envelope.code };
+      return { result: { unchanged: false, envelope, status: response.status, ...(fingerprint === undefined ? {} : { fingerprint }) }, status: response.status, code: envelope.code };
     });
   }
 

@@ -5,7 +5,7 @@ import { RemoteError } from '../remote/errors.js';
 import { Code } from './codes.js';
 import type { Cookies } from './cookies.js';
 import { codeError, protocolError, type FailureContext } from './failures.js';
-import { apiPrefix, apiUrl, type HttpMethod, type HttpTransport } from './http.js';
+import { apiPrefix, apiUrl, type HttpMethod, type HttpTransport, type ParsedAnswer } from './http.js';
 import { siteUserSchema, type Envelope } from './wire.js';
 
 /** Where the session cookie survives a restart. `save(undefined)` forgets it (logout). */
@@ -216,7 +216,7 @@ export class Session {
     }
   }
 
-  private send(method: HttpMethod, path: string, json?: unknown): Promise<{ envelope: Envelope; status: number }> {
+  private send(method: HttpMethod, path: string, json?: unknown): Promise<ParsedAnswer> {
     return this.options.transport.envelope({
       method,
       url: apiUrl(this.options.baseUrl, path),

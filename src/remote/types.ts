@@ -15,6 +15,13 @@ export interface Remote {
   list(path: string): Promise<RemoteListing>;
 
   /**
+   * `list`, given the fingerprint of an earlier listing of the folder: while the folder lists
+   * exactly as it did then, resolves 'unchanged' without reading the entries again. Optional,
+   * for servers whose listings carry a fingerprint.
+   */
+  listUnlessUnchanged?(path: string, fingerprint: string): Promise<RemoteListing | 'unchanged'>;
+
+  /**
    * Looks up one entry by listing its parent. Returns undefined when absent. A file and a folder
    * may share a name; `kind` picks one, otherwise the folder wins.
    */
@@ -102,6 +109,11 @@ export interface RemoteListing {
   readonly entries: readonly RemoteEntry[];
   /** Where a new upload into this account goes. */
   readonly policy: UploadPolicy;
+  /**
+   * Identifies the answer byte for byte, where the server spells an unchanged folder the same
+   * way each time: two listings with one fingerprint list the same.
+   */
+  readonly fingerprint?: string;
 }
 
 export interface UploadPolicy {

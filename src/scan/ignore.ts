@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -42,7 +43,7 @@ export function isInternalPath(path: RelPath): boolean {
  * can override the configuration (`!Thumbs.db`). Throws a ConfigError when the file exists but
  * cannot be read.
  */
-export async function createIgnoreRules(patterns: readonly string[], localRoot: string): Promise<IgnoreRules> {
+export async function createIgnoreRules(patterns: readonly string[], localRoot: string): Promise<IgnoreRules & { readonly fingerprint: string }> {
   const fromFile = (await readIgnoreFile(join(localRoot, ignoreFileName))).normalize('NFC');
   const configured = patterns.map((pattern) => pattern.normalize('NFC'));
   // Case-sensitive like git on Linux and like Cloudreve, so a rule means the same on both sides.
@@ -51,6 +52,8 @@ export async function createIgnoreRules(patterns: readonly string[], localRoot: 
   let matcher = compile();
   let tested = 0;
   return {
+    // Equal fingerprints, equal rules.
+    fingerprint: hash('sha256', JSON.stringify([configured, fromFile]), 'base64'),
     ignores(path, kind) {
       if (path === '') return false;
       if (isInternalPath(path)) return true;

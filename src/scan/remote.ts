@@ -29,11 +29,29 @@ export interface RemoteScanOptions {
   readonly signal?: AbortSignal;
   /** Longest path the local filesystem takes, in bytes, counting the local root. */
   readonly maxLocalPathBytes?: number;
-  /** Takes the entries of each folder as it is listed, instead of collecting them in `nodes`. */
-  readonly onFolder?: (path: RelPath, nodes: readonly RemoteNode[]) => void;
+  /**
+   * Takes the entries of each folder as it is listed, instead of collecting them in `nodes`,
+   * with the listing's fingerprint when the listing was taken whole (nothing in it left out).
+   */
+  readonly onFolder?: (path: RelPath, nodes: readonly RemoteNode[], fingerprint: string | undefined) => void;
+  /**
+   * Folders whose listing may be taken as it was before: `fingerprint` tells that listing's
+   * fingerprint, and a folder that still lists so goes to `take` instead of `onFolder`, which
+   * gives back its subfolders.
+   */
+  readonly asBefore?: {
+    readonly fingerprint: (path: RelPath) => string | undefined;
+    readonly take: (path: RelPath) => readonly RemoteNode[];
+  };
   /** A walk starts over: forget what `onFolder` was given so far. */
   readonly onRestart?: () => void;
 }
+
+/**
+ * Which way a listing turns into scanned entries (what is skipped, how paths are formed):
+ * raise it with any change to that, so that no listing digest taken the old way still holds.
+ */
+export const listingRevision = 1;
 
 /** Walks of a tree that keeps moving under us before its moving parts count as unknown. */
 const attempts = 3;
@@ -67,6 +85,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     ((_path: RelPath, found: readonly RemoteNode[]) => {
       for (const node of found) nodes.push(node);
     });
+  const { asBefore } = options;
   const ignored: RelPath[] = [];
   const skipped: SkippedPath[] = [];
   const unknown: RelPath[] = [];
@@ -89,7 +108,9 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     let listing;
     try {
       requests++;
-      listing = await remote.list(absolute(dir));
+      // The root's listing is always read: it tells the upload policy.
+      const known = dir === '' ? undefined : asBefore?.fingerprint(dir);
+      listing = known === undefined || !remote.listUnlessUnchanged ? await remote.list(absolute(dir)) : await remote.listUnlessUnchanged(absolute(dir), known);
     } catch (error) {
       if (dir !== '' && isRemoteError(error, 'not-found')) {
         if (giveUpOn?.has(dir)) unknown.push(dir);
@@ -97,6 +118,10 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
         return;
       }
       throw error;
+    }
+    if (listing === 'unchanged') {
+      for (const node of asBefore?.take(dir) ?? []) enqueue(node.path);
+      return;
     }
     policy ??= listing.policy;
     const seen = new Map<string, string>();
@@ -125,7 +150,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
       }
       found.push({ path, kind: entry.kind, id: entry.id, size: entry.size, modifiedMs: entry.modifiedMs });
     }
-    emitFolder(dir, found);
+    emitFolder(dir, found, found.length === listing.entries.length ? listing.fingerprint : undefined);
     for (const node of found) if (node.kind === 'dir') enqueue(node.path);
   };
 

@@ -1,42 +1,49 @@
 import type { LocalNode, RelPath, RemoteNode, Side } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
 
+/** A folder's digest, and how many files it held then. */
+export interface FolderDigest {
+  readonly digest: string;
+  readonly files: number;
+}
+
 /**
  * What each folder held, on each side, the last time its entries matched its Synced rows
- * exactly: a digest of the entries, by the folder's Synced row (0 for the root). A pass that
- * finds a folder's entries with the same digest knows the outcome of comparing them with rows
- * that have not changed since, without reading the rows: that read was a tenth of a no-op pass.
- * Triggers on the Synced table drop a folder's digest whenever a row enters, leaves or changes
- * in it (see their migration), so a digest that is still here speaks of the rows as they are.
+ * exactly: a digest of the entries (or of the server's listing, see `PassTables`), by the
+ * folder's Synced row (0 for the root). A pass that finds a folder's entries with the same
+ * digest knows the outcome of comparing them with rows that have not changed since, without
+ * reading the rows: that read was a tenth of a no-op pass. Triggers on the Synced table drop a
+ * folder's digests whenever a row enters, leaves or changes in it (see their migration), so a
+ * digest that is still here speaks of the rows as they are.
  */
 export class FolderDigests {
   readonly #db: Db;
   readonly #folder: number;
-  readonly #known = new Map<string, string>();
-  readonly #fresh: [Side, number, string][] = [];
+  readonly #known = new Map<string, FolderDigest>();
+  readonly #fresh: [Side, number, FolderDigest][] = [];
 
   constructor(db: Db, folder: number) {
     this.#db = db;
     this.#folder = folder;
-    const rows = prepared<[number], { side: Side; dir: number; digest: string }>(db, 'SELECT side, dir, digest FROM folder_digests WHERE folder = ?').all(folder);
-    for (const row of rows) this.#known.set(slot(row.side, row.dir), row.digest);
+    const rows = prepared<[number], { side: Side; dir: number; digest: string; files: number }>(db, 'SELECT side, dir, digest, files FROM folder_digests WHERE folder = ?').all(folder);
+    for (const { side, dir, digest, files } of rows) this.#known.set(slot(side, dir), { digest, files });
   }
 
-  matches(side: Side, dir: number, digest: string): boolean {
-    return this.#known.get(slot(side, dir)) === digest;
+  get(side: Side, dir: number): FolderDigest | undefined {
+    return this.#known.get(slot(side, dir));
   }
 
   /** Noted now, written by `save()`. */
-  remember(side: Side, dir: number, digest: string): void {
+  remember(side: Side, dir: number, digest: FolderDigest): void {
     this.#fresh.push([side, dir, digest]);
   }
 
   /** Writes what was remembered, in one transaction. */
   save(): void {
     if (this.#fresh.length === 0) return;
-    const insert = prepared(this.#db, 'INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest) VALUES (?, ?, ?, ?)');
+    const insert = prepared(this.#db, 'INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest, files) VALUES (?, ?, ?, ?, ?)');
     this.#db.transaction(() => {
-      for (const [side, dir, digest] of this.#fresh) insert.run(this.#folder, side, dir, digest);
+      for (const [side, dir, { digest, files }] of this.#fresh) insert.run(this.#folder, side, dir, digest, files);
     })();
     this.#fresh.length = 0;
   }

@@ -120,6 +120,7 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
      side TEXT NOT NULL CHECK (side IN ('local', 'remote')),
      dir INTEGER NOT NULL,
      digest TEXT NOT NULL,
+     files INTEGER NOT NULL,
      PRIMARY KEY (folder, side, dir)
    ) STRICT, WITHOUT ROWID;
    CREATE TRIGGER synced_insert_drops_digests AFTER INSERT ON synced BEGIN

@@ -14,6 +14,17 @@ export interface RelevantTrees {
   readonly changed: number;
 }
 
+export interface PassTablesOptions {
+  /** Whether the digests of folders found as remembered are written down (not in a dry run). */
+  readonly keepDigests: boolean;
+  /**
+   * What turns a server listing into scanned entries besides the listing itself (the ignore
+   * rules, the local path length, the version): a listing's digest holds only under the same.
+   * Without it, server folders get digests of their entries, as local ones do.
+   */
+  readonly listingContext?: string;
+}
+
 let instances = 0;
 const sides = ['local', 'remote'] as const;
 const batchSize = 2000;
@@ -55,12 +66,14 @@ export class PassTables {
   readonly #digests: FolderDigests;
   /** Whether the digests of folders found as remembered are written down (not in a dry run). */
   readonly #keepDigests: boolean;
+  readonly #listingContext: string | undefined;
 
-  constructor(db: Db, folder: number, options: { keepDigests: boolean } = { keepDigests: true }) {
+  constructor(db: Db, folder: number, options: PassTablesOptions = { keepDigests: true }) {
     this.#db = db;
     this.#folder = folder;
     this.#digests = new FolderDigests(db, folder);
     this.#keepDigests = options.keepDigests;
+    this.#listingContext = options.listingContext;
     this.#n = ++instances;
     // Helper threads for the sorts that build the scan tables' indexes: a fifth less time for a
     // million rows on two cores.
@@ -92,26 +105,33 @@ export class PassTables {
 
   /** Everything the folder at `path` holds (as far as it could be read), listed once. */
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
-    this.#addFolder('local', path, nodes, localDigest, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
+    this.#addFolder('local', path, nodes, () => ({ digest: localDigest(path, nodes), ofListing: false }), (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
   }
 
-  addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[]): void {
-    this.#addFolder('remote', path, nodes, remoteDigest, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
+  /**
+   * `addLocalFolder` for the server, with the listing's fingerprint when every entry it listed is
+   * among `nodes`: then its digest is the listing's, which a later walk can give to the server
+   * instead of reading the listing again (`listingAsBefore`).
+   */
+  addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[], fingerprint?: string): void {
+    const context = this.#listingContext;
+    const digest = (): Digest => (fingerprint === undefined || context === undefined ? { digest: remoteDigest(path, nodes), ofListing: false } : { digest: `${context}|${fingerprint}`, ofListing: true });
+    this.#addFolder('remote', path, nodes, digest, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
   }
 
   #addFolder<N extends LocalNode | RemoteNode>(
     side: Side,
     path: RelPath,
     nodes: readonly N[],
-    digestOf: (folder: RelPath, nodes: readonly N[]) => string,
+    digestOf: () => Digest,
     sameFacts: (row: ChildRow, node: N) => boolean,
     store: (node: N) => void,
   ): void {
     const listing = this.#listings[side];
     // A folder whose entries and rows are both as they were when they last matched matches now.
     const dir = nodes.length > 0 ? this.#syncedDirs().byKey[side].get(pathKey(path)) : undefined;
-    const digest = dir === undefined ? undefined : digestOf(path, nodes);
-    if (dir !== undefined && digest !== undefined && this.#digests.matches(side, dir, digest) && this.#placedOnBothSides(dir)) {
+    const { digest, ofListing } = dir === undefined ? { digest: undefined, ofListing: false } : digestOf();
+    if (dir !== undefined && digest !== undefined && this.#digests.get(side, dir)?.digest === digest && this.#placedOnBothSides(dir)) {
       listing.listed.set(dir, path);
       listing.asBefore++;
       for (const node of nodes) {
@@ -122,21 +142,65 @@ export class PassTables {
     }
     const rows = this.#syncedChildren(side, path);
     // Every entry took a row of its own, placed on both sides in this very folder, and every
-    // row was taken by one; folders aside, as remembered.
+    // row was taken by one; folders aside, as remembered. A listing's digest also needs each
+    // subfolder as its row has it, since `takeListingAsBefore` gives the subfolders from the rows.
     let exact = rows !== undefined;
+    let files = 0;
     for (const node of nodes) {
       const row = rows && this.#placed(side, rows, node);
       if (!row || row[col.localParent] !== dir || row[col.remoteParent] !== dir) exact = false;
-      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) listing.matched++;
-      else {
-        if (node.kind === 'file') exact = false;
+      if (row && node.kind === 'file' && row[col.size] === node.size && sameFacts(row, node)) {
+        listing.matched++;
+        files++;
+      } else {
+        if (node.kind === 'file' || (ofListing && !(row && sameFacts(row, node)))) exact = false;
         store(node);
       }
     }
     const left = rows ? rows.left() : [];
     if (left.length > 0) exact = false;
     for (const row of left) listing.gone.add(row[col.id]);
-    if (exact && dir !== undefined && digest !== undefined) this.#digests.remember(side, dir, digest);
+    if (exact && dir !== undefined && digest !== undefined) this.#digests.remember(side, dir, { digest, files });
+  }
+
+  /**
+   * The fingerprint of the listing the server folder at `path` gave when it last matched its
+   * rows exactly, if that listing may stand for the folder again: the rows are unchanged, the
+   * folder is placed on both sides, and the listing was taken under the same rules.
+   */
+  listingAsBefore(path: RelPath): string | undefined {
+    const dir = this.#syncedDirs().byKey.remote.get(pathKey(path));
+    const stored = dir === undefined ? undefined : this.#digests.get('remote', dir);
+    const prefix = `${this.#listingContext ?? ''}|`;
+    if (dir === undefined || !stored?.digest.startsWith(prefix) || !this.#placedOnBothSides(dir)) return undefined;
+    return this.#subfoldersOf(path, dir) && stored.digest.slice(prefix.length);
+  }
+
+  /**
+   * The server folder at `path` listed as `listingAsBefore` said: its files count as found as
+   * remembered, and its subfolders, as their rows have them, are stored and given back.
+   */
+  takeListingAsBefore(path: RelPath): RemoteNode[] {
+    const dir = this.#syncedDirs().byKey.remote.get(pathKey(path));
+    const subfolders = dir === undefined ? undefined : this.#subfoldersOf(path, dir);
+    const stored = dir === undefined ? undefined : this.#digests.get('remote', dir);
+    if (dir === undefined || subfolders === undefined || stored === undefined) throw new Error(`no listing of ${path} to take as before`);
+    const listing = this.#listings.remote;
+    listing.listed.set(dir, path);
+    listing.asBefore++;
+    listing.matched += stored.files;
+    for (const node of subfolders) this.addRemote(node);
+    return subfolders;
+  }
+
+  /** The server folders whose rows have `dir` for their parent, as a listing of `path` gives them. */
+  #subfoldersOf(path: RelPath, dir: number): RemoteNode[] | undefined {
+    const nodes: RemoteNode[] = [];
+    for (const row of this.#syncedDirs().byRemoteParent.get(dir) ?? []) {
+      if (row.remote_id === null || row.remote_modified_ms === null) return undefined;
+      nodes.push({ path: joinPath(path, row.remote_name), kind: 'dir', id: row.remote_id, size: 0, modifiedMs: row.remote_modified_ms });
+    }
+    return nodes;
   }
 
   #placedOnBothSides(dir: number): boolean {
@@ -170,7 +234,9 @@ export class PassTables {
         }
       }
       for (const side of sides) for (const key of shared[side]) byKey[side].delete(key);
-      this.#dirs = { rows, placed: dirPathsOf(rows), byKey };
+      const byRemoteParent = new Map<number, RowRecord[]>();
+      for (const row of rows) byRemoteParent.set(row.remote_parent, [...(byRemoteParent.get(row.remote_parent) ?? []), row]);
+      this.#dirs = { rows, placed: dirPathsOf(rows), byKey, byRemoteParent };
     }
     return this.#dirs;
   }
@@ -475,10 +541,17 @@ class FolderScan {
   readonly unplaceable = new Set<string>();
 }
 
+/** A folder's digest, and whether it is that of the server's listing rather than of the entries. */
+interface Digest {
+  readonly digest: string;
+  readonly ofListing: boolean;
+}
+
 interface SyncedDirs {
   readonly rows: RowRecord[];
   readonly placed: DirPaths;
   readonly byKey: Readonly<Record<Side, ReadonlyMap<string, number>>>;
+  readonly byRemoteParent: ReadonlyMap<number, readonly RowRecord[]>;
 }
 
 /**

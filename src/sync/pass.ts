@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
@@ -14,12 +15,13 @@ import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
 import { createIgnoreRules, type IgnoreRules } from '../scan/ignore.js';
 import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../scan/local.js';
-import { scanRemote, type RemoteScan } from '../scan/remote.js';
+import { listingRevision, scanRemote, type RemoteScan } from '../scan/remote.js';
 import { PassTables } from '../state/pass-tables.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { maxNameBytes } from '../tree/paths.js';
+import { version } from '../version.js';
 import type { LocalNode, SkippedPath } from '../tree/types.js';
 import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
@@ -70,7 +72,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const rules = await createIgnoreRules(folder.ignore, folder.localPath);
   const counts = tree.counts();
   const scope = options.scope ?? { kind: 'full' };
-  const tables = new PassTables(db, id, { keepDigests: !options.dryRun });
+  const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
+  const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
   const relaxHeap = tightenHeapForScan();
   let planned: Plan;
   let local: LocalScan;
@@ -212,7 +215,8 @@ async function scanRemoteCreatingRoot(
       rules,
       concurrency: context.config.sync.concurrency,
       maxLocalPathBytes: maxRelativePathBytes(folder.localPath),
-      onFolder: (path, nodes) => tables.addRemoteFolder(path, nodes),
+      onFolder: (path, nodes, fingerprint) => tables.addRemoteFolder(path, nodes, fingerprint),
+      asBefore: { fingerprint: (path) => tables.listingAsBefore(path), take: (path) => tables.takeListingAsBefore(path) },
       onRestart: () => tables.resetRemote(),
       ...(context.signal ? { signal: context.signal } : {}),
     });

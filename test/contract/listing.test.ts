@@ -52,6 +52,28 @@ describe('list', () => {
     expect((await failure(client.list(target.path('plain.txt')))).kind).toBe('not-found');
   });
 
+  it('fingerprints a listing, says "unchanged" while the folder lists the same, and lists anew once it changed', async () => {
+    const dir = target.path('fingerprinted');
+    await client.mkdir(`${dir}/sub`);
+    await client.upload(dir, 'a.txt', sourceOf(payload(10)));
+    const first = await client.list(dir);
+    expect(first.fingerprint).toEqual(expect.any(String));
+    expect((await client.list(dir)).fingerprint).toBe(first.fingerprint);
+    expect(await client.listUnlessUnchanged(dir, first.fingerprint ?? '')).toBe('unchanged');
+
+    await client.upload(dir, 'b.txt', sourceOf(payload(20)));
+    const second = await client.listUnlessUnchanged(dir, first.fingerprint ?? '');
+    if (second === 'unchanged') throw new Error('a folder with a new file listed as unchanged');
+    expect(second.entries.map((entry) => entry.name).sort()).toEqual(['a.txt', 'b.txt', 'sub']);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+
+    const entry = second.entries.find((e) => e.name === 'a.txt');
+    if (!entry) throw new Error('a.txt is not listed');
+    await client.rename({ kind: 'file', id: entry.id }, 'c.txt');
+    const third = await client.listUnlessUnchanged(dir, second.fingerprint ?? '');
+    expect(third).not.toBe('unchanged');
+  });
+
   it('refuses paths that are not canonical before asking the server', async () => {
     for (const path of ['relative', '/trailing/', '//double', '/a/../b']) {
       expect((await failure(client.list(path))).kind).toBe('bad-request');

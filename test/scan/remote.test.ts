@@ -40,6 +40,41 @@ describe('scanRemote', () => {
     expect(standin.control.requestCounts()['GET /api/v3/directory/*path']).toBe(4);
   });
 
+  it('takes a folder that lists as before without its entries, walks on into the subfolders it is given, and lists one that changed', async () => {
+    const fingerprints = new Map<string, string | undefined>();
+    await scanRemote(client, root, { rules: noRules, concurrency: 2, onFolder: (path, _nodes, fingerprint) => fingerprints.set(path, fingerprint) });
+    expect([...fingerprints.keys()].sort()).toEqual(['', 'a', 'a/b', 'c']);
+    expect([...fingerprints.values()].every((fingerprint) => typeof fingerprint === 'string')).toBe(true);
+
+    await client.upload(`${root}/c`, 'new.txt', bufferSource(Buffer.from('3'), 1_700_000_000_000));
+    const listed: string[] = [];
+    const taken: string[] = [];
+    const scan = await scanRemote(client, root, {
+      rules: noRules,
+      concurrency: 2,
+      onFolder: (path) => listed.push(path),
+      asBefore: {
+        fingerprint: (path) => fingerprints.get(path),
+        take: (path) => {
+          taken.push(path);
+          return path === 'a' ? [{ path: 'a/b', kind: 'dir', id: 'b', size: 0, modifiedMs: 0 }] : [];
+        },
+      },
+    });
+    // The root is always read (it tells the upload policy).
+    expect(listed.sort()).toEqual(['', 'c']);
+    expect(taken.sort()).toEqual(['a', 'a/b']);
+    expect(scan.requests).toBe(4);
+  });
+
+  it('gives no fingerprint for a listing it did not take whole', async () => {
+    const rules = await createIgnoreRules(['*.txt'], '/nonexistent');
+    const fingerprints = new Map<string, string | undefined>();
+    await scanRemote(client, root, { rules, concurrency: 2, onFolder: (path, _nodes, fingerprint) => fingerprints.set(path, fingerprint) });
+    expect(fingerprints.get('a')).toBeUndefined();
+    expect(fingerprints.get('a/b')).toEqual(expect.any(String));
+  });
+
   it('does not descend into ignored folders and lists ignored paths', async () => {
     const rules = await createIgnoreRules(['b/', '*.txt'], '/nonexistent');
     const scan = await scanRemote(client, root, { rules, concurrency: 2 });

@@ -25,20 +25,24 @@ function atSchema(file: string, version: number): Db {
   return db;
 }
 
-function atPreviousSchema(file: string): Db {
-  return atSchema(file, migrations.length - 1);
+/** A state database at schema `version` holding the rows `sql` writes, then opened (and so migrated) as cloudreve-sync opens it. */
+async function upgraded(sql: string, version = migrations.length - 1): Promise<Db> {
+  dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
+  const old = atSchema(join(dir, databaseFileName), version);
+  old.exec(sql);
+  old.close();
+  return openDatabase(dir);
 }
 
 describe('the migrations', () => {
   it('compute again the keys a rename from a name with an emoji cut wrongly', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
-    const old = atSchema(join(dir, databaseFileName), migrations.lastIndexOf(backfillSyncedKeys));
-    old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs');
+    const db = await upgraded(
+      `INSERT INTO folders (id, name) VALUES (1, 'docs');
       INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
         (1, 1, 'dir', 0, 'new', 0, 'new', 0, 1, '1', '10', 5, 'new', 'new'),
-        (2, 1, 'file', 1, 'a.txt', 1, 'a.txt', 3, 1, '2', '11', 5, 'newa.txt', 'new/a.txt');`);
-    old.close();
-    const db = openDatabase(dir);
+        (2, 1, 'file', 1, 'a.txt', 1, 'a.txt', 3, 1, '2', '11', 5, 'newa.txt', 'new/a.txt');`,
+      migrations.lastIndexOf(backfillSyncedKeys),
+    );
     try {
       expect(db.prepare('SELECT local_key, remote_key FROM synced WHERE id = 2').get()).toEqual({ local_key: 'new/a.txt', remote_key: 'new/a.txt' });
     } finally {
@@ -47,17 +51,12 @@ describe('the migrations', () => {
   });
 
   it('counts a folder\'s files, reads its folder rows and finds rows awaiting server facts through indexes, and the lookups by key keep theirs', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
-    const old = atPreviousSchema(join(dir, databaseFileName));
-    old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
+    const db = await upgraded(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
       INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
         (1, 1, 'dir', 0, 'a', 0, 'a', 0, 1, '1', '10', 5, 'a', 'a'),
         (2, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '2', '11', 5, 'a/x.txt', 'a/x.txt'),
         (3, 1, 'file', 1, 'y.txt', 1, 'y.txt', 3, 1, '3', NULL, NULL, 'a/y.txt', 'a/y.txt'),
         (4, 2, 'file', 0, 'z.txt', 0, 'z.txt', 3, 1, '4', NULL, NULL, 'z.txt', 'z.txt');`);
-    old.close();
-
-    const db = openDatabase(dir);
     try {
       const tree = new SyncedTree(db, 1);
       expect(tree.counts()).toEqual({ entries: 3, files: 2 });
@@ -79,18 +78,14 @@ describe('the migrations', () => {
 
 describe('the latest migration', () => {
   it('keeps folder digests only while no Synced row in the folder changes, on the side the row is in', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
-    const old = atPreviousSchema(join(dir, databaseFileName));
-    old.exec(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
+    const db = await upgraded(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
       INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
         (1, 1, 'dir', 0, 'a', 0, 'a', 0, 1, '1', '10', 5, 'a', 'a'),
         (2, 1, 'dir', 0, 'b', 0, 'b', 0, 1, '2', '11', 5, 'b', 'b'),
         (3, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '3', '12', 5, 'a/x.txt', 'a/x.txt');`);
-    old.close();
-    const db = openDatabase(dir);
     try {
-      const all = `INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest) VALUES
-        (1, 'local', 0, 'r'), (1, 'remote', 0, 'r'), (1, 'local', 1, 'a'), (1, 'remote', 1, 'a'), (1, 'local', 2, 'b'), (1, 'remote', 2, 'b'), (2, 'local', 1, 'other')`;
+      const all = `INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest, files) VALUES
+        (1, 'local', 0, 'r', 1), (1, 'remote', 0, 'r', 1), (1, 'local', 1, 'a', 1), (1, 'remote', 1, 'a', 1), (1, 'local', 2, 'b', 0), (1, 'remote', 2, 'b', 0), (2, 'local', 1, 'other', 0)`;
       const left = (): string[] => db.prepare<[], string>("SELECT folder || ':' || side || ':' || dir FROM folder_digests ORDER BY 1").pluck().all();
       db.exec(all);
       db.exec(`UPDATE synced SET local_mtime_ms = 2 WHERE id = 3`);

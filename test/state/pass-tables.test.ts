@@ -239,10 +239,21 @@ describe('a folder listed whole', () => {
 });
 
 describe('a folder found as it last matched its Synced rows', () => {
+  /**
+   * A pass handed whole folders; the server's listings come with a fingerprint (their entries,
+   * spelled out, as a server's answer would be), and a listing that may be taken as before is.
+   */
   function pass(state: ReturnType<typeof openMemoryState>, scene: { local: LocalNode[]; remote: RemoteNode[] }, keepDigests = true) {
-    const tables = new PassTables(state.db, state.tree.folder, { keepDigests });
+    const tables = new PassTables(state.db, state.tree.folder, { keepDigests, listingContext: 'rules' });
     try {
-      feed(tables, scene, 'folder by folder');
+      for (const [path, nodes] of byFolder(scene.local).folders) tables.addLocalFolder(path, nodes);
+      for (const [path, nodes] of byFolder(scene.remote).folders) {
+        const fingerprint = JSON.stringify(nodes);
+        if (tables.listingAsBefore(path) === fingerprint) {
+          const subfolders = tables.takeListingAsBefore(path);
+          expect(sortedByPath(subfolders)).toEqual(sortedByPath(nodes.filter((node) => node.kind === 'dir')));
+        } else tables.addRemoteFolder(path, nodes, fingerprint);
+      }
       tables.cover('local', '');
       tables.cover('remote', '');
       const scanned = tables.scanned();
@@ -384,6 +395,10 @@ function applyChange(state: ReturnType<typeof openMemoryState>, scene: { local: 
     case 'remove':
       return replace(() => undefined);
   }
+}
+
+function sortedByPath<N extends { path: string }>(nodes: readonly N[]): N[] {
+  return [...nodes].sort((a, b) => a.path.localeCompare(b.path));
 }
 
 function baseNameOf(path: string): string {

@@ -16,8 +16,8 @@ export function slaveSender(ctx: SenderContext): ChunkSender {
       const url = serverUrl(ctx.baseUrl, endpoint);
       url.searchParams.set('chunk', String(chunk.index));
       // No X-Cr-* headers: the slave would count them into the signature it checks.
-      const request: HttpRequest = {
-        method: 'POST',
+      const request = {
+        method: 'POST' as const,
         url,
         route: 'POST /api/v3/slave/upload/:sessionId',
         headers: { authorization, 'content-type': 'application/octet-stream' },
@@ -25,7 +25,7 @@ export function slaveSender(ctx: SenderContext): ChunkSender {
         signal: ctx.signal,
         target: ctx.target,
         onUploadProgress: onSent,
-      };
+      } satisfies HttpRequest;
       const { envelope, status } = await ctx.transport.envelope(request);
       if (envelope.code !== 0) throw codeError(envelope, failureContext(request), { status });
     },
