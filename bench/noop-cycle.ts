@@ -7,6 +7,7 @@ import { count, ratio, type BenchContext, type BenchResult, type Benchmark, type
 import { seedSyncedTree } from './seed.js';
 import { expectExit, makeTree, syncOnce, Workdir, writeClientConfig } from './scene.js';
 import { startStandinProcess, summarizeCounts } from './standin-process.js';
+import { sliceMs } from '../src/scan/stat-pace.js';
 
 /** Issue #6, benchmark 3: a sync pass over a large tree in which nothing changed. */
 
@@ -153,7 +154,7 @@ async function floor(url: string, email: string, password: string, local: string
   await client.login(email, password);
   const started = performance.now();
   // The quickest walk there is on a warm cache: synchronous calls, with a turn for the listings'
-  // I/O after any folder that ends a 10 ms slice, as the client's scanner gives one between entries.
+  // I/O after any folder that ends a slice of the client scanner's length, as it gives one between entries.
   const walk = async (): Promise<void> => {
     const pending = [''];
     let slice = performance.now();
@@ -162,7 +163,7 @@ async function floor(url: string, email: string, password: string, local: string
         const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
         if (lstatSync(join(local, path), { bigint: true }).isDirectory()) pending.push(path);
       }
-      if (performance.now() - slice >= 10) {
+      if (performance.now() - slice >= sliceMs) {
         await setImmediate();
         slice = performance.now();
       }
