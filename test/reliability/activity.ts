@@ -303,11 +303,14 @@ export class Activity {
   }
 
   async #remote(): Promise<void> {
-    const items = await this.remoteItems();
+    const all = await this.remoteItems();
+    // As on the local side, names that cloudreve-sync keeps for itself (the temporary files a
+    // killed run leaves on the server) are not another device's to work on.
+    const items = all.filter((e) => !e.path.split('/').some((name) => name.startsWith('.cloudreve-sync-')));
     const files = items.filter((e) => e.kind === 'file');
     const dirs = items.filter((e) => e.kind === 'dir' && depth(e.path) < maxDepth).map((e) => e.path);
     // Never a file and a folder of one name: a disk cannot mirror that.
-    const taken = new Set(items.map((e) => e.path));
+    const taken = new Set(all.map((e) => e.path));
     const freeName = (dir: string, pool: readonly string[]): string | undefined => this.rng.pick(pool.filter((n) => !taken.has(join2(dir, n))));
     const kind = this.rng.pick(remoteKinds) ?? 'create';
     const dir = this.rng.pick(['', '', ...dirs]) ?? '';
