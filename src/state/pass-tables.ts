@@ -105,33 +105,36 @@ export class PassTables {
 
   /** Everything the folder at `path` holds (as far as it could be read), listed once. */
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
-    this.#addFolder('local', path, nodes, () => ({ digest: localDigest(path, nodes), ofListing: false }), (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
+    this.#addFolder('local', path, nodes, () => localDigest(path, nodes), undefined, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
   }
 
   /**
    * `addLocalFolder` for the server, with the listing's fingerprint when every entry it listed is
-   * among `nodes`: then its digest is the listing's, which a later walk can give to the server
-   * instead of reading the listing again (`listingAsBefore`).
+   * among `nodes`: then the folder's digest can be the listing's, which a later walk gives the
+   * server instead of reading the listing again (`listingAsBefore`).
    */
   addRemoteFolder(path: RelPath, nodes: readonly RemoteNode[], fingerprint?: string): void {
     const context = this.#listingContext;
-    const digest = (): Digest => (fingerprint === undefined || context === undefined ? { digest: remoteDigest(path, nodes), ofListing: false } : { digest: `${context}|${fingerprint}`, ofListing: true });
-    this.#addFolder('remote', path, nodes, digest, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
+    const ofListing = fingerprint === undefined || context === undefined ? undefined : `${context}|${fingerprint}`;
+    this.#addFolder('remote', path, nodes, () => remoteDigest(path, nodes), ofListing, (row, node) => row[col.time] === node.modifiedMs && row[col.identity] === node.id, (node) => this.addRemote(node));
   }
 
   #addFolder<N extends LocalNode | RemoteNode>(
     side: Side,
     path: RelPath,
     nodes: readonly N[],
-    digestOf: () => Digest,
+    digestOfNodes: () => string,
+    ofListing: string | undefined,
     sameFacts: (row: ChildRow, node: N) => boolean,
     store: (node: N) => void,
   ): void {
     const listing = this.#listings[side];
     // A folder whose entries and rows are both as they were when they last matched matches now.
     const dir = nodes.length > 0 ? this.#syncedDirs().byKey[side].get(pathKey(path)) : undefined;
-    const { digest, ofListing } = dir === undefined ? { digest: undefined, ofListing: false } : digestOf();
-    if (dir !== undefined && digest !== undefined && this.#digests.get(side, dir)?.digest === digest && this.#placedOnBothSides(dir)) {
+    const stored = dir === undefined ? undefined : this.#digests.get(side, dir)?.digest;
+    let nodeDigest: string | undefined;
+    const ofNodes = (): string => (nodeDigest ??= digestOfNodes());
+    if (dir !== undefined && stored !== undefined && (stored === ofListing || stored === ofNodes()) && this.#placedOnBothSides(dir)) {
       listing.listed.set(dir, path);
       listing.asBefore++;
       for (const node of nodes) {
@@ -142,9 +145,10 @@ export class PassTables {
     }
     const rows = this.#syncedChildren(side, path);
     // Every entry took a row of its own, placed on both sides in this very folder, and every
-    // row was taken by one; folders aside, as remembered. A listing's digest also needs each
+    // row was taken by one; folders aside, as remembered. The listing's digest also needs each
     // subfolder as its row has it, since `takeListingAsBefore` gives the subfolders from the rows.
     let exact = rows !== undefined;
+    let subfoldersAsRows = true;
     let files = 0;
     for (const node of nodes) {
       const row = rows && this.#placed(side, rows, node);
@@ -153,14 +157,15 @@ export class PassTables {
         listing.matched++;
         files++;
       } else {
-        if (node.kind === 'file' || (ofListing && !(row && sameFacts(row, node)))) exact = false;
+        if (node.kind === 'file') exact = false;
+        else if (!row || !sameFacts(row, node)) subfoldersAsRows = false;
         store(node);
       }
     }
     const left = rows ? rows.left() : [];
     if (left.length > 0) exact = false;
     for (const row of left) listing.gone.add(row[col.id]);
-    if (exact && dir !== undefined && digest !== undefined) this.#digests.remember(side, dir, { digest, files });
+    if (exact && dir !== undefined) this.#digests.remember(side, dir, { digest: ofListing !== undefined && subfoldersAsRows ? ofListing : ofNodes(), files });
   }
 
   /**
@@ -169,11 +174,7 @@ export class PassTables {
    * folder is placed on both sides, and the listing was taken under the same rules.
    */
   listingAsBefore(path: RelPath): string | undefined {
-    const dir = this.#syncedDirs().byKey.remote.get(pathKey(path));
-    const stored = dir === undefined ? undefined : this.#digests.get('remote', dir);
-    const prefix = `${this.#listingContext ?? ''}|`;
-    if (dir === undefined || !stored?.digest.startsWith(prefix) || !this.#placedOnBothSides(dir)) return undefined;
-    return this.#subfoldersOf(path, dir) && stored.digest.slice(prefix.length);
+    return this.#listingToTake(path)?.fingerprint;
   }
 
   /**
@@ -181,26 +182,27 @@ export class PassTables {
    * remembered, and its subfolders, as their rows have them, are stored and given back.
    */
   takeListingAsBefore(path: RelPath): RemoteNode[] {
-    const dir = this.#syncedDirs().byKey.remote.get(pathKey(path));
-    const subfolders = dir === undefined ? undefined : this.#subfoldersOf(path, dir);
-    const stored = dir === undefined ? undefined : this.#digests.get('remote', dir);
-    if (dir === undefined || subfolders === undefined || stored === undefined) throw new Error(`no listing of ${path} to take as before`);
+    const taken = this.#listingToTake(path);
+    if (taken === undefined) throw new Error(`no listing of ${path} to take as before`);
     const listing = this.#listings.remote;
-    listing.listed.set(dir, path);
+    listing.listed.set(taken.dir, path);
     listing.asBefore++;
-    listing.matched += stored.files;
-    for (const node of subfolders) this.addRemote(node);
-    return subfolders;
+    listing.matched += taken.files;
+    for (const node of taken.subfolders) this.addRemote(node);
+    return taken.subfolders;
   }
 
-  /** The server folders whose rows have `dir` for their parent, as a listing of `path` gives them. */
-  #subfoldersOf(path: RelPath, dir: number): RemoteNode[] | undefined {
-    const nodes: RemoteNode[] = [];
+  #listingToTake(path: RelPath): { dir: number; fingerprint: string; files: number; subfolders: RemoteNode[] } | undefined {
+    const dir = this.#syncedDirs().byKey.remote.get(pathKey(path));
+    const stored = dir === undefined ? undefined : this.#digests.get('remote', dir);
+    const prefix = `${this.#listingContext ?? ''}|`;
+    if (dir === undefined || !stored?.digest.startsWith(prefix) || !this.#placedOnBothSides(dir)) return undefined;
+    const subfolders: RemoteNode[] = [];
     for (const row of this.#syncedDirs().byRemoteParent.get(dir) ?? []) {
       if (row.remote_id === null || row.remote_modified_ms === null) return undefined;
-      nodes.push({ path: joinPath(path, row.remote_name), kind: 'dir', id: row.remote_id, size: 0, modifiedMs: row.remote_modified_ms });
+      subfolders.push({ path: joinPath(path, row.remote_name), kind: 'dir', id: row.remote_id, size: 0, modifiedMs: row.remote_modified_ms });
     }
-    return nodes;
+    return { dir, fingerprint: stored.digest.slice(prefix.length), files: stored.files, subfolders };
   }
 
   #placedOnBothSides(dir: number): boolean {
@@ -235,7 +237,11 @@ export class PassTables {
       }
       for (const side of sides) for (const key of shared[side]) byKey[side].delete(key);
       const byRemoteParent = new Map<number, RowRecord[]>();
-      for (const row of rows) byRemoteParent.set(row.remote_parent, [...(byRemoteParent.get(row.remote_parent) ?? []), row]);
+      for (const row of rows) {
+        const siblings = byRemoteParent.get(row.remote_parent);
+        if (siblings) siblings.push(row);
+        else byRemoteParent.set(row.remote_parent, [row]);
+      }
       this.#dirs = { rows, placed: dirPathsOf(rows), byKey, byRemoteParent };
     }
     return this.#dirs;
@@ -539,12 +545,6 @@ class FolderScan {
    * leads nowhere): changed, so that what pairs with them comes along as it did before.
    */
   readonly unplaceable = new Set<string>();
-}
-
-/** A folder's digest, and whether it is that of the server's listing rather than of the entries. */
-interface Digest {
-  readonly digest: string;
-  readonly ofListing: boolean;
 }
 
 interface SyncedDirs {
