@@ -308,6 +308,15 @@ describe('a folder found as it last matched its Synced rows', () => {
     expect(third.result).toEqual(passWithoutDigests(scene.state, scene));
   });
 
+  it('keeps the digest of its entries when a subfolder\'s row holds another date than the listing', () => {
+    const scene = syncedScene();
+    const remote = scene.remote.map((node) => (node.path === 'a' ? { ...node, modifiedMs: 2 } : node));
+    pass(scene.state, { ...scene, remote });
+    const stored = scene.state.db.prepare<[], string>("SELECT digest FROM folder_digests WHERE side = 'remote' AND dir = 0").pluck().get();
+    expect(stored).toMatch(/^[0-9a-f]{32}$/);
+    expect(pass(scene.state, { ...scene, remote }).asBefore).toEqual({ local: 4, remote: 4 });
+  });
+
   it('is not remembered by a dry run', () => {
     const scene = syncedScene();
     pass(scene.state, scene, false);
