@@ -5,6 +5,12 @@ import { rootRow } from '../tree/types.js';
 /** Key of something below no known folder: no scan ever has it, so it counts as unknown. */
 export const orphanKey = '\0orphan';
 
+/**
+ * More folders than any path holds (a local path has at most 4,096 bytes): a chain of parents
+ * this long is a loop, which ends here as an orphan rather than in a stack overflow.
+ */
+export const maxFolderDepth = 2_048;
+
 interface KeyRow {
   id: number;
   local_parent: number;
@@ -23,7 +29,7 @@ export function backfillSyncedKeys(db: Database.Database): void {
     if (known !== undefined) return known;
     const row = byId.get(id);
     // An orphan (or a loop) gets a key no scan can match; the next pass treats it as unknown.
-    if (!row || depth > 10_000) return orphanKey;
+    if (!row || depth > maxFolderDepth) return orphanKey;
     const parent = keyOf(side, side === 'local' ? row.local_parent : row.remote_parent, depth + 1);
     const key = parent === orphanKey ? parent : joinPath(parent, pathKey(side === 'local' ? row.local_name : row.remote_name));
     keys[side].set(id, key);

@@ -1,7 +1,7 @@
 import { joinPath, parentOf as parentKeyOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type RelPath, type Side, type SyncedNode } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
-import { orphanKey } from './synced-keys.js';
+import { maxFolderDepth, orphanKey } from './synced-keys.js';
 
 /** A Synced row as written: where the entry sits on each side, and the facts both agreed on. */
 export interface SyncedRow {
@@ -285,7 +285,7 @@ function spelledDirPaths(dirs: readonly RowRecord[], side: Side): Map<number, st
     const known = paths.get(id);
     if (known !== undefined) return known;
     const row = byId.get(id);
-    if (!row || depth > 10_000) return undefined;
+    if (!row || depth > maxFolderDepth) return undefined;
     const parent = pathOf(side === 'local' ? row.local_parent : row.remote_parent, depth + 1);
     if (parent === undefined) return undefined;
     const path = joinPath(parent, side === 'local' ? row.local_name : row.remote_name);
