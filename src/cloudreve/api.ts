@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { Code } from './codes.js';
 import { codeError, protocolError, type FailureContext } from './failures.js';
-import { apiPrefix, apiUrl, type EnvelopeAnswer, type HttpMethod, type HttpRequest, type HttpTransport, type StreamBody } from './http.js';
+import { apiPrefix, apiUrl, type EnvelopeAnswer, type HttpMethod, type ParsedAnswer, type HttpRequest, type HttpTransport, type StreamBody } from './http.js';
 import { isRetryable, pause, throwIfAborted } from './retry.js';
 import type { Session } from './session.js';
 import type { Envelope } from './wire.js';
@@ -28,12 +28,14 @@ export interface ApiRequest {
   readonly onFailedAttempt?: ((error: unknown) => void) | undefined;
 }
 
-/** A call's data with the fingerprint of its answer. */
+/** A call's data with the fingerprint of its answer (none for an answer that was not a success). */
 export interface Fingerprinted<T> {
   readonly unchanged: false;
   readonly data: T;
-  readonly fingerprint: string;
+  readonly fingerprint: string | undefined;
 }
+
+type FingerprintedRequest = ApiRequest & { readonly fingerprint?: HttpRequest['fingerprint'] };
 
 export interface ApiOptions {
   readonly baseUrl: string;
@@ -52,9 +54,7 @@ export class Api {
 
   /** Calls and validates `data` against `schema`. */
   async data<S extends z.ZodType>(request: ApiRequest, schema: S): Promise<z.output<S>> {
-    const answer = await this.call(request);
-    if (answer.unchanged) throw protocolError('Unexpected answer from Cloudreve: no data', this.context(request));
-    return this.validate(request, schema, answer.envelope);
+    return this.validate(request, schema, (await this.call(request)).envelope);
   }
 
   /**
@@ -66,7 +66,6 @@ export class Api {
   async fingerprinted<S extends z.ZodType>(request: ApiRequest, schema: S, unless: string | undefined): Promise<Fingerprinted<z.output<S>> | { readonly unchanged: true }> {
     const answer = await this.call({ ...request, fingerprint: { unless } });
     if (answer.unchanged) return answer;
-    if (answer.fingerprint === undefined) throw protocolError('Unexpected answer from Cloudreve: no fingerprint', this.context(request));
     return { unchanged: false, data: this.validate(request, schema, answer.envelope), fingerprint: answer.fingerprint };
   }
 
@@ -87,7 +86,9 @@ export class Api {
     return { method: request.method, url: apiUrl(this.options.baseUrl, request.path), target: request.target };
   }
 
-  private async call(request: ApiRequest & { fingerprint?: HttpRequest['fingerprint'] }): Promise<EnvelopeAnswer> {
+  private async call(request: ApiRequest): Promise<ParsedAnswer>;
+  private async call(request: FingerprintedRequest): Promise<EnvelopeAnswer>;
+  private async call(request: FingerprintedRequest): Promise<EnvelopeAnswer> {
     const retries = request.idempotent ? this.options.retries : 0;
     for (let attempt = 0; ; attempt++) {
       throwIfAborted(request.signal);
@@ -101,7 +102,7 @@ export class Api {
     }
   }
 
-  private async attempt(request: ApiRequest & { fingerprint?: HttpRequest['fingerprint'] }): Promise<EnvelopeAnswer> {
+  private async attempt(request: FingerprintedRequest): Promise<EnvelopeAnswer> {
     const { session, transport } = this.options;
     const http = this.httpRequest(request);
     if (request.anonymous === true) return this.accept(request, await transport.envelope(http));
@@ -119,7 +120,7 @@ export class Api {
     return answer;
   }
 
-  private httpRequest(request: ApiRequest & { fingerprint?: HttpRequest['fingerprint'] }): HttpRequest {
+  private httpRequest(request: FingerprintedRequest): HttpRequest {
     return {
       method: request.method,
       url: apiUrl(this.options.baseUrl, request.path, request.query),

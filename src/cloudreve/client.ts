@@ -115,7 +115,7 @@ export class CloudreveV3 implements Remote, RemoteSharer {
   #listing(path: string, { data, fingerprint }: Fingerprinted<z.output<typeof listingSchema>>): RemoteListing {
     const policy = toPolicy(data.policy);
     this.policy = policy;
-    return { path, folderId: data.parent, entries: (data.objects ?? []).map(toEntry), policy, fingerprint };
+    return { path, folderId: data.parent, entries: (data.objects ?? []).map(toEntry), policy, ...(fingerprint === undefined ? {} : { fingerprint }) };
   }
 
   async stat(path: string, kind?: EntryKind): Promise<RemoteEntry | undefined> {
@@ -423,11 +423,11 @@ export class CloudreveV3 implements Remote, RemoteSharer {
   }
 }
 
-/** Checks that `path` names a file that could be created, before asking the server. */
 function listingRequest(path: string): ApiRequest {
   return { method: 'GET', route: '/directory/*path', path: `/directory${encodePath(path)}`, idempotent: true, target: path };
 }
 
+/** Checks that `path` names a file that could be created, before asking the server. */
 function checkFilePath(path: string): void {
   const split = splitPath(path);
   if (split === undefined) throw new RemoteError('The root folder is not a file', { kind: 'bad-request', target: path });
