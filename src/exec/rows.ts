@@ -72,10 +72,11 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
       }
       const row = tree.get(id);
       // Our own move bumps the server's date (learnt from a listing at the end of the run), and
-      // the object we moved is the one the row now stands for, unless the row knows another:
+      // the object we moved is the one the row now stands for, unless the row knows another file:
       // the one moved replaced it on the server since, and is no version both sides agreed on.
+      // A folder holds no version of its own (its entries have their rows), so it is the one moved.
       if (action.side === 'remote' && action.remoteId !== undefined) {
-        if (row?.remoteId === undefined || row.remoteId === action.remoteId) tree.setRemoteFacts(id, action.remoteId, undefined);
+        if (row?.remoteId === undefined || row.remoteId === action.remoteId || row.kind === 'dir') tree.setRemoteFacts(id, action.remoteId, undefined);
       }
       // The scan's date is stale when a move of ours on the server already bumped it: the two
       // moves of one entry (a rename on each side) run side by side, in either order. A date

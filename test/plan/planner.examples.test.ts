@@ -252,6 +252,19 @@ describe('a file moved on one side and deleted on the other, where the other sid
     expect(planNow(options).actions).toEqual([]);
   });
 
+  it('takes a new server folder that it moves after a local rename as the synced one: the next plan is empty', async () => {
+    // The server's folder d went and another device made a new d; the local d became a. The
+    // pass moves the new server folder to a, and its row must name that folder, not the old one.
+    local.mkdir('d');
+    await sync();
+    remote.remove(remote.find('d', 'dir')?.id ?? '', false);
+    local.move('d', 'a');
+    const fresh = remote.create('d', 'dir');
+    await sync();
+    expect(remote.find('a', 'dir')?.id).toBe(fresh.id);
+    expect(planNow().actions).toEqual([]);
+  });
+
   it('never takes apart a file that did not move (upload-only, local wins)', async () => {
     // The local rename lands on a server-only file, so the local file is uploaded under a
     // conflict name: its row then names it differently on each side. Once the server deletes
