@@ -129,20 +129,27 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
     // Too large for one request: upload beside it, then swap, so the old version stays whole
-    // until the new one is complete. The file gets a new ID.
-    const localName = ws.local.tempBeside(action.localPath);
-    ws.local.journal?.removed('local', localName);
-    const temp = joinPath(parentOf(action.remotePath), basename(localName));
-    await expectOnServer(ws, action.remotePath, action.replace);
-    // Written down first: a crash before the rename would leave it on the server for good.
-    ws.local.journal?.created('remote', ws.remote.abs(temp));
-    await uploadNew(ws, temp, read, true);
-    crashPoint('upload:before-swap');
-    await expectOnServer(ws, action.remotePath, action.replace);
-    await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
+    // until the new one is complete. The file gets a new ID. Once the old version is gone, a
+    // retry of the action only renames the new one into place: starting over would find the
+    // file missing and leave the name empty, the new version in a temporary file.
+    let temp = swapsUnderway.get(action);
+    if (temp === undefined) {
+      const localName = ws.local.tempBeside(action.localPath);
+      ws.local.journal?.removed('local', localName);
+      temp = joinPath(parentOf(action.remotePath), basename(localName));
+      await expectOnServer(ws, action.remotePath, action.replace);
+      // Written down first: a crash before the rename would leave it on the server for good.
+      ws.local.journal?.created('remote', ws.remote.abs(temp));
+      await uploadNew(ws, temp, read, true);
+      crashPoint('upload:before-swap');
+      await expectOnServer(ws, action.remotePath, action.replace);
+      await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
+      swapsUnderway.set(action, temp);
+    }
     const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
     if (!uploaded) throw new DeferredError(`${action.remotePath}: the new version vanished before it could be renamed into place`);
     await ws.remote.remote.rename({ kind: 'file', id: uploaded.id }, baseName(action.remotePath));
+    swapsUnderway.delete(action);
     ws.local.journal?.removed('remote', ws.remote.abs(temp));
     newObject = true;
   }
@@ -154,6 +161,9 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
 
 /** Replaces this run already sent at least once; see `expectOnServer`. */
 const replacesSent = new WeakSet<UploadAction>();
+
+/** Swaps whose old version this run already removed, with the new version's temporary path. */
+const swapsUnderway = new WeakMap<UploadAction, RelPath>();
 
 /**
  * Cloudreve v3 replaces a file unconditionally: an edit made on the server since the scan (a web

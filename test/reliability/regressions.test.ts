@@ -371,3 +371,22 @@ describe('a new upload replaced on the server before its facts were learnt (src/
     expect(Object.values(await s.localTree(`${s.stateDir}/trash/main`))).toContain('version A from here');
   });
 });
+
+describe('a large file whose swap fails once its old version is gone (src/exec/perform.ts)', () => {
+  // Soak seed 288156: the upload-and-swap of a file above replaceMaxSize moved the old version
+  // away, then the rename of the new one failed; the retry found the file missing and deferred,
+  // leaving only the temporary file, which the next run removed. With nothing else in the
+  // folder, the empty-root guard then stopped every run.
+  it('renames the new version into place on the retry', async () => {
+    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1, replaceMaxSize: 2000 } } });
+    const s = rig.scene;
+    await s.write('b.md', 'x'.repeat(3000));
+    await rig.sync(0);
+    await s.write('b.md', 'y'.repeat(3500));
+    s.standin.control.failNext('POST /api/v3/object/rename', 3, 'http502');
+    await rig.sync(0);
+    expect(await s.fetch('b.md')).toBe('y'.repeat(3500));
+    expect(Object.keys(await s.remoteTree())).toEqual(['b.md']);
+    await rig.sync(0);
+  });
+});
