@@ -38,7 +38,11 @@ export class FolderDigests {
     this.#fresh.push([side, dir, digest]);
   }
 
-  /** Writes what was remembered, in one transaction. */
+  /**
+   * Writes what was remembered, in one transaction. Only before any Synced row of the folder is
+   * written after the comparisons it remembers (a pass saves them before its plan is carried
+   * out): a digest written after such a change would outlive the trigger that should drop it.
+   */
   save(): void {
     if (this.#fresh.length === 0) return;
     const insert = prepared(this.#db, 'INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest, files) VALUES (?, ?, ?, ?, ?)');
