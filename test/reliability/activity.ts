@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Scene } from '../e2e/harness.js';
 import { isRemoteError } from '../../src/remote/errors.js';
 import { bufferSource } from '../../src/remote/sources.js';
+import { isOwnTempName } from '../../src/scan/ignore.js';
 import { sha } from './rig.js';
 
 /**
@@ -125,7 +126,7 @@ export class Activity {
         throw error;
       }
       for (const entry of entries) {
-        if (entry.name.startsWith('.cloudreve-sync-')) continue;
+        if (isOwnTempName(entry.name)) continue;
         const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
         if (entry.isDirectory()) {
           out.push({ path, kind: 'dir' });
@@ -306,7 +307,7 @@ export class Activity {
     const all = await this.remoteItems();
     // As on the local side, names that cloudreve-sync keeps for itself (the temporary files a
     // killed run leaves on the server) are not another device's to work on.
-    const items = all.filter((e) => !e.path.split('/').some((name) => name.startsWith('.cloudreve-sync-')));
+    const items = all.filter((e) => !e.path.split('/').some(isOwnTempName));
     const files = items.filter((e) => e.kind === 'file');
     const dirs = items.filter((e) => e.kind === 'dir' && depth(e.path) < maxDepth).map((e) => e.path);
     // Never a file and a folder of one name: a disk cannot mirror that.

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PassTables } from '../../src/state/pass-tables.js';
+import { baseName } from '../../src/tree/paths.js';
 import type { LocalNode, RemoteNode } from '../../src/tree/types.js';
 import { byFolder } from '../helpers/by-folder.js';
 import { openMemoryState } from '../helpers/memory-state.js';
@@ -368,7 +369,7 @@ function applyChange(state: ReturnType<typeof openMemoryState>, scene: { local: 
       state.tree.place(row.id, change.how === 'move local' ? 'local' : 'remote', row.kind === 'dir' ? 0 : dir.id, row.kind === 'dir' ? `moved-${row.id}` : 'moved.txt');
     }
     else if (change.how === 'drop') state.tree.drop([row.id]);
-    else if (change.how === 'put over' && row.kind === 'file') state.tree.put({ ...base, localName: baseNameOf(row.localPath), remoteName: baseNameOf(row.remotePath) }, row.id);
+    else if (change.how === 'put over' && row.kind === 'file') state.tree.put({ ...base, localName: baseName(row.localPath), remoteName: baseName(row.remotePath) }, row.id);
     else if (change.how === 'add') state.tree.put(base);
     return scene;
   }
@@ -410,6 +411,3 @@ function sortedByPath<N extends { path: string }>(nodes: readonly N[]): N[] {
   return [...nodes].sort((a, b) => a.path.localeCompare(b.path));
 }
 
-function baseNameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
