@@ -59,7 +59,7 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
       // The executor records conflicts itself: what happened depends on what it found.
       return true;
     case 'move': {
-      if (action.row) return writeRow(tree, refs, action.row, outcome.local ?? noLocalFacts, action.row.remoteFacts, 0);
+      if (action.row) return writeRow(tree, refs, action.row, outcome.local ?? action.local ?? noLocalFacts, action.row.remoteFacts, 0);
       const id = refs.resolve(action.node);
       if (id === undefined) return true;
       const parent = refs.resolve(action.placement.parent);

@@ -306,6 +306,7 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
     const movedRemote = side === 'local' && item.remote && views[item.index]?.remote.moved ? remoteFacts(item) : undefined;
     movedOnSide[side].add(item);
     const row = other ? completingRow(item) : undefined;
+    const local = row ? localFacts(item) : undefined;
     model.placedBy[item.index] = add({
       type: 'move',
       stage: 2,
@@ -320,6 +321,7 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
       ...(other ? { other } : {}),
       ...(movedRemote ? { remoteFacts: movedRemote } : {}),
       ...(row ? { row } : {}),
+      ...(local ? { local } : {}),
     });
   };
   /** Moves whatever holds `name` in `parent` aside, to be moved on or deleted later. */

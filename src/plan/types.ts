@@ -188,6 +188,8 @@ export interface MoveAction extends ActionBase {
   readonly remoteFacts?: RemoteFacts;
   /** Set when the entry has no row yet and is in place on both sides after this move. */
   readonly row?: RowWrite;
+  /** The local entry's facts, with `row`: a rename keeps them, and the other side's move leaves them. */
+  readonly local?: LocalFacts;
 }
 
 /** Delete on one side (to a trash), mirroring a delete on the other side. */

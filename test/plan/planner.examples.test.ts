@@ -265,6 +265,23 @@ describe('a file moved on one side and deleted on the other, where the other sid
     expect(planNow().actions).toEqual([]);
   });
 
+  it('knows the local folder of a new pair it completes with a server move: the next plan is empty', async () => {
+    // Each side made a folder d in what it now calls b, but the two b are different synced
+    // folders: the server moved b to c.txt and a to b, the local side a to c.txt. The pass joins
+    // the two d and moves the server's into the local one's folder; the row written for the pair
+    // must take the local folder's facts, or the next plan records them.
+    local.mkdir('a');
+    remote.create('b', 'dir');
+    await sync();
+    remote.create('a/d', 'dir');
+    remote.move(remote.find('b', 'dir')?.id ?? '', 'c.txt');
+    remote.move(remote.find('a', 'dir')?.id ?? '', 'b');
+    local.move('a', 'c.txt');
+    local.mkdir('b/d');
+    await sync();
+    expect(planNow().actions).toEqual([]);
+  });
+
   it('never takes apart a file that did not move (upload-only, local wins)', async () => {
     // The local rename lands on a server-only file, so the local file is uploaded under a
     // conflict name: its row then names it differently on each side. Once the server deletes
