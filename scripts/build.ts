@@ -16,7 +16,8 @@ rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { 'cli/main': 'src/cli/main.ts' },
   outdir,
-  // Modules loaded with import() (the daemon, TOTP) stay in chunks of their own, loaded when needed.
+  // Modules loaded with import() (the daemon, TOTP, got for downloads) stay in chunks of their own,
+  // loaded when needed.
   splitting: true,
   chunkNames: '[name]-[hash]',
   bundle: true,
