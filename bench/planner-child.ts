@@ -1,22 +1,25 @@
 /**
  * The planner benchmark's child process:
- * `node --import tsx bench/planner-child.ts write|plan <entries> <stateDir>`.
+ * `node --import tsx bench/planner-child.ts write|plan <entries> <stateDir> [folders|entries]`.
  * `write` stores a synthetic Synced tree of about `entries` rows in SQLite, as a finished sync
  * leaves it. `plan` streams Local and Remote scans equal to it but for 1% changes into a pass's
- * tables (as the scanners do), compares them in SQLite and plans over the folders that changed,
- * timing each phase. Each prints one JSON line; the parent measures the `plan` process's peak RSS.
+ * tables (a folder's listing at a time, as the scanners do, or entry by entry), compares them
+ * in SQLite and plans over the folders that changed, timing each phase. Each prints one JSON
+ * line; the parent measures the `plan` process's peak RSS.
  */
 import { invalidNameReason } from '../src/cloudreve/names.js';
 import { plan, utcConflictStamp } from '../src/plan/index.js';
 import { openDatabase } from '../src/state/database.js';
 import { PassTables } from '../src/state/pass-tables.js';
 import { folderId, SyncedTree } from '../src/state/synced.js';
+import type { LocalNode, RemoteNode } from '../src/tree/types.js';
 
 const mode = process.argv[2];
 const entries = Number(process.argv[3] ?? '1000000');
 const stateDir = process.argv[4] ?? '';
-if ((mode !== 'write' && mode !== 'plan') || !Number.isSafeInteger(entries) || entries < 100 || stateDir === '') {
-  console.error('usage: planner-child.ts write|plan <entries> <stateDir>');
+const handover = process.argv[5] ?? 'folders';
+if ((mode !== 'write' && mode !== 'plan') || !Number.isSafeInteger(entries) || entries < 100 || stateDir === '' || (handover !== 'folders' && handover !== 'entries')) {
+  console.error('usage: planner-child.ts write|plan <entries> <stateDir> [folders|entries]');
   process.exit(2);
 }
 
@@ -82,47 +85,79 @@ function row(kind: 'file' | 'dir', parent: number, name: string, size: number, i
   };
 }
 
-// 2. The scans: the same tree with 1% of the entries changed, streamed into the pass's tables
-// as the scanners do (nothing is held in a JavaScript array).
+// 2. The scans: the same tree with 1% of the entries changed, one folder's listing at a time,
+// handed to the pass's tables as the scanners do (each folder listed whole) or entry by entry
+// (as a scan of single paths does): nothing is held in a JavaScript array beyond one folder.
 const changes = { localEdits: 0, remoteEdits: 0, localNew: 0, remoteNew: 0, localDeletes: 0, remoteDeletes: 0 };
 const tables = new PassTables(db, tree.folder);
-phase('scan into SQLite', () => {
+interface Listing {
+  readonly path: string;
+  readonly local: LocalNode[];
+  readonly remote: RemoteNode[];
+}
+const dirNodes = (path: string, n: number): { local: LocalNode; remote: RemoteNode } => ({
+  local: { path, kind: 'dir', size: 0, mtimeMs: epoch + n, inode: String(n) },
+  remote: { path, kind: 'dir', id: n < 100_000 ? `T${n - 1000}` : `D${n - 100_000}`, size: 0, modifiedMs: epoch + n + 7 },
+});
+function* listings(): Generator<Listing> {
+  const root: Listing = { path: '', local: [], remote: [] };
   for (let t = 0; t < topLevel; t++) {
-    const path = `t${String(t).padStart(3, '0')}`;
-    tables.addLocal({ path, kind: 'dir', size: 0, mtimeMs: epoch + 1000 + t, inode: String(1000 + t) });
-    tables.addRemote({ path, kind: 'dir', id: `T${t}`, size: 0, modifiedMs: epoch + 1000 + t + 7 });
+    const { local, remote } = dirNodes(`t${String(t).padStart(3, '0')}`, 1000 + t);
+    root.local.push(local);
+    root.remote.push(remote);
+  }
+  yield root;
+  for (let t = 0; t < topLevel; t++) {
+    const top: Listing = { path: `t${String(t).padStart(3, '0')}`, local: [], remote: [] };
+    for (let d = t; d < folders; d += topLevel) {
+      const { local, remote } = dirNodes(dirPath(d), 100_000 + d);
+      top.local.push(local);
+      top.remote.push(remote);
+    }
+    yield top;
   }
   // Per 1,000 files: 3 local edits, 3 remote edits, 2 local new files, 1 remote new file,
   // 0.5 local deletes and 0.5 remote deletes: 1% of the entries.
   for (let d = 0; d < folders; d++) {
-    const dir = dirPath(d);
-    tables.addLocal({ path: dir, kind: 'dir', size: 0, mtimeMs: epoch + 100_000 + d, inode: String(100_000 + d) });
-    tables.addRemote({ path: dir, kind: 'dir', id: `D${d}`, size: 0, modifiedMs: epoch + 100_000 + d + 7 });
+    const dir: Listing = { path: dirPath(d), local: [], remote: [] };
     for (let f = 0; f < filesPerFolder; f++) {
       const n = d * filesPerFolder + f;
-      const path = `${dir}/f${String(f).padStart(3, '0')}.txt`;
+      const path = `${dir.path}/f${String(f).padStart(3, '0')}.txt`;
       const size = 1000 + (n % 5000);
       const slot = n % 1000;
       const inode = 10_000_000 + n;
       if (slot === 500 && n % 2000 === 500) changes.localDeletes++;
       else if (slot < 3) {
         changes.localEdits++;
-        tables.addLocal({ path, kind: 'file', size: size + 1, mtimeMs: epoch + inode + 60_000, inode: String(inode) });
-      } else tables.addLocal({ path, kind: 'file', size, mtimeMs: epoch + inode, inode: String(inode) });
+        dir.local.push({ path, kind: 'file', size: size + 1, mtimeMs: epoch + inode + 60_000, inode: String(inode) });
+      } else dir.local.push({ path, kind: 'file', size, mtimeMs: epoch + inode, inode: String(inode) });
       if (slot === 600 && n % 2000 === 600) changes.remoteDeletes++;
       else if (slot >= 3 && slot < 6) {
         changes.remoteEdits++;
-        tables.addRemote({ path, kind: 'file', id: `F${n}`, size: size + 2, modifiedMs: epoch + inode + 120_000 });
-      } else tables.addRemote({ path, kind: 'file', id: `F${n}`, size, modifiedMs: epoch + inode + 7 });
+        dir.remote.push({ path, kind: 'file', id: `F${n}`, size: size + 2, modifiedMs: epoch + inode + 120_000 });
+      } else dir.remote.push({ path, kind: 'file', id: `F${n}`, size, modifiedMs: epoch + inode + 7 });
       if (slot === 10 || slot === 11) {
         changes.localNew++;
-        tables.addLocal({ path: `${dir}/new-local-${f}.txt`, kind: 'file', size: 10, mtimeMs: epoch, inode: String(50_000_000 + n) });
+        dir.local.push({ path: `${dir.path}/new-local-${f}.txt`, kind: 'file', size: 10, mtimeMs: epoch, inode: String(50_000_000 + n) });
       }
       if (slot === 20) {
         changes.remoteNew++;
-        tables.addRemote({ path: `${dir}/new-remote-${f}.txt`, kind: 'file', id: `N${n}`, size: 10, modifiedMs: epoch });
+        dir.remote.push({ path: `${dir.path}/new-remote-${f}.txt`, kind: 'file', id: `N${n}`, size: 10, modifiedMs: epoch });
       }
     }
+    yield dir;
+  }
+}
+phase('scan into SQLite', () => {
+  for (const { path, local, remote } of listings()) {
+    if (handover === 'folders') {
+      tables.addLocalFolder(path, local);
+      tables.addRemoteFolder(path, remote);
+      continue;
+    }
+    // Entry by entry, the root is no entry of its own.
+    for (const node of local) tables.addLocal(node);
+    for (const node of remote) tables.addRemote(node);
   }
   tables.cover('local', '');
   tables.cover('remote', '');
