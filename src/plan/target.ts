@@ -62,7 +62,8 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
     fate[item.index] = 'skipped';
     reasons.set(item, { side, path: pathOn(item, side), kind: item.kind, reason });
   };
-  skipIllegalNames(views, fate, resolved, options, skip);
+  const ignored = ignoredNames(input, matched);
+  skipUnavailableNames(views, fate, parent, resolved, ignored, options, skip);
 
   retainAncestors(input, matched, views, fate, parent, options, source);
 
@@ -76,7 +77,7 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
 
   // A skipped folder skips what is below it, which can collide with something else in turn:
   // repeat until nothing changes (each round only ever skips or renames more).
-  const taken = new TakenNames(matched, views, fate, parent, name, input);
+  const taken = new TakenNames(views, fate, parent, name, ignored);
   for (let before = -1; before !== reasons.size; ) {
     before = reasons.size;
     skipBelowSkipped(views, fate, parent, root, skip);
@@ -182,13 +183,43 @@ function breakCycles(views: readonly ItemView[], parent: (Item | undefined)[], r
   }
 }
 
-function skipIllegalNames(
+/** The names of each side's ignored entries, by the folder that holds them. */
+type IgnoredNames = Record<Side, ReadonlyMap<Item, readonly string[]>>;
+
+function ignoredNames(input: PlanInput, matched: MatchedItems): IgnoredNames {
+  const byFolder = (paths: readonly string[], lookup: ReadonlyMap<string, Item>): Map<Item, string[]> => {
+    const names = new Map<Item, string[]>();
+    for (const path of paths) {
+      const dir = parentOf(path);
+      const owner = dir === '' ? matched.root : lookup.get(pathKey(dir));
+      if (!owner) continue;
+      const list = names.get(owner);
+      if (list) list.push(baseName(path));
+      else names.set(owner, [baseName(path)]);
+    }
+    return names;
+  };
+  return { local: byFolder(input.local.ignored, matched.byLocalKey), remote: byFolder(input.remote.ignored, matched.byRemoteKey) };
+}
+
+/**
+ * Skips entries whose name one side cannot take: a name it does not allow, or one an ignored
+ * entry holds there (a local folder `build` left out by the rule `build/` beside a server file
+ * `build`), which no transfer or move could be written over.
+ */
+function skipUnavailableNames(
   views: readonly ItemView[],
   fate: readonly Fate[],
+  parent: readonly (Item | undefined)[],
   resolved: { readonly local: readonly (string | undefined)[]; readonly remote: readonly (string | undefined)[] },
+  ignored: IgnoredNames,
   options: PlanOptions,
   skip: (item: Item, side: Side, reason: string) => void,
 ): void {
+  const heldByIgnored = (side: Side, folder: Item | undefined, name: string): boolean => {
+    const key = side === 'local' && options.localCaseInsensitive ? foldKey : pathKey;
+    return folder !== undefined && (ignored[side].get(folder)?.some((held) => key(held) === key(name)) ?? false);
+  };
   for (const view of views) {
     const i = view.item.index;
     const remoteName = resolved.remote[i];
@@ -199,6 +230,8 @@ function skipIllegalNames(
     const localProblem = view.local.now && pathKey(view.local.now.name) === pathKey(localName) ? undefined : options.localNameProblem(localName);
     if (remoteProblem !== undefined) skip(view.item, 'local', `name not allowed on the server: ${remoteProblem}`);
     else if (localProblem !== undefined) skip(view.item, 'remote', `name not allowed on this filesystem: ${localProblem}`);
+    else if (heldByIgnored('remote', parent[i], remoteName)) skip(view.item, 'local', 'the server has an entry of that name which the ignore rules leave out');
+    else if (heldByIgnored('local', parent[i], localName)) skip(view.item, 'remote', 'the local folder has an entry of that name which the ignore rules leave out');
   }
 }
 
@@ -269,7 +302,7 @@ function spelledFor(side: SideView, name: string): string {
 class TakenNames {
   readonly #byParent = new Map<Item, Set<string>>();
 
-  constructor(matched: MatchedItems, views: readonly ItemView[], fate: readonly Fate[], parent: readonly (Item | undefined)[], name: Target['name'], input: PlanInput) {
+  constructor(views: readonly ItemView[], fate: readonly Fate[], parent: readonly (Item | undefined)[], name: Target['name'], ignored: IgnoredNames) {
     for (const view of views) {
       const i = view.item.index;
       const target = parent[i];
@@ -280,15 +313,9 @@ class TakenNames {
       if (view.local.now) this.add(view.local.now.parent, view.local.now.name);
       if (view.remote.now) this.add(view.remote.now.parent, view.remote.now.name);
     }
-    const addIgnored = (paths: readonly string[], lookup: ReadonlyMap<string, Item>): void => {
-      for (const path of paths) {
-        const dir = parentOf(path);
-        const owner = dir === '' ? matched.root : lookup.get(pathKey(dir));
-        if (owner) this.add(owner, baseName(path));
-      }
-    };
-    addIgnored(input.local.ignored, matched.byLocalKey);
-    addIgnored(input.remote.ignored, matched.byRemoteKey);
+    for (const side of ['local', 'remote'] as const) {
+      for (const [folder, names] of ignored[side]) for (const held of names) this.add(folder, held);
+    }
   }
 
   add(parent: Item, name: string): void {

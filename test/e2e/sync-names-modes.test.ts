@@ -68,6 +68,22 @@ describe('names', () => {
   });
 });
 
+describe('names held by ignored entries', () => {
+  it('skips a server file whose local name an ignored folder holds, without downloading it', async () => {
+    scene = await Scene.start({ folder: { ignore: ['build/'] } });
+    await scene.write('build/out.o', 'obj');
+    await scene.put('build', 'a server file named like the ignored folder');
+    scene.standin.control.resetCounts();
+    const result = await scene.sync(1);
+    expect(result.stdout).toContain('1 skipped');
+    expect(scene.requests().writes).toBe(0);
+    expect(await scene.read('build/out.o')).toBe('obj');
+    const status = JSON.parse((await scene.cli('status', '--json')).stdout) as { skipped: { path: string; reason: string }[] }[];
+    expect(status[0]?.skipped).toEqual([{ side: 'remote', path: 'build', reason: expect.stringContaining('ignore rules') as string }]);
+    expect(await scene.fetch('build')).toBe('a server file named like the ignored folder');
+  });
+});
+
 describe('one-way modes', () => {
   it('upload-only never writes locally', async () => {
     scene = await Scene.start({ folder: { mode: 'upload-only' } });

@@ -365,4 +365,15 @@ describe('what a run cannot see', () => {
     expect(p.actions.map((a) => `${a.type}:${'side' in a ? a.side : ''}`).sort()).toEqual(['delete:remote', 'mkdir:local']);
     expect(p.actions.find((a) => a.type === 'delete')).toMatchObject({ path: 'proj/main.c' });
   });
+
+  it('skips a new local file whose server name an ignored entry holds', async () => {
+    // The rule `build/` leaves the server folder out; the file of that name cannot go beside it.
+    local.write('notes.txt', 'n');
+    await sync();
+    local.write('build', 'a file');
+    remote.create('build', 'dir');
+    const p = planNow({}, { remoteIgnored: ['build'] });
+    expect(p.actions).toEqual([]);
+    expect(p.skipped).toEqual([{ side: 'local', path: 'build', kind: 'file', reason: expect.stringContaining('ignore rules') as string }]);
+  });
 });
