@@ -51,20 +51,78 @@ export async function createIgnoreRules(patterns: readonly string[], localRoot: 
   const compile = (): Ignore => ignore({ ignorecase: false }).add(configured).add(fromFile);
   let matcher = compile();
   let tested = 0;
+  const test = (key: string): boolean => {
+    // The matcher remembers every path it was asked about (and its folders); a scan of a
+    // large tree would hold them all, so it starts afresh now and then.
+    if (++tested % matcherReuse === 0) matcher = compile();
+    return matcher.ignores(key);
+  };
+  const bySegment = segmentwise([...configured, ...fromFile.split(/\r?\n/)]) ? new SegmentTests(test) : undefined;
   return {
     // Equal fingerprints, equal rules.
     fingerprint: hash('sha256', JSON.stringify([configured, fromFile]), 'base64'),
     ignores(path, kind) {
       if (path === '') return false;
       if (isInternalPath(path)) return true;
-      // The matcher remembers every path it was asked about (and its folders); a scan of a
-      // large tree would hold them all, so it starts afresh now and then.
-      if (++tested % matcherReuse === 0) matcher = compile();
       // NFC on both sides of the match: an NFD spelling on disk is the same name to a rule.
       const key = pathKey(path);
-      return matcher.ignores(kind === 'dir' ? `${key}/` : key);
+      return bySegment ? bySegment.ignores(key, kind) : test(kind === 'dir' ? `${key}/` : key);
     },
   };
+}
+
+/**
+ * Whether every rule matches names, not paths: no slash but a trailing one, and no negation.
+ * The matcher, which tests a path's folders before the path (each with its trailing slash),
+ * then ignores a path exactly when it ignores one of its folders' names (as a folder) or its
+ * own name, which `SegmentTests` asks one name at a time. Negations, which take back what an
+ * earlier rule matched, keep to the whole-path test: they are rare, and the argument above
+ * does not cover them. test/scan/ignore.test.ts checks the two against each other.
+ */
+function segmentwise(patterns: readonly string[]): boolean {
+  return patterns.every((pattern) => {
+    const line = pattern.replace(/^\uFEFF/, '').trimStart();
+    return !line.startsWith('!') && !line.replace(/\/+\s*$/, '').includes('/');
+  });
+}
+
+/**
+ * A walk asks about every entry of a folder in turn: the folder's answer is kept for the next
+ * entry, and each name's answer for the next folder holding that name (file names such as
+ * `index.html` come back often), so most entries cost a lookup instead of the matcher's test of
+ * the path and of each of its folders.
+ */
+class SegmentTests {
+  readonly #byName = new Map<string, boolean>();
+  #lastFolder: string | undefined;
+  #lastFolderIgnored = false;
+
+  constructor(private readonly test: (key: string) => boolean) {}
+
+  ignores(key: string, kind: EntryKind): boolean {
+    const slash = key.lastIndexOf('/');
+    if (slash >= 0 && this.#folderIgnored(key.slice(0, slash))) return true;
+    const name = key.slice(slash + 1);
+    return this.#nameIgnored(kind === 'dir' ? `${name}/` : name);
+  }
+
+  #folderIgnored(folder: string): boolean {
+    if (folder !== this.#lastFolder) {
+      this.#lastFolder = folder;
+      this.#lastFolderIgnored = folder.split('/').some((name) => this.#nameIgnored(`${name}/`));
+    }
+    return this.#lastFolderIgnored;
+  }
+
+  #nameIgnored(name: string): boolean {
+    let ignored = this.#byName.get(name);
+    if (ignored === undefined) {
+      if (this.#byName.size >= matcherReuse) this.#byName.clear();
+      ignored = this.test(name);
+      this.#byName.set(name, ignored);
+    }
+    return ignored;
+  }
 }
 
 const matcherReuse = 10_000;

@@ -1,5 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import ignore from 'ignore';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { defaultIgnorePatterns } from '../../src/config/schema.js';
@@ -92,6 +94,33 @@ describe('createIgnoreRules', () => {
     const failure = createIgnoreRules([], root);
     await expect(failure).rejects.toBeInstanceOf(ConfigError);
     await expect(failure).rejects.toThrow(`cannot read the ignore rules in ${join(root, '.cloudreveignore')}: EISDIR`);
+  });
+});
+
+describe('rules that match names', () => {
+  // Rules without a slash or a negation are asked one name at a time (see `segmentwise`); any
+  // rule set, asked about any paths in any order, must answer as the matcher does for the path.
+  const segment = fc.constantFrom('a', 'b', 'ab', 'a.log', 'b.txt', 'node_modules', '~$x', 'c d', '[a]', '.DS_Store', 'x#');
+  const pattern = fc.oneof(
+    fc.constantFrom('a', 'b', 'a*', '*.log', '[ab]', '?', '*', '**', 'node_modules', 'b.txt', '~$*', '\\[a\\]', 'c d', 'a ', ' a', '#a', '', 'x\\#'),
+    fc.tuple(fc.constantFrom('a', 'b', '*', '**', '*.log', 'node_modules'), fc.constantFrom('', '/', '!', '!/', '/x', 'x/', '/**', '**/')).map(([name, shape]) =>
+      shape.startsWith('!') ? `!${name}${shape.slice(1)}` : shape.endsWith('/') && shape !== '/' ? `${shape}${name}` : `${name}${shape}`,
+    ),
+  );
+  const question = fc.record({ path: fc.array(segment, { minLength: 1, maxLength: 4 }).map((names) => names.join('/')), kind: fc.constantFrom('file' as const, 'dir' as const) });
+
+  it('answers as the matcher does for the whole path', async () => {
+    const root = await tempDir();
+    await fc.assert(
+      fc.asyncProperty(fc.array(pattern, { maxLength: 5 }), fc.array(question, { minLength: 1, maxLength: 30 }), async (patterns, questions) => {
+        const rules = await createIgnoreRules(patterns, root);
+        const reference = ignore({ ignorecase: false }).add(patterns);
+        for (const { path, kind } of questions) {
+          expect(rules.ignores(path, kind), `${JSON.stringify(patterns)} ${path} (${kind})`).toBe(reference.ignores(kind === 'dir' ? `${path}/` : path));
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 
