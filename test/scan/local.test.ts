@@ -296,7 +296,9 @@ describe('scanLocal, switching from synchronous to asynchronous reads', () => {
     const switched = await scanLocal(root, { rules, pace: switching });
     expect(switching.sync).toBe(false);
     const steady = await scanLocal(root, { rules, pace: new StatPace('async') });
-    expect(switched).toEqual(steady);
+    // A folder read whole comes sorted, one read through a handle in the directory's order.
+    const byPath = (scan: LocalScan): LocalScan => ({ ...scan, nodes: [...scan.nodes].sort((a, b) => (a.path < b.path ? -1 : 1)) });
+    expect(byPath(switched)).toEqual(byPath(steady));
     expect(switched.nodes).toHaveLength(305);
     expectParentsFirst(switched.nodes);
   });
