@@ -95,14 +95,15 @@ interface Listing {
   readonly local: LocalNode[];
   readonly remote: RemoteNode[];
 }
-const dirNodes = (path: string, n: number): { local: LocalNode; remote: RemoteNode } => ({
-  local: { path, kind: 'dir', size: 0, mtimeMs: epoch + n, inode: String(n) },
-  remote: { path, kind: 'dir', id: n < 100_000 ? `T${n - 1000}` : `D${n - 100_000}`, size: 0, modifiedMs: epoch + n + 7 },
+/** A folder as both scans see it, matching its row (`row` in step 1). */
+const dirNodes = (path: string, inode: number, id: string): { local: LocalNode; remote: RemoteNode } => ({
+  local: { path, kind: 'dir', size: 0, mtimeMs: epoch + inode, inode: String(inode) },
+  remote: { path, kind: 'dir', id, size: 0, modifiedMs: epoch + inode + 7 },
 });
 function* listings(): Generator<Listing> {
   const root: Listing = { path: '', local: [], remote: [] };
   for (let t = 0; t < topLevel; t++) {
-    const { local, remote } = dirNodes(`t${String(t).padStart(3, '0')}`, 1000 + t);
+    const { local, remote } = dirNodes(`t${String(t).padStart(3, '0')}`, 1000 + t, `T${t}`);
     root.local.push(local);
     root.remote.push(remote);
   }
@@ -110,7 +111,7 @@ function* listings(): Generator<Listing> {
   for (let t = 0; t < topLevel; t++) {
     const top: Listing = { path: `t${String(t).padStart(3, '0')}`, local: [], remote: [] };
     for (let d = t; d < folders; d += topLevel) {
-      const { local, remote } = dirNodes(dirPath(d), 100_000 + d);
+      const { local, remote } = dirNodes(dirPath(d), 100_000 + d, `D${d}`);
       top.local.push(local);
       top.remote.push(remote);
     }
