@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { Code } from './codes.js';
 import { codeError, protocolError, type FailureContext } from './failures.js';
 import { apiPrefix, apiUrl, type EnvelopeAnswer, type HttpMethod, type ParsedAnswer, type HttpRequest, type HttpTransport, type StreamBody } from './http.js';

@@ -15,7 +15,7 @@ import type {
   UploadOptions,
   UploadPolicy,
 } from '../remote/types.js';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { Api, type ApiRequest, type Fingerprinted } from './api.js';
 import { toEntry, toPolicy, toProperties, toUser, toWebDavAccount } from './convert.js';
 import { Cookies } from './cookies.js';

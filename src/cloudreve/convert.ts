@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { RemoteEntry, UploadPolicy } from '../remote/types.js';
 import type { ObjectProperties, UserInfo, WebDavAccount } from './types.js';
 import type { objectSchema, policySchema, propertySchema, userSchema, webdavAccountsSchema } from './wire.js';

@@ -1,5 +1,5 @@
 import { CookieJar, type SerializedCookieJar } from 'tough-cookie';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../log/logger.js';
 import { RemoteError } from '../remote/errors.js';
 import { Code } from './codes.js';

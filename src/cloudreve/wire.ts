@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /*
  * The JSON that Cloudreve v3 answers, validated where it enters the client. Only the fields the

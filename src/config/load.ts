@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { YAMLParseError, parse } from 'yaml';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { defaultConfigPath, defaultStateDir, expandPath } from './paths.js';
 import { configSchema, type ConfigFile } from './schema.js';
