@@ -1,4 +1,4 @@
-import { joinPath, pathKey } from '../tree/paths.js';
+import { foldKey, joinPath, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type RelPath, type Side } from '../tree/types.js';
 import type { ItemView } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
@@ -56,7 +56,7 @@ class SideModel {
   /** The key under which a folder holds a name: the server tells files and folders apart. */
   slot(item: Item, name: string): string {
     if (this.side === 'remote') return remoteSlot(item.kind, name);
-    return this.caseInsensitive ? pathKey(name).toLowerCase() : pathKey(name);
+    return this.caseInsensitive ? foldKey(name) : pathKey(name);
   }
 
   fileNamed(parent: Item, name: string): Item | undefined {

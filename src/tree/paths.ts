@@ -9,9 +9,17 @@ export function pathKey(path: RelPath): string {
 // eslint-disable-next-line no-control-regex -- every ASCII character, control characters included
 const ascii = /^[\x00-\x7f]*$/;
 
-/** Case-folded NFC key: names that a case-insensitive disk takes for one. */
+/**
+ * Case-folded NFC key: names that a case-insensitive disk may take for one. Folded through upper
+ * case, so that all spellings with one upper-case form share a key (ſ and s, ß and ss), and with
+ * the final sigma as σ: lower-casing picks ς or σ by the letter's place in the word, so a name
+ * and its prefix (a conflict copy's stem) would fold apart. Disks fold differently (NTFS one
+ * character at a time, ext4's casefold fully), and the errors are not equal: two names taken for
+ * one where the disk keeps them apart cost a name reported as colliding, while the other way
+ * round two files are written to one.
+ */
 export function foldKey(name: string): string {
-  return pathKey(name).toLowerCase();
+  return ascii.test(name) ? name.toLowerCase() : name.normalize('NFC').toUpperCase().toLowerCase().replaceAll('ς', 'σ');
 }
 
 export function parentOf(path: RelPath): RelPath {

@@ -185,6 +185,16 @@ describe('names', () => {
     expect(planNow({ localCaseInsensitive: true }).actions).toEqual([]);
   });
 
+  it('on a case-insensitive disk folds every form of a letter, the final sigma included', async () => {
+    remote.create('ΟΔΟΣ.txt', 'file', 'upper');
+    remote.create('οδος.txt', 'file', 'final sigma');
+    remote.create('Straße', 'file', 'sharp s');
+    remote.create('STRASSE', 'file', 'double s');
+    const p = await sync({ localCaseInsensitive: true });
+    expect(p.skipped.map((s) => s.path).sort()).toEqual(['Straße', 'οδος.txt']);
+    expect([...local.entries.keys()].sort()).toEqual(['STRASSE', 'ΟΔΟΣ.txt']);
+  });
+
   it('keeps both when a local rename lands on a name created on the server', async () => {
     local.write('a.txt', 'mine');
     await sync();
