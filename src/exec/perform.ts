@@ -1,6 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
+import { isOwnTempFileName } from '../scan/ignore.js';
 import type { RemoteEntry, TransferOptions } from '../remote/types.js';
 import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, ScannedRemote, UploadAction } from '../plan/types.js';
 import { baseName, joinPath, parentOf } from '../tree/paths.js';
@@ -200,12 +201,22 @@ async function expectOnlyScanned(ws: Workspace, path: RelPath, scanned: readonly
   throw changedOnServer(path);
 }
 
+/**
+ * How old another device's temporary file on the server (a large file's new version, uploaded
+ * beside it before its swap) must be for a folder delete to take it along. The swap follows the
+ * upload at once, and a crash in between has that device's next run remove the file; one a day
+ * old was left by a device that is not coming back, and would hold the folder for good. That
+ * device still has the file it was sending, should it come back after all.
+ */
+const abandonedAfterMs = 24 * 60 * 60 * 1000;
+
 /** Whether `path` on the server is still `entry`, holding nothing but what `scanned` has, as it was. */
 async function holdsOnly(ws: Workspace, path: RelPath, entry: ScannedRemote, scanned: ReadonlyMap<string, ScannedRemote>): Promise<boolean> {
   const asScanned = (found: RemoteEntry): boolean => {
     const seen = scanned.get(found.id);
     return seen?.kind === found.kind && (found.kind === 'dir' || (seen.size === found.size && seen.modifiedMs === found.modifiedMs));
   };
+  const abandoned = (found: RemoteEntry): boolean => found.kind === 'file' && isOwnTempFileName(found.name) && Date.now() - found.modifiedMs > abandonedAfterMs;
   const { remote } = ws.remote;
   try {
     if (entry.kind === 'file') {
@@ -215,7 +226,7 @@ async function holdsOnly(ws: Workspace, path: RelPath, entry: ScannedRemote, sca
     const folders = [path];
     for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
       const listing = await remote.list(ws.remote.abs(folder));
-      if ((folder === path && listing.folderId !== entry.id) || !listing.entries.every(asScanned)) return false;
+      if ((folder === path && listing.folderId !== entry.id) || !listing.entries.every((found) => asScanned(found) || abandoned(found))) return false;
       for (const found of listing.entries) if (found.kind === 'dir') folders.push(joinPath(folder, found.name));
     }
     return true;

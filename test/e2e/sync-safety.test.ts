@@ -74,6 +74,26 @@ describe('temporary files', () => {
   });
 });
 
+describe('a server folder holding another device\'s temporary file', () => {
+  it('is deleted once that file is a day old, the leftover of a device that is not coming back', async () => {
+    // The new version of a large file, uploaded beside it by a device that crashed before the swap.
+    scene = await seeded(2);
+    await scene.write('sub/a.txt', 'a');
+    await scene.sync();
+    const temp = 'sub/.cloudreve-sync-00aa11bb22cc.tmp';
+    await scene.put(temp, 'a new version, not yet swapped in');
+    await rm(scene.localPath('sub'), { recursive: true });
+    const waiting = await scene.sync(1);
+    expect(waiting.stdout).toContain('1 deferred');
+    expect(await scene.entry(temp, 'file')).toBeDefined();
+    const { id } = (await scene.entry(temp, 'file')) ?? {};
+    scene.standin.control.backdateFile(id ?? '', 25 * 3600_000);
+    await scene.sync();
+    expect(await scene.entry('sub', 'dir')).toBeUndefined();
+    expect(Object.keys(await scene.remoteTree()).sort()).toEqual(['f0.txt', 'f1.txt']);
+  });
+});
+
 describe('mass-delete guard', () => {
   it('stops when a run would delete more than the limit, and --force goes ahead', async () => {
     scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from './app.js';
 import type { FaultPlan } from './faults.js';
+import { IdType } from './ids.js';
 import { readText, sendPlain } from './server.js';
 import type { Policy } from './store.js';
 import type { Fault, PolicyChange, PolicyType, Standin, StandinControl } from './types.js';
@@ -34,6 +35,11 @@ export function createControl(app: App, plan: FaultPlan): StandinControl {
     expireLoginSessions: () => app.sessions.clear(),
     expireUploadSessions: () => app.uploads.expireAll(),
     advanceClock: (ms) => app.clock.advance(ms),
+    backdateFile: (id, ms) => {
+      const file = store.files.get(app.ids.decode(id, IdType.file) ?? -1);
+      if (file === undefined) throw new RangeError(`backdateFile: no file ${id}`);
+      file.updatedAt -= byteCount('backdateFile', ms);
+    },
     setQuota: (bytes) => {
       byteCount('setQuota', bytes);
       for (const group of userGroups) group.quota = bytes;
@@ -83,6 +89,7 @@ export function controlEndpoint(control: StandinControl, addUser: Standin['addUs
     expireLoginSessions: () => control.expireLoginSessions(),
     expireUploadSessions: () => control.expireUploadSessions(),
     advanceClock: ([ms]) => control.advanceClock(number(ms, 'ms')),
+    backdateFile: ([id, ms]) => control.backdateFile(text(id, 'id'), number(ms, 'ms')),
     setQuota: ([bytes]) => control.setQuota(number(bytes, 'bytes')),
     setPolicy: ([change]) => control.setPolicy(change as PolicyChange),
     requestCounts: () => control.requestCounts(),

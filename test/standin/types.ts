@@ -95,6 +95,8 @@ export interface StandinControl {
   expireUploadSessions(): void;
   /** Moves the stand-in's clock forward (cookie age, session and signature expiry, timestamps). */
   advanceClock(ms: number): void;
+  /** Moves the date of the file with this (hashid) ID `ms` into the past, as if another device had written it then. */
+  backdateFile(id: string, ms: number): void;
   /** Quota of every group (Admin and User). */
   setQuota(bytes: number): void;
   /** Changes the current policy; a type change creates a new policy id (stale policy_id → 40006). */
