@@ -99,10 +99,8 @@ export class Daemon {
     this.#logger.info({ folders: config.folders.map((f) => f.name) }, 'config reloaded');
   }
 
-  resume(folder: string): boolean {
-    const runner = this.#runners.find((r) => r.name === folder);
-    runner?.resume();
-    return runner !== undefined;
+  resume(folder: string): boolean | undefined {
+    return this.#runners.find((r) => r.name === folder)?.resume();
   }
 
   unhealthy(): string[] {

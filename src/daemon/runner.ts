@@ -117,10 +117,11 @@ export class FolderRunner {
     this.phase = 'stopped';
   }
 
-  /** The user agreed to what a guard stopped: run the next pass past it. */
-  resume(): void {
-    this.#state.resume(true);
+  /** The user agreed to what a guard stopped: run the next pass past it. Whether there was a stop. */
+  resume(): boolean {
+    if (!this.#state.resumeStopped()) return false;
     this.#unpause();
+    return true;
   }
 
   #unpause(): void {

@@ -7,8 +7,8 @@ export interface StatusSource {
   /** Why the daemon is not healthy; empty when it is. */
   unhealthy(): string[];
   status(): unknown;
-  /** Resumes a paused folder; false when there is no such folder. */
-  resume(folder: string): boolean;
+  /** Resumes a folder a guard stopped: whether there was a stop to lift; undefined when there is no such folder. */
+  resume(folder: string): boolean | undefined;
 }
 
 /**
@@ -69,7 +69,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
   if (request.method === 'POST' && resume) {
     const folder = decodeURIComponent(resume[1] ?? '');
     const resumed = source.resume(folder);
-    respond(response, resumed ? 200 : 404, resumed ? { folder, resumed } : { error: `no folder named "${folder}"` });
+    if (resumed === undefined) respond(response, 404, { error: `no folder named "${folder}"` });
+    else respond(response, 200, { folder, resumed });
     return;
   }
   respond(response, 404, { error: 'not found' });

@@ -164,6 +164,18 @@ export class FolderState {
     prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, force_next = ? WHERE id = ?').run(force ? 1 : 0, this.#folder);
   }
 
+  /**
+   * The user agreed to what a guard stopped: lifts the pause, and the next pass runs past the
+   * guard. Only where a guard did stop the folder (the daemon paused it, or the last run was
+   * stopped): a force nobody saw a reason for would wait for whatever pass comes next, which
+   * may be one that meets an emptied folder. Says whether there was such a stop.
+   */
+  resumeStopped(): boolean {
+    const stopped = this.pausedReason() !== undefined || this.lastRun().last?.stopped !== undefined;
+    if (stopped) this.resume(true);
+    return stopped;
+  }
+
   /** Whether the next pass is forced, clearing the flag. */
   takeForce(): boolean {
     return this.#db.transaction(() => {

@@ -27,6 +27,18 @@ describe('root guard', () => {
     expect(status[0]?.lastRun.stopped).toContain('the local folder is empty');
   });
 
+  it('is run past by the next pass after `resume`, and only when a guard did stop the folder', async () => {
+    // A force nobody saw a reason for would wait for whatever pass came next.
+    scene = await seeded();
+    expect((await scene.cli('resume', 'main')).stdout).toContain('main: no safety guard stopped it; nothing to resume');
+    for (const name of await readdir(scene.local)) await rm(join(scene.local, name), { recursive: true });
+    await scene.sync(3);
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+    expect((await scene.cli('resume', 'main')).stdout).toContain('main: resumed; the next pass (daemon or sync --once) runs past the guard');
+    await scene.sync();
+    expect(await scene.remoteTree()).toEqual({});
+  });
+
   it('stops when the local folder is missing (an unmounted drive)', async () => {
     scene = await seeded();
     await rename(scene.local, `${scene.local}-unmounted`);

@@ -6,6 +6,10 @@ import { askDaemon } from '../daemon-client.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { runCommand } from '../run.js';
 
+function notStopped(name: string): string {
+  return `${name}: no safety guard stopped it; nothing to resume, and its next pass is judged by the guards as usual\n`;
+}
+
 export function resumeCommand(program: Command): void {
   program
     .command('resume')
@@ -18,11 +22,12 @@ export function resumeCommand(program: Command): void {
         }
         const answer = await askDaemon(config.daemon.status.listen, 'POST', `/folders/${encodeURIComponent(name)}/resume`);
         if (answer?.status === 200) {
-          process.stdout.write(`${name}: resumed; the running daemon syncs it now\n`);
+          const resumed = (answer.body as { resumed?: unknown } | null)?.resumed === true;
+          process.stdout.write(resumed ? `${name}: resumed; the running daemon syncs it now\n` : notStopped(name));
           return;
         }
-        new FolderState(db, folderId(db, name)).resume(true);
-        process.stdout.write(`${name}: resumed; the next pass (daemon or sync --once) runs past the guard\n`);
+        if (new FolderState(db, folderId(db, name)).resumeStopped()) process.stdout.write(`${name}: resumed; the next pass (daemon or sync --once) runs past the guard\n`);
+        else process.stdout.write(notStopped(name));
       }),
     );
 }
