@@ -74,9 +74,22 @@ export function protocolError(summary: string, ctx: FailureContext, status?: num
   return new RemoteError(summary, { kind: 'protocol', ...where(ctx), ...(status === undefined ? {} : { status }) });
 }
 
+/** Bad Gateway, Service Unavailable, Gateway Timeout. */
+const gatewayStatuses: ReadonlySet<number> = new Set([502, 503, 504]);
+
 /** An answer that is not the JSON envelope: a proxy's error page, another web application, a panic. */
 export function unexpectedBodyError(status: number, body: string, ctx: FailureContext): RemoteError {
   const snippet = bodySnippet(body);
+  // A proxy's answer that Cloudreve behind it is down or too slow (a NAS's reverse proxy, nginx,
+  // Caddy): as unreachable as a refused connection, and the run stops rather than failing path
+  // after path.
+  if (gatewayStatuses.has(status)) {
+    return new RemoteError(`Server unreachable behind ${urlOrigin(ctx.url)}: its proxy answered HTTP ${status} ${snippet}`, {
+      kind: 'network',
+      ...where(ctx),
+      status,
+    });
+  }
   if (status >= 500) {
     return new RemoteError(`Server error ${status} from ${urlOrigin(ctx.url)}: ${snippet}`, {
       kind: 'server',

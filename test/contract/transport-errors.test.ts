@@ -66,15 +66,17 @@ describe('answers that are not Cloudreve JSON', () => {
     expect(error.message).toContain('Cloudreve v3');
   });
 
-  it('retries an idempotent request on a proxy 502, then reports a retryable server error', async () => {
+  it('retries an idempotent request on a proxy 502, then reports the server unreachable', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
     });
     const { client: remote, log } = client(url, { retries: 2 });
     const error = await failure(remote.ping());
-    expect(error.kind).toBe('server');
+    expect(error.kind).toBe('network');
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(502);
+    expect(error.message).toContain('Server unreachable behind');
+    expect(error.message).toContain('502 Bad Gateway');
     expect(log.count('GET /api/v3/site/ping')).toBe(3);
   });
 

@@ -103,7 +103,7 @@ describe.skipIf(onRealServer)('upload faults', () => {
           onSessionClosed: (id) => sessions.closed.push(id),
         }),
       );
-      expect(error.kind).toBe('server');
+      expect(error.kind).toBe('network');
     } finally {
       control().failNext(routes.chunk, 0, 'http502');
     }

@@ -88,6 +88,22 @@ describe('the CLI', () => {
     expect(result.stderr).toContain('Welcome to nginx');
   });
 
+  it('says that the server is unreachable when its proxy answers 502, with exit code 4', async () => {
+    // Cloudreve stopped behind a NAS's reverse proxy: cron's "mail on 2 or more" must see it.
+    scene = await Scene.start();
+    other = createServer((_, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>');
+    });
+    await new Promise<void>((resolve) => other?.listen(0, '127.0.0.1', resolve));
+    await pointAt(scene, { url: `http://127.0.0.1:${(other.address() as AddressInfo).port}` });
+    for (const args of [['info'], ['ls', '/']]) {
+      const result = await scene.cli(...args);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toMatch(/Server unreachable behind http:\/\/127\.0\.0\.1:\d+: its proxy answered HTTP 502 /);
+    }
+  });
+
   // Both load code the bundle keeps out of the start-up path: the TOTP chunk, and pino-pretty
   // from node_modules.
   it('logs in with a second factor and writes human-readable log lines when asked to', async () => {
