@@ -1,12 +1,13 @@
 import type { CloudreveV3 } from '../cloudreve/index.js';
 import { loadConfig, type Config } from '../config/load.js';
+import type { LogLevel } from '../config/schema.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { openDatabase, type Db } from '../state/database.js';
 import { createClient } from '../sync/client.js';
 
 export interface GlobalOptions {
   readonly config?: string;
-  readonly logLevel?: string;
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -34,8 +35,7 @@ export class CommandContext {
   get logger(): Logger {
     if (this.#logger === undefined) {
       const { log } = this.config;
-      const level = (this.options.logLevel ?? log.level) as Config['log']['level'];
-      this.#logger = createLogger({ level, ...(log.format === 'auto' ? {} : { pretty: log.format === 'pretty' }) });
+      this.#logger = createLogger({ level: this.options.logLevel ?? log.level, ...(log.format === 'auto' ? {} : { pretty: log.format === 'pretty' }) });
     }
     return this.#logger;
   }

@@ -1,4 +1,5 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { logLevels } from '../config/schema.js';
 import { version } from '../version.js';
 import { infoCommand } from './commands/info.js';
 import { loginCommand } from './commands/login.js';
@@ -13,7 +14,7 @@ const program = new Command('cloudreve-sync')
   .description('Two-way sync between a local folder and a Cloudreve account')
   .version(version, '-V, --version')
   .option('-c, --config <path>', 'config file (default: $CLOUDREVE_SYNC_CONFIG, then ~/.config/cloudreve-sync/config.yaml)')
-  .option('--log-level <level>', 'trace, debug, info, warn, error or silent (overrides log.level)')
+  .addOption(new Option('--log-level <level>', 'overrides log.level').choices(logLevels))
   .showHelpAfterError('(run cloudreve-sync --help for usage)')
   .exitOverride();
 

@@ -33,9 +33,12 @@ const server = z.strictObject({
     .prefault({}),
 });
 
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
 const log = z
   .strictObject({
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    level: z.enum(logLevels).default('info'),
     format: z.enum(['auto', 'json', 'pretty']).default('auto'),
   })
   .prefault({});

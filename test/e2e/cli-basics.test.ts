@@ -29,6 +29,10 @@ describe('the CLI', () => {
     for (const command of ['login', 'info', 'ls', 'sync', 'status', 'share', 'link']) expect(help.stdout).toContain(command);
     const unknown = await scene.cli('frobnicate');
     expect(unknown.code).toBe(2);
+    // A typo in a cron line is a usage error, not a sync that fails for another reason.
+    const level = await scene.cli('--log-level', 'verbose', 'sync', '--once');
+    expect(level.code).toBe(2);
+    expect(level.stderr).toContain("argument 'verbose' is invalid. Allowed choices are trace, debug, info, warn, error, fatal, silent");
   });
 
   it('logs in once and reuses the stored session', async () => {
