@@ -9,13 +9,25 @@ export function parseDuration(value: string): number {
   return Number(match[1]) * (units[match[2] ?? 's'] ?? 1000);
 }
 
+/**
+ * The longest duration a setting takes. Every one ends up in a timer, and node's timers hold at
+ * most 2^31 - 1 ms (24.8 days): a longer one fires at once, so `fullRescanInterval: 30d` would
+ * rescan without pause.
+ */
+const maxDays = 24;
+
 /** A duration written as a number of seconds (`30`) or with a unit; parsed to milliseconds. */
 export const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
-  if (typeof value === 'number') return value * 1000;
+  let ms: number;
   try {
-    return parseDuration(value);
+    ms = typeof value === 'number' ? value * 1000 : parseDuration(value);
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: (error as Error).message });
     return z.NEVER;
   }
+  if (ms > maxDays * units.d!) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration of at most ${maxDays}d, got ${typeof value === 'number' ? `${value} seconds` : `"${value}"`}` });
+    return z.NEVER;
+  }
+  return ms;
 });
