@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventually, Scene } from './harness.js';
@@ -39,6 +39,24 @@ describe('the daemon', () => {
     expect(metrics).toMatch(/cloudreve_sync_request_duration_seconds_count\{route="GET \/api\/v3\/directory\/\*path",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/cloudreve_sync_last_success_timestamp_seconds\{folder="main"\} \d+/);
     expect(await s.status('/healthz')).toEqual({ code: 200, body: { status: 'ok' } });
+  });
+
+  it('renames a file on the server that was renamed locally, uploading nothing', async () => {
+    // The watcher holds a new name back until the file has stood still (awaitWriteFinish); a pass
+    // that saw the old name gone without the new one would delete and upload.
+    scene = await Scene.start({ daemon: { remoteInterval: '1h', debounce: '1s' } });
+    const s = scene;
+    await s.write('report.txt', 'quarterly figures');
+    s.daemon();
+    await running(s);
+    const before = await s.entry('report.txt', 'file');
+    s.standin.control.resetCounts();
+    await rename(s.localPath('report.txt'), s.localPath('final report.txt'));
+    await eventually(async () => (await s.entry('final report.txt', 'file')) !== undefined, 15_000, 'the rename');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the end of the pass');
+    expect((await s.entry('final report.txt', 'file'))?.id).toBe(before?.id);
+    expect(await s.entry('report.txt', 'file')).toBeUndefined();
+    expect(s.requests().counts['PUT /api/v3/file/upload'] ?? 0).toBe(0);
   });
 
   it('sends many files at a high concurrency without a warning about too many listeners', async () => {
