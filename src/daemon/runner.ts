@@ -3,8 +3,9 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
-import { actionPath, type ExecEvents } from '../exec/executor.js';
+import { actionPath, type ActionResult, type ExecEvents } from '../exec/executor.js';
 import type { Logger } from '../log/logger.js';
+import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { createIgnoreRules } from '../scan/ignore.js';
@@ -307,19 +308,37 @@ export class FolderRunner {
       this.#failed(scope, result.report.fatal);
       return;
     }
-    // What waited (a file still being written, a change during the pass) is looked at again soon.
-    const deferred = [...(result.report?.results ?? [])].filter(([, r]) => r.status === 'deferred').map(([action]) => actionPath(action));
-    if (deferred.length > 0) {
-      this.#after(this.#shared.config.sync.settleTime + this.#shared.config.daemon.debounce, () => {
-        for (const path of deferred) this.#changed(path);
-      });
-    }
+    this.#lookAgain(result.report?.results ?? new Map());
     this.lastSuccessMs = now();
     this.lastPass = { kind: scope.kind, finished: new Date(this.lastSuccessMs).toISOString(), summary: result.report?.counts ?? {} };
     metrics.lastSuccess.set({ folder: this.name }, this.lastSuccessMs / 1000);
     this.#offlineBackoffMs = 0;
     this.phase = 'idle';
     this.reason = undefined;
+  }
+
+  /**
+   * Has the paths a pass left undone looked at again: what waited (a file still being written, a
+   * change during the pass) soon, what backs off after a failure (its own, or a dependency's)
+   * when that ends, to the second, so that a failing file neither waits for the hourly rescan
+   * nor has a pass walk the server every few seconds until its backoff is over.
+   */
+  #lookAgain(results: ReadonlyMap<Action, ActionResult>): void {
+    const soon = this.#shared.now() + this.#shared.config.sync.settleTime + this.#shared.config.daemon.debounce;
+    const byTime = new Map<number, RelPath[]>();
+    for (const [action, result] of results) {
+      if (result.status === 'done') continue;
+      const until = result.status === 'failed' ? result.retryAtMs : (result.notBeforeMs ?? soon);
+      const at = Math.ceil(until / 1000) * 1000;
+      const paths = byTime.get(at);
+      if (paths) paths.push(actionPath(action));
+      else byTime.set(at, [actionPath(action)]);
+    }
+    for (const [at, paths] of byTime) {
+      this.#after(Math.max(at - this.#shared.now(), 0), () => {
+        for (const path of paths) this.#changed(path);
+      });
+    }
   }
 
   #failed(scope: PassScope, error: unknown): void {

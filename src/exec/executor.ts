@@ -66,9 +66,19 @@ export function localPathsWritten(action: Action): string[] {
 export type ActionResult =
   /** `counted` is what the summary counts it as: "uploaded", "conflicts"... */
   | { readonly status: 'done'; readonly counted: string }
-  /** Not carried out now, without being a failure: it changed, waits, or its dependency did not run. */
-  | { readonly status: 'deferred'; readonly reason: string }
-  | { readonly status: 'failed'; readonly error: Error };
+  /**
+   * Not carried out now, without being a failure: it changed, waits, or its dependency did not
+   * run. `notBeforeMs`: it cannot run before then (its path, or a dependency's, is backing off
+   * after a failure); without it, it can run again as soon as its path has settled.
+   */
+  | { readonly status: 'deferred'; readonly reason: string; readonly notBeforeMs?: number }
+  /** `retryAtMs`: when its backoff ends. */
+  | { readonly status: 'failed'; readonly error: Error; readonly retryAtMs: number };
+
+/** When a result that is not done lets its path, and what depends on it, be tried again; undefined: as soon as it settles. */
+function blockedUntil(result: Exclude<ActionResult, { status: 'done' }>): number | undefined {
+  return result.status === 'failed' ? result.retryAtMs : result.notBeforeMs;
+}
 
 export interface ExecReport {
   readonly results: ReadonlyMap<Action, ActionResult>;
@@ -119,7 +129,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   // Paths with a failure on record: only their success needs a write to clear it.
   const failed = new Set(failures.map((f) => f.path));
   let fatal: RemoteError | undefined;
-  let quotaFull: RemoteError | undefined;
+  let quotaFull: { readonly error: RemoteError; readonly retryAtMs: number } | undefined;
 
   // Temporary files are written down while they exist, and what a killed run left is removed.
   context.ws.local.journal = stateJournal(state, now);
@@ -131,12 +141,16 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
 
   const run = async (action: Action): Promise<ActionResult> => {
     const waits = await Promise.all(action.after.map((id) => settled.get(id) ?? Promise.resolve<ActionResult>({ status: 'done', counted: '' })));
-    if (waits.some((r) => r.status !== 'done')) return { status: 'deferred', reason: 'an action it depends on did not complete' };
+    const blocked = waits.flatMap((r) => (r.status === 'done' ? [] : [blockedUntil(r) ?? 0]));
+    if (blocked.length > 0) {
+      const until = Math.max(...blocked);
+      return { status: 'deferred', reason: 'an action it depends on did not complete', ...(until > 0 ? { notBeforeMs: until } : {}) };
+    }
     if (fatal) return { status: 'deferred', reason: 'the run stopped' };
     const path = actionPath(action);
     const failing = backoff.get(path);
-    if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}` };
-    if (action.type === 'upload' && quotaFull) return { status: 'failed', error: quotaFull };
+    if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}`, notBeforeMs: failing.nextRetryMs };
+    if (action.type === 'upload' && quotaFull) return { status: 'failed', ...quotaFull };
     if (action.type === 'upload' && stillBeingWritten(now() - action.local.mtimeMs, context.options.settleTimeMs)) {
       return { status: 'deferred', reason: 'still being written' };
     }
@@ -160,13 +174,13 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
           return { status: 'deferred', reason: describe(error) };
         }
         if (isFatal(error)) fatal ??= error;
-        else if (isRemoteError(error, 'quota-exceeded')) quotaFull ??= error;
         const failure = error instanceof Error ? error : new Error(String(error));
         context.events?.onActionFailed?.(action, failure);
         const retryAt = state.recordFailure(path, action.type, isRemoteError(error) ? error.kind : 'local', failure.message, now());
+        if (isRemoteError(error, 'quota-exceeded')) quotaFull ??= { error, retryAtMs: retryAt };
         failed.add(path);
         logger.error({ path, action: action.type, err: failure.message, retryAt: new Date(retryAt).toISOString() }, 'action failed');
-        return { status: 'failed', error: failure };
+        return { status: 'failed', error: failure, retryAtMs: retryAt };
       }
     });
   };

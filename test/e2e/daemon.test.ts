@@ -59,6 +59,28 @@ describe('the daemon', () => {
     expect(s.requests().counts['PUT /api/v3/file/upload'] ?? 0).toBe(0);
   });
 
+  it('leaves what keeps failing until its backoff ends, walking the server no more often than usual', async () => {
+    // A folder the server would not create: the uploads into it were deferred, each deferral was
+    // looked at again within a second by a pass that found the folder still backing off and
+    // walked the server, and so on: a walk every second or two until the backoff ended.
+    scene = await Scene.start({ daemon: { remoteInterval: '2s' } });
+    const s = scene;
+    const daemon = s.daemon();
+    await running(s);
+    s.standin.control.failNext('PUT /api/v3/directory', 1000, 'code50001');
+    await s.write('refused/a.txt', 'a');
+    await s.write('refused/b.txt', 'b');
+    await eventually(() => daemon.output.includes('"action":"mkdir"') && daemon.output.includes('action failed'), 15_000, 'the failed mkdir');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the end of the pass');
+    s.standin.control.resetCounts();
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    const { listings } = s.requests();
+    expect(listings).toBeGreaterThan(0);
+    expect(listings).toBeLessThanOrEqual(4);
+    expect(s.requests().counts['PUT /api/v3/directory'] ?? 0).toBe(0);
+    s.standin.control.failNext('PUT /api/v3/directory', 0, 'code50001');
+  });
+
   it('sends many files at a high concurrency without a warning about too many listeners', async () => {
     scene = await Scene.start({ config: { sync: { concurrency: 16 } } });
     const s = scene;
