@@ -31,6 +31,9 @@ export class Daemon {
   #queue: PQueue;
   #runners: FolderRunner[] = [];
   #status: StatusServer | undefined;
+  /** The reload or stop under way; the next waits for it. */
+  #turns: Promise<void> = Promise.resolve();
+  #stopping = false;
 
   private constructor(config: Config, logger: Logger, lock: StateLock, db: Db) {
     this.#config = config;
@@ -63,26 +66,46 @@ export class Daemon {
   }
 
   /** Finishes or abandons the work in flight (within `stopTimeoutMs`), then releases everything. */
-  async stop(): Promise<void> {
-    this.#logger.info('stopping');
-    await this.#stopRunners();
-    await this.#status?.close();
-    this.#client.close();
-    this.#db.close();
-    this.#lock.release();
+  stop(): Promise<void> {
+    this.#stopping = true;
+    return this.#inTurn(async () => {
+      this.#logger.info('stopping');
+      await this.#stopRunners('abandon');
+      await this.#status?.close();
+      this.#client.close();
+      this.#db.close();
+      this.#lock.release();
+    });
   }
 
   /** Applies a changed config (SIGHUP): every folder restarts with it; a bad config is refused. */
-  async reload(config: Config): Promise<void> {
+  reload(config: Config): Promise<void> {
+    return this.#inTurn(() => (this.#stopping ? Promise.resolve() : this.#reload(config)));
+  }
+
+  /**
+   * Runs reloads and the stop one after the other: two at once would each start a set of
+   * runners, and the set one of them replaced would go on syncing, unstopped, beside the other.
+   */
+  #inTurn(step: () => Promise<void>): Promise<void> {
+    const done = this.#turns.then(step);
+    this.#turns = done.catch(() => undefined);
+    return done;
+  }
+
+  async #reload(config: Config): Promise<void> {
     if (config.stateDir !== this.#config.stateDir) {
       this.#logger.error('the new config moves the state directory; restart cloudreve-sync to apply it. Keeping the old config');
       return;
     }
     const paused = this.#runners.filter((r) => r.phase === 'paused').map((r) => r.name);
-    await this.#stopRunners();
+    await this.#stopRunners('wait');
     // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
     // the next pass by the new settings.
-    for (const name of paused) new FolderState(this.#db, folderId(this.#db, name)).resume(false);
+    for (const name of paused) {
+      new FolderState(this.#db, folderId(this.#db, name)).resume(false);
+      this.#metrics.paused.set({ folder: name }, 0);
+    }
     if (JSON.stringify(config.server) !== JSON.stringify(this.#config.server)) {
       this.#client.close();
       this.#client = this.#newClient(config);
@@ -92,7 +115,12 @@ export class Daemon {
       await this.#status?.close();
       this.#status = undefined;
       this.#config = config;
-      await this.#startStatusServer();
+      try {
+        await this.#startStatusServer();
+      } catch (error) {
+        // The folders sync on; only the status server waits for a config it can listen on.
+        this.#logger.error({ err: (error as Error).message, listen: config.daemon.status.listen }, 'cannot start the status server; it stays off until a reload or restart');
+      }
     }
     this.#config = config;
     this.#startRunners();
@@ -141,7 +169,12 @@ export class Daemon {
     for (const runner of this.#runners) runner.start();
   }
 
-  async #stopRunners(): Promise<void> {
+  /**
+   * Stops the folders' runners. Work in flight gets `stopTimeoutMs`; then a stop abandons it (the
+   * next run picks it up), while a reload waits on, since new runners beside an old pass would
+   * sync the same folder twice at once.
+   */
+  async #stopRunners(late: 'abandon' | 'wait'): Promise<void> {
     const stopping = Promise.all(this.#runners.map((r) => r.stop()));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -149,7 +182,11 @@ export class Daemon {
     });
     const outcome = await Promise.race([stopping.then(() => 'stopped' as const), timeout]);
     clearTimeout(timer);
-    if (outcome === 'timeout') this.#logger.warn('work in flight did not finish in time and was abandoned; the next run picks it up');
+    if (outcome === 'timeout' && late === 'abandon') this.#logger.warn('work in flight did not finish in time and was abandoned; the next run picks it up');
+    if (outcome === 'timeout' && late === 'wait') {
+      this.#logger.warn('work in flight has not finished yet; the new config applies once it has');
+      await stopping;
+    }
     this.#queue.clear();
   }
 

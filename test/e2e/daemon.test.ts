@@ -1,4 +1,5 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { eventually, Scene } from './harness.js';
@@ -156,6 +157,46 @@ describe('the daemon', () => {
     await s.write('wanted.txt', 'w');
     await eventually(async () => (await s.entry('wanted.txt')) !== undefined, 10_000, 'the upload');
     expect(await s.entry('scratch.tmp2')).toBeUndefined();
+  });
+
+  it('stops cleanly after reloads in quick succession', async () => {
+    // Two reloads at once each started a set of folder runners, and the set one replaced went on
+    // syncing, unstopped; reloads now take turns.
+    scene = await Scene.start();
+    const s = scene;
+    const proc = s.daemon('--log-level', 'info');
+    await running(s);
+    // Signals of one kind do not queue: the second is sent once the first has arrived.
+    proc.signal('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    proc.signal('SIGHUP');
+    await eventually(() => proc.output.includes('config reloaded'), 10_000, 'the reloads');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await running(s);
+    await s.write('after.txt', 'a');
+    await eventually(async () => (await s.entry('after.txt')) !== undefined, 10_000, 'the upload');
+    proc.signal('SIGTERM');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('keeps syncing when a reload cannot start the status server on its new address', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    const proc = s.daemon();
+    await running(s);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = parse(await readFile(s.configPath, 'utf8')) as { daemon: { status: { listen: string } } };
+      config.daemon.status.listen = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+      await writeFile(s.configPath, stringify(config));
+      proc.signal('SIGHUP');
+      await eventually(() => proc.output.includes('cannot start the status server'), 10_000, 'the failed listen');
+      await s.write('after.txt', 'a');
+      await eventually(async () => (await s.entry('after.txt')) !== undefined, 10_000, 'the upload');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('refuses to start a second time on the same state directory', async () => {
