@@ -60,12 +60,13 @@ describe('loadConfig', () => {
     expect(message).not.toContain('123');
   });
 
-  it('refuses durations longer than a timer can wait', async () => {
+  it('refuses durations longer than a timer can wait, and intervals without a pause', async () => {
     const folders = 'folders:\n  - name: docs\n    local: /srv/docs\n    remote: /Documents\n';
     const message = failure(await configFile(`${server}${folders}daemon:\n  fullRescanInterval: 30d\n  remoteInterval: 2592000\n  debounce: 24d\n`));
     expect(message).toContain('daemon.fullRescanInterval: expected a duration of at most 24d, got "30d"');
     expect(message).toContain('daemon.remoteInterval: expected a duration of at most 24d, got 2592000 seconds');
     expect(message).not.toContain('debounce');
+    expect(failure(await configFile(`${server}${folders}daemon:\n  remoteInterval: 0\n`))).toContain('daemon.remoteInterval: expected a duration of at least 1s');
   });
 
   it('wants an absolute local path', async () => {
