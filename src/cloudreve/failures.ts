@@ -90,6 +90,14 @@ export function unexpectedBodyError(status: number, body: string, ctx: FailureCo
       status,
     });
   }
+  // A proxy's body size limit (nginx allows 1 MiB unless told otherwise): this file's request is
+  // too large, the others may pass.
+  if (status === 413) {
+    return new RemoteError(
+      `Request too large for the proxy in front of ${urlOrigin(ctx.url)} (HTTP 413 ${snippet}): raise its body size limit (nginx: client_max_body_size) above the storage policy's chunk size and sync.replaceMaxSize`,
+      { kind: 'file-too-large', ...where(ctx), status },
+    );
+  }
   if (status >= 500) {
     return new RemoteError(`Server error ${status} from ${urlOrigin(ctx.url)}: ${snippet}`, {
       kind: 'server',

@@ -219,6 +219,24 @@ describe('what the server refuses: exit code 1, the rest goes on, status says wh
     expect((await rig.scene.entry('big.bin', 'file'))?.kind).toBe('file');
   });
 
+  it("a file larger than a reverse proxy's body size limit (HTTP 413): that upload fails, the rest goes on", async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig));
+    await rig.scene.put('from-server.txt', 'downloaded all the same');
+    await rig.scene.write('big.bin', Buffer.alloc(4000, 1));
+    rig.scene.standin.control.failNext('POST /api/v3/file/upload/:sessionId/:index', 1000, 'http413');
+    try {
+      const result = await rig.sync(1);
+      expect(result.stdout).toBe('main: 0 uploaded, 1 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 0 deferred, 1 failed\n');
+    } finally {
+      rig.scene.standin.control.failNext('POST /api/v3/file/upload/:sessionId/:index', 0, 'http413');
+    }
+    expect(await rig.scene.read('from-server.txt')).toBe('downloaded all the same');
+    const [failure] = (await status(rig)).failing;
+    expect(failure).toMatchObject({ path: 'big.bin', action: 'upload' });
+    expect(failure?.error).toMatch(/^Request too large for the proxy in front of http:\/\/127\.0\.0\.1:\d+ \(HTTP 413 .*413 Request Entity Too Large.*\): raise its body size limit \(nginx: client_max_body_size\)/);
+  });
+
   it('a file larger than the policy allows', async () => {
     rig = await Rig.start({ standin: { maxSize: 1000 } });
     await configure(rig, baseConfig(rig));

@@ -116,6 +116,8 @@ async function suffer(fault: Fault, req: IncomingMessage, res: ServerResponse): 
   await drain(req);
   if (fault === 'http502') {
     sendPlain(res, 502, { 'Content-Type': 'text/html' }, '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>\n');
+  } else if (fault === 'http413') {
+    sendPlain(res, 413, { 'Content-Type': 'text/html' }, '<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center></body></html>\n');
   } else {
     sendPlain(res, 200, { 'Content-Type': 'application/json; charset=utf-8' }, envelopeJson(50001, undefined, 'Database operation failed.'));
   }

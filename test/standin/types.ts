@@ -53,7 +53,7 @@ export interface Standin {
   close(): Promise<void>;
 }
 
-export type Fault = 'http502' | 'reset' | 'code50001' | 'lostAnswer';
+export type Fault = 'http502' | 'http413' | 'reset' | 'code50001' | 'lostAnswer';
 
 export interface PolicyChange {
   type?: PolicyType;
