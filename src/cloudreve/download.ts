@@ -27,7 +27,9 @@ const expiredUrlCodes: ReadonlySet<number> = new Set([Code.signExpired, Code.inv
 
 /** What to do with an answer before reading its body. */
 type Verdict =
-  | { readonly action: 'write'; readonly from: number; readonly total: number | undefined }
+  | { readonly action: 'write'; readonly from: number; readonly total: number | undefined; readonly validator: string | undefined }
+  /** The file changed since the part written (its size did): start over. */
+  | { readonly action: 'restart'; readonly reason: RemoteError }
   | { readonly action: 'renew-url'; readonly reason: RemoteError }
   | { readonly action: 'done' };
 
@@ -35,6 +37,14 @@ type Verdict =
  * Streams a file into `destination`: asks Cloudreve for a download URL, resumes a broken transfer
  * with a range request (from scratch when the server ignores the range), asks for a fresh URL when
  * the old one expired, and checks the final size against what the server announced.
+ *
+ * A file replaced on the server between a broken transfer and its resume must not end up as the
+ * old start joined to the new rest. A resume starts over when the size changed, and asks for the
+ * rest only of the version it began with (`If-Range` with the date it was served with), which
+ * tells versions apart once the URL is renewed: through one URL Cloudreve serves the file as it
+ * is now under the date it cached with the URL. A replacement of the same size through the same
+ * URL cannot be told apart (Cloudreve v3 sends no ETag); the next scan sees the new date and
+ * downloads the file again.
  */
 export async function downloadFile(deps: DownloadDeps, fileId: string, destination: string, options: TransferOptions = {}): Promise<number> {
   const { signal } = options;
@@ -44,9 +54,10 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
     let url = await downloadUrl(deps, fileId, signal);
     let written = 0;
     let expected: number | undefined;
+    let validator: string | undefined;
     for (let stalled = 0; ; ) {
       throwIfAborted(signal);
-      const request = rangeRequest(deps.baseUrl, url, fileId, written, signal);
+      const request = rangeRequest(deps.baseUrl, url, fileId, written, validator, signal);
       let failure: RemoteError;
       try {
         const response = await deps.transport.open(request);
@@ -55,6 +66,12 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
         if (verdict.action === 'renew-url') {
           failure = verdict.reason;
           url = await downloadUrl(deps, fileId, signal);
+        } else if (verdict.action === 'restart') {
+          failure = verdict.reason;
+          await handle.truncate(0);
+          written = 0;
+          expected = undefined;
+          validator = undefined;
         } else {
           if (verdict.from === 0 && written > 0) {
             // The server ignored the range: start again from the first byte.
@@ -62,6 +79,7 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
             written = 0;
           }
           expected = verdict.total ?? expected;
+          validator = verdict.validator ?? validator;
           const before = written;
           const copied = await copyInto(response.body, handle, written, progress);
           written = copied.position;
@@ -105,13 +123,13 @@ function downloadUrl(deps: DownloadDeps, fileId: string, signal: AbortSignal | u
     .then((url) => serverUrl(deps.baseUrl, url));
 }
 
-function rangeRequest(baseUrl: string, url: URL, fileId: string, from: number, signal: AbortSignal | undefined): HttpRequest {
+function rangeRequest(baseUrl: string, url: URL, fileId: string, from: number, validator: string | undefined, signal: AbortSignal | undefined): HttpRequest {
   const local = isServerUrl(baseUrl, url) && url.pathname.includes(`${apiPrefix}/file/download/`);
   return {
     method: 'GET',
     url,
     route: local ? `GET ${apiPrefix}/file/download/:sessionId` : 'GET <download URL>',
-    headers: from > 0 ? { range: `bytes=${from}-` } : {},
+    headers: from > 0 ? { range: `bytes=${from}-`, ...(validator === undefined ? {} : { 'if-range': validator }) } : {},
     signal,
     target: fileId,
   };
@@ -142,14 +160,19 @@ async function judge(
     }
     throw protocolError('The download URL answered JSON instead of the file', ctx, status);
   }
-  if (status === 200) return { action: 'write', from: 0, total: contentLength(headers) };
+  const validator = headers['last-modified'];
+  if (status === 200) return { action: 'write', from: 0, total: contentLength(headers), validator };
   if (status === 206) {
     const range = contentRange(headers);
     if (range?.start !== written) {
       response.body.destroy();
       throw protocolError(`Asked for bytes from ${written} but got ${headers['content-range'] ?? 'no Content-Range'}`, ctx, status);
     }
-    return { action: 'write', from: written, total: range.total };
+    if (expected !== undefined && range.total !== undefined && range.total !== expected) {
+      response.body.destroy();
+      return { action: 'restart', reason: protocolError(`The file is ${range.total} bytes now, ${expected} when its download began; starting over`, ctx, status) };
+    }
+    return { action: 'write', from: written, total: range.total, validator };
   }
   const body = await text(response.body);
   if (status === 416 && expected !== undefined && written === expected) return { action: 'done' };

@@ -100,6 +100,19 @@ describe('download through a connection that breaks', () => {
     expect(progress.reduce((sum, bytes) => sum + bytes, 0)).toBe(data.length);
   });
 
+  it('starts over when the file was replaced between a broken transfer and its resume', async () => {
+    await client.upload(target.root, 'replaced.bin', sourceOf(data));
+    const original = await client.stat(target.path('replaced.bin'), 'file');
+    // The download URL serves the file as it is now under the date it had when the URL was made
+    // (Cloudreve caches the record): only the size tells the versions apart.
+    const newer = Buffer.alloc(data.length + 1000, 0x5a);
+    const viaProxy = target.client({ url: proxy.url });
+    proxy.cutNextDownloadAfter(1024 * 1024, { then: () => client.replace(original?.id ?? '', sourceOf(newer)) });
+    await viaProxy.download(original?.id ?? '', downloads.path('replaced.bin'));
+    expectSameBytes(await downloads.read('replaced.bin'), newer);
+    expect(proxy.ranges.length).toBeGreaterThan(1);
+  });
+
   it.skipIf(onRealServer)('asks for a fresh URL when the old one expired meanwhile', async () => {
     const log = requestLog();
     const viaProxy = target.client({ url: proxy.url, onRequest: log.onRequest });
@@ -114,8 +127,11 @@ interface FaultyProxy {
   readonly url: string;
   /** Range headers of the download requests seen since the last cut was armed. */
   readonly ranges: (string | undefined)[];
-  /** Breaks the next download response after `bytes` body bytes; `dropRange` hides later Range headers from the server. */
-  cutNextDownloadAfter(bytes: number, options?: { dropRange?: boolean; then?: () => void }): void;
+  /**
+   * Breaks the next download response after `bytes` body bytes; `dropRange` hides later Range
+   * headers from the server; requests wait until what `then` returns has settled.
+   */
+  cutNextDownloadAfter(bytes: number, options?: { dropRange?: boolean; then?: () => unknown }): void;
   close(): Promise<void>;
 }
 
@@ -125,10 +141,11 @@ interface FaultyProxy {
  */
 async function faultyProxy(upstream: string): Promise<FaultyProxy> {
   const base = new URL(upstream);
-  let cut: { bytes: number; then: (() => void) | undefined } | undefined;
+  let cut: { bytes: number; then: (() => unknown) | undefined } | undefined;
   let dropRange = false;
+  let held: Promise<unknown> = Promise.resolve();
   const ranges: (string | undefined)[] = [];
-  const server: Server = createServer((incoming, outgoing) => {
+  const server: Server = createServer((incoming, outgoing) => void held.then(() => {
     const isDownload = incoming.method === 'GET' && (incoming.url ?? '').includes('/api/v3/file/download/');
     const headers = { ...incoming.headers, host: base.host };
     if (isDownload) {
@@ -156,7 +173,7 @@ async function faultyProxy(upstream: string): Promise<FaultyProxy> {
           }
           answer.destroy();
           outgoing.write(part, () => {
-            armed.then?.();
+            held = Promise.resolve(armed.then?.()).catch(() => undefined);
             outgoing.socket?.destroy();
           });
         });
@@ -164,7 +181,7 @@ async function faultyProxy(upstream: string): Promise<FaultyProxy> {
     );
     forward.on('error', () => outgoing.socket?.destroy());
     incoming.pipe(forward);
-  });
+  }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
