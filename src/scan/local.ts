@@ -2,7 +2,7 @@ import { readdirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
 import { lstat, opendir, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
-import { baseName, isWithin, joinPath, pathKey } from '../tree/paths.js';
+import { baseName, joinPath, pathKey, topmost } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
@@ -105,12 +105,6 @@ export async function countEntries(root: string, rules: IgnoreRules): Promise<nu
     return 0;
   }
   return names.filter((entry) => !isInternalPath(entry.name) && !rules.ignores(entry.name, entry.isDirectory() ? 'dir' : 'file')).length;
-}
-
-/** The given paths without those that lie inside another one. */
-function topmost(paths: readonly RelPath[]): RelPath[] {
-  const sorted = [...new Set(paths)].sort();
-  return sorted.filter((path, i) => !sorted.slice(0, i).some((other) => isWithin(path, other)));
 }
 
 const lstatsInFlight = 16;

@@ -1,31 +1,31 @@
-import { isWithin } from '../tree/paths.js';
+import { topmost } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 
 /**
  * Paths the watcher reported since the last pass, coalesced: a path inside one already pending
- * adds nothing (the pass rescans that whole subtree), and a path that contains pending ones
- * replaces them. A create followed by a delete, or a burst of writes, is one entry.
+ * adds nothing (the pass rescans that whole subtree), and a folder's path replaces the pending
+ * ones inside it when they are taken. A create followed by a delete, or a burst of writes, is
+ * one entry. Each report costs a lookup per folder above it, never a look at every pending path.
  */
 export class DirtySet {
   readonly #paths = new Set<RelPath>();
 
   add(path: RelPath): void {
-    for (const pending of this.#paths) {
-      if (isWithin(path, pending)) return;
-    }
-    for (const pending of this.#paths) {
-      if (isWithin(pending, path)) this.#paths.delete(pending);
+    if (this.#paths.has('')) return;
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      if (this.#paths.has(path.slice(0, slash))) return;
     }
     this.#paths.add(path);
   }
 
+  /** Pending paths, counting those a folder reported later will take in. */
   get size(): number {
     return this.#paths.size;
   }
 
   /** The pending paths, which are cleared. */
   take(): RelPath[] {
-    const paths = [...this.#paths];
+    const paths = topmost(this.#paths);
     this.#paths.clear();
     return paths;
   }

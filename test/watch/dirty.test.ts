@@ -15,6 +15,14 @@ describe('DirtySet', () => {
     expect(dirty.size).toBe(0);
   });
 
+  it('takes a burst of many paths in a folder, the folder itself reported last', () => {
+    const dirty = new DirtySet();
+    for (let i = 0; i < 50_000; i++) dirty.add(`copied/sub${i % 100}/f${i}.txt`);
+    dirty.add('other.txt');
+    dirty.add('copied');
+    expect(dirty.take()).toEqual(['copied', 'other.txt']);
+  });
+
   it('takes back paths a failed pass could not look at', () => {
     const dirty = new DirtySet();
     dirty.add('x');
