@@ -370,8 +370,8 @@ export class FolderRunner {
   #events(): ExecEvents {
     const { metrics } = this.#shared;
     return {
-      onLocalWrite: (paths) => {
-        for (const path of paths) this.#echo.announce(path);
+      onLocalWrite: (writes) => {
+        for (const write of writes) this.#echo.announce(write);
       },
       onActionDone: (action, counted) => {
         metrics.actions.inc({ type: action.type, result: 'done' });

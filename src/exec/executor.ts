@@ -6,6 +6,7 @@ import type { Db } from '../state/database.js';
 import type { FolderState } from '../state/folder-state.js';
 import { flushGroup, inGroup } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
+import type { LocalWrite } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { launchInOrder } from './launch.js';
 import { learnRemoteFacts } from './learn.js';
@@ -39,23 +40,27 @@ export interface ExecContext {
 
 export interface ExecEvents {
   /** Paths of the local folder an action is about to change (announced before it starts). */
-  readonly onLocalWrite?: (paths: readonly string[]) => void;
+  readonly onLocalWrite?: (writes: readonly LocalWrite[]) => void;
   readonly onActionDone?: (action: Action, counted: string) => void;
   readonly onActionFailed?: (action: Action, error: Error) => void;
 }
 
 /** The local paths an action writes, so the watcher's echo of them can be recognised. */
-export function localPathsWritten(action: Action): string[] {
+export function localPathsWritten(action: Action): LocalWrite[] {
   switch (action.type) {
     case 'mkdir':
+      return action.side === 'local' ? [{ path: action.path, leaves: 'present' }] : [];
     case 'delete':
-      return action.side === 'local' ? [action.path] : [];
+      return action.side === 'local' ? [{ path: action.path, leaves: 'absent' }] : [];
     case 'move':
-      return action.side === 'local' ? [action.from, action.to] : [];
+      return action.side === 'local' ? [{ path: action.from, leaves: 'absent' }, { path: action.to, leaves: 'present' }] : [];
     case 'download':
-      return [action.localPath];
+      return [{ path: action.localPath, leaves: 'present' }];
     case 'conflict':
-      return [action.localPath, action.conflictPath];
+      return [
+        { path: action.localPath, leaves: 'present' },
+        { path: action.conflictPath, leaves: 'present' },
+      ];
     case 'upload':
     case 'record':
     case 'forget':

@@ -78,3 +78,9 @@ export interface SkippedPath {
   readonly kind: EntryKind;
   readonly reason: string;
 }
+
+/** A change cloudreve-sync is about to make to a local path, and whether the path exists after it. */
+export interface LocalWrite {
+  readonly path: RelPath;
+  readonly leaves: 'present' | 'absent';
+}

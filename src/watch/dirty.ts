@@ -1,5 +1,5 @@
 import { topmost } from '../tree/paths.js';
-import type { RelPath } from '../tree/types.js';
+import type { LocalWrite, RelPath } from '../tree/types.js';
 
 /**
  * Paths the watcher reported since the last pass, coalesced: a path inside one already pending
@@ -38,36 +38,38 @@ export class DirtySet {
 
 /**
  * Changes cloudreve-sync makes itself (a download landing, a local rename) must not come back
- * from the watcher as user changes. The executor announces each local write before it starts;
- * a reported path announced within `ttlMs` whose modification time is not later than the
- * announcement is its echo. A user edit after that has a later mtime and still counts.
+ * from the watcher as user changes. The executor announces each local write before it starts,
+ * with whether the path is left present or absent; a reported path announced within `ttlMs`
+ * that is as the write left it (absent, or present with a modification time not later than the
+ * announcement) is its echo. A user edit after that has a later mtime and still counts, and so
+ * does a user's delete of what a download just brought.
  */
 export class EchoFilter {
-  readonly #announced = new Map<RelPath, number>();
+  readonly #announced = new Map<RelPath, { readonly at: number; readonly leaves: LocalWrite['leaves'] }>();
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  announce(path: RelPath): void {
-    this.#announced.set(path, this.now());
+  announce({ path, leaves }: LocalWrite): void {
+    this.#announced.set(path, { at: this.now(), leaves });
   }
 
   /** `mtimeMs` is undefined for a path that no longer exists. */
   isEcho(path: RelPath, mtimeMs: number | undefined): boolean {
-    const at = this.#announced.get(path);
-    if (at === undefined) return false;
-    if (this.now() - at > this.ttlMs) {
+    const announced = this.#announced.get(path);
+    if (announced === undefined) return false;
+    if (this.now() - announced.at > this.ttlMs) {
       this.#announced.delete(path);
       return false;
     }
-    return mtimeMs === undefined || mtimeMs <= at;
+    return announced.leaves === 'absent' ? mtimeMs === undefined : mtimeMs !== undefined && mtimeMs <= announced.at;
   }
 
   /** Forgets old announcements, so the map does not grow over months. */
   prune(): void {
     const now = this.now();
-    for (const [path, at] of this.#announced) if (now - at > this.ttlMs) this.#announced.delete(path);
+    for (const [path, { at }] of this.#announced) if (now - at > this.ttlMs) this.#announced.delete(path);
   }
 }

@@ -82,6 +82,22 @@ describe('the daemon', () => {
     s.standin.control.failNext('PUT /api/v3/directory', 0, 'code50001');
   });
 
+  it('deletes on the server a file the user deleted shortly after it was downloaded', async () => {
+    // The download's own echo was recognised by the path alone, so the user's delete that
+    // followed within half a minute was taken for it and waited for the hourly rescan.
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('kept.txt', 'k');
+    s.daemon();
+    await running(s);
+    await s.put('unwanted.txt', 'from elsewhere');
+    await eventually(async () => s.exists('unwanted.txt'), 10_000, 'the download');
+    // Past the watcher's wait for a new file to stand still, within the echo's half minute.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await rm(s.localPath('unwanted.txt'));
+    await eventually(async () => (await s.entry('unwanted.txt')) === undefined, 10_000, 'the delete on the server');
+  });
+
   it('sends many files at a high concurrency without a warning about too many listeners', async () => {
     scene = await Scene.start({ config: { sync: { concurrency: 16 } } });
     const s = scene;

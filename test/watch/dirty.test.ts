@@ -32,13 +32,17 @@ describe('DirtySet', () => {
 });
 
 describe('EchoFilter', () => {
-  it('recognises the echo of an announced write, but not a later edit or an old announcement', () => {
+  it('recognises the echo of an announced write, but not a later edit, a delete, or an old announcement', () => {
     let now = 1000;
     const echo = new EchoFilter(5000, () => now);
-    echo.announce('a.txt');
+    echo.announce({ path: 'a.txt', leaves: 'present' });
+    echo.announce({ path: 'moved-away.txt', leaves: 'absent' });
     now = 1500;
     expect(echo.isEcho('a.txt', 400)).toBe(true);
-    expect(echo.isEcho('a.txt', undefined)).toBe(true);
+    // The user deleted what a download had just brought.
+    expect(echo.isEcho('a.txt', undefined)).toBe(false);
+    expect(echo.isEcho('moved-away.txt', undefined)).toBe(true);
+    expect(echo.isEcho('moved-away.txt', 1400)).toBe(false);
     expect(echo.isEcho('a.txt', 1200)).toBe(false);
     expect(echo.isEcho('b.txt', 400)).toBe(false);
     now = 7000;
