@@ -138,7 +138,9 @@ export class Daemon {
     for (const runner of this.#runners) {
       if (runner.phase === 'paused') reasons.push(`${runner.name}: paused: ${runner.reason ?? ''}`);
       if (runner.phase === 'auth-failed') reasons.push(`${runner.name}: the server refused the login: ${runner.reason ?? ''}`);
-      const since = runner.lastSuccessMs ?? this.#startedMs;
+      // A daemon started after a longer downtime gets its own healthyWithin for a first pass,
+      // rather than being reported unhealthy (and restarted by a watchdog) for the downtime.
+      const since = Math.max(runner.lastSuccessMs ?? 0, this.#startedMs);
       if (now - since > within) reasons.push(`${runner.name}: no successful sync for ${Math.round((now - since) / 60_000)} minutes${runner.reason ? ` (${runner.reason})` : ''}`);
     }
     return reasons;
@@ -154,18 +156,10 @@ export class Daemon {
   }
 
   #startRunners(): void {
-    this.#runners = this.#config.folders.map(
-      (folder) =>
-        new FolderRunner(folder, {
-          config: this.#config,
-          remote: this.#client,
-          db: this.#db,
-          queue: this.#queue,
-          logger: this.#logger,
-          metrics: this.#metrics,
-          now: Date.now,
-        }),
-    );
+    // A reload keeps what the runners it replaces knew of their last pass.
+    const before = new Map(this.#runners.map((r) => [r.name, r.lastSuccessMs]));
+    const shared = { config: this.#config, remote: this.#client, db: this.#db, queue: this.#queue, logger: this.#logger, metrics: this.#metrics, now: Date.now };
+    this.#runners = this.#config.folders.map((folder) => new FolderRunner(folder, shared, before.get(folder.name)));
     for (const runner of this.#runners) runner.start();
   }
 

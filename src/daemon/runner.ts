@@ -78,7 +78,8 @@ export class FolderRunner {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
 
-  constructor(folder: FolderConfig, shared: RunnerShared) {
+  /** `lastSuccessMs`: what the runner this one replaces (at a reload) knew of its last pass. */
+  constructor(folder: FolderConfig, shared: RunnerShared, lastSuccessMs?: number) {
     this.#folder = folder;
     this.#shared = shared;
     // Every request in flight listens for the stop: with `concurrency` above ten, more than
@@ -89,7 +90,7 @@ export class FolderRunner {
     this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now);
     const paused = this.#state.pausedReason();
     if (paused !== undefined) this.#pause(paused);
-    this.lastSuccessMs = this.#state.lastRun().lastSyncMs;
+    this.lastSuccessMs = lastSuccessMs ?? this.#state.lastRun().lastSyncMs;
   }
 
   get name(): string {

@@ -98,6 +98,20 @@ describe('the daemon', () => {
     await eventually(async () => (await s.entry('unwanted.txt')) === undefined, 10_000, 'the delete on the server');
   });
 
+  it('gives a daemon started after a long downtime its own healthyWithin for a first pass', async () => {
+    // Counted from the last pass before the downtime, it was unhealthy from its first second,
+    // and a watchdog restarting unhealthy containers would never let it finish a pass.
+    scene = await Scene.start({ proxy: true, daemon: { healthyWithin: '5s' } });
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.sync();
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await s.proxy?.down();
+    s.daemon();
+    await eventually(async () => (await s.status('/status')).code === 200, 15_000, 'the status server');
+    expect(await s.status('/healthz')).toEqual({ code: 200, body: { status: 'ok' } });
+  });
+
   it('sends many files at a high concurrency without a warning about too many listeners', async () => {
     scene = await Scene.start({ config: { sync: { concurrency: 16 } } });
     const s = scene;
