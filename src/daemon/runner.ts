@@ -67,6 +67,8 @@ export class FolderRunner {
   readonly #abort = new AbortController();
   readonly #timers = new Set<NodeJS.Timeout>();
   #watcher: LocalWatcher | undefined;
+  /** A restart of the watcher under way (see #rulesChanged); the next, and the stop, wait for it. */
+  #watcherTurn: Promise<void> = Promise.resolve();
   #polling = false;
   #needFull = true;
   #needWalk = false;
@@ -115,7 +117,7 @@ export class FolderRunner {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#wake?.();
-    await Promise.all([this.#watcher?.close(), this.#loop]);
+    await Promise.all([this.#watcherTurn.then(() => this.#watcher?.close()), this.#loop]);
     this.phase = 'stopped';
   }
 
@@ -157,6 +159,7 @@ export class FolderRunner {
       stableMs: Math.min(this.#shared.config.daemon.debounce, 2000),
       logger: this.#log,
       onChange: (path) => this.#changed(path),
+      onRulesChanged: () => this.#rulesChanged(),
       onOverflow: () => {
         if (this.#polling) return;
         this.#polling = true;
@@ -167,6 +170,28 @@ export class FolderRunner {
     });
     if (this.#stopped) await watcher.close();
     else this.#watcher = watcher;
+  }
+
+  /**
+   * `.cloudreveignore` changed: a watcher started with the new rules watches the folders they no
+   * longer leave out, and a full pass, once it is watching, applies them to both sides.
+   */
+  #rulesChanged(): void {
+    this.#watcherTurn = this.#watcherTurn
+      .then(async () => {
+        const old = this.#watcher;
+        this.#watcher = undefined;
+        await old?.close();
+        if (!this.#stopped) await this.#startWatcher();
+      })
+      .catch((error: unknown) => {
+        this.#log.warn({ err: (error as Error).message }, 'cannot watch the local folder; falling back to periodic full scans');
+        this.#polling = true;
+      })
+      .then(() => {
+        this.#needFull = true;
+        this.#wake?.();
+      });
   }
 
   #changed(path: RelPath): void {

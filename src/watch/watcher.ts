@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'chokidar';
 import { relative, sep } from 'node:path';
 import type { Logger } from '../log/logger.js';
-import { isInternalPath, type IgnoreRules } from '../scan/ignore.js';
+import { ignoreFileName, isInternalPath, type IgnoreRules } from '../scan/ignore.js';
 import type { RelPath } from '../tree/types.js';
 
 export interface WatcherOptions {
@@ -11,6 +11,8 @@ export interface WatcherOptions {
   readonly stableMs: number;
   readonly logger: Logger;
   readonly onChange: (path: RelPath) => void;
+  /** `.cloudreveignore` was written, created or removed: the rules the watcher was started with are out of date. */
+  readonly onRulesChanged: () => void;
   /** The system ran out of watches (inotify's limit): the caller falls back to periodic scans. */
   readonly onOverflow: () => void;
 }
@@ -29,7 +31,7 @@ export class LocalWatcher {
       awaitWriteFinish: { stabilityThreshold: options.stableMs, pollInterval: Math.max(50, Math.min(500, options.stableMs / 4)) },
       ignored: (absolute, stats) => {
         const path = rel(absolute);
-        if (path === '' || path.startsWith('..')) return false;
+        if (path === '' || path.startsWith('..') || path === ignoreFileName) return false;
         if (isInternalPath(path)) return true;
         // Without stats chokidar asks again once it knows; only then can folder rules match.
         return stats !== undefined && rules.ignores(path, stats.isDirectory() ? 'dir' : 'file');
@@ -38,7 +40,8 @@ export class LocalWatcher {
     let overflowed = false;
     watcher.on('all', (_event, absolute) => {
       const path = rel(absolute);
-      if (path !== '') options.onChange(path);
+      if (path === ignoreFileName) options.onRulesChanged();
+      else if (path !== '') options.onChange(path);
     });
     watcher.on('error', (error) => {
       const code = (error as NodeJS.ErrnoException).code;

@@ -170,6 +170,21 @@ describe('the daemon', () => {
     expect(s.standin.control.openUploadSessions()).toEqual([]);
   });
 
+  it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {
+    scene = await Scene.start({ daemon: { remoteInterval: '1h' } });
+    const s = scene;
+    await s.write('.cloudreveignore', 'private/\n');
+    await s.write('private/old.txt', 'o');
+    await s.write('public.txt', 'p');
+    s.daemon();
+    await running(s);
+    expect(await s.entry('private', 'dir')).toBeUndefined();
+    await s.write('.cloudreveignore', '# nothing left out\n');
+    await eventually(async () => (await s.entry('private/old.txt')) !== undefined, 10_000, 'the full pass under the new rules');
+    await s.write('private/new.txt', 'n');
+    await eventually(async () => (await s.entry('private/new.txt')) !== undefined, 10_000, 'the change in a folder now watched');
+  });
+
   it('picks up a changed ignore rule on SIGHUP', async () => {
     scene = await Scene.start();
     const s = scene;
