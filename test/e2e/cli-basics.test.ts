@@ -19,6 +19,17 @@ async function pointAt(s: Scene, server: Record<string, unknown>): Promise<void>
   await writeFile(s.configPath, stringify({ server: { username: s.standin.admin.email, password: s.standin.admin.password, ...server }, stateDir: s.stateDir }));
 }
 
+/** Points the scene's config at a web server that answers every request with `status` and `html`. */
+async function pointAtPage(s: Scene, status: number, html: string): Promise<void> {
+  const page = createServer((_, res) => {
+    res.writeHead(status, { 'content-type': 'text/html' });
+    res.end(html);
+  });
+  other = page;
+  await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+  await pointAt(s, { url: `http://127.0.0.1:${(page.address() as AddressInfo).port}` });
+}
+
 describe('the CLI', () => {
   it('prints its version and help', async () => {
     scene = await Scene.start();
@@ -80,12 +91,7 @@ describe('the CLI', () => {
 
   it('says in one line that a URL is not a Cloudreve server', async () => {
     scene = await Scene.start();
-    other = createServer((_, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<html><body>Welcome to nginx!</body></html>');
-    });
-    await new Promise<void>((resolve) => other?.listen(0, '127.0.0.1', resolve));
-    await pointAt(scene, { url: `http://127.0.0.1:${(other.address() as AddressInfo).port}` });
+    await pointAtPage(scene, 200, '<html><body>Welcome to nginx!</body></html>');
     const result = await scene.cli('info');
     expect(result.code).toBe(4);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
@@ -95,12 +101,7 @@ describe('the CLI', () => {
   it('says that the server is unreachable when its proxy answers 502, with exit code 4', async () => {
     // Cloudreve stopped behind a NAS's reverse proxy: cron's "mail on 2 or more" must see it.
     scene = await Scene.start();
-    other = createServer((_, res) => {
-      res.writeHead(502, { 'content-type': 'text/html' });
-      res.end('<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>');
-    });
-    await new Promise<void>((resolve) => other?.listen(0, '127.0.0.1', resolve));
-    await pointAt(scene, { url: `http://127.0.0.1:${(other.address() as AddressInfo).port}` });
+    await pointAtPage(scene, 502, '<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>');
     for (const args of [['info'], ['ls', '/']]) {
       const result = await scene.cli(...args);
       expect(result.code).toBe(4);
