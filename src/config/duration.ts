@@ -16,11 +16,6 @@ export function parseDuration(value: string): number {
  */
 const maxDays = 24;
 
-/** A `duration` of at least one second: the time between passes, which at 0 would follow each other without pause. */
-export function interval(): z.ZodType<number, number | string> {
-  return duration.refine((ms) => ms >= 1000, { message: 'expected a duration of at least 1s' });
-}
-
 /** A duration written as a number of seconds (`30`) or with a unit; parsed to milliseconds. */
 export const duration = z.union([z.number().nonnegative(), z.string()]).transform((value, ctx) => {
   let ms: number;
@@ -36,3 +31,6 @@ export const duration = z.union([z.number().nonnegative(), z.string()]).transfor
   }
   return ms;
 });
+
+/** A `duration` of at least one second: the time between passes, which at 0 would follow each other without pause. */
+export const interval = duration.refine((ms) => ms >= 1000, { message: 'expected a duration of at least 1s' });

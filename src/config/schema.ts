@@ -86,9 +86,9 @@ const sync = z
 const daemon = z
   .strictObject({
     /** How often the server side is walked for changes made there. */
-    remoteInterval: interval().default(60_000),
+    remoteInterval: interval.default(60_000),
     /** How often both sides are scanned in full, catching what the file watcher missed. */
-    fullRescanInterval: interval().default(3_600_000),
+    fullRescanInterval: interval.default(3_600_000),
     /** Local changes are collected this long before a pass starts. */
     debounce: duration.default(1000),
     /** /healthz fails when no pass of a folder succeeded for this long. */

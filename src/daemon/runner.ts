@@ -3,7 +3,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
-import { actionPath, type ActionResult, type ExecEvents } from '../exec/executor.js';
+import { actionPath, blockedUntil, type ActionResult, type ExecEvents } from '../exec/executor.js';
 import type { Logger } from '../log/logger.js';
 import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
@@ -354,7 +354,7 @@ export class FolderRunner {
     const byTime = new Map<number, RelPath[]>();
     for (const [action, result] of results) {
       if (result.status === 'done') continue;
-      const until = result.status === 'failed' ? result.retryAtMs : (result.notBeforeMs ?? soon);
+      const until = blockedUntil(result) ?? soon;
       const at = Math.ceil(until / 1000) * 1000;
       const paths = byTime.get(at);
       if (paths) paths.push(actionPath(action));

@@ -81,7 +81,7 @@ export type ActionResult =
   | { readonly status: 'failed'; readonly error: Error; readonly retryAtMs: number };
 
 /** When a result that is not done lets its path, and what depends on it, be tried again; undefined: as soon as it settles. */
-function blockedUntil(result: Exclude<ActionResult, { status: 'done' }>): number | undefined {
+export function blockedUntil(result: Exclude<ActionResult, { status: 'done' }>): number | undefined {
   return result.status === 'failed' ? result.retryAtMs : result.notBeforeMs;
 }
 

@@ -1,4 +1,4 @@
-import { topmost } from '../tree/paths.js';
+import { liesInAny, topmost } from '../tree/paths.js';
 import type { LocalWrite, RelPath } from '../tree/types.js';
 
 /**
@@ -11,11 +11,7 @@ export class DirtySet {
   readonly #paths = new Set<RelPath>();
 
   add(path: RelPath): void {
-    if (this.#paths.has('')) return;
-    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
-      if (this.#paths.has(path.slice(0, slash))) return;
-    }
-    this.#paths.add(path);
+    if (!liesInAny(path, this.#paths)) this.#paths.add(path);
   }
 
   /** Pending paths, counting those a folder reported later will take in. */
