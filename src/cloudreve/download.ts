@@ -61,7 +61,7 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
       let failure: RemoteError;
       try {
         const response = await deps.transport.open(request);
-        const verdict = await judge(response, request, written, expected, isServerUrl(deps.baseUrl, url));
+        const verdict = await judge(response, request, written, expected, origin(deps.baseUrl, url));
         if (verdict.action === 'done') return written;
         if (verdict.action === 'renew-url') {
           failure = verdict.reason;
@@ -124,7 +124,7 @@ function downloadUrl(deps: DownloadDeps, fileId: string, signal: AbortSignal | u
 }
 
 function rangeRequest(baseUrl: string, url: URL, fileId: string, from: number, validator: string | undefined, signal: AbortSignal | undefined): HttpRequest {
-  const local = isServerUrl(baseUrl, url) && url.pathname.includes(`${apiPrefix}/file/download/`);
+  const local = origin(baseUrl, url) === 'server' && url.pathname.includes(`${apiPrefix}/file/download/`);
   return {
     method: 'GET',
     url,
@@ -135,8 +135,19 @@ function rangeRequest(baseUrl: string, url: URL, fileId: string, from: number, v
   };
 }
 
-function isServerUrl(baseUrl: string, url: URL): boolean {
-  return url.origin === new URL(baseUrl).origin;
+/**
+ * Who answers a download URL: the server itself; Cloudreve on another host (a local policy's CDN
+ * `BaseURL` in front of the server, or a slave node), which reports an expired signature as
+ * the server does; or a storage provider.
+ */
+type Origin = 'server' | 'cloudreve' | 'storage';
+
+/** Paths at which a Cloudreve master or slave serves a file's bytes under a signature. */
+const signedDownloadPaths = [`${apiPrefix}/file/download/`, `${apiPrefix}/slave/download/`];
+
+function origin(baseUrl: string, url: URL): Origin {
+  if (url.origin === new URL(baseUrl).origin) return 'server';
+  return signedDownloadPaths.some((path) => url.pathname.includes(path)) ? 'cloudreve' : 'storage';
 }
 
 async function judge(
@@ -144,13 +155,13 @@ async function judge(
   request: HttpRequest,
   written: number,
   expected: number | undefined,
-  fromServer: boolean,
+  from: Origin,
 ): Promise<Verdict> {
   const ctx = failureContext(request);
   const { status, headers } = response;
   // Cloudreve reports a bad or expired signature as a JSON envelope with HTTP 200, whereas a
-  // served file always comes as an attachment.
-  if (fromServer && status === 200 && isJson(headers) && headers['content-disposition'] === undefined) {
+  // served file always comes as an attachment. A storage provider's file may be JSON as it is.
+  if (from !== 'storage' && status === 200 && isJson(headers) && headers['content-disposition'] === undefined) {
     const body = await text(response.body);
     const envelope = envelopeSchema.safeParse(safeJson(body));
     if (envelope.success && envelope.data.code !== Code.ok) {
@@ -177,7 +188,7 @@ async function judge(
   const body = await text(response.body);
   if (status === 416 && expected !== undefined && written === expected) return { action: 'done' };
   const error = providerStatusError(status, body, ctx);
-  if (!fromServer && (status === 403 || status === 404 || status === 410)) return { action: 'renew-url', reason: error };
+  if (from !== 'server' && (status === 403 || status === 404 || status === 410)) return { action: 'renew-url', reason: error };
   throw error;
 }
 

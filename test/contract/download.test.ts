@@ -121,6 +121,24 @@ describe('download through a connection that breaks', () => {
     expectSameBytes(await downloads.read('renewed.bin'), data);
     expect(log.count(routes.downloadUrl)).toBe(2);
   });
+
+  it.skipIf(onRealServer)('asks for a fresh URL when a CDN in front of the server answers that the old one expired', async () => {
+    // The policy's CDN `BaseURL` puts download URLs on another origin, which passes Cloudreve's
+    // HTTP 200 JSON errors through: the expired URL's answer must not become the file.
+    const { control } = standinOf(target);
+    control.setPolicy({ baseUrl: proxy.url });
+    try {
+      const log = requestLog();
+      const direct = target.client({ onRequest: log.onRequest });
+      proxy.cutNextDownloadAfter(1024 * 1024, { then: () => control.advanceClock(3600_000) });
+      await direct.download(file.id, downloads.path('via cdn.bin'));
+      expectSameBytes(await downloads.read('via cdn.bin'), data);
+      expect(proxy.ranges.length).toBe(3);
+      expect(log.count(routes.downloadUrl)).toBe(2);
+    } finally {
+      control.setPolicy({ baseUrl: '' });
+    }
+  });
 });
 
 interface FaultyProxy {

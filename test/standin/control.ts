@@ -18,10 +18,17 @@ function byteCount(what: string, value: unknown): number {
 /** Validates a policy change and applies it to `base`. */
 export function mergePolicy(base: Omit<Policy, 'id' | 'name'>, change: PolicyChange): Omit<Policy, 'id' | 'name'> {
   if (typeof change !== 'object' || change === null) throw new TypeError('setPolicy expects an object');
-  const { type = base.type, chunkSize = base.chunkSize, maxSize = base.maxSize, fileTypes = base.fileTypes } = change;
+  const { type = base.type, chunkSize = base.chunkSize, maxSize = base.maxSize, fileTypes = base.fileTypes, baseUrl = base.baseUrl ?? '' } = change;
   if (!policyTypes.includes(type)) throw new RangeError(`policy type must be one of ${policyTypes.join(', ')}, got ${String(type)}`);
   if (!Array.isArray(fileTypes) || !fileTypes.every((t) => typeof t === 'string')) throw new TypeError('fileTypes expects an array of strings');
-  return { type, chunkSize: byteCount('chunkSize', chunkSize), maxSize: byteCount('maxSize', maxSize), fileTypes: [...fileTypes] };
+  if (typeof baseUrl !== 'string' || (baseUrl !== '' && !URL.canParse(baseUrl))) throw new TypeError(`baseUrl expects a URL or '', got ${String(baseUrl)}`);
+  return {
+    type,
+    chunkSize: byteCount('chunkSize', chunkSize),
+    maxSize: byteCount('maxSize', maxSize),
+    fileTypes: [...fileTypes],
+    ...(baseUrl === '' ? {} : { baseUrl }),
+  };
 }
 
 /** The in-process control surface of a running stand-in. */
@@ -48,7 +55,7 @@ export function createControl(app: App, plan: FaultPlan): StandinControl {
       const current = store.policy(store.group(1).policyId);
       const next = mergePolicy(current, change);
       if (next.type === current.type) {
-        store.policies.set(current.id, { ...current, ...next });
+        store.policies.set(current.id, { id: current.id, name: current.name, ...next });
         return;
       }
       // A new policy id, so a client holding the old policy_id gets 40006.

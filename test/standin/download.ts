@@ -48,7 +48,8 @@ export function downloadRoutes(app: App): Route[] {
     if (file === undefined) throw ErrObjectNotExist;
     const ttl = app.settings.downloadTtlSeconds;
     const session = { blob: file.blob, name: file.name, modifiedAt: file.updatedAt, expiresAt: app.clock.now() + ttl * 1000 };
-    if (store.policy(file.policyId).type !== 'local') {
+    const policy = store.policy(file.policyId);
+    if (policy.type !== 'local') {
       const token = randomString(32);
       remember(storageLinks, token, session);
       return ok(`${app.siteUrl()}/__storage/download/${token}`);
@@ -56,7 +57,9 @@ export function downloadRoutes(app: App): Route[] {
     const sessionId = randomString(16);
     remember(sessions, sessionId, session);
     const path = `/api/v3/file/download/${sessionId}`;
-    return ok(path + app.signer.signPath(path, ttl));
+    const signed = path + app.signer.signPath(path, ttl);
+    // Go's ResolveReference: the absolute path replaces the BaseURL's own.
+    return ok(policy.baseUrl === undefined ? signed : new URL(signed, policy.baseUrl).toString());
   }
 
   return [

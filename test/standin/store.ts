@@ -15,6 +15,8 @@ export interface Policy {
   readonly chunkSize: number;
   readonly maxSize: number;
   readonly fileTypes: readonly string[];
+  /** A local policy's CDN `BaseURL`: download URLs are resolved against it instead of left relative. */
+  readonly baseUrl?: string;
 }
 
 export type GroupId = 1 | 2 | 3;

@@ -60,6 +60,8 @@ export interface PolicyChange {
   chunkSize?: number;
   maxSize?: number;
   fileTypes?: string[];
+  /** The policy's CDN `BaseURL` (local policy); '' clears it. */
+  baseUrl?: string;
 }
 
 export interface OpenUploadSession {
