@@ -158,7 +158,7 @@ export class Daemon {
   #startRunners(): void {
     // A reload keeps what the runners it replaces knew of their last pass.
     const before = new Map(this.#runners.map((r) => [r.name, r.lastSuccessMs]));
-    const shared = { config: this.#config, remote: this.#client, db: this.#db, queue: this.#queue, logger: this.#logger, metrics: this.#metrics, now: Date.now };
+    const shared = { config: this.#config, remote: this.#client, db: this.#db, queue: this.#queue, logger: this.#logger, metrics: this.#metrics, now: Date.now, monotonicNow: () => performance.now() };
     this.#runners = this.#config.folders.map((folder) => new FolderRunner(folder, shared, before.get(folder.name)));
     for (const runner of this.#runners) runner.start();
   }

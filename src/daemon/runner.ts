@@ -29,7 +29,10 @@ export interface RunnerShared {
   readonly queue: PQueue;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The wall clock, for records and for comparing with files' modification times. */
   readonly now: () => number;
+  /** A clock that never steps, for waits: a wall clock set back an hour must not hold a pass back an hour. */
+  readonly monotonicNow: () => number;
 }
 
 export interface FolderStatus {
@@ -72,6 +75,7 @@ export class FolderRunner {
   #polling = false;
   #needFull = true;
   #needWalk = false;
+  /** On `monotonicNow`, as is `#retryAt`. */
   #dirtyDueAt: number | undefined;
   #debouncing = false;
   #retryAt = 0;
@@ -89,7 +93,7 @@ export class FolderRunner {
     setMaxListeners(0, this.#abort.signal);
     this.#state = new FolderState(shared.db, folderId(shared.db, folder.name));
     this.#log = shared.logger.child({ folder: folder.name });
-    this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now);
+    this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now, shared.monotonicNow);
     const paused = this.#state.pausedReason();
     if (paused !== undefined) this.#pause(paused);
     this.lastSuccessMs = lastSuccessMs ?? this.#state.lastRun().lastSyncMs;
@@ -197,7 +201,7 @@ export class FolderRunner {
   #changed(path: RelPath): void {
     this.#dirty.add(path);
     // Debounce: the pass waits until changes stop coming for a moment.
-    this.#dirtyDueAt = this.#shared.now() + this.#shared.config.daemon.debounce;
+    this.#dirtyDueAt = this.#shared.monotonicNow() + this.#shared.config.daemon.debounce;
     if (!this.#debouncing) {
       this.#debouncing = true;
       this.#wakeWhenDue();
@@ -205,9 +209,9 @@ export class FolderRunner {
   }
 
   #wakeWhenDue(): void {
-    const wait = (this.#dirtyDueAt ?? 0) - this.#shared.now();
+    const wait = (this.#dirtyDueAt ?? 0) - this.#shared.monotonicNow();
     this.#after(Math.max(wait, 0), () => {
-      if ((this.#dirtyDueAt ?? 0) > this.#shared.now()) this.#wakeWhenDue();
+      if ((this.#dirtyDueAt ?? 0) > this.#shared.monotonicNow()) this.#wakeWhenDue();
       else this.#debouncing = false;
     });
   }
@@ -255,7 +259,7 @@ export class FolderRunner {
 
   /** What to do now, or undefined to wait for a timer or a change. */
   async #nextScope(): Promise<PassScope | undefined> {
-    const now = this.#shared.now();
+    const now = this.#shared.monotonicNow();
     if (this.phase === 'paused') {
       // Resumed from another process while the status server was off: the flag is gone.
       if (this.#needWalk && this.#state.pausedReason() === undefined) this.#unpause();
@@ -377,12 +381,12 @@ export class FolderRunner {
     this.#shared.metrics.errors.inc({ class: isRemoteError(error) ? error.kind : 'local' });
     if (isRemoteError(error, 'auth')) {
       this.phase = 'auth-failed';
-      this.#retryAt = this.#shared.now() + authRetryMs;
+      this.#retryAt = this.#shared.monotonicNow() + authRetryMs;
       this.#log.error({ retryInMs: authRetryMs }, `the server refused the login: ${message}`);
       return;
     }
     this.#offlineBackoffMs = Math.min(Math.max(this.#offlineBackoffMs * 2, 5000), maxOfflineBackoffMs);
-    this.#retryAt = this.#shared.now() + this.#offlineBackoffMs;
+    this.#retryAt = this.#shared.monotonicNow() + this.#offlineBackoffMs;
     this.phase = isRemoteError(error) && (error.kind === 'network' || error.kind === 'tls' || error.kind === 'protocol' || error.retryable) ? 'offline' : 'error';
     this.#log.error({ retryInMs: this.#offlineBackoffMs }, `pass failed: ${message}`);
   }

@@ -41,22 +41,24 @@ export class DirtySet {
  * does a user's delete of what a download just brought.
  */
 export class EchoFilter {
-  readonly #announced = new Map<RelPath, { readonly at: number; readonly leaves: LocalWrite['leaves'] }>();
+  /** `at` on the wall clock, to compare with modification times; `atTick` on the monotonic one, for the age. */
+  readonly #announced = new Map<RelPath, { readonly at: number; readonly atTick: number; readonly leaves: LocalWrite['leaves'] }>();
 
   constructor(
     private readonly ttlMs: number,
     private readonly now: () => number = Date.now,
+    private readonly monotonicNow: () => number = () => performance.now(),
   ) {}
 
   announce({ path, leaves }: LocalWrite): void {
-    this.#announced.set(path, { at: this.now(), leaves });
+    this.#announced.set(path, { at: this.now(), atTick: this.monotonicNow(), leaves });
   }
 
   /** `mtimeMs` is undefined for a path that no longer exists. */
   isEcho(path: RelPath, mtimeMs: number | undefined): boolean {
     const announced = this.#announced.get(path);
     if (announced === undefined) return false;
-    if (this.now() - announced.at > this.ttlMs) {
+    if (this.monotonicNow() - announced.atTick > this.ttlMs) {
       this.#announced.delete(path);
       return false;
     }
@@ -65,7 +67,7 @@ export class EchoFilter {
 
   /** Forgets old announcements, so the map does not grow over months. */
   prune(): void {
-    const now = this.now();
-    for (const [path, { at }] of this.#announced) if (now - at > this.ttlMs) this.#announced.delete(path);
+    const tick = this.monotonicNow();
+    for (const [path, { atTick }] of this.#announced) if (tick - atTick > this.ttlMs) this.#announced.delete(path);
   }
 }

@@ -137,6 +137,34 @@ describe('the daemon', () => {
     expect(listing.entries.map((e) => e.name)).toEqual(['while-down.txt']);
   });
 
+  it('keeps its waits when the wall clock is set back an hour', async () => {
+    // No walk of the server in the test's time: only the debounce and the retry bring the files.
+    scene = await Scene.start({ proxy: true, daemon: { remoteInterval: '1h', debounce: '2s' } });
+    const s = scene;
+    const daemon = s.daemonWith({ NODE_OPTIONS: `--import=${new URL('clock-step.mjs', import.meta.url).href}` });
+    await running(s);
+    let steps = 0;
+    const stepBack = async (): Promise<void> => {
+      daemon.signal('SIGUSR2');
+      steps += 1;
+      await eventually(() => daemon.output.split('clock stepped back').length > steps, 5000, 'the clock step');
+    };
+
+    // Set back while the change waits out its debounce.
+    await s.write('debounced.txt', 'local');
+    await eventually(async () => ((await s.status('/status')).body as { folders: { pendingLocalChanges: number }[] }).folders[0]?.pendingLocalChanges === 1, 5000, 'the change');
+    await stepBack();
+    await eventually(async () => (await s.entry('debounced.txt')) !== undefined, 8000, 'the upload after the debounce');
+
+    // Set back while the server is down and the next try waits.
+    await s.proxy?.down();
+    await s.write('after-outage.txt', 'local');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'offline', 15_000, 'offline');
+    await stepBack();
+    await s.proxy?.up();
+    await eventually(async () => (await s.entry('after-outage.txt')) !== undefined, 20_000, 'the upload after the outage');
+  });
+
   it('falls back to periodic scans when the system runs out of file watches, and says how to raise the limit', async () => {
     scene = await Scene.start();
     const s = scene;

@@ -34,7 +34,7 @@ describe('DirtySet', () => {
 describe('EchoFilter', () => {
   it('recognises the echo of an announced write, but not a later edit, a delete, or an old announcement', () => {
     let now = 1000;
-    const echo = new EchoFilter(5000, () => now);
+    const echo = new EchoFilter(5000, () => now, () => now);
     echo.announce({ path: 'a.txt', leaves: 'present' });
     echo.announce({ path: 'moved-away.txt', leaves: 'absent' });
     now = 1500;
@@ -47,5 +47,20 @@ describe('EchoFilter', () => {
     expect(echo.isEcho('b.txt', 400)).toBe(false);
     now = 7000;
     expect(echo.isEcho('a.txt', 400)).toBe(false);
+  });
+
+  it('ages announcements on the monotonic clock, whatever the wall clock does', () => {
+    let wall = 10_000_000;
+    let tick = 0;
+    const echo = new EchoFilter(5000, () => wall, () => tick);
+    echo.announce({ path: 'a.txt', leaves: 'present' });
+    // The wall clock is set back an hour: the announcement is still only as old as it is.
+    wall -= 3_600_000;
+    tick = 6000;
+    expect(echo.isEcho('a.txt', 9_000_000)).toBe(false);
+    echo.announce({ path: 'b.txt', leaves: 'absent' });
+    echo.prune();
+    tick = 8000;
+    expect(echo.isEcho('b.txt', undefined)).toBe(true);
   });
 });
