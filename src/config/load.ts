@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { YAMLParseError, parse } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError } from './errors.js';
@@ -27,6 +28,11 @@ export interface FolderConfig {
   readonly trashDays: number;
   /** Server folder that remote deletes are moved into; undefined deletes for good. */
   readonly remoteTrash: string | undefined;
+  /**
+   * The state directory's path inside the local folder (relative, `/`-separated), when it lies
+   * there: it holds the database, the session cookie and the local trash, and is never synced.
+   */
+  readonly stateDirWithin: string | undefined;
 }
 
 export interface Config {
@@ -172,6 +178,8 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
     throw new ConfigError(`${label}: server.password: missing; set server.password or server.passwordFile (or CLOUDREVE_PASSWORD / CLOUDREVE_PASSWORD_FILE)`);
   }
   const ca = server.tls.ca === undefined ? undefined : absolute(server.tls.ca, 'server.tls.ca', label);
+  // Resolved (no `.`, `..`, doubled or trailing slashes), so that paths compare as strings.
+  const stateDir = resolvePath(file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, 'stateDir', label));
   return {
     source,
     server: {
@@ -182,27 +190,34 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
       timeouts: { connectMs: server.timeouts.connect, responseMs: server.timeouts.response, idleMs: server.timeouts.idle },
       tls: { ca, insecureSkipVerify: server.tls.insecureSkipVerify },
     },
-    stateDir: file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, 'stateDir', label),
+    stateDir,
     log: file.log,
     sync: file.sync,
     daemon: file.daemon,
-    folders: resolveFolders(file.folders, label),
+    folders: resolveFolders(file.folders, stateDir, label),
   };
 }
 
-function resolveFolders(folders: ConfigFile['folders'], label: string): FolderConfig[] {
-  const resolved = folders.map((f, i): FolderConfig => ({
-    name: f.name,
-    localPath: absolute(f.local, `folders[${i}].local`, label).replace(/(.)\/+$/, '$1'),
-    remotePath: f.remote,
-    mode: f.mode,
-    ignore: f.ignore,
-    conflict: f.conflict,
-    massDelete: f.massDelete,
-    trashDays: f.trash.keepDays,
-    remoteTrash: f.trash.remote,
-  }));
+function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label: string): FolderConfig[] {
   const within = (path: string, ancestor: string): boolean => path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
+  const resolved = folders.map((f, i): FolderConfig => {
+    const localPath = resolvePath(absolute(f.local, `folders[${i}].local`, label));
+    if (localPath === stateDir) {
+      throw new ConfigError(`${label}: folders[${i}].local: ${localPath} is also the state directory (stateDir); give cloudreve-sync a directory of its own`);
+    }
+    return {
+      name: f.name,
+      localPath,
+      remotePath: f.remote,
+      mode: f.mode,
+      ignore: f.ignore,
+      conflict: f.conflict,
+      massDelete: f.massDelete,
+      trashDays: f.trash.keepDays,
+      remoteTrash: f.trash.remote,
+      stateDirWithin: within(stateDir, localPath) ? stateDir.slice(localPath === '/' ? 1 : localPath.length + 1).normalize('NFC') : undefined,
+    };
+  });
   // Nested folders would sync the same files twice, each pass seeing the other's work as changes.
   resolved.forEach((a, i) => {
     if (a.remoteTrash !== undefined && within(a.remoteTrash, a.remotePath)) {

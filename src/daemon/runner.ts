@@ -156,7 +156,7 @@ export class FolderRunner {
   }
 
   async #startWatcher(): Promise<void> {
-    const rules = await createIgnoreRules(this.#folder.ignore, this.#folder.localPath);
+    const rules = await createIgnoreRules(this.#folder.ignore, this.#folder.localPath, this.#folder.stateDirWithin);
     const watcher = await LocalWatcher.start({
       root: this.#folder.localPath,
       rules,

@@ -237,9 +237,9 @@ function skipUnavailableNames(
 
 /**
  * A folder stays while anything below it stays: a kept child through its target parent, a
- * frozen or skipped one through wherever it is now, and on the server (when deletes do not go
+ * frozen or skipped one through wherever it is now, on the server (when deletes do not go
  * to a trash) ignored entries and those the scan skipped or could not see, which a folder
- * delete would destroy. A dropped folder that must stay is kept, or in a one-way mode frozen
+ * delete would destroy, and locally the state directory. A dropped folder that must stay is kept, or in a one-way mode frozen
  * when the source side no longer has it. A frozen folder that receives a kept child is kept:
  * the written side needs it again.
  */
@@ -288,6 +288,8 @@ function retainAncestors(
       if (dir !== '') retain(matched.byRemoteKey.get(pathKey(dir)), false);
     }
   }
+  const stateDirParent = options.localStateDir === undefined ? '' : parentOf(options.localStateDir);
+  if (stateDirParent !== '') retain(matched.byLocalKey.get(pathKey(stateDirParent)), false);
 }
 
 /** Keeps the spelling a side already uses when it is the same name (NFC and NFD alike). */

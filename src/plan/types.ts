@@ -26,6 +26,12 @@ export interface PlanOptions {
   readonly remoteNameProblem: (name: string) => string | undefined;
   /** Whether a remote delete goes to a trash folder (so folders holding ignored files may go). */
   readonly remoteTrash: boolean;
+  /**
+   * The state directory's place inside the local folder, if it lies there (ignored): a local
+   * folder delete, which moves the folder into the local trash inside that very directory,
+   * cannot take it along, so the folders above it stay.
+   */
+  readonly localStateDir?: RelPath | undefined;
   /** Why the local filesystem cannot hold a name, or undefined when it can. */
   readonly localNameProblem: (name: string) => string | undefined;
   /**

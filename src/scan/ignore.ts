@@ -42,8 +42,13 @@ export function isInternalPath(path: RelPath): boolean {
  * The configured patterns followed by those of `.cloudreveignore` in the local root, so the file
  * can override the configuration (`!Thumbs.db`). Throws a ConfigError when the file exists but
  * cannot be read.
+ *
+ * `stateDir` is the state directory's path when it lies inside the folder: ignored on both sides
+ * whatever the patterns say, since syncing it would upload the session cookie and bring the
+ * local trash's files back. As an ignored path, it also keeps the folders above it from being
+ * deleted.
  */
-export async function createIgnoreRules(patterns: readonly string[], localRoot: string): Promise<IgnoreRules & { readonly fingerprint: string }> {
+export async function createIgnoreRules(patterns: readonly string[], localRoot: string, stateDir?: RelPath): Promise<IgnoreRules & { readonly fingerprint: string }> {
   const fromFile = (await readIgnoreFile(join(localRoot, ignoreFileName))).normalize('NFC');
   const configured = patterns.map((pattern) => pattern.normalize('NFC'));
   // Case-sensitive like git on Linux and like Cloudreve, so a rule means the same on both sides.
@@ -60,12 +65,13 @@ export async function createIgnoreRules(patterns: readonly string[], localRoot: 
   const bySegment = segmentwise([...configured, ...fromFile.split(/\r?\n/)]) ? new SegmentTests(test) : undefined;
   return {
     // Equal fingerprints, equal rules.
-    fingerprint: hash('sha256', JSON.stringify([configured, fromFile]), 'base64'),
+    fingerprint: hash('sha256', JSON.stringify([configured, fromFile, stateDir ?? null]), 'base64'),
     ignores(path, kind) {
       if (path === '') return false;
       if (isInternalPath(path)) return true;
       // NFC on both sides of the match: an NFD spelling on disk is the same name to a rule.
       const key = pathKey(path);
+      if (stateDir !== undefined && (key === stateDir || key.startsWith(`${stateDir}/`))) return true;
       return bySegment ? bySegment.ignores(key, kind) : test(kind === 'dir' ? `${key}/` : key);
     },
   };

@@ -69,7 +69,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const log = logger.child({ folder: folder.name });
 
   if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
-  const rules = await createIgnoreRules(folder.ignore, folder.localPath);
+  const rules = await createIgnoreRules(folder.ignore, folder.localPath, folder.stateDirWithin);
   const counts = tree.counts();
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
@@ -131,6 +131,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
         force: options.force,
         localCaseInsensitive,
         remoteTrash: folder.remoteTrash !== undefined,
+        localStateDir: folder.stateDirWithin,
         remoteNameProblem: (name) => remote.info.invalidNameReason(name),
         localNameProblem: (name) => (Buffer.byteLength(name) > maxNameBytes ? `longer than ${maxNameBytes} bytes` : undefined),
         conflictStamp: utcConflictStamp,

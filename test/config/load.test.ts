@@ -80,6 +80,18 @@ describe('loadConfig', () => {
     expect(failure(await configFile(text))).toContain('folders[1].local: /data/sub lies inside folders[0].local (/data)');
   });
 
+  it('knows where the state directory lies inside a folder, and refuses it as the folder itself', async () => {
+    const folders = 'folders:\n  - { name: home, local: /home/me/, remote: /Home }\n  - { name: docs, local: /srv/docs, remote: /Docs }\n';
+    const config = loadConfig({ path: await configFile(`${server}stateDir: /home/me//.local/state/cs/\n${folders}`), env: {} });
+    expect(config.stateDir).toBe('/home/me/.local/state/cs');
+    expect(config.folders.map((f) => [f.localPath, f.stateDirWithin])).toEqual([
+      ['/home/me', '.local/state/cs'],
+      ['/srv/docs', undefined],
+    ]);
+    const same = `${server}stateDir: /srv/docs\n${folders}`;
+    expect(failure(await configFile(same))).toContain('folders[1].local: /srv/docs is also the state directory (stateDir)');
+  });
+
   it('takes the password from a file, the environment overriding the file', async () => {
     const secret = join(dir, 'secret');
     await writeFile(secret, 'from-file\n');

@@ -1,6 +1,7 @@
-import { readdir, rename, rm, symlink } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { Scene } from './harness.js';
 
 let scene: Scene | undefined;
@@ -66,6 +67,41 @@ describe('what the scanner skips', () => {
     const result = await scene.sync(1);
     expect(result.stdout).toContain('1 skipped');
     expect(await scene.fetch('f1.txt')).toBe('content 1');
+  });
+});
+
+describe('a state directory inside the synced folder', () => {
+  it('is never uploaded, nor the files its trash keeps, nor deleted with the folder around it', async () => {
+    // Syncing a whole home folder with the default state directory (~/.local/state/...).
+    scene = await Scene.start();
+    const s = scene;
+    const local = s.local;
+    const config = parse(await readFile(s.configPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(s.configPath, stringify({ ...config, stateDir: join(local, '.local', 'state', 'cs') }));
+    await s.write('notes.txt', 'mine');
+    await s.write('keep.txt', 'kept');
+    await s.write('.local/share/app.txt', 'app data');
+    await s.sync();
+    // The folder holding it goes up as any folder whose entries are all ignored: empty.
+    expect(await s.remoteTree()).toEqual({ 'notes.txt': 'mine', 'keep.txt': 'kept', '.local': '/', '.local/share': '/', '.local/share/app.txt': 'app data', '.local/state': '/' });
+
+    // A server delete puts the local file into the trash, which lies in the state directory.
+    const notes = await s.entry('notes.txt');
+    await s.server.delete([notes ?? { id: '', kind: 'file' }]);
+    await s.sync();
+    const trash = await readdir(join(local, '.local', 'state', 'cs', 'trash', 'main'), { recursive: true });
+    expect(trash.some((name) => name.endsWith('notes.txt'))).toBe(true);
+    // The server deletes .local: what it held goes to the trash, but the folders around the state
+    // directory stay, as folders holding an ignored entry do on the server, and go back up empty.
+    const dotLocal = await s.entry('.local', 'dir');
+    await s.server.delete([dotLocal ?? { id: '', kind: 'dir' }]);
+    await s.sync();
+    expect(await s.exists('.local/state/cs/cloudreve-sync.db')).toBe(true);
+    expect(await s.exists('.local/share')).toBe(false);
+    expect(await s.remoteTree()).toEqual({ 'keep.txt': 'kept', '.local': '/', '.local/state': '/' });
+    s.standin.control.resetCounts();
+    await s.sync();
+    expect(s.requests().writes).toBe(0);
   });
 });
 
