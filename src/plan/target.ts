@@ -64,6 +64,7 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
   };
   const ignored = ignoredNames(input, matched);
   skipUnavailableNames(views, fate, parent, resolved, ignored, options, skip);
+  skipTruncated(views, fate, skip);
 
   retainAncestors(input, matched, views, fate, parent, options, source);
 
@@ -232,6 +233,24 @@ function skipUnavailableNames(
     else if (localProblem !== undefined) skip(view.item, 'remote', `name not allowed on this filesystem: ${localProblem}`);
     else if (heldByIgnored('remote', parent[i], remoteName)) skip(view.item, 'local', 'the server has an entry of that name which the ignore rules leave out');
     else if (heldByIgnored('local', parent[i], localName)) skip(view.item, 'remote', 'the local folder has an entry of that name which the ignore rules leave out');
+  }
+}
+
+/**
+ * A file that became empty while its modification time stayed as synced was not edited empty:
+ * something cut it short (an application or a disk failing, a crash). It is left alone on both
+ * sides and reported, never carried over the other side's content; an edit that empties it for
+ * real comes with a new time.
+ */
+function skipTruncated(views: readonly ItemView[], fate: readonly Fate[], skip: (item: Item, side: Side, reason: string) => void): void {
+  for (const { item } of views) {
+    const { base } = item;
+    if (fate[item.index] !== 'keep' || item.kind !== 'file' || base === undefined || base.size === 0) continue;
+    if (item.local?.size === 0 && item.local.mtimeMs === base.localMtimeMs) {
+      skip(item, 'local', 'became empty with its modification time unchanged (cut short?); the server keeps its copy');
+    } else if (item.remote?.size === 0 && item.remote.modifiedMs === base.remote?.modifiedMs) {
+      skip(item, 'remote', 'became empty on the server with its date unchanged (cut short?); the local copy stays');
+    }
   }
 }
 

@@ -326,6 +326,31 @@ describe('upload-only', () => {
   });
 });
 
+describe('a file cut short', () => {
+  it('that became empty with its time unchanged is reported, and the other side keeps its content', async () => {
+    local.write('thesis.tex', 'chapter one');
+    remote.create('notes.txt', 'file', 'n');
+    await sync();
+    const localBefore = local.entries.get('thesis.tex')?.mtime;
+    local.write('thesis.tex', '', localBefore);
+    const server = remote.find('notes.txt', 'file');
+    if (server) server.content = '';
+    const skipped = (options: Partial<PlanOptions>): string[] => {
+      const p = planNow(options);
+      expect(p.actions).toEqual([]);
+      return p.skipped.map((entry) => `${entry.side}:${entry.path}`).sort();
+    };
+    expect(skipped({})).toEqual(['local:thesis.tex', 'remote:notes.txt']);
+    expect(skipped({ conflictPolicy: 'local' })).toEqual(['local:thesis.tex', 'remote:notes.txt']);
+    // A one-way mode leaves the written side's changes alone anyway.
+    expect(skipped({ mode: 'upload-only' })).toEqual(['local:thesis.tex']);
+    expect(skipped({ mode: 'download-only' })).toEqual(['remote:notes.txt']);
+    // Emptied for real, with a new time, it is an edit like any other.
+    local.write('thesis.tex', '');
+    expect(planNow().actions.map((a) => a.type)).toEqual(['upload']);
+  });
+});
+
 describe('what a run cannot see', () => {
   it('treats an unreadable local folder as unchanged, never as deleted', async () => {
     local.mkdir('locked');
