@@ -259,7 +259,6 @@ async function download(action: DownloadAction, ws: Workspace): Promise<Outcome>
  */
 export async function settleConflict(action: ConflictAction, ws: Workspace): Promise<ConflictOutcome> {
   await ws.local.expect(action.localPath, action.local);
-  const ref = { kind: 'file' as const, id: action.remote.id };
   const fetchRemote = async (): Promise<string> => {
     const temp = ws.local.tempBeside(action.localPath);
     try {
@@ -287,10 +286,18 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
       }
       case 'keep-both': {
         if (action.mode === 'upload-only') {
-          // The server's version becomes the copy; the local file takes the name there.
-          await ws.remote.remote.rename(ref, baseName(action.conflictPath));
-          await withLocalFile(ws, action.localPath, action.local, (read) => uploadNew(ws, action.remotePath, read, false));
-          return { kind: 'settled', local: action.local, remote: 'new' };
+          // The server's version goes up again as the copy before the local one replaces it.
+          // Renamed aside instead, it would be, should the upload after the rename fail, a file
+          // the next run takes for the synced one moved (a rename bumps the date, so only the
+          // size tells), and replaces when the sizes are equal.
+          const copy = await ws.local.readTempForUpload(fetched ?? (fetched = await fetchRemote()), action.conflictPath);
+          try {
+            await uploadNew(ws, joinPath(parentOf(action.remotePath), baseName(action.conflictPath)), copy, false);
+          } finally {
+            await copy.close();
+          }
+          await withLocalFile(ws, action.localPath, action.local, (read) => ws.remote.remote.replace(action.remote.id, read.source, ws.transfer));
+          return { kind: 'settled', local: action.local, remote: 'replaced' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
         await ws.local.move(action.localPath, action.conflictPath);

@@ -103,6 +103,32 @@ describe('one-way modes', () => {
     expect(await scene.fetch('up.txt')).toBe('changed on server');
   });
 
+  it('upload-only keeps the server version of a conflict as a copy, even when the run fails between the two writes', async () => {
+    scene = await Scene.start({ folder: { mode: 'upload-only' } });
+    const s = scene;
+    await s.write('plan.txt', 'version 1');
+    await s.sync();
+    // The same size on both sides, so that only a byte comparison tells them apart.
+    await s.write('plan.txt', 'local   2');
+    const synced = await s.entry('plan.txt', 'file');
+    await s.server.replace(synced?.id ?? '', bufferSource(Buffer.from('server  2'), Date.now()));
+    // The first run fails at its first upload, the next between the copy and the replace.
+    s.standin.control.failNext('PUT /api/v3/file/upload', 1, 'code50001');
+    s.standin.control.failNext('PUT /api/v3/file/update/:id', 10, 'code50001');
+    await s.sync(1);
+    await s.sync(1);
+    s.standin.control.failNext('PUT /api/v3/file/update/:id', 0, 'code50001');
+    // Settled with a conflict copy (exit 1), then in sync.
+    await s.sync(1);
+    await s.sync();
+    const tree = await s.remoteTree();
+    expect(tree['plan.txt']).toBe('local   2');
+    const copies = Object.entries(tree).filter(([name]) => name.startsWith('plan (conflict '));
+    expect(copies.length).toBeGreaterThanOrEqual(1);
+    expect(copies.every(([, content]) => content === 'server  2')).toBe(true);
+    expect(await s.localTree()).toEqual({ 'plan.txt': 'local   2' });
+  });
+
   it('download-only never writes to the server', async () => {
     scene = await Scene.start({ folder: { mode: 'download-only' } });
     await scene.write('mine.txt', 'mine');
