@@ -64,12 +64,10 @@ const attempts = 3;
  */
 export async function scanRemote(remote: Remote, root: string, options: RemoteScanOptions): Promise<RemoteScan> {
   let requests = 0;
-  const vanished = new Set<RelPath>();
   for (let attempt = 1; ; attempt++) {
-    const walk = await walkOnce(remote, root, options, attempt === attempts ? vanished : undefined);
+    const walk = await walkOnce(remote, root, options, attempt === attempts);
     requests += walk.requests;
     if (walk.vanished.length === 0 || attempt === attempts) return { ...walk, requests };
-    for (const path of walk.vanished) vanished.add(path);
     options.onRestart?.();
   }
 }
@@ -78,7 +76,8 @@ interface Walk extends RemoteScan {
   readonly vanished: readonly RelPath[];
 }
 
-async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions, giveUpOn: ReadonlySet<RelPath> | undefined): Promise<Walk> {
+/** On the `last` attempt, a folder that vanishes counts as unknown instead of starting the walk over. */
+async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions, last: boolean): Promise<Walk> {
   const nodes: RemoteNode[] = [];
   const emitFolder =
     options.onFolder ??
@@ -113,8 +112,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
       listing = known === undefined || !remote.listUnlessUnchanged ? await remote.list(absolute(dir)) : await remote.listUnlessUnchanged(absolute(dir), known);
     } catch (error) {
       if (dir !== '' && isRemoteError(error, 'not-found')) {
-        if (giveUpOn?.has(dir)) unknown.push(dir);
-        else vanished.push(dir);
+        (last ? unknown : vanished).push(dir);
         return;
       }
       throw error;

@@ -105,4 +105,23 @@ describe('scanRemote', () => {
     expect(scan.nodes.map((node) => node.path).sort()).toEqual(['c', 'renamed', 'renamed/b', 'renamed/b/two.log', 'renamed/one.txt']);
     expect(scan.unknown).toEqual([]);
   });
+
+  it('after walks that keep meeting moved folders, takes one that first vanishes on the last walk as unknown', async () => {
+    // A different folder moves during each walk: the third one's vanishing must not read as a delete.
+    let walk = 0;
+    const racing = Object.create(client) as CloudreveV3;
+    racing.list = async (path: string): Promise<RemoteListing> => {
+      const listing = await client.list(path);
+      if (path === root) {
+        walk++;
+        const victim = ['a', 'a-moved-1', 'c'][walk - 1];
+        const entry = listing.entries.find((e) => e.name === victim);
+        if (entry) await client.rename({ kind: 'dir', id: entry.id }, `${victim}-moved-${walk}`);
+      }
+      return listing;
+    };
+    const scan = await scanRemote(racing, root, { rules: noRules, concurrency: 1 });
+    expect(walk).toBe(3);
+    expect(scan.unknown).toEqual(['c']);
+  });
 });
