@@ -267,7 +267,9 @@ export type ActionType = Action['type'];
 
 export type GuardTrip =
   | { readonly guard: 'root'; readonly side: Side; readonly reason: string }
-  | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number; readonly total: number; readonly reason: string };
+  | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number; readonly total: number; readonly reason: string }
+  /** The config now pairs another local folder, server folder or account under the folder's name. */
+  | { readonly guard: 'binding'; readonly side: Side; readonly reason: string };
 
 export interface Plan {
   readonly actions: readonly Action[];

@@ -152,6 +152,18 @@ export class FolderState {
     prepared(this.#db, 'UPDATE folders SET paused_reason = ? WHERE id = ?').run(reason, this.#folder);
   }
 
+  /**
+   * What the folder's Synced tree was recorded between (server, account, local and server
+   * folder), as `bind` last wrote it; undefined before the first pass that wrote it.
+   */
+  binding(): string | undefined {
+    return prepared<[number], { binding: string | null }>(this.#db, 'SELECT binding FROM folders WHERE id = ?').get(this.#folder)?.binding ?? undefined;
+  }
+
+  bind(binding: string): void {
+    prepared(this.#db, 'UPDATE folders SET binding = ? WHERE id = ?').run(binding, this.#folder);
+  }
+
   pausedReason(): string | undefined {
     return prepared<[number], { paused_reason: string | null }>(this.#db, 'SELECT paused_reason FROM folders WHERE id = ?').get(this.#folder)?.paused_reason ?? undefined;
   }

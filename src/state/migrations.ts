@@ -137,4 +137,6 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
      DELETE FROM folder_digests WHERE folder = OLD.folder AND side = 'local' AND dir IN (OLD.local_parent, OLD.id);
      DELETE FROM folder_digests WHERE folder = OLD.folder AND side = 'remote' AND dir IN (OLD.remote_parent, OLD.id);
    END;`,
+  // What a folder's Synced tree was recorded between (FolderState.binding); unknown until the next pass.
+  `ALTER TABLE folders ADD COLUMN binding TEXT;`,
 ];

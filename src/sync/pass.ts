@@ -9,7 +9,7 @@ import { RemoteTree } from '../exec/remote-tree.js';
 import { removeLeftovers, removeMovedRemoteTempFiles } from '../exec/temp-files.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
-import { plan, utcConflictStamp, type Plan, type PlanTotals } from '../plan/index.js';
+import { plan, utcConflictStamp, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
@@ -23,6 +23,7 @@ import { folderId, SyncedTree } from '../state/synced.js';
 import { maxNameBytes } from '../tree/paths.js';
 import { version } from '../version.js';
 import type { LocalNode, SkippedPath } from '../tree/types.js';
+import { bindingGuard, bindingOf } from './binding.js';
 import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
 
@@ -71,6 +72,17 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
   const rules = await createIgnoreRules(folder.ignore, folder.localPath, folder.stateDirWithin);
   const counts = tree.counts();
+  const noteStop = (trip: GuardTrip): void => {
+    log.error({ guard: trip.guard, side: trip.side }, trip.reason);
+    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason });
+  };
+  const binding = bindingOf(folder, context.config.server);
+  const rebound = counts.entries > 0 && !options.force ? bindingGuard(folder.name, state.binding(), binding) : undefined;
+  if (rebound) {
+    if (!options.dryRun) noteStop(rebound);
+    return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 } }, skipped: [] };
+  }
+  if (!options.dryRun && state.binding() !== binding) state.bind(binding);
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
@@ -148,8 +160,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   state.replaceSkipped(skipped);
   if (planned.stopped) {
-    log.error({ guard: planned.stopped.guard, side: planned.stopped.side }, planned.stopped.reason);
-    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: planned.stopped.reason });
+    noteStop(planned.stopped);
     return { folder, plan: planned, skipped };
   }
 

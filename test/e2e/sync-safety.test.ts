@@ -70,6 +70,26 @@ describe('what the scanner skips', () => {
   });
 });
 
+describe('binding guard', () => {
+  it('stops when the config pairs another local folder under the same name, until told the files are the same', async () => {
+    scene = await seeded();
+    const s = scene;
+    // The drive is mounted elsewhere now: the same files at a new path.
+    const moved = `${s.local}-elsewhere`;
+    await rename(s.local, moved);
+    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local: moved }] }));
+    const stopped = await s.sync(3);
+    expect(stopped.stdout).toContain(`the config pairs other folders under this name than at its last sync (local folder ${s.local} -> ${moved})`);
+    expect(Object.keys(await s.remoteTree())).toHaveLength(4);
+    expect((await s.cli('resume', 'main')).code).toBe(0);
+    s.standin.control.resetCounts();
+    await s.sync();
+    expect(s.requests().writes).toBe(0);
+    await s.sync();
+  });
+});
+
 describe('a state directory inside the synced folder', () => {
   it('is never uploaded, nor the files its trash keeps, nor deleted with the folder around it', async () => {
     // Syncing a whole home folder with the default state directory (~/.local/state/...).
