@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { ConfigError } from '../config/errors.js';
 import { baseName, pathKey } from '../tree/paths.js';
@@ -140,6 +140,8 @@ async function readIgnoreFile(file: string): Promise<string> {
     // ENOTDIR: the root is not a folder, which the scan reports in its own way.
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return '';
-    throw new ConfigError(`cannot read the ignore rules in ${file}: ${describeFsError(error)}`, { cause: error });
+    // Without the right to enter the folder, a missing file is refused like an unreadable one.
+    const where = code === 'EACCES' ? ` (the file, or the local folder ${dirname(file)})` : '';
+    throw new ConfigError(`cannot read the ignore rules in ${file}: ${describeFsError(error)}${where}`, { cause: error });
   }
 }

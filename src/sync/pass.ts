@@ -236,7 +236,12 @@ async function scanRemoteCreatingRoot(
   if (first.rootExists || !firstRun || folder.mode === 'download-only') return first;
   // A dry run shows the plan as if the folder had been created.
   if (dryRun) return { ...first, rootExists: true };
-  await context.remote.mkdir(folder.remotePath);
+  try {
+    await context.remote.mkdir(folder.remotePath);
+  } catch (error) {
+    if (isRemoteError(error, 'exists')) throw new Error(`cannot create the server folder ${folder.remotePath}: a file of that name is in the way`, { cause: error });
+    throw error;
+  }
   tables.resetRemote();
   return scan();
 }

@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { bufferSource } from '../../src/remote/sources.js';
 import { version } from '../../src/version.js';
 import { Scene } from './harness.js';
 
@@ -124,6 +125,22 @@ describe('the CLI', () => {
     expect(result.stdout).toContain('Logged in to');
     expect(result.stderr).toMatch(/INFO.*logged in to Cloudreve/);
     expect(result.stderr.trimStart().startsWith('{')).toBe(false);
+  });
+
+  it('syncs the other folders when one fails on its own, and says which', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.server.upload('/', 'taken', bufferSource(Buffer.from('a file where the other folder wants its server folder'), Date.now()));
+    await s.write('mine.txt', 'mine');
+    const other = `${s.local}-other`;
+    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await writeFile(s.configPath, stringify({ ...config, folders: [{ name: 'bad', local: other, remote: '/taken' }, ...config.folders] }));
+    await mkdir(other);
+    const result = await s.cli('sync', '--once');
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('bad: failed: cannot create the server folder /taken: a file of that name is in the way');
+    expect(result.stdout).toMatch(/^main: 1 uploaded/m);
+    expect(await s.fetch('mine.txt')).toBe('mine');
   });
 
   it('names the offending key of a bad config, with exit code 2', async () => {

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
+import type { FolderConfig } from '../../config/load.js';
 import { actionPath } from '../../exec/executor.js';
+import { isRemoteError } from '../../remote/errors.js';
+import { StateError } from '../../state/database.js';
 import { FolderState } from '../../state/folder-state.js';
 import { acquireLock } from '../../state/lock.js';
 import { folderId } from '../../state/synced.js';
 import { syncFolder, type PassResult } from '../../sync/pass.js';
 import { createJobQueue } from '../../sync/queue.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { CliError, ExitCode } from '../exit-codes.js';
+import { CliError, ExitCode, exitCodeFor } from '../exit-codes.js';
 import { planTable, summarize, summaryLine } from '../output.js';
 import { Progress } from '../progress.js';
 import { runCommand } from '../run.js';
@@ -50,24 +53,32 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   const takeResume = (name: string): boolean => !options.dryRun && new FolderState(context.db, folderId(context.db, name)).takeForce();
   const progress = options.json || options.dryRun ? undefined : Progress.forTerminal(process.stderr);
   const queue = createJobQueue(config.sync);
-  const results: PassResult[] = [];
+  const results: FolderRun[] = [];
   try {
     for (const folder of folders) {
-      results.push(
-        await syncFolder(
-          folder,
-          {
-            config,
-            remote: context.client,
-            db: context.db,
-            queue,
-            logger: context.logger,
-            now: Date.now,
-            ...(progress ? { events: progress.events } : {}),
-          },
-          { dryRun: options.dryRun ?? false, force: force || takeResume(folder.name) },
-        ),
-      );
+      try {
+        results.push(
+          await syncFolder(
+            folder,
+            {
+              config,
+              remote: context.client,
+              db: context.db,
+              queue,
+              logger: context.logger,
+              now: Date.now,
+              ...(progress ? { events: progress.events } : {}),
+            },
+            { dryRun: options.dryRun ?? false, force: force || takeResume(folder.name) },
+          ),
+        );
+      } catch (error) {
+        // The server, the login or the state database fail every folder alike: the run stops.
+        // What belongs to one folder (its server path, its local folder) leaves the others to sync.
+        if (!(error instanceof Error) || exitCodeFor(error) === ExitCode.unreachable || error instanceof StateError || isRemoteError(error, 'aborted')) throw error;
+        context.logger.error({ folder: folder.name, err: error.message }, 'folder failed');
+        results.push({ folder, error });
+      }
     }
   } finally {
     progress?.stop();
@@ -77,12 +88,16 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   if (options.json) {
     process.stdout.write(`${JSON.stringify(results.map(toJson), null, 2)}\n`);
   } else {
-    process.stdout.write(`${results.map((r) => (options.dryRun ? planTable(r) : summaryLine(r))).join('\n')}\n`);
+    process.stdout.write(`${results.map((r) => ('error' in r ? `${r.folder.name}: failed: ${r.error.message}` : options.dryRun ? planTable(r) : summaryLine(r))).join('\n')}\n`);
   }
   process.exitCode = exitCodeOf(results, options.dryRun ?? false);
 }
 
-function toJson(result: PassResult): unknown {
+/** A folder's pass, or the error that ended it before it could plan. */
+type FolderRun = PassResult | { readonly folder: FolderConfig; readonly error: Error };
+
+function toJson(result: FolderRun): unknown {
+  if ('error' in result) return { folder: result.folder.name, error: result.error.message };
   const failures: { type: string; path: string; status: string; detail: string }[] = [];
   for (const [action, r] of result.report?.results ?? []) {
     if (r.status !== 'done') failures.push({ type: action.type, path: actionPath(action), status: r.status, detail: r.status === 'failed' ? r.error.message : r.reason });
@@ -96,10 +111,17 @@ function toJson(result: PassResult): unknown {
   };
 }
 
-/** 0 in sync, 1 finished with paths not in sync, 3 stopped by a guard, 4 server unreachable or login refused. */
-function exitCodeOf(results: readonly PassResult[], dryRun: boolean): ExitCode {
+/**
+ * 0 in sync, 1 finished with paths not in sync, 3 stopped by a guard, 4 server unreachable or
+ * login refused; a folder's own error counts with its code, a configuration error (2) before a guard.
+ */
+function exitCodeOf(runs: readonly FolderRun[], dryRun: boolean): ExitCode {
+  const errors = runs.flatMap((r) => ('error' in r ? [exitCodeFor(r.error)] : []));
+  const results = runs.filter((r): r is PassResult => !('error' in r));
   if (results.some((r) => r.report?.fatal)) return ExitCode.unreachable;
+  if (errors.includes(ExitCode.usage)) return ExitCode.usage;
   if (results.some((r) => r.plan.stopped)) return ExitCode.guard;
+  if (errors.length > 0) return ExitCode.partial;
   if (dryRun) return ExitCode.ok;
   const notInSync = results.some((r) => {
     const s = summarize(r);
