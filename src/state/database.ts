@@ -42,13 +42,13 @@ const walFileLimitBytes = 20 * 1024 * 1024;
  * readable by its owner only since it holds the session cookie.
  */
 export function openDatabase(stateDir: string): Db {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeStateDir(stateDir);
   const file = join(stateDir, databaseFileName);
-  // Create the file ourselves so that it never exists with wider permissions than 0600.
-  closeSync(openSync(file, 'a', 0o600));
-  chmodSync(file, 0o600);
   let db: Db;
   try {
+    // Created here so that it never exists with wider permissions than 0600.
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
     db = new Database(file, { timeout: 5000 });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -69,6 +69,17 @@ export function openDatabase(stateDir: string): Db {
     throw new StateError(`cannot open the state database ${file}: ${(error as Error).message}`, { cause: error });
   }
   return db;
+}
+
+/** Creates the state directory (owner only) if it is missing; a StateError says why it cannot. */
+export function makeStateDir(stateDir: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way' : message;
+    throw new StateError(`cannot create the state directory ${stateDir}: ${why}; set stateDir (or CLOUDREVE_SYNC_STATE_DIR) to a directory this user can write`, { cause: error });
+  }
 }
 
 function migrate(db: Db, file: string): void {

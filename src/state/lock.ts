@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { StateError } from './database.js';
+import { makeStateDir, StateError } from './database.js';
 
 interface LockOwner {
   readonly pid: number;
@@ -25,10 +25,15 @@ const ownerFileName = 'cloudreve-sync.lock.json';
  * side file names the holder for the error message.
  */
 export function acquireLock(stateDir: string, command: string): StateLock {
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  makeStateDir(stateDir);
   const lockFile = join(stateDir, lockFileName);
-  closeSync(openSync(lockFile, 'a', 0o600));
-  const lockDb = new Database(lockFile, { timeout: 0 });
+  let lockDb: Database.Database;
+  try {
+    closeSync(openSync(lockFile, 'a', 0o600));
+    lockDb = new Database(lockFile, { timeout: 0 });
+  } catch (error) {
+    throw new StateError(`cannot open the lock file ${lockFile}: ${(error as Error).message}`, { cause: error });
+  }
   try {
     lockDb.pragma('journal_mode = DELETE');
     lockDb.exec('BEGIN IMMEDIATE');
