@@ -98,6 +98,7 @@ const daemon = z
         listen: z
           .string()
           .regex(/^(off|\[?[\w.:-]+\]?:\d{1,5})$/, 'expected "host:port", e.g. 127.0.0.1:9123, or "off"')
+          .refine((listen) => listen === 'off' || Number(listen.slice(listen.lastIndexOf(':') + 1)) <= 65_535, 'expected a port from 0 to 65535')
           .default('127.0.0.1:9123'),
       })
       .prefault({}),

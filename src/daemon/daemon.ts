@@ -50,7 +50,7 @@ export class Daemon {
     try {
       db = openDatabase(config.stateDir);
       const daemon = new Daemon(config, logger, lock, db);
-      await daemon.#startStatusServer();
+      await daemon.#startStatusServer(config);
       daemon.#startRunners();
       logger.info({ folders: config.folders.map((f) => f.name), status: daemon.statusAddress ?? 'off' }, 'cloudreve-sync is running');
       return daemon;
@@ -115,12 +115,7 @@ export class Daemon {
       await this.#status?.close();
       this.#status = undefined;
       this.#config = config;
-      try {
-        await this.#startStatusServer();
-      } catch (error) {
-        // The folders sync on; only the status server waits for a config it can listen on.
-        this.#logger.error({ err: (error as Error).message, listen: config.daemon.status.listen }, 'cannot start the status server; it stays off until a reload or restart');
-      }
+      await this.#startStatusServer(config);
     }
     this.#config = config;
     this.#startRunners();
@@ -184,15 +179,20 @@ export class Daemon {
     this.#queue.clear();
   }
 
-  async #startStatusServer(): Promise<void> {
-    const listen = this.#config.daemon.status.listen;
+  /** The folders sync on without it; only the status server waits for a config it can listen on. */
+  async #startStatusServer(config: Config): Promise<void> {
+    const { listen } = config.daemon.status;
     if (listen === 'off') return;
-    this.#status = await StatusServer.start(
-      listen,
-      { unhealthy: () => this.unhealthy(), status: () => this.status(), resume: (folder) => this.resume(folder) },
-      this.#metrics,
-      this.#logger,
-    );
+    try {
+      this.#status = await StatusServer.start(
+        listen,
+        { unhealthy: () => this.unhealthy(), status: () => this.status(), resume: (folder) => this.resume(folder) },
+        this.#metrics,
+        this.#logger,
+      );
+    } catch (error) {
+      this.#logger.error({ err: (error as Error).message, listen }, 'cannot start the status server; it stays off until a reload or restart');
+    }
   }
 
   #newClient(config: Config): CloudreveV3 {

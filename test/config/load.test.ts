@@ -75,6 +75,10 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a status address with a port beyond 65535', async () => {
+    expect(failure(await configFile(`${server}daemon:\n  status:\n    listen: 127.0.0.1:99999\n`))).toContain('daemon.status.listen: expected a port from 0 to 65535');
+  });
+
   it('refuses overlapping folders', async () => {
     const text = `${server}folders:\n  - { name: a, local: /data, remote: /A }\n  - { name: b, local: /data/sub, remote: /B }\n`;
     expect(failure(await configFile(text))).toContain('folders[1].local: /data/sub lies inside folders[0].local (/data)');

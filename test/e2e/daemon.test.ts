@@ -272,6 +272,24 @@ describe('the daemon', () => {
     }
   });
 
+  it('starts and syncs when its status address is taken, and says so', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const config = parse(await readFile(s.configPath, 'utf8')) as { daemon: { status: { listen: string } } };
+      config.daemon.status.listen = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+      await writeFile(s.configPath, stringify(config));
+      const proc = s.daemon();
+      await eventually(() => proc.output.includes('cannot start the status server'), 10_000, 'the failed listen');
+      await s.write('while-off.txt', 'a');
+      await eventually(async () => (await s.entry('while-off.txt')) !== undefined, 10_000, 'the upload');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
   it('refuses to start a second time on the same state directory', async () => {
     scene = await Scene.start();
     const s = scene;
