@@ -98,7 +98,8 @@ export function unexpectedBodyError(status: number, body: string, ctx: FailureCo
       { kind: 'file-too-large', ...where(ctx), status },
     );
   }
-  if (status >= 500) {
+  // 501: the server does not know the method, which Cloudreve, routing all it uses, always does.
+  if (status >= 500 && status !== 501) {
     return new RemoteError(`Server error ${status} from ${urlOrigin(ctx.url)}: ${snippet}`, {
       kind: 'server',
       ...where(ctx),
@@ -175,6 +176,10 @@ export function transportError(error: unknown, ctx: FailureContext, signal?: Abo
   const code = errorCode(error) ?? '';
   const origin = urlOrigin(ctx.url);
   const details = { ...where(ctx), cause: safeCause(error) };
+  // OpenSSL reads a plain-HTTP answer as a record of an unknown version.
+  if ((code === 'EPROTO' || code.startsWith('ERR_SSL_')) && /wrong version number/i.test(errorMessage(error))) {
+    return new RemoteError(`TLS connection to ${origin} failed: the server answered in plain HTTP; use an http:// URL for it (or its HTTPS port)`, { kind: 'tls', ...details });
+  }
   if (tlsCodes.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     return new RemoteError(
       `TLS connection to ${origin} failed (${errorMessage(error)}); if the server uses a private CA set server.tls.ca to its certificate, or set server.tls.insecureSkipVerify to accept any certificate`,

@@ -99,6 +99,21 @@ describe('the CLI', () => {
     expect(result.stderr).toContain('Welcome to nginx');
   });
 
+  it('says what is wrong with a URL that reaches another kind of server, with exit code 4', async () => {
+    // A plain file server, which knows no POST: not Cloudreve, rather than "a server error".
+    scene = await Scene.start();
+    await pointAtPage(scene, 501, '<html><body>Error response: Unsupported method</body></html>');
+    const other501 = await scene.cli('info');
+    expect(other501.code).toBe(4);
+    expect(other501.stderr).toContain('is the URL a Cloudreve v3 server?');
+    // https:// in front of a server that speaks plain HTTP.
+    await pointAt(scene, { url: scene.standin.url.replace('http://', 'https://') });
+    const plain = await scene.cli('info');
+    expect(plain.code).toBe(4);
+    expect(plain.stderr.trim().split('\n')).toHaveLength(1);
+    expect(plain.stderr).toContain('the server answered in plain HTTP; use an http:// URL');
+  });
+
   it('says that the server is unreachable when its proxy answers 502, with exit code 4', async () => {
     // Cloudreve stopped behind a NAS's reverse proxy: cron's "mail on 2 or more" must see it.
     scene = await Scene.start();
