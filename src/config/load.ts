@@ -72,8 +72,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   } else if (explicit !== undefined) {
     throw new ConfigError(`config file ${label} does not exist`);
   }
-  const file = validate(applyEnv(raw, env), existsSync(path) ? label : 'the environment');
-  return resolve(file, existsSync(path) ? path : undefined, env);
+  const found = existsSync(path);
+  // Without a file, say where one was looked for: from cron or a service, HOME may not be the user's.
+  const file = validate(applyEnv(raw, env), found ? label : `the environment (no config file at ${path}; --config or CLOUDREVE_SYNC_CONFIG names another)`);
+  return resolve(file, found ? path : undefined, env);
 }
 
 function readYaml(path: string): unknown {
@@ -173,13 +175,15 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
   if (server.password !== undefined && server.passwordFile !== undefined) {
     throw new ConfigError(`${label}: server.password, server.passwordFile: set only one of them`);
   }
-  const password = server.password ?? (server.passwordFile === undefined ? undefined : readSecret(server.passwordFile, label));
+  // A setting the environment gave is blamed on its variable, not on a file that never held it.
+  const from = (variable: string, key: string): string => (nonEmpty(env[variable]) === undefined ? `${label}: ${key}` : `${variable} (environment)`);
+  const password = server.password ?? (server.passwordFile === undefined ? undefined : readSecret(server.passwordFile, from('CLOUDREVE_PASSWORD_FILE', 'server.passwordFile')));
   if (password === undefined) {
     throw new ConfigError(`${label}: server.password: missing; set server.password or server.passwordFile (or CLOUDREVE_PASSWORD / CLOUDREVE_PASSWORD_FILE)`);
   }
-  const ca = server.tls.ca === undefined ? undefined : absolute(server.tls.ca, 'server.tls.ca', label);
+  const ca = server.tls.ca === undefined ? undefined : absolute(server.tls.ca, `${label}: server.tls.ca`);
   // Resolved (no `.`, `..`, doubled or trailing slashes), so that paths compare as strings.
-  const stateDir = resolvePath(file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, 'stateDir', label));
+  const stateDir = resolvePath(file.stateDir === undefined ? defaultStateDir(env) : absolute(file.stateDir, from('CLOUDREVE_SYNC_STATE_DIR', 'stateDir')));
   return {
     source,
     server: {
@@ -201,7 +205,7 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
 function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label: string): FolderConfig[] {
   const within = (path: string, ancestor: string): boolean => path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
   const resolved = folders.map((f, i): FolderConfig => {
-    const localPath = resolvePath(absolute(f.local, `folders[${i}].local`, label));
+    const localPath = resolvePath(absolute(f.local, `${label}: folders[${i}].local`));
     if (localPath === stateDir) {
       throw new ConfigError(`${label}: folders[${i}].local: ${localPath} is also the state directory (stateDir); give cloudreve-sync a directory of its own`);
     }
@@ -236,22 +240,23 @@ function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label:
   return resolved;
 }
 
-function readSecret(path: string, label: string): string {
-  const file = absolute(path, 'server.passwordFile', label);
+/** `setting`: where the path came from, e.g. "config.yaml: server.passwordFile". */
+function readSecret(path: string, setting: string): string {
+  const file = absolute(path, setting);
   try {
     // Secret files usually end with a newline that is not part of the password.
     const secret = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    if (secret === '') throw new ConfigError(`${label}: server.passwordFile: ${file} is empty`);
+    if (secret === '') throw new ConfigError(`${setting}: ${file} is empty`);
     return secret;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${label}: server.passwordFile: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new ConfigError(`${setting}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 
-function absolute(path: string, key: string, label: string): string {
+function absolute(path: string, setting: string): string {
   const expanded = expandPath(path);
-  if (expanded === undefined) throw new ConfigError(`${label}: ${key}: expected an absolute path (or one starting with ~/), got "${path}"`);
+  if (expanded === undefined) throw new ConfigError(`${setting}: expected an absolute path (or one starting with ~/), got "${path}"`);
   return expanded;
 }
 

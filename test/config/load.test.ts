@@ -75,6 +75,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it('shows a wrong duration or size as it was written, and takes a quoted number of seconds', async () => {
+    expect(failure(await configFile(`${server}daemon:\n  remoteInterval: 0.5\n`))).toContain('daemon.remoteInterval: expected a duration of at least 1s, got 0.5 seconds');
+    expect(failure(await configFile(`${server}sync:\n  replaceMaxSize: 1.5\n`))).toContain('sync.replaceMaxSize: expected a whole number of bytes or a size such as 512KiB, 100MB or 1GiB, got 1.5');
+    expect(loadConfig({ path: await configFile(`${server}sync:\n  settleTime: "30"\n`), env: {} }).sync.settleTime).toBe(30_000);
+  });
+
   it('refuses a status address with a port beyond 65535', async () => {
     expect(failure(await configFile(`${server}daemon:\n  status:\n    listen: 127.0.0.1:99999\n`))).toContain('daemon.status.listen: expected a port from 0 to 65535');
   });
@@ -105,6 +111,22 @@ describe('loadConfig', () => {
       password: 'from-env',
       url: 'https://other.example',
     });
+  });
+
+  it('blames a setting the environment gave on its variable, and says where a config file was looked for', async () => {
+    const path = await configFile(server.replace('  password: secret-pw\n', ''));
+    expect(failure(path, { CLOUDREVE_PASSWORD_FILE: '/nonexistent/secret' })).toBe('CLOUDREVE_PASSWORD_FILE (environment): cannot read /nonexistent/secret: ENOENT');
+    expect(failure(await configFile(server), { CLOUDREVE_SYNC_STATE_DIR: 'relative/state' })).toBe(
+      'CLOUDREVE_SYNC_STATE_DIR (environment): expected an absolute path (or one starting with ~/), got "relative/state"',
+    );
+    const saved = process.env.XDG_CONFIG_HOME;
+    process.env.XDG_CONFIG_HOME = dir;
+    try {
+      expect(() => loadConfig({ env: {} })).toThrow(`the environment (no config file at ${join(dir, 'cloudreve-sync', 'config.yaml')}; --config or CLOUDREVE_SYNC_CONFIG names another): server: missing`);
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
+      else process.env.XDG_CONFIG_HOME = saved;
+    }
   });
 
   it('says what is missing when the server section is absent', async () => {
