@@ -40,6 +40,15 @@ export class CommandContext {
     return this.#logger;
   }
 
+  /** Logs a failure with its stack at debug level, when there is a config to log by (it may be what failed). */
+  logFailure(error: Error): void {
+    try {
+      this.logger.debug({ err: error }, 'the command failed');
+    } catch {
+      // Without a config there is no log: the one line on stderr is all there is.
+    }
+  }
+
   get db(): Db {
     this.#db ??= openDatabase(this.config.stateDir);
     return this.#db;

@@ -3,7 +3,7 @@ import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 /**
  * Runs one command's body with a fresh context and turns any failure into one clear line on
- * stderr and the matching exit code. Details stay in the debug log.
+ * stderr and the matching exit code; the error with its stack goes to the debug log.
  */
 export async function runCommand(options: GlobalOptions, body: (context: CommandContext) => Promise<void>): Promise<void> {
   const context = new CommandContext(options);
@@ -11,6 +11,7 @@ export async function runCommand(options: GlobalOptions, body: (context: Command
     await body(context);
   } catch (error) {
     const code = exitCodeFor(error);
+    if (error instanceof Error) context.logFailure(error);
     process.stderr.write(`cloudreve-sync: ${error instanceof Error ? error.message : String(error)}\n`);
     if (code === ExitCode.partial && !(error instanceof Error)) throw error;
     process.exitCode = code;

@@ -88,6 +88,10 @@ describe('the CLI', () => {
     expect(result.code).toBe(4);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/unreachable/i);
+    // The debug log has the error whole, stack included.
+    const debug = await scene.cli('--log-level', 'debug', 'info');
+    expect(debug.stderr).toMatch(/"msg":"the command failed"/);
+    expect(debug.stderr).toMatch(/"stack":"RemoteError: Server unreachable/);
   });
 
   it('says in one line that a URL is not a Cloudreve server', async () => {
