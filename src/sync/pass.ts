@@ -153,6 +153,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     relaxHeap();
     tables.drop();
   }
+  // The planner knows the roots as '' only; the user needs to know which folder it means.
+  if (planned.stopped?.guard === 'root') {
+    const root = planned.stopped.side === 'local' ? `local folder: ${folder.localPath}` : `server folder: ${folder.remotePath}`;
+    planned = { ...planned, stopped: { ...planned.stopped, reason: `${planned.stopped.reason} [${root}]` } };
+  }
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };

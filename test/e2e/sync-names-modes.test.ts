@@ -158,5 +158,14 @@ describe('links', () => {
     const outside = await scene.cli('link', '/etc/hostname');
     expect(outside.code).toBe(2);
     expect(outside.stderr).toContain('is not inside a synced folder');
+    // The synced folder itself is shared through its server folder.
+    const whole = await scene.cli('share', scene.local);
+    expect(whole.code).toBe(0);
+    expect(whole.stdout.trim()).toMatch(/\/s\/\w+$/);
+    expect((await scene.cli('link', scene.local)).stderr).toContain('is a folder; direct links exist for files only');
+    // Options are checked before the path, and a limit of nothing is refused.
+    const zero = await scene.cli('share', scene.localPath('not synced yet'), '--expire', '0s');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--expire: expected at least 1s, got "0s"');
   });
 });

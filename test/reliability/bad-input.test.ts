@@ -119,9 +119,10 @@ describe('bad configuration: exit code 2 and the file, the key and what was expe
     await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: join(rig?.scene.dir ?? '', 'missing'), remote: '/sync' }])));
     const result = await rig.run(['sync', '--once']);
     expect(result.code).toBe(3);
-    expect(result.stdout).toBe('main: stopped: the local folder is missing or not a folder (unmounted drive?)\n');
+    const reason = `the local folder is missing or not a folder (unmounted drive?) [local folder: ${join(rig.scene.dir, 'missing')}]`;
+    expect(result.stdout).toBe(`main: stopped: ${reason}\n`);
     const status = JSON.parse((await rig.run(['status', '--json'])).stdout) as { lastRun: { stopped: string } }[];
-    expect(status[0]?.lastRun.stopped).toBe('the local folder is missing or not a folder (unmounted drive?)');
+    expect(status[0]?.lastRun.stopped).toBe(reason);
   });
 });
 

@@ -29,10 +29,10 @@ export function shareCommands(program: Command): void {
     .option('--downloads <n>', 'the link stops working after this many downloads')
     .action((path: string, options: ShareOptions) =>
       runCommand(program.opts<GlobalOptions>(), async (context) => {
-        const object = findSynced(context, path);
         const downloads = options.downloads === undefined ? undefined : Number(options.downloads);
         if (downloads !== undefined && (!Number.isInteger(downloads) || downloads < 1)) throw new CliError(`--downloads: expected a whole number above 0, got "${options.downloads}"`, ExitCode.usage);
         const expireSeconds = options.expire === undefined ? undefined : expireOf(options.expire);
+        const object = await findSynced(context, path);
         const limited = downloads !== undefined || expireSeconds !== undefined;
         const client = context.client;
         const url = await client.share(object, {
@@ -48,7 +48,7 @@ export function shareCommands(program: Command): void {
     .argument('<local-path>', 'a file inside a synced folder')
     .action((path: string) =>
       runCommand(program.opts<GlobalOptions>(), async (context) => {
-        const object = findSynced(context, path);
+        const object = await findSynced(context, path);
         if (object.kind !== 'file') throw new CliError(`${path} is a folder; direct links exist for files only (use "share")`, ExitCode.usage);
         process.stdout.write(`${await context.client.directLink(object.id)}\n`);
       }),
@@ -56,18 +56,26 @@ export function shareCommands(program: Command): void {
 }
 
 function expireOf(text: string): number {
+  let seconds: number;
   try {
-    return Math.round(parseDuration(text) / 1000);
+    seconds = Math.round(parseDuration(text) / 1000);
   } catch (error) {
     throw new CliError(`--expire: ${(error as Error).message}`, ExitCode.usage);
   }
+  if (seconds < 1) throw new CliError(`--expire: expected at least 1s, got "${text}"`, ExitCode.usage);
+  return seconds;
 }
 
-/** The server object behind a local path, from the Synced tree. */
-function findSynced(context: CommandContext, path: string): ObjectRef {
+/** The server object behind a local path: the synced folder's own, or one of the Synced tree. */
+async function findSynced(context: CommandContext, path: string): Promise<ObjectRef> {
   const absolute = resolve(path);
   const folder = context.config.folders.find((f: FolderConfig) => absolute === f.localPath || absolute.startsWith(`${f.localPath}${sep}`));
   if (!folder) throw new CliError(`${absolute} is not inside a synced folder`, ExitCode.usage);
+  if (absolute === folder.localPath) {
+    const root = await context.client.stat(folder.remotePath, 'dir');
+    if (root === undefined) throw new CliError(`the server folder ${folder.remotePath} of folder "${folder.name}" does not exist yet; run "cloudreve-sync sync --once" first`, ExitCode.partial);
+    return root;
+  }
   const relative = absolute.slice(folder.localPath.length + 1).split(sep).join('/');
   const synced = new SyncedTree(context.db, folderId(context.db, folder.name)).atLocalPath(relative);
   if (synced?.remoteId === undefined) throw new CliError(`${relative} in folder "${folder.name}" has not been synced yet; run "cloudreve-sync sync --once" first`, ExitCode.partial);
