@@ -373,7 +373,8 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
           const freed = vacate(side, parent, item, name);
           const otherSide = other.side;
           const otherPlacement = other.present(item) && atTarget(other, nameOn(otherSide, item)) ? placementOf(otherSide, item) : undefined;
-          emitMove(side, item, parent, name, [model.placedBy[parent.index], freed], otherPlacement);
+          // Recording where the other side holds it needs that side's move of it, if any, done.
+          emitMove(side, item, parent, name, [model.placedBy[parent.index], freed, otherPlacement ? other.placedBy[item.index] : undefined], otherPlacement);
         } else if (item.kind === 'dir') {
           const freed = vacateForMkdir(side, parent, item, name);
           const path = joinPath(model.path(parent, root), name);

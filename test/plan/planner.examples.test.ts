@@ -68,6 +68,20 @@ describe('moves', () => {
     expect(remote.find('pictures/17.jpg', 'file')?.content).toBe('p17');
   });
 
+  it('records a file moved on one side and renamed on the other only once both moves are done', async () => {
+    local.mkdir('a');
+    local.mkdir('b');
+    local.write('a/x', 'x');
+    await sync();
+    local.move('a/x', 'b/x');
+    remote.move(remote.find('a/x', 'file')?.id ?? '', 'a/y');
+    const p = planNow();
+    const moves = p.actions.filter((a) => a.type === 'move');
+    expect(moves.map((a) => a.type === 'move' && `${a.side} ${a.from} -> ${a.to}`)).toEqual(['local b/x -> b/y', 'remote a/y -> b/y']);
+    // The second tells where the first put the file: it must not run when the first failed.
+    expect(moves[1]?.after).toContain(moves[0]?.id);
+  });
+
   it('mirrors a server-side rename locally without a download', async () => {
     local.write('a.txt', 'one');
     await sync();
