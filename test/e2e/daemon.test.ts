@@ -252,39 +252,22 @@ describe('the daemon', () => {
     expect(await proc.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('keeps syncing when a reload cannot start the status server on its new address', async () => {
+  it.each(['start', 'reload'] as const)('keeps syncing when its status address is taken at a %s, and says so', async (when) => {
     scene = await Scene.start();
     const s = scene;
-    const proc = s.daemon();
-    await running(s);
+    const started = when === 'reload' ? s.daemon() : undefined;
+    if (started) await running(s);
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     try {
       const config = parse(await readFile(s.configPath, 'utf8')) as { daemon: { status: { listen: string } } };
       config.daemon.status.listen = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
       await writeFile(s.configPath, stringify(config));
-      proc.signal('SIGHUP');
+      started?.signal('SIGHUP');
+      const proc = started ?? s.daemon();
       await eventually(() => proc.output.includes('cannot start the status server'), 10_000, 'the failed listen');
       await s.write('after.txt', 'a');
       await eventually(async () => (await s.entry('after.txt')) !== undefined, 10_000, 'the upload');
-    } finally {
-      await new Promise((resolve) => taken.close(resolve));
-    }
-  });
-
-  it('starts and syncs when its status address is taken, and says so', async () => {
-    scene = await Scene.start();
-    const s = scene;
-    const taken = createServer();
-    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-    try {
-      const config = parse(await readFile(s.configPath, 'utf8')) as { daemon: { status: { listen: string } } };
-      config.daemon.status.listen = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
-      await writeFile(s.configPath, stringify(config));
-      const proc = s.daemon();
-      await eventually(() => proc.output.includes('cannot start the status server'), 10_000, 'the failed listen');
-      await s.write('while-off.txt', 'a');
-      await eventually(async () => (await s.entry('while-off.txt')) !== undefined, 10_000, 'the upload');
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
