@@ -4,7 +4,7 @@ import type { Action, Plan } from '../plan/types.js';
 import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import type { Db } from '../state/database.js';
 import type { FolderState } from '../state/folder-state.js';
-import { flushGroup, inGroup } from '../state/group-commit.js';
+import { durably, flushGroup, inGroup } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
 import type { LocalWrite } from '../tree/types.js';
 import { crashPoint } from './crash.js';
@@ -241,7 +241,10 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
 async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Promise<string> {
   const { ws, db, tree, state, now } = context;
   if (action.type === 'conflict') {
-    const outcome = await settleConflict(action, ws);
+    const outcome = await settleConflict(action, ws, () => {
+      const row = refs.resolve(action.row.node);
+      if (row !== undefined) durably(db, () => tree.drop([row]));
+    });
     crashPoint('conflict:before-record');
     inGroup(db, () => {
       recordConflict(tree, refs, action, outcome);

@@ -60,11 +60,6 @@ export class LocalTree {
     return openForUpload(this.abs(path), expected, this.#pace, path);
   }
 
-  /** A temporary file of this run's (a fetched server version), to send on as `shown`. */
-  async readTempForUpload(temp: string, shown: RelPath): Promise<UploadSource> {
-    return openForUpload(temp, factsOf(await lstat(temp, { bigint: true })), this.#pace, shown);
-  }
-
   async mkdir(path: RelPath): Promise<LocalFacts> {
     await mkdir(this.abs(path));
     return (await this.facts(path)) ?? unreachable(path);

@@ -255,9 +255,10 @@ async function download(action: DownloadAction, ws: Workspace): Promise<Outcome>
 /**
  * Settles a file that differs on both sides. Equal sizes first get a byte comparison, since
  * the same edit made on two machines is no conflict. Otherwise the policy decides; whatever
- * loses is kept as a conflict copy or in a trash.
+ * loses is kept as a conflict copy or in a trash. `setAside` durably forgets the entry's row,
+ * before the server's version is renamed aside for good.
  */
-export async function settleConflict(action: ConflictAction, ws: Workspace): Promise<ConflictOutcome> {
+export async function settleConflict(action: ConflictAction, ws: Workspace, setAside: () => void): Promise<ConflictOutcome> {
   await ws.local.expect(action.localPath, action.local);
   const fetchRemote = async (): Promise<string> => {
     const temp = ws.local.tempBeside(action.localPath);
@@ -286,18 +287,14 @@ export async function settleConflict(action: ConflictAction, ws: Workspace): Pro
       }
       case 'keep-both': {
         if (action.mode === 'upload-only') {
-          // The server's version goes up again as the copy before the local one replaces it.
-          // Renamed aside instead, it would be, should the upload after the rename fail, a file
-          // the next run takes for the synced one moved (a rename bumps the date, so only the
-          // size tells), and replaces when the sizes are equal.
-          const copy = await ws.local.readTempForUpload(fetched ?? (fetched = await fetchRemote()), action.conflictPath);
-          try {
-            await uploadNew(ws, joinPath(parentOf(action.remotePath), baseName(action.conflictPath)), copy, false);
-          } finally {
-            await copy.close();
-          }
-          await withLocalFile(ws, action.localPath, action.local, (read) => ws.remote.remote.replace(action.remote.id, read.source, ws.transfer));
-          return { kind: 'settled', local: action.local, remote: 'replaced' };
+          // The server's version becomes the copy; the local file takes the name there. The row
+          // goes first: should the upload fail after the rename, the next run would take the
+          // renamed file (of the same size, its date bumped by the rename) for the synced one
+          // moved, and replace it. Without a row, both versions are new files to it.
+          setAside();
+          await ws.remote.remote.rename({ kind: 'file', id: action.remote.id }, baseName(action.conflictPath));
+          await withLocalFile(ws, action.localPath, action.local, (read) => uploadNew(ws, action.remotePath, read, false));
+          return { kind: 'settled', local: action.local, remote: 'new' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
         await ws.local.move(action.localPath, action.conflictPath);
