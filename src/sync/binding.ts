@@ -9,9 +9,18 @@ interface Binding {
   readonly remote: string;
 }
 
-/** The binding of `folder` as configured now, in the form `FolderState.bind` keeps. */
+/**
+ * The binding of `folder` as configured now, in the form `FolderState.bind` keeps: spelled so
+ * that the same pair written another way (`HTTPS://Host:443`, a capital in the e-mail address,
+ * an NFD path) is the same binding.
+ */
 export function bindingOf(folder: FolderConfig, server: ServerConfig): string {
-  const binding: Binding = { server: server.url, username: server.username, local: folder.localPath, remote: folder.remotePath };
+  const binding: Binding = {
+    server: new URL(server.url).href,
+    username: server.username.toLowerCase(),
+    local: folder.localPath.normalize('NFC'),
+    remote: folder.remotePath.normalize('NFC'),
+  };
   return JSON.stringify(binding);
 }
 

@@ -77,11 +77,14 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason });
   };
   const binding = bindingOf(folder, context.config.server);
-  const rebound = counts.entries > 0 && !options.force ? bindingGuard(folder.name, state.binding(), binding) : undefined;
-  if (rebound) {
+  const rebound = counts.entries > 0 ? bindingGuard(folder.name, state.binding(), binding) : undefined;
+  if (rebound && !options.force) {
     if (!options.dryRun) noteStop(rebound);
     return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 } }, skipped: [] };
   }
+  // A force that answers the binding guard answers only that one: the new pair is still judged
+  // by the others (a drive not mounted yet at its new place is an empty folder).
+  const forceGuards = options.force && rebound === undefined;
   if (!options.dryRun && state.binding() !== binding) state.bind(binding);
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
@@ -140,7 +143,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
         mode: folder.mode,
         conflictPolicy: folder.conflict,
         massDelete: folder.massDelete,
-        force: options.force,
+        force: forceGuards,
         localCaseInsensitive,
         remoteTrash: folder.remoteTrash !== undefined,
         localStateDir: folder.stateDirWithin,

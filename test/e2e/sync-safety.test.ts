@@ -1,4 +1,4 @@
-import { readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -87,6 +87,20 @@ describe('binding guard', () => {
     await s.sync();
     expect(s.requests().writes).toBe(0);
     await s.sync();
+  });
+
+  it('still judges the new pair by the other guards once told to go on', async () => {
+    // The new mount point exists, but the drive is not mounted there yet.
+    scene = await seeded();
+    const s = scene;
+    const empty = `${s.local}-not-mounted`;
+    await mkdir(empty);
+    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local: empty }] }));
+    expect((await s.sync(3)).stdout).toContain('the config pairs other folders under this name');
+    await s.cli('resume', 'main');
+    expect((await s.sync(3)).stdout).toContain('the local folder is empty but 4 entries were synced before');
+    expect(Object.keys(await s.remoteTree())).toHaveLength(4);
   });
 });
 
