@@ -64,7 +64,7 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
   };
   const ignored = ignoredNames(input, matched);
   skipUnavailableNames(views, fate, parent, resolved, ignored, options, skip);
-  skipTruncated(views, fate, skip);
+  skipTruncated(views, fate, source, skip);
 
   retainAncestors(input, matched, views, fate, parent, options, source);
 
@@ -237,20 +237,33 @@ function skipUnavailableNames(
 }
 
 /**
- * A file that became empty while its modification time stayed as synced was not edited empty:
- * something cut it short (an application or a disk failing, a crash). It is left alone on both
- * sides and reported, never carried over the other side's content; an edit that empties it for
- * real comes with a new time.
+ * The side on which a synced file became empty while its modification time stayed as synced,
+ * the other side still holding what was synced: it was cut short (an application or a disk
+ * failing, a crash), not edited empty, which comes with a new time. Its emptiness is never
+ * carried over the other side's content: two-way, the other side's copy is brought back (the
+ * empty file goes to a trash); one-way, it is left alone and reported.
  */
-function skipTruncated(views: readonly ItemView[], fate: readonly Fate[], skip: (item: Item, side: Side, reason: string) => void): void {
-  for (const { item } of views) {
-    const { base } = item;
-    if (fate[item.index] !== 'keep' || item.kind !== 'file' || base === undefined || base.size === 0) continue;
-    if (item.local?.size === 0 && item.local.mtimeMs === base.localMtimeMs) {
-      skip(item, 'local', 'became empty with its modification time unchanged (cut short?); the server keeps its copy');
-    } else if (item.remote?.size === 0 && item.remote.modifiedMs === base.remote?.modifiedMs) {
-      skip(item, 'remote', 'became empty on the server with its date unchanged (cut short?); the local copy stays');
-    }
+function truncatedSide(view: ItemView): Side | undefined {
+  const { item } = view;
+  const { base } = item;
+  if (item.kind !== 'file' || base === undefined || base.size === 0) return undefined;
+  if (item.remote && !view.remote.changed && item.local?.size === 0 && item.local.mtimeMs === base.localMtimeMs) return 'local';
+  if (item.local && !view.local.changed && item.remote?.size === 0 && item.remote.modifiedMs === base.remote?.modifiedMs) return 'remote';
+  return undefined;
+}
+
+/** In a one-way mode, a file cut short on the side that is sent (see `truncatedSide`). */
+function skipTruncated(views: readonly ItemView[], fate: readonly Fate[], source: Side | undefined, skip: (item: Item, side: Side, reason: string) => void): void {
+  if (source === undefined) return;
+  for (const view of views) {
+    if (fate[view.item.index] !== 'keep' || truncatedSide(view) !== source) continue;
+    skip(
+      view.item,
+      source,
+      source === 'local'
+        ? 'became empty with its modification time unchanged (cut short?); not sent over the server\'s copy'
+        : 'became empty on the server with its date unchanged (cut short?); not brought over the local copy',
+    );
   }
 }
 
@@ -498,8 +511,9 @@ function twoWayFlow(view: ItemView, options: PlanOptions, source: Side | undefin
   if (!local.now || !remote.now) return none;
   const bothChanged = item.base === undefined || (local.changed && remote.changed);
   if (!bothChanged) {
-    if (local.changed) return { kind: 'upload', replace: true };
-    if (remote.changed) return { kind: 'download', replace: true };
+    const truncated = truncatedSide(view);
+    if (local.changed) return truncated === 'local' ? { kind: 'download', replace: true } : { kind: 'upload', replace: true };
+    if (remote.changed) return truncated === 'remote' ? { kind: 'upload', replace: true } : { kind: 'download', replace: true };
     return none;
   }
   return { kind: 'conflict', resolution: resolution(view, options, source), copyName: copyName() };

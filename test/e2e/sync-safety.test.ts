@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -67,6 +67,23 @@ describe('what the scanner skips', () => {
     const result = await scene.sync(1);
     expect(result.stdout).toContain('1 skipped');
     expect(await scene.fetch('f1.txt')).toBe('content 1');
+  });
+});
+
+describe('a file cut short', () => {
+  it('gets the server copy back when it became empty with its time unchanged, the empty file going to the trash', async () => {
+    scene = await seeded(2);
+    const s = scene;
+    const path = s.localPath('f0.txt');
+    // Set back to the same millisecond: half a one past it, so that rounding cannot cross it.
+    const seconds = (Math.trunc((await stat(path)).mtimeMs) + 0.5) / 1000;
+    await truncate(path, 0);
+    await utimes(path, seconds, seconds);
+    await s.sync();
+    expect(await s.read('f0.txt')).toBe('content 0');
+    expect(await s.fetch('f0.txt')).toBe('content 0');
+    const trashed = await readdir(join(s.stateDir, 'trash', 'main'), { recursive: true });
+    expect(trashed.some((name) => name.endsWith('f0.txt'))).toBe(true);
   });
 });
 

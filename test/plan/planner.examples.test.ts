@@ -341,7 +341,7 @@ describe('upload-only', () => {
 });
 
 describe('a file cut short', () => {
-  it('that became empty with its time unchanged is reported, and the other side keeps its content', async () => {
+  it('that became empty with its time unchanged gets the other side\'s copy back two-way, and is reported one-way', async () => {
     local.write('thesis.tex', 'chapter one');
     remote.create('notes.txt', 'file', 'n');
     await sync();
@@ -354,14 +354,27 @@ describe('a file cut short', () => {
       expect(p.actions).toEqual([]);
       return p.skipped.map((entry) => `${entry.side}:${entry.path}`).sort();
     };
-    expect(skipped({})).toEqual(['local:thesis.tex', 'remote:notes.txt']);
-    expect(skipped({ conflictPolicy: 'local' })).toEqual(['local:thesis.tex', 'remote:notes.txt']);
-    // A one-way mode leaves the written side's changes alone anyway.
+    // A one-way mode does not send it, and leaves the written side's changes alone anyway.
     expect(skipped({ mode: 'upload-only' })).toEqual(['local:thesis.tex']);
     expect(skipped({ mode: 'download-only' })).toEqual(['remote:notes.txt']);
+    const restored = await sync({ conflictPolicy: 'local' });
+    expect(restored.actions.map((a) => `${a.type} ${'localPath' in a ? a.localPath : ''}`).sort()).toEqual(['download thesis.tex', 'upload notes.txt']);
+    expect(local.entries.get('thesis.tex')?.content).toBe('chapter one');
+    expect(remote.find('notes.txt', 'file')?.content).toBe('n');
+    expect(planNow().actions).toEqual([]);
     // Emptied for real, with a new time, it is an edit like any other.
     local.write('thesis.tex', '');
     expect(planNow().actions.map((a) => a.type)).toEqual(['upload']);
+  });
+
+  it('that the other side emptied as well is no longer held back', async () => {
+    local.write('log.txt', 'lines');
+    await sync();
+    local.write('log.txt', '', local.entries.get('log.txt')?.mtime);
+    remote.update(remote.find('log.txt', 'file')?.id ?? '', '');
+    const p = planNow();
+    expect(p.skipped).toEqual([]);
+    expect(p.actions.map((a) => a.type)).toEqual(['conflict']);
   });
 });
 
