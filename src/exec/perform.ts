@@ -172,8 +172,9 @@ const swapsUnderway = new WeakMap<UploadAction, RelPath>();
  * unseen. The file is looked at again just before; what remains is the moment in between.
  *
  * After an attempt of our own (`sentSize`, the size it sends), the file may hold what that
- * attempt left: Cloudreve empties a file whose update is cut off mid-body, and an update whose
- * answer was lost may have landed whole. Either is ours, and is sent again.
+ * attempt left: an update cut off mid-body leaves a file listed as before (the bytes that
+ * arrived under its old size and date), or empty if it shared its content with a copy, and an
+ * update whose answer was lost may have landed whole. Each is ours, and is sent again.
  */
 async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFacts, sentSize?: number): Promise<void> {
   const current = await ws.remote.remote.stat(ws.remote.abs(path), 'file');
@@ -243,13 +244,25 @@ async function download(action: DownloadAction, ws: Workspace): Promise<Outcome>
     action.remote.modifiedMs,
     action.existing,
     async (temp) => {
-      await ws.remote.remote.download(action.remote.id, temp, ws.transfer);
+      await downloadWhole(action.localPath, action.remote, temp, ws);
     },
     async (path) => {
       await ws.trash.put(ws.local.abs(path), path);
     },
   );
   return { local };
+}
+
+/**
+ * Downloads a server file into `temp`, refusing bytes of another size than listed. Cloudreve
+ * writes an update in place and gives the file its new size and date only once it is whole:
+ * until then, or for good when the update broke off, the listing's size tells the difference.
+ */
+async function downloadWhole(path: RelPath, remote: RemoteFacts, temp: string, ws: Workspace): Promise<void> {
+  const bytes = await ws.remote.remote.download(remote.id, temp, ws.transfer);
+  if (bytes !== remote.size) {
+    throw new DeferredError(`${path}: the server sent ${bytes} bytes of a file listed at ${remote.size}; it may be being written, and will be looked at again next run`);
+  }
 }
 
 /**
@@ -263,7 +276,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
   const fetchRemote = async (): Promise<string> => {
     const temp = ws.local.tempBeside(action.localPath);
     try {
-      await ws.remote.remote.download(action.remote.id, temp, ws.transfer);
+      await downloadWhole(action.localPath, action.remote, temp, ws);
     } catch (error) {
       await rm(temp, { force: true });
       ws.local.journal?.removed('local', temp);

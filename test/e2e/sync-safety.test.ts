@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, utimes, 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { Client, rawRequest } from '../standin/test-client.js';
 import { Scene } from './harness.js';
 
 let scene: Scene | undefined;
@@ -84,6 +85,29 @@ describe('a file cut short', () => {
     expect(await s.fetch('f0.txt')).toBe('content 0');
     const trashed = await readdir(join(s.stateDir, 'trash', 'main'), { recursive: true });
     expect(trashed.some((name) => name.endsWith('f0.txt'))).toBe(true);
+  });
+});
+
+describe('a server file whose update broke off', () => {
+  it('is not downloaded while it holds other bytes than listed', async () => {
+    // Cloudreve writes an update in place and records size and date only once it is whole: one
+    // cut off leaves the start of the new version under the old listing.
+    scene = await Scene.start();
+    const s = scene;
+    await s.put('report.txt', 'first version');
+    const file = await s.entry('report.txt', 'file');
+    const device = new Client(s.standin.url);
+    await device.login(s.standin.admin.email, s.standin.admin.password);
+    const cut = await rawRequest(s.standin.url, `/api/v3/file/update/${file?.id ?? ''}`, {
+      method: 'PUT',
+      headers: { cookie: device.cookie ?? '', 'content-length': '100' },
+      body: Buffer.alloc(100, 'z'),
+      abortAfter: 5,
+    });
+    expect(cut).toBe('aborted');
+    const result = await s.sync(1);
+    expect(result.stdout).toContain('1 deferred');
+    expect(await s.exists('report.txt')).toBe(false);
   });
 });
 

@@ -111,18 +111,28 @@ describe('PUT /file/update/:id', () => {
     expect((await c.raw('PUT', '/api/v3/file/update/nope', { body: 'x' })).body).toEqual({ code: 40001, msg: 'Failed to parse object ID' });
   });
 
-  it('leaves an empty file when the client goes away mid-body', async () => {
+  it('leaves what arrived under the old size and date when the client goes away mid-body, and empties a copy', async () => {
     const c = await freshUser();
     const file = await uploaded(c, 'abort.txt', 'precious');
-    const result = await rawRequest(standin.url, `/api/v3/file/update/${file.id}`, {
-      method: 'PUT',
-      headers: { cookie: c.cookie ?? '', 'content-length': '100' },
-      body: Buffer.alloc(100, 'z'),
-      abortAfter: 10,
-    });
-    expect(result).toBe('aborted');
-    await expect.poll(async () => find(await c.list('/'), 'abort.txt')?.size).toBe(0);
-    expect((await c.download(file.id)).text).toBe('');
+    const cutOff = (id: string): Promise<unknown> =>
+      rawRequest(standin.url, `/api/v3/file/update/${id}`, {
+        method: 'PUT',
+        headers: { cookie: c.cookie ?? '', 'content-length': '100' },
+        body: Buffer.alloc(100, 'z'),
+        abortAfter: 10,
+      });
+    expect(await cutOff(file.id)).toBe('aborted');
+    // Written in place: the start of the new version is all there is, and the listing does not know.
+    await expect.poll(async () => (await c.download(file.id)).text).toBe('zzzzzzzzzz');
+    expect(find(await c.list('/'), 'abort.txt')).toMatchObject({ size: 8, date: file.date });
+    // A file that shares its content with a copy gets a fork of its own, which a cut off emptied.
+    await c.api('PUT', '/directory', { path: '/copies' });
+    const shared = await uploaded(c, 'shared.txt', 'precious');
+    await c.api('POST', '/object/copy', { src_dir: '/', src: { items: [shared.id] }, dst: '/copies' });
+    expect(await cutOff(shared.id)).toBe('aborted');
+    await expect.poll(async () => find(await c.list('/'), 'shared.txt')?.size).toBe(0);
+    expect((await c.download(shared.id)).text).toBe('');
+    expect((await c.download(find(await c.list('/copies'), 'shared.txt')?.id ?? '')).text).toBe('precious');
   });
 });
 

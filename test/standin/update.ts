@@ -8,8 +8,9 @@ import { uploadFailed } from './upload.js';
 /**
  * `PUT /file/update/:id` (`PutContent`): the whole new content in one request, streamed to disk.
  * The id stays, `date` becomes now. An object shared with copies is forked rather than
- * overwritten. A client that goes away mid-body leaves the file empty (AfterUploadCanceled
- * cleans the content and sets the size to 0).
+ * overwritten. A client that goes away mid-body: an ordinary file, truncated and written in
+ * place, keeps the bytes that arrived under its old size and date (no clean-up hook is set for
+ * it); a forked one is emptied (HookCleanFileContent, HookClearFileSize, which dates it now).
  */
 export function updateRoute(app: App): Route {
   const { store, blobs } = app;
@@ -39,9 +40,8 @@ export function updateRoute(app: App): Route {
       try {
         await blobs.write(target, ctx.body(), fork);
       } catch (error) {
-        if (ctx.req.complete) {
-          if (fork) await blobs.unref(target);
-        } else {
+        if (fork && ctx.req.complete) await blobs.unref(target);
+        if (fork && !ctx.req.complete) {
           await adopt();
           await blobs.truncate(target, 0);
           store.setFileSize(file, 0, app.clock.now());
