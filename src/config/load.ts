@@ -3,7 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import { YAMLParseError, parse } from 'yaml';
 import type * as z from 'zod';
 import { ConfigError } from './errors.js';
-import { defaultConfigPath, defaultStateDir, expandPath } from './paths.js';
+import { defaultConfigPath, defaultStateDir, expandPath, realPathOf } from './paths.js';
 import { configSchema, type ConfigFile } from './schema.js';
 
 export interface ServerConfig {
@@ -206,7 +206,8 @@ function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label:
   const within = (path: string, ancestor: string): boolean => path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
   const resolved = folders.map((f, i): FolderConfig => {
     const localPath = resolvePath(absolute(f.local, `${label}: folders[${i}].local`));
-    if (localPath === stateDir) {
+    const [realLocal, realState] = [realPathOf(localPath), realPathOf(stateDir)];
+    if (realLocal === realState) {
       throw new ConfigError(`${label}: folders[${i}].local: ${localPath} is also the state directory (stateDir); give cloudreve-sync a directory of its own`);
     }
     return {
@@ -219,7 +220,7 @@ function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label:
       massDelete: f.massDelete,
       trashDays: f.trash.keepDays,
       remoteTrash: f.trash.remote,
-      stateDirWithin: within(stateDir, localPath) ? stateDir.slice(localPath === '/' ? 1 : localPath.length + 1).normalize('NFC') : undefined,
+      stateDirWithin: within(realState, realLocal) ? realState.slice(realLocal === '/' ? 1 : realLocal.length + 1).normalize('NFC') : undefined,
     };
   });
   // Nested folders would sync the same files twice, each pass seeing the other's work as changes.

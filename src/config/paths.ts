@@ -1,6 +1,7 @@
 import envPaths from 'env-paths';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 
 const appName = 'cloudreve-sync';
 
@@ -22,4 +23,21 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 export function expandPath(path: string): string | undefined {
   const expanded = path === '~' ? homedir() : path.startsWith('~/') ? join(homedir(), path.slice(2)) : path;
   return isAbsolute(expanded) ? expanded : undefined;
+}
+
+/**
+ * An absolute `path` with the part of it that exists resolved through symbolic links, so that
+ * two spellings of one place compare equal (a NAS's `/var/services/homes/me` is its
+ * `/volume1/homes/me`); what does not exist yet is kept as written.
+ */
+export function realPathOf(path: string): string {
+  const missing: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      return join(realpathSync(at), ...missing.reverse());
+    } catch {
+      if (dirname(at) === at) return path;
+      missing.push(basename(at));
+    }
+  }
 }

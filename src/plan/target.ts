@@ -320,8 +320,14 @@ function retainAncestors(
       if (dir !== '') retain(matched.byRemoteKey.get(pathKey(dir)), false);
     }
   }
-  const stateDirParent = options.localStateDir === undefined ? '' : parentOf(options.localStateDir);
-  if (stateDirParent !== '') retain(matched.byLocalKey.get(pathKey(stateDirParent)), false);
+  // The nearest folder above it that the plan knows: those between may be ignored themselves.
+  for (let dir = options.localStateDir === undefined ? '' : parentOf(options.localStateDir); dir !== ''; dir = parentOf(dir)) {
+    const item = matched.byLocalKey.get(pathKey(dir));
+    if (item) {
+      retain(item, false);
+      break;
+    }
+  }
 }
 
 /** Keeps the spelling a side already uses when it is the same name (NFC and NFD alike). */

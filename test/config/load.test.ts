@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,14 @@ describe('loadConfig', () => {
     ]);
     const same = `${server}stateDir: /srv/docs\n${folders}`;
     expect(failure(await configFile(same))).toContain('folders[1].local: /srv/docs is also the state directory (stateDir)');
+  });
+
+  it('sees the state directory inside a folder named through a symbolic link', async () => {
+    // A NAS's home folder: /var/services/homes/me is a link to /volume1/homes/me.
+    await mkdir(join(dir, 'volume1', 'me'), { recursive: true });
+    await symlink(join(dir, 'volume1', 'me'), join(dir, 'home'));
+    const text = `${server}stateDir: ${join(dir, 'home', '.local', 'state', 'cs')}\nfolders:\n  - { name: home, local: ${join(dir, 'volume1', 'me')}, remote: /Home }\n`;
+    expect(loadConfig({ path: await configFile(text), env: {} }).folders[0]?.stateDirWithin).toBe('.local/state/cs');
   });
 
   it('takes the password from a file, the environment overriding the file', async () => {

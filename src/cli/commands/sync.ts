@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import type { FolderConfig } from '../../config/load.js';
 import { actionPath } from '../../exec/executor.js';
@@ -75,7 +76,8 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
       } catch (error) {
         // The server, the login or the state database fail every folder alike: the run stops.
         // What belongs to one folder (its server path, its local folder) leaves the others to sync.
-        if (!(error instanceof Error) || exitCodeFor(error) === ExitCode.unreachable || error instanceof StateError || isRemoteError(error, 'aborted')) throw error;
+        const global = exitCodeFor(error) === ExitCode.unreachable || error instanceof StateError || error instanceof Database.SqliteError || isRemoteError(error, 'aborted');
+        if (!(error instanceof Error) || global) throw error;
         context.logger.error({ folder: folder.name, err: error.message }, 'folder failed');
         results.push({ folder, error });
       }
