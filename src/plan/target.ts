@@ -269,11 +269,11 @@ function skipTruncated(views: readonly ItemView[], fate: readonly Fate[], source
 
 /**
  * A folder stays while anything below it stays: a kept child through its target parent, a
- * frozen or skipped one through wherever it is now, on the server (when deletes do not go
- * to a trash) ignored entries and those the scan skipped or could not see, which a folder
- * delete would destroy, and locally the state directory. A dropped folder that must stay is kept, or in a one-way mode frozen
- * when the source side no longer has it. A frozen folder that receives a kept child is kept:
- * the written side needs it again.
+ * frozen or skipped one through wherever it is now, on the server (when deletes do not go to a
+ * trash) ignored entries and those the scan skipped or could not see, which a folder delete
+ * would destroy, and locally the state directory. A dropped folder that must stay is kept, or
+ * in a one-way mode frozen when the source side no longer has it. A frozen folder that
+ * receives a kept child is kept: the written side needs it again.
  */
 function retainAncestors(
   input: PlanInput,
