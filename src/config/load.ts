@@ -204,9 +204,10 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
 
 function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label: string): FolderConfig[] {
   const within = (path: string, ancestor: string): boolean => path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
+  const realState = realPathOf(stateDir);
   const resolved = folders.map((f, i): FolderConfig => {
     const localPath = resolvePath(absolute(f.local, `${label}: folders[${i}].local`));
-    const [realLocal, realState] = [realPathOf(localPath), realPathOf(stateDir)];
+    const realLocal = realPathOf(localPath);
     if (realLocal === realState) {
       throw new ConfigError(`${label}: folders[${i}].local: ${localPath} is also the state directory (stateDir); give cloudreve-sync a directory of its own`);
     }

@@ -114,7 +114,6 @@ export class Daemon {
     if (config.daemon.status.listen !== this.#config.daemon.status.listen) {
       await this.#status?.close();
       this.#status = undefined;
-      this.#config = config;
       await this.#startStatusServer(config);
     }
     this.#config = config;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { ConfigError } from '../config/errors.js';
-import { baseName, pathKey } from '../tree/paths.js';
+import { baseName, isWithin, pathKey } from '../tree/paths.js';
 import type { EntryKind, RelPath } from '../tree/types.js';
 import { describeFsError, errnoCode } from './errors.js';
 
@@ -71,7 +71,7 @@ export async function createIgnoreRules(patterns: readonly string[], localRoot: 
       if (isInternalPath(path)) return true;
       // NFC on both sides of the match: an NFD spelling on disk is the same name to a rule.
       const key = pathKey(path);
-      if (stateDir !== undefined && (key === stateDir || key.startsWith(`${stateDir}/`))) return true;
+      if (stateDir !== undefined && isWithin(key, stateDir)) return true;
       return bySegment ? bySegment.ignores(key, kind) : test(kind === 'dir' ? `${key}/` : key);
     },
   };

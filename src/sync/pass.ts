@@ -77,7 +77,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason });
   };
   const binding = bindingOf(folder, context.config.server);
-  const rebound = counts.entries > 0 ? bindingGuard(folder.name, state.binding(), binding) : undefined;
+  const recorded = state.binding();
+  const rebound = counts.entries > 0 ? bindingGuard(folder.name, recorded, binding) : undefined;
   if (rebound && !options.force) {
     if (!options.dryRun) noteStop(rebound);
     return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 } }, skipped: [] };
@@ -85,7 +86,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   // A force that answers the binding guard answers only that one: the new pair is still judged
   // by the others (a drive not mounted yet at its new place is an empty folder).
   const forceGuards = options.force && rebound === undefined;
-  if (!options.dryRun && state.binding() !== binding) state.bind(binding);
+  if (!options.dryRun && recorded !== binding) state.bind(binding);
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
