@@ -10,7 +10,7 @@ import { crashPoint } from './crash.js';
 import { LocalChangedError } from './local-facts.js';
 import { sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
-import type { ConflictOutcome, Outcome } from './rows.js';
+import type { ConflictOutcome, Outcome, RemoteAfterConflict } from './rows.js';
 import type { LocalTrash } from './trash.js';
 import type { UploadSource } from './upload-source.js';
 import type { UploadSessions } from './upload-sessions.js';
@@ -129,29 +129,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
     replacesSent.add(action);
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
-    // Too large for one request: upload beside it, then swap, so the old version stays whole
-    // until the new one is complete. The file gets a new ID. Once the old version is gone, a
-    // retry of the action only renames the new one into place: starting over would find the
-    // file missing and leave the name empty, the new version in a temporary file.
-    let temp = swapsUnderway.get(action);
-    if (temp === undefined) {
-      const localName = ws.local.tempBeside(action.localPath);
-      ws.local.journal?.removed('local', localName);
-      temp = joinPath(parentOf(action.remotePath), basename(localName));
-      await expectOnServer(ws, action.remotePath, action.replace);
-      // Written down first: a crash before the rename would leave it on the server for good.
-      ws.local.journal?.created('remote', ws.remote.abs(temp));
-      await uploadNew(ws, temp, read, true);
-      crashPoint('upload:before-swap');
-      await expectOnServer(ws, action.remotePath, action.replace);
-      await ws.remote.delete({ kind: 'file', id: action.replace.id }, action.remotePath, ws.remoteTrash);
-      swapsUnderway.set(action, temp);
-    }
-    const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
-    if (!uploaded) throw new DeferredError(`${action.remotePath}: the new version vanished before it could be renamed into place`);
-    await ws.remote.remote.rename({ kind: 'file', id: uploaded.id }, baseName(action.remotePath));
-    swapsUnderway.delete(action);
-    ws.local.journal?.removed('remote', ws.remote.abs(temp));
+    await swapIn(ws, action, action.replace, read);
     newObject = true;
   }
   // A file that changed while it was streamed may have sent a mix of versions; recording the
@@ -160,11 +138,41 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
   return { local: action.local, ...(newObject ? { newRemoteObject: true } : {}), ...(stable ? {} : { changedDuringUpload: true }) };
 }
 
+/**
+ * Sends a version too large for one request: uploads it beside the server's file, then swaps,
+ * so the old version stays whole until the new one is complete. The old version goes as a delete
+ * does (into the remote trash when there is one), and the file gets a new ID. Once the old
+ * version is gone, a retry of `action` only renames the new one into place: starting over would
+ * find the file missing and leave the name empty, the new version in a temporary file.
+ */
+async function swapIn(ws: Workspace, action: UploadAction | ConflictAction, old: RemoteFacts, read: UploadSource): Promise<void> {
+  const { localPath, remotePath } = action;
+  let temp = swapsUnderway.get(action);
+  if (temp === undefined) {
+    const localName = ws.local.tempBeside(localPath);
+    ws.local.journal?.removed('local', localName);
+    temp = joinPath(parentOf(remotePath), basename(localName));
+    await expectOnServer(ws, remotePath, old);
+    // Written down first: a crash before the rename would leave it on the server for good.
+    ws.local.journal?.created('remote', ws.remote.abs(temp));
+    await uploadNew(ws, temp, read, true);
+    crashPoint('upload:before-swap');
+    await expectOnServer(ws, remotePath, old);
+    await ws.remote.delete({ kind: 'file', id: old.id }, remotePath, ws.remoteTrash);
+    swapsUnderway.set(action, temp);
+  }
+  const uploaded = await ws.remote.remote.stat(ws.remote.abs(temp), 'file');
+  if (!uploaded) throw new DeferredError(`${remotePath}: the new version vanished before it could be renamed into place`);
+  await ws.remote.remote.rename({ kind: 'file', id: uploaded.id }, baseName(remotePath));
+  swapsUnderway.delete(action);
+  ws.local.journal?.removed('remote', ws.remote.abs(temp));
+}
+
 /** Replaces this run already sent at least once; see `expectOnServer`. */
 const replacesSent = new WeakSet<UploadAction>();
 
 /** Swaps whose old version this run already removed, with the new version's temporary path. */
-const swapsUnderway = new WeakMap<UploadAction, RelPath>();
+const swapsUnderway = new WeakMap<UploadAction | ConflictAction, RelPath>();
 
 /**
  * Cloudreve v3 replaces a file unconditionally: an edit made on the server since the scan (a web
@@ -286,14 +294,16 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
   };
   let fetched: string | undefined;
   try {
-    if (action.local.size === action.remote.size) {
+    // A retry after a swap took the server's version away: only the swap is left to finish.
+    if (action.local.size === action.remote.size && !swapsUnderway.has(action)) {
       fetched = await fetchRemote();
       if (await sameContent(fetched, ws.local.abs(action.localPath))) return { kind: 'identical', local: action.local };
     }
     switch (action.resolution) {
-      case 'local-wins':
-        await replaceRemote(action, ws, async () => fetched ?? (fetched = await fetchRemote()));
-        return { kind: 'settled', local: action.local, remote: 'replaced' };
+      case 'local-wins': {
+        const remote = await replaceRemote(action, ws, async () => fetched ?? (fetched = await fetchRemote()));
+        return { kind: 'settled', local: action.local, remote };
+      }
       case 'remote-wins': {
         const local = await placeRemoteVersion(action, ws, fetched ?? (fetched = await fetchRemote()), action.local);
         return { kind: 'settled', local, remote: 'as-planned' };
@@ -347,17 +357,28 @@ async function placeRemoteVersion(action: ConflictAction, ws: Workspace, fetched
 
 /**
  * Local wins: the server's version is kept first, in the remote trash when there is one, else
- * fetched (`fetch`, a local temporary file) into the local trash.
+ * fetched (`fetch`, a local temporary file) into the local trash. A version too large for one
+ * request is swapped in (see `swapIn`), which takes the old one to the remote trash itself.
  */
-async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () => Promise<string>): Promise<void> {
-  if (ws.remoteTrash !== undefined) {
-    const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
-    await ws.remote.remote.mkdir(into);
-    await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
-  } else {
-    await ws.trash.put(await fetch(), action.localPath);
+async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () => Promise<string>): Promise<RemoteAfterConflict> {
+  const whole = action.local.size <= ws.replaceMaxSize;
+  if (!swapsUnderway.has(action)) {
+    if (ws.remoteTrash === undefined) {
+      await ws.trash.put(await fetch(), action.localPath);
+    } else if (whole) {
+      const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
+      await ws.remote.remote.mkdir(into);
+      await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
+    }
   }
-  await withLocalFile(ws, action.localPath, action.local, (read) => ws.remote.remote.replace(action.remote.id, read.source, ws.transfer));
+  return withLocalFile(ws, action.localPath, action.local, async (read) => {
+    if (!whole) {
+      await swapIn(ws, action, action.remote, read);
+      return 'new';
+    }
+    await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
+    return 'replaced';
+  });
 }
 
 /** Uses a local file that must still be what the plan saw (see LocalTree.readForUpload). */

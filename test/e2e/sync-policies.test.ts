@@ -16,12 +16,13 @@ async function editBoth(s: Scene, path: string, local: string, remote: string): 
 }
 
 /** doc.txt synced, then edited on both sides (the server's edit is `serverEdit`) and synced again under `folder`. */
-async function conflicted(folder: FolderOptions, serverEdit = 'server edit'): Promise<Scene> {
-  const s = await Scene.start({ folder });
+async function conflicted(folder: FolderOptions, serverEdit = 'server edit', sync: Record<string, unknown> = {}): Promise<Scene> {
+  const s = await Scene.start({ folder, config: { sync: { settleTime: 0, retries: 1, ...sync } } });
   scene = s;
   await s.write('doc.txt', 'base');
   await s.sync();
   await editBoth(s, 'doc.txt', 'local edit', serverEdit);
+  s.standin.control.resetCounts();
   await s.sync(1);
   return s;
 }
@@ -41,6 +42,47 @@ describe('conflict policies', () => {
     expect(await s.fetch('doc.txt')).toBe('local edit');
     const trash = await s.localTree(`${s.stateDir}/trash/main`);
     expect(Object.values(trash).filter((content) => content !== '/')).toEqual(['server edit, longer']);
+  });
+
+  describe('local, with a local version above replaceMaxSize', () => {
+    // One request would carry the whole file, which a proxy's body limit refuses.
+    const large = { replaceMaxSize: 4 };
+    const updates = (s: Scene): number => s.standin.control.requestCounts()['PUT /api/v3/file/update/:id'] ?? 0;
+
+    it('uploads it beside the server version and swaps, which goes to the remote trash', async () => {
+      const s = await conflicted({ conflict: 'local', trash: { remote: '/.trash' } }, 'server edit', large);
+      expect(await s.fetch('doc.txt')).toBe('local edit');
+      expect(Object.keys(await s.remoteTree())).toEqual(['doc.txt']);
+      const [run] = (await s.server.list('/.trash')).entries;
+      const [trashed] = (await s.server.list(`/.trash/${run?.name ?? ''}`)).entries;
+      expect(trashed).toMatchObject({ name: 'doc.txt', size: 'server edit'.length });
+      expect(updates(s)).toBe(0);
+      await s.sync(0);
+    });
+
+    it('without a remote trash, keeps the server version in the local trash first', async () => {
+      const s = await conflicted({ conflict: 'local' }, 'server edit, longer', large);
+      expect(await s.fetch('doc.txt')).toBe('local edit');
+      const trash = await s.localTree(`${s.stateDir}/trash/main`);
+      expect(Object.values(trash).filter((content) => content !== '/')).toEqual(['server edit, longer']);
+      expect(updates(s)).toBe(0);
+      await s.sync(0);
+    });
+
+    it('renames the new version into place when the rename failed once the old one was gone', async () => {
+      const s = await Scene.start({ folder: { conflict: 'local' }, config: { sync: { settleTime: 0, retries: 1, ...large } } });
+      scene = s;
+      await s.write('doc.txt', 'base');
+      await s.sync();
+      await editBoth(s, 'doc.txt', 'local edit', 'server edit');
+      s.standin.control.resetCounts();
+      s.standin.control.failNext('POST /api/v3/object/rename', 3, 'http502');
+      await s.sync(1);
+      expect(await s.fetch('doc.txt')).toBe('local edit');
+      expect(Object.keys(await s.remoteTree())).toEqual(['doc.txt']);
+      expect(updates(s)).toBe(0);
+      await s.sync(0);
+    });
   });
 
   it('remote: the server version wins and the local version goes to the local trash', async () => {
