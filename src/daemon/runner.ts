@@ -306,7 +306,6 @@ export class FolderRunner {
   async #pass(scope: PassScope): Promise<void> {
     const { metrics, now } = this.#shared;
     this.phase = 'syncing';
-    const force = this.#state.takeForce();
     let result: PassResult;
     try {
       result = await syncFolder(
@@ -321,7 +320,7 @@ export class FolderRunner {
           signal: this.#abort.signal,
           events: this.#events(),
         },
-        { dryRun: false, force, scope },
+        { dryRun: false, force: false, scope },
       );
     } catch (error) {
       this.#failed(scope, error);

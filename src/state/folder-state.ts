@@ -188,13 +188,17 @@ export class FolderState {
     return stopped;
   }
 
-  /** Whether the next pass is forced, clearing the flag. */
-  takeForce(): boolean {
-    return this.#db.transaction(() => {
-      const row = prepared<[number], { force_next: number }>(this.#db, 'SELECT force_next FROM folders WHERE id = ?').get(this.#folder);
-      prepared(this.#db, 'UPDATE folders SET force_next = 0 WHERE id = ?').run(this.#folder);
-      return row?.force_next === 1;
-    })();
+  /** Whether a `resume` waits for the next pass that reaches the guards (see `spendForce`). */
+  forceNext(): boolean {
+    return prepared<[number], { force_next: number }>(this.#db, 'SELECT force_next FROM folders WHERE id = ?').get(this.#folder)?.force_next === 1;
+  }
+
+  /**
+   * A pass reached the guards with the `resume`: it is used up. A pass that failed before (the
+   * server down, the local folder unreadable) leaves it for the next one, which the user meant.
+   */
+  spendForce(): void {
+    prepared(this.#db, 'UPDATE folders SET force_next = 0 WHERE id = ? AND force_next = 1').run(this.#folder);
   }
 
   lastRun(): { lastSyncMs: number | undefined; last: RunSummary | undefined } {

@@ -40,7 +40,10 @@ export interface PassContext {
 
 export interface PassOptions {
   readonly dryRun: boolean;
-  /** Run even when the mass-delete or empty-root guard would stop it. */
+  /**
+   * Run even when a guard would stop it (`--force`); a pending `resume` of the folder counts the
+   * same, and is used up by the pass that reaches the guards.
+   */
   readonly force: boolean;
   /** What to look at; everything by default. */
   readonly scope?: PassScope;
@@ -79,13 +82,16 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const binding = bindingOf(folder, context.config.server);
   const recorded = state.binding();
   const rebound = counts.entries > 0 ? bindingGuard(folder.name, recorded, binding) : undefined;
-  if (rebound && !options.force) {
+  // A `resume` waiting for the next pass counts as --force (a dry run only shows what would be done).
+  const resumed = !options.dryRun && state.forceNext();
+  const force = options.force || resumed;
+  if (rebound && !force) {
     if (!options.dryRun) noteStop(rebound);
     return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 } }, skipped: [] };
   }
   // A force that answers the binding guard answers only that one: the new pair is still judged
   // by the others (a drive not mounted yet at its new place is an empty folder).
-  const forceGuards = options.force && rebound === undefined;
+  const forceGuards = force && rebound === undefined;
   if (!options.dryRun && recorded !== binding) state.bind(binding);
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
@@ -165,6 +171,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
+  if (resumed) state.spendForce();
   await removeLeftovers(folder.localPath, local.leftovers, log);
   await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   state.replaceSkipped(skipped);

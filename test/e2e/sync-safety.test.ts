@@ -41,6 +41,18 @@ describe('root guard', () => {
     expect(await scene.remoteTree()).toEqual({});
   });
 
+  it('keeps a `resume` for the next run when a run fails before the guards (the server down)', async () => {
+    scene = await seeded(4, { proxy: true });
+    for (const name of await readdir(scene.local)) await rm(join(scene.local, name), { recursive: true });
+    await scene.sync(3);
+    await scene.cli('resume', 'main');
+    await scene.proxy?.down();
+    await scene.sync(4);
+    await scene.proxy?.up();
+    await scene.sync();
+    expect(await scene.remoteTree()).toEqual({});
+  });
+
   it('stops when the local folder is missing (an unmounted drive)', async () => {
     scene = await seeded();
     await rename(scene.local, `${scene.local}-unmounted`);

@@ -4,9 +4,7 @@ import type { FolderConfig } from '../../config/load.js';
 import { actionPath } from '../../exec/executor.js';
 import { isRemoteError } from '../../remote/errors.js';
 import { StateError } from '../../state/database.js';
-import { FolderState } from '../../state/folder-state.js';
 import { acquireLock } from '../../state/lock.js';
-import { folderId } from '../../state/synced.js';
 import { syncFolder, type PassResult } from '../../sync/pass.js';
 import { createJobQueue } from '../../sync/queue.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -49,9 +47,6 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   if (folders.length === 0) throw new CliError(`no folder named "${options.folder}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
 
   const lock = options.dryRun ? undefined : acquireLock(config.stateDir, 'sync --once');
-  // A `resume` waiting for the next pass applies to a one-shot run as well.
-  const force = options.force ?? false;
-  const takeResume = (name: string): boolean => !options.dryRun && new FolderState(context.db, folderId(context.db, name)).takeForce();
   const progress = options.json || options.dryRun ? undefined : Progress.forTerminal(process.stderr);
   const queue = createJobQueue(config.sync);
   const results: FolderRun[] = [];
@@ -70,7 +65,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
               now: Date.now,
               ...(progress ? { events: progress.events } : {}),
             },
-            { dryRun: options.dryRun ?? false, force: force || takeResume(folder.name) },
+            { dryRun: options.dryRun ?? false, force: options.force ?? false },
           ),
         );
       } catch (error) {
