@@ -200,10 +200,10 @@ export class SyncedTree {
     return { files: row?.files ?? 0, folders: row?.folders ?? 0, bytes: row?.bytes ?? 0 };
   }
 
-  /** The row synced at a local path (spelled in any Unicode form), with its server object. */
-  atLocalPath(path: RelPath): { kind: EntryKind; remoteId: string | undefined } | undefined {
+  /** The row synced at a local path (spelled in any Unicode form): its server object, and the local file as synced. */
+  atLocalPath(path: RelPath): Pick<SyncedRow, 'kind' | 'remoteId' | 'size' | 'localMtimeMs' | 'inode'> | undefined {
     const row = this.#statements.atLocalKey.get(this.#folder, pathKey(path));
-    return row && { kind: row.kind, remoteId: row.remote_id ?? undefined };
+    return row && { kind: row.kind, remoteId: row.remote_id ?? undefined, size: row.size, localMtimeMs: row.local_mtime_ms, inode: row.inode };
   }
 
   clear(): void {
@@ -270,7 +270,10 @@ function prepare(db: Db) {
       `SELECT coalesce(sum(kind = 'file'), 0) AS files, coalesce(sum(kind = 'dir'), 0) AS folders, coalesce(sum(CASE WHEN kind = 'file' THEN size END), 0) AS bytes
        FROM synced WHERE folder = ? AND local_key != ? AND remote_key != ?`,
     ),
-    atLocalKey: prepared<[number, string], { kind: EntryKind; remote_id: string | null }>(db, 'SELECT kind, remote_id FROM synced WHERE folder = ? AND local_key = ?'),
+    atLocalKey: prepared<[number, string], { kind: EntryKind; remote_id: string | null; size: number; local_mtime_ms: number; inode: string }>(
+      db,
+      'SELECT kind, remote_id, size, local_mtime_ms, inode FROM synced WHERE folder = ? AND local_key = ?',
+    ),
     clear: prepared<[number]>(db, 'DELETE FROM synced WHERE folder = ?'),
     dirByLocalKey: prepared<[number, string], { id: number }>(db, "SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
     remoteChildren: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),

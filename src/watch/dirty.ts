@@ -6,12 +6,19 @@ import type { LocalWrite, RelPath } from '../tree/types.js';
  * adds nothing (the pass rescans that whole subtree), and a folder's path replaces the pending
  * ones inside it when they are taken. A create followed by a delete, or a burst of writes, is
  * one entry. Each report costs a lookup per folder above it, never a look at every pending path.
+ *
+ * The paths coalesced that way are kept aside too (up to `insideKept`): should the folder's own
+ * report turn out to be an echo of this daemon's write (a folder it moved into place), what was
+ * reported inside it may still be a user's change.
  */
 export class DirtySet {
   readonly #paths = new Set<RelPath>();
+  /** Undefined once more than `insideKept` were reported. */
+  #inside: Set<RelPath> | undefined = new Set();
 
   add(path: RelPath): void {
-    if (!liesInAny(path, this.#paths)) this.#paths.add(path);
+    if (liesInAny(path, this.#paths)) this.#keepInside(path);
+    else this.#paths.add(path);
   }
 
   /** Pending paths, counting those a folder reported later will take in. */
@@ -19,18 +26,37 @@ export class DirtySet {
     return this.#paths.size;
   }
 
-  /** The pending paths, which are cleared. */
-  take(): RelPath[] {
+  /** The pending paths, which are cleared, with the reported paths that lie inside them. */
+  take(): DirtyPaths {
     const paths = topmost(this.#paths);
+    if (paths.length < this.#paths.size) {
+      const kept = new Set(paths);
+      for (const path of this.#paths) if (!kept.has(path)) this.#keepInside(path);
+    }
+    const inside = this.#inside === undefined ? undefined : [...this.#inside].sort();
     this.#paths.clear();
-    return paths;
+    this.#inside = new Set();
+    return { paths, inside };
   }
 
   /** Puts paths back after a pass that could not finish. */
   restore(paths: readonly RelPath[]): void {
     for (const path of paths) this.add(path);
   }
+
+  #keepInside(path: RelPath): void {
+    if (this.#inside !== undefined && this.#inside.add(path).size > insideKept) this.#inside = undefined;
+  }
 }
+
+export interface DirtyPaths {
+  /** The paths to look at, none inside another. */
+  readonly paths: RelPath[];
+  /** Reported paths inside those; undefined when there were too many to keep. */
+  readonly inside: RelPath[] | undefined;
+}
+
+const insideKept = 10_000;
 
 /**
  * Changes cloudreve-sync makes itself (a download landing, a local rename) must not come back

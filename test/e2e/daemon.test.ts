@@ -98,6 +98,28 @@ describe('the daemon', () => {
     await eventually(async () => (await s.entry('unwanted.txt')) === undefined, 10_000, 'the delete on the server');
   });
 
+  it('sends a user edit made inside a folder it just moved, which the move announced as its own', async () => {
+    // The folder's report was the move's echo, and the edit reported inside it while the pass
+    // went on went with it, until the hourly rescan.
+    scene = await Scene.start({ daemon: { remoteInterval: '1h', debounce: '1s' } });
+    const s = scene;
+    await s.write('photos/a.txt', 'first');
+    await s.write('photos/b.txt', 'second');
+    await s.sync();
+    const folder = await s.entry('photos', 'dir');
+    await s.server.rename({ kind: 'dir', id: folder?.id ?? '' }, 'albums');
+    // A slow download after the move keeps the daemon's first pass going while the edit is reported.
+    await s.put('later.txt', 'downloaded after the move');
+    s.standin.control.setLatency(1000);
+    s.daemon();
+    await eventually(async () => s.exists('albums/a.txt'), 20_000, 'the local move');
+    await writeFile(s.localPath('albums/a.txt'), 'first, edited here');
+    await eventually(async () => s.exists('later.txt'), 20_000, 'the download');
+    s.standin.control.setLatency(0);
+    await eventually(async () => (await s.fetch('albums/a.txt')) === 'first, edited here', 15_000, 'the edit on the server');
+    expect(await s.fetch('albums/b.txt')).toBe('second');
+  });
+
   it('gives a daemon started after a long downtime its own healthyWithin for a first pass', async () => {
     // Counted from the last pass before the downtime, it was unhealthy from its first second,
     // and a watchdog restarting unhealthy containers would never let it finish a pass.
