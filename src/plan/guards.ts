@@ -1,5 +1,5 @@
-import type { Side } from '../tree/types.js';
-import type { GuardTrip, PlanInput, PlanOptions, PlanTotals } from './types.js';
+import type { GuardAnswer, Side } from '../tree/types.js';
+import type { Force, GuardTrip, PlanInput, PlanOptions, PlanTotals } from './types.js';
 
 /**
  * "I can't see it" is never "the user deleted it": a missing root stops the folder; a root that
@@ -11,15 +11,27 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
   }
   if (!input.remote.rootExists) return { guard: 'root', side: 'remote', reason: 'the remote folder does not exist on the server' };
   const totals = totalsOf(input);
-  if (totals.syncedEntries === 0 || options.force) return undefined;
+  if (totals.syncedEntries === 0) return undefined;
   const synced = totals.syncedEntries === 1 ? '1 entry was' : `${totals.syncedEntries} entries were`;
-  if (totals.localEntries === 0) {
-    return { guard: 'root', side: 'local', reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` };
-  }
-  if (totals.remoteEntries === 0) {
-    return { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${synced} synced before; run with --force if it was really emptied` };
-  }
-  return undefined;
+  const trip: GuardTrip | undefined =
+    totals.localEntries === 0
+      ? { guard: 'root', side: 'local', reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` }
+      : totals.remoteEntries === 0
+        ? { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${synced} synced before; run with --force if it was really emptied` }
+        : undefined;
+  return trip && !overrides(options.force, trip) ? trip : undefined;
+}
+
+/** Whether `force` runs past `trip`: everything does, or the answer to this very stop. */
+export function overrides(force: Force, trip: GuardTrip): boolean {
+  if (typeof force === 'boolean') return force;
+  if (force.guard !== trip.guard || force.side !== trip.side) return false;
+  return force.guard !== 'mass-delete' || (trip.guard === 'mass-delete' && trip.count <= force.count);
+}
+
+/** What a `resume` of `trip` agrees to (see GuardAnswer). */
+export function answerTo(trip: GuardTrip): GuardAnswer {
+  return trip.guard === 'mass-delete' ? { guard: trip.guard, side: trip.side, count: trip.count } : { guard: trip.guard, side: trip.side };
 }
 
 /** The counts the guards judge by: given, or those of complete trees. */
@@ -36,20 +48,20 @@ export function totalsOf(input: PlanInput): PlanTotals {
 
 /** Counts deletions after move detection, so a renamed folder never looks like a mass delete. */
 export function massDeleteGuard(input: PlanInput, options: PlanOptions, deletes: Readonly<Record<Side, number>>): GuardTrip | undefined {
-  if (options.force) return undefined;
   const total = totalsOf(input).syncedFiles;
   const { maxPercent, minCount, maxCount } = options.massDelete;
   for (const side of ['local', 'remote'] as const) {
     const count = deletes[side];
     const percent = total === 0 ? 0 : (count * 100) / total;
     if (count > maxCount || (count >= minCount && percent > maxPercent)) {
-      return {
+      const trip: GuardTrip = {
         guard: 'mass-delete',
         side,
         count,
         total,
         reason: `the run would delete ${count} of ${total} synced files on the ${side} side (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files); run with --force if that is intended`,
       };
+      if (!overrides(options.force, trip)) return trip;
     }
   }
   return undefined;

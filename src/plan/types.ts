@@ -1,4 +1,4 @@
-import type { EntryKind, LocalNode, RelPath, RemoteNode, Side, SkippedPath, SyncedNode } from '../tree/types.js';
+import type { EntryKind, GuardAnswer, LocalNode, RelPath, RemoteNode, Side, SkippedPath, SyncedNode } from '../tree/types.js';
 
 export type SyncMode = 'two-way' | 'upload-only' | 'download-only';
 
@@ -18,8 +18,8 @@ export interface PlanOptions {
   readonly mode: SyncMode;
   readonly conflictPolicy: ConflictPolicy;
   readonly massDelete: MassDeleteLimits;
-  /** Skip the mass-delete guard and the empty-root guard (never the missing-root guard). */
-  readonly force: boolean;
+  /** Which stops of the mass-delete and empty-root guards to run past (never the missing-root guard's). */
+  readonly force: Force;
   /** Whether the local filesystem folds case, so `A.txt` and `a.txt` are one name. */
   readonly localCaseInsensitive: boolean;
   /** Why the server would refuse a name, or undefined when it is legal. */
@@ -270,6 +270,9 @@ export type GuardTrip =
   | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number; readonly total: number; readonly reason: string }
   /** The config now pairs another local folder, server folder or account under the folder's name. */
   | { readonly guard: 'binding'; readonly side: Side; readonly reason: string };
+
+/** Every stop (`--force`), none, or the one a `resume` agreed to. */
+export type Force = boolean | GuardAnswer;
 
 export interface Plan {
   readonly actions: readonly Action[];

@@ -1,4 +1,4 @@
-import type { Side, SkippedPath } from '../tree/types.js';
+import type { GuardAnswer, Side, SkippedPath } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
 import { durably } from './group-commit.js';
 
@@ -24,7 +24,19 @@ export interface RunSummary {
   readonly finishedMs: number;
   readonly ok: boolean;
   readonly counts: Readonly<Record<string, number>>;
+  /** Why a safety guard stopped the run, and what a `resume` of it agrees to. */
   readonly stopped?: string;
+  readonly answer?: GuardAnswer;
+}
+
+/** A stored GuardAnswer, or undefined for anything else (written by another version, say). */
+function guardAnswerOf(value: unknown): GuardAnswer | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { guard, side, count } = value as Record<string, unknown>;
+  if (side !== 'local' && side !== 'remote') return undefined;
+  if (guard === 'root' || guard === 'binding') return { guard, side };
+  if (guard === 'mass-delete' && typeof count === 'number') return { guard, side, count };
+  return undefined;
 }
 
 /** Backoff per failing path: 1 min, doubling per attempt, at most 6 h. */
@@ -169,36 +181,38 @@ export class FolderState {
   }
 
   /**
-   * Lifts a pause. `force`: the user looked and agreed, so the next pass runs past the guard
-   * that paused it; without it (a changed config) the guards judge the next pass afresh.
+   * Lifts a pause. `answer`: the user looked and agreed, so the passes run past that stop (see
+   * `answer`); without it (a changed config) the guards judge the next pass afresh.
    */
-  resume(force: boolean): void {
-    prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, force_next = ? WHERE id = ?').run(force ? 1 : 0, this.#folder);
+  resume(answer: GuardAnswer | undefined): void {
+    prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, answer = ? WHERE id = ?').run(answer === undefined ? null : JSON.stringify(answer), this.#folder);
   }
 
   /**
-   * The user agreed to what a guard stopped: lifts the pause, and the next pass runs past the
-   * guard. Only where a guard did stop the folder (the daemon paused it, or the last run was
-   * stopped): a force nobody saw a reason for would wait for whatever pass comes next, which
-   * may be one that meets an emptied folder. Says whether there was such a stop.
+   * The user agreed to what a guard stopped: lifts the pause, and the passes run past that stop.
+   * Only where a guard did stop the folder (the daemon paused it, or the last run was stopped): a
+   * force nobody saw a reason for would wait for whatever pass comes next, which may be one that
+   * meets an emptied folder. Says whether there was such a stop.
    */
   resumeStopped(): boolean {
-    const stopped = this.pausedReason() !== undefined || this.lastRun().last?.stopped !== undefined;
-    if (stopped) this.resume(true);
+    const { last } = this.lastRun();
+    const stopped = this.pausedReason() !== undefined || last?.stopped !== undefined;
+    if (stopped) this.resume(last?.answer);
     return stopped;
   }
 
-  /** Whether a `resume` waits for the next pass that reaches the guards (see `spendForce`). */
-  forceNext(): boolean {
-    return prepared<[number], { force_next: number }>(this.#db, 'SELECT force_next FROM folders WHERE id = ?').get(this.#folder)?.force_next === 1;
+  /**
+   * The stop a `resume` agreed to, until a pass reaches the guards (`spendAnswer`). It answers
+   * that stop only (a mass delete no larger): a pass that failed before the guards (the server
+   * down) leaves it for the next one, which cannot be forced past anything else meanwhile.
+   */
+  answer(): GuardAnswer | undefined {
+    const text = prepared<[number], { answer: string | null }>(this.#db, 'SELECT answer FROM folders WHERE id = ?').get(this.#folder)?.answer;
+    return text ? guardAnswerOf(JSON.parse(text)) : undefined;
   }
 
-  /**
-   * A pass reached the guards with the `resume`: it is used up. A pass that failed before (the
-   * server down, the local folder unreadable) leaves it for the next one, which the user meant.
-   */
-  spendForce(): void {
-    prepared(this.#db, 'UPDATE folders SET force_next = 0 WHERE id = ? AND force_next = 1').run(this.#folder);
+  spendAnswer(): void {
+    prepared(this.#db, 'UPDATE folders SET answer = NULL WHERE id = ? AND answer IS NOT NULL').run(this.#folder);
   }
 
   lastRun(): { lastSyncMs: number | undefined; last: RunSummary | undefined } {

@@ -139,4 +139,9 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
    END;`,
   // What a folder's Synced tree was recorded between (FolderState.binding); unknown until the next pass.
   `ALTER TABLE folders ADD COLUMN binding TEXT;`,
+  // A `resume` answers the stop it was given (FolderState.answer), not every guard of the next
+  // pass. A resume still waiting from before does not say which stop it answered: it is dropped,
+  // and the folder stops again until it is given anew.
+  `ALTER TABLE folders ADD COLUMN answer TEXT;
+   ALTER TABLE folders DROP COLUMN force_next;`,
 ];

@@ -9,7 +9,7 @@ import { RemoteTree } from '../exec/remote-tree.js';
 import { removeLeftovers, removeMovedRemoteTempFiles } from '../exec/temp-files.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
-import { plan, utcConflictStamp, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
+import { answerTo, overrides, plan, utcConflictStamp, type Force, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
@@ -41,8 +41,8 @@ export interface PassContext {
 export interface PassOptions {
   readonly dryRun: boolean;
   /**
-   * Run even when a guard would stop it (`--force`); a pending `resume` of the folder counts the
-   * same, and is used up by the pass that reaches the guards.
+   * Run even when a guard would stop it (`--force`). A pending `resume` of the folder counts the
+   * same for the stop it answered, and is used up by the pass that gets past that guard.
    */
   readonly force: boolean;
   /** What to look at; everything by default. */
@@ -77,22 +77,29 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const counts = tree.counts();
   const noteStop = (trip: GuardTrip): void => {
     log.error({ guard: trip.guard, side: trip.side }, trip.reason);
-    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason });
+    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason, answer: answerTo(trip) });
   };
   const binding = bindingOf(folder, context.config.server);
   const recorded = state.binding();
   const rebound = counts.entries > 0 ? bindingGuard(folder.name, recorded, binding) : undefined;
-  // A `resume` waiting for the next pass counts as --force (a dry run only shows what would be done).
-  const resumed = !options.dryRun && state.forceNext();
-  const force = options.force || resumed;
-  if (rebound && !force) {
+  // What a `resume` agreed to counts as a --force of that stop (a dry run only shows what would be done).
+  const answer = options.dryRun ? undefined : state.answer();
+  const force: Force = options.force || (answer ?? false);
+  if (rebound && !overrides(force, rebound)) {
     if (!options.dryRun) noteStop(rebound);
     return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 } }, skipped: [] };
   }
+  if (!options.dryRun && recorded !== binding) {
+    // Answered with the new pair written down: a pass that then fails does not leave it to
+    // answer anything else.
+    db.transaction(() => {
+      state.bind(binding);
+      if (rebound) state.spendAnswer();
+    })();
+  }
   // A force that answers the binding guard answers only that one: the new pair is still judged
   // by the others (a drive not mounted yet at its new place is an empty folder).
-  const forceGuards = force && rebound === undefined;
-  if (!options.dryRun && recorded !== binding) state.bind(binding);
+  const forceGuards = rebound === undefined ? force : false;
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
@@ -171,7 +178,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
-  if (resumed) state.spendForce();
+  if (answer !== undefined) state.spendAnswer();
   await removeLeftovers(folder.localPath, local.leftovers, log);
   await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   state.replaceSkipped(skipped);

@@ -71,6 +71,14 @@ export interface SyncedNode {
 /** The root folder's row ID in parent references. */
 export const rootRow = 0;
 
+/**
+ * What a safety guard stopped, as far as a user's agreement to it goes: a `resume` answers this
+ * stop, and a later one only if it is the same (a mass delete no larger), not whatever comes next.
+ */
+export type GuardAnswer =
+  | { readonly guard: 'root' | 'binding'; readonly side: Side }
+  | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number };
+
 /** A path that was left alone, and why; shown in logs, `status` and the exit code. */
 export interface SkippedPath {
   readonly side: Side;

@@ -155,6 +155,22 @@ describe('binding guard', () => {
     expect((await s.sync(3)).stdout).toContain('the local folder is empty but 4 entries were synced before');
     expect(Object.keys(await s.remoteTree())).toHaveLength(4);
   });
+
+  it('does so after a run that failed once the new pair was agreed to (the server down)', async () => {
+    scene = await seeded(4, { proxy: true });
+    const s = scene;
+    const empty = `${s.local}-not-mounted`;
+    await mkdir(empty);
+    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local: empty }] }));
+    await s.sync(3);
+    await s.cli('resume', 'main');
+    await s.proxy?.down();
+    await s.sync(4);
+    await s.proxy?.up();
+    expect((await s.sync(3)).stdout).toContain('the local folder is empty but 4 entries were synced before');
+    expect(Object.keys(await s.remoteTree())).toHaveLength(4);
+  });
 });
 
 describe('a state directory inside the synced folder', () => {
@@ -237,6 +253,19 @@ describe('mass-delete guard', () => {
     expect(stopped.stdout).toContain('would delete 8 of 12 synced files on the remote side');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(12);
     await scene.sync(0, '--force');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+  });
+
+  it('takes `resume` as agreement to that stop only: more deletes than it said stop again', async () => {
+    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
+    for (let i = 0; i < 7; i++) await rm(scene.localPath(`f${i}.txt`));
+    await scene.sync(3);
+    await scene.cli('resume', 'main');
+    await rm(scene.localPath('f7.txt'));
+    expect((await scene.sync(3)).stdout).toContain('would delete 8 of 12 synced files on the remote side');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(12);
+    await scene.cli('resume', 'main');
+    await scene.sync();
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
   });
 });

@@ -126,6 +126,10 @@ describe('safety guards', () => {
     expect(stopped.stopped?.guard).toBe('root');
     expect(stopped.actions).toEqual([]);
     expect(count(planNow({ force: true }), 'delete', 'remote')).toBe(2);
+    // What a resume of that stop agreed to, and nothing else.
+    expect(count(planNow({ force: { guard: 'root', side: 'local' } }), 'delete', 'remote')).toBe(2);
+    expect(planNow({ force: { guard: 'root', side: 'remote' } }).stopped).toMatchObject({ guard: 'root', side: 'local' });
+    expect(planNow({ force: { guard: 'mass-delete', side: 'remote', count: 2 } }).stopped).toMatchObject({ guard: 'root', side: 'local' });
   });
 
   it('stops when the local folder is missing even when forced', async () => {
@@ -154,6 +158,10 @@ describe('safety guards', () => {
     expect(p.stopped).toMatchObject({ guard: 'mass-delete', side: 'remote', count: 6, total: 11 });
     expect(p.actions).toEqual([]);
     expect(planNow({ force: true }).stopped).toBeUndefined();
+    expect(planNow({ force: { guard: 'mass-delete', side: 'remote', count: 6 } }).stopped).toBeUndefined();
+    expect(planNow({ force: { guard: 'mass-delete', side: 'remote', count: 5 } }).stopped).toMatchObject({ guard: 'mass-delete', count: 6 });
+    expect(planNow({ force: { guard: 'mass-delete', side: 'local', count: 6 } }).stopped).toMatchObject({ guard: 'mass-delete', side: 'remote' });
+    expect(planNow({ force: { guard: 'binding', side: 'local' } }).stopped).toMatchObject({ guard: 'mass-delete' });
   });
 });
 
