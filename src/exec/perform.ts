@@ -294,8 +294,8 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
   };
   let fetched: string | undefined;
   try {
-    // A retry after a swap took the server's version away: only the swap is left to finish.
-    if (action.local.size === action.remote.size && !swapsUnderway.has(action)) {
+    // A retry once the server's version is kept knows they differ, and may find it gone (swapped).
+    if (action.local.size === action.remote.size && !losersKept.has(action)) {
       fetched = await fetchRemote();
       if (await sameContent(fetched, ws.local.abs(action.localPath))) return { kind: 'identical', local: action.local };
     }
@@ -362,7 +362,7 @@ async function placeRemoteVersion(action: ConflictAction, ws: Workspace, fetched
  */
 async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () => Promise<string>): Promise<RemoteAfterConflict> {
   const whole = action.local.size <= ws.replaceMaxSize;
-  if (!swapsUnderway.has(action)) {
+  if (!losersKept.has(action)) {
     if (ws.remoteTrash === undefined) {
       await ws.trash.put(await fetch(), action.localPath);
     } else if (whole) {
@@ -370,6 +370,7 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
       await ws.remote.remote.mkdir(into);
       await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
     }
+    losersKept.add(action);
   }
   return withLocalFile(ws, action.localPath, action.local, async (read) => {
     if (!whole) {
@@ -380,6 +381,9 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     return 'replaced';
   });
 }
+
+/** Local-wins conflicts whose server version is kept already: a retry keeps no second copy. */
+const losersKept = new WeakSet<ConflictAction>();
 
 /** Uses a local file that must still be what the plan saw (see LocalTree.readForUpload). */
 async function withLocalFile<T>(ws: Workspace, path: RelPath, expected: LocalFacts, use: (read: UploadSource) => Promise<T>): Promise<T> {

@@ -69,18 +69,26 @@ describe('conflict policies', () => {
       await s.sync(0);
     });
 
-    it('renames the new version into place when the rename failed once the old one was gone', async () => {
+    // Sizes that differ, and the same size, which has the versions compared first; a retry
+    // after the old version is gone, and one before (the upload failed), which keeps no second copy.
+    it.each([
+      ['server edit', 'POST /api/v3/object/rename'],
+      ['remote one', 'POST /api/v3/object/rename'],
+      ['remote one', 'PUT /api/v3/file/upload'],
+    ])('finishes the swap on a retry (server edit "%s", %s failing)', async (serverEdit, failing) => {
       const s = await Scene.start({ folder: { conflict: 'local' }, config: { sync: { settleTime: 0, retries: 1, ...large } } });
       scene = s;
       await s.write('doc.txt', 'base');
       await s.sync();
-      await editBoth(s, 'doc.txt', 'local edit', 'server edit');
+      await editBoth(s, 'doc.txt', 'local edit', serverEdit);
       s.standin.control.resetCounts();
-      s.standin.control.failNext('POST /api/v3/object/rename', 3, 'http502');
+      s.standin.control.failNext(failing, 3, 'http502');
       await s.sync(1);
       expect(await s.fetch('doc.txt')).toBe('local edit');
       expect(Object.keys(await s.remoteTree())).toEqual(['doc.txt']);
       expect(updates(s)).toBe(0);
+      const trash = await s.localTree(`${s.stateDir}/trash/main`);
+      expect(Object.values(trash).filter((content) => content !== '/')).toEqual([serverEdit]);
       await s.sync(0);
     });
   });
