@@ -1,7 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import type { BigIntStats } from 'node:fs';
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
 import { actionPath, blockedUntil, type ActionResult, type ExecEvents } from '../exec/executor.js';
@@ -9,18 +6,17 @@ import type { Logger } from '../log/logger.js';
 import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
-import { factsOf } from '../scan/facts.js';
 import { createIgnoreRules } from '../scan/ignore.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { syncFolder, type PassResult } from '../sync/pass.js';
 import type { PassScope } from '../sync/scope.js';
-import { liesInAny } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { DirtySet, EchoFilter } from '../watch/dirty.js';
 import { LocalWatcher } from '../watch/watcher.js';
 import type { Metrics } from './metrics.js';
+import { userChanges } from './user-changes.js';
 
 /** What a folder is doing, as /status and /healthz tell it. */
 export type Phase = 'starting' | 'syncing' | 'idle' | 'paused' | 'offline' | 'auth-failed' | 'error' | 'stopped';
@@ -296,38 +292,7 @@ export class FolderRunner {
   /** The pending local changes, without the echoes of this daemon's own writes. */
   async #takeDirty(): Promise<RelPath[]> {
     this.#echo.prune();
-    const { paths, inside } = this.#dirty.take();
-    const kept: RelPath[] = [];
-    const echoes = new Set<RelPath>();
-    for (const path of paths) {
-      const stats = await this.#lstat(path);
-      if (this.#echo.isEcho(path, stats === undefined ? undefined : Number(stats.mtimeNs) / 1e6)) echoes.add(path);
-      else kept.push(path);
-    }
-    if (echoes.size === 0) return kept;
-    // A folder this daemon wrote (moved into place, say) is its echo, but what was reported
-    // inside it may be a user's change since: each is looked at against the Synced tree, which
-    // has the pass's writes by now. Too many to keep, and the folders are scanned again.
-    if (inside === undefined) return [...kept, ...echoes];
-    for (const path of inside) if (liesInAny(path, echoes) && !this.#asSynced(path, await this.#lstat(path))) kept.push(path);
-    return kept;
-  }
-
-  async #lstat(path: RelPath): Promise<BigIntStats | undefined> {
-    try {
-      return await lstat(join(this.#folder.localPath, ...path.split('/')), { bigint: true });
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Whether a local path is as the Synced tree has it (absent where it has nothing). */
-  #asSynced(path: RelPath, stats: BigIntStats | undefined): boolean {
-    const row = this.#tree.atLocalPath(path);
-    if (row === undefined || stats === undefined) return row === undefined && stats === undefined;
-    const facts = factsOf(stats);
-    const kind = stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : undefined;
-    return kind === row.kind && facts.inode === row.inode && (kind === 'dir' || (facts.size === row.size && facts.mtimeMs === row.localMtimeMs));
+    return userChanges(this.#folder.localPath, this.#dirty.take(), this.#echo, this.#tree);
   }
 
   async #pass(scope: PassScope): Promise<void> {

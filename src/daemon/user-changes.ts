@@ -1,0 +1,46 @@
+import type { BigIntStats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { factsOf } from '../scan/facts.js';
+import type { SyncedTree } from '../state/synced.js';
+import { liesInAny } from '../tree/paths.js';
+import type { RelPath } from '../tree/types.js';
+import type { DirtyPaths, EchoFilter } from '../watch/dirty.js';
+
+/**
+ * The paths the watcher reported under `root` that a pass must look at: those that are not the
+ * echo of this daemon's own writes.
+ *
+ * A folder this daemon wrote (moved into place, say) is its echo, but what was reported inside
+ * it may be a user's change since: each is looked at against the Synced tree, which has the
+ * pass's writes by now. Were there too many to keep, the folders are scanned again.
+ */
+export async function userChanges(root: string, taken: DirtyPaths, echo: EchoFilter, tree: SyncedTree): Promise<RelPath[]> {
+  const statsOf = async (path: RelPath): Promise<BigIntStats | undefined> => {
+    try {
+      return await lstat(join(root, ...path.split('/')), { bigint: true });
+    } catch {
+      return undefined;
+    }
+  };
+  const kept: RelPath[] = [];
+  const echoes = new Set<RelPath>();
+  for (const path of taken.paths) {
+    const stats = await statsOf(path);
+    if (echo.isEcho(path, stats === undefined ? undefined : Number(stats.mtimeNs) / 1e6)) echoes.add(path);
+    else kept.push(path);
+  }
+  if (echoes.size === 0) return kept;
+  if (taken.inside === undefined) return [...kept, ...echoes];
+  for (const path of taken.inside) if (liesInAny(path, echoes) && !asSynced(tree, path, await statsOf(path))) kept.push(path);
+  return kept;
+}
+
+/** Whether a local path is as the Synced tree has it (absent where it has nothing). */
+function asSynced(tree: SyncedTree, path: RelPath, stats: BigIntStats | undefined): boolean {
+  const row = tree.atLocalPath(path);
+  if (row === undefined || stats === undefined) return row === undefined && stats === undefined;
+  const facts = factsOf(stats);
+  const kind = stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : undefined;
+  return kind === row.kind && facts.inode === row.inode && (kind === 'dir' || (facts.size === row.size && facts.mtimeMs === row.localMtimeMs));
+}

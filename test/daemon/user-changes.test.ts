@@ -1,0 +1,60 @@
+import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { userChanges } from '../../src/daemon/user-changes.js';
+import { factsOf } from '../../src/scan/facts.js';
+import { EchoFilter } from '../../src/watch/dirty.js';
+import { openMemoryState } from '../helpers/memory-state.js';
+
+let root: string;
+let state: ReturnType<typeof openMemoryState>;
+let echo: EchoFilter;
+
+/** albums/ as a pass that moved it into place recorded it, then changed here and there. */
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'cloudreve-sync-user-changes-'));
+  state = openMemoryState();
+  await mkdir(join(root, 'albums'));
+  for (const name of ['a.txt', 'b.txt', 'gone.txt']) await writeFile(join(root, 'albums', name), `content of ${name}`);
+  const row = async (path: string, parent: number): Promise<number> => {
+    const stats = await lstat(join(root, path), { bigint: true });
+    const facts = factsOf(stats);
+    const name = path.split('/').pop() ?? path;
+    const kind = stats.isDirectory() ? 'dir' : 'file';
+    return state.tree.put({ kind, localParent: parent, localName: name, remoteParent: parent, remoteName: name, size: facts.size, localMtimeMs: facts.mtimeMs, inode: facts.inode, remoteId: `id-${path}`, remoteModifiedMs: 1 });
+  };
+  const albums = await row('albums', 0);
+  for (const name of ['a.txt', 'b.txt', 'gone.txt']) await row(`albums/${name}`, albums);
+  // The daemon announced the folder it moved into place after its last change.
+  const later = Date.now() + 60_000;
+  echo = new EchoFilter(30_000, () => later, () => 0);
+  echo.announce({ path: 'albums', leaves: 'present' });
+  await writeFile(join(root, 'albums', 'b.txt'), 'edited by the user');
+  await writeFile(join(root, 'albums', 'new.txt'), 'written by the user');
+  await rm(join(root, 'albums', 'gone.txt'));
+  await symlink('a.txt', join(root, 'albums', 'link'));
+  await writeFile(join(root, 'other.txt'), 'another change');
+});
+
+afterEach(async () => {
+  state.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('userChanges', () => {
+  it('keeps what differs from the Synced tree inside a folder whose own report is an echo', async () => {
+    const inside = ['albums/a.txt', 'albums/b.txt', 'albums/gone.txt', 'albums/link', 'albums/never.txt', 'albums/new.txt'];
+    const kept = await userChanges(root, { paths: ['albums', 'other.txt'], inside }, echo, state.tree);
+    // a.txt is as recorded, never.txt is neither recorded nor there.
+    expect(kept).toEqual(['other.txt', 'albums/b.txt', 'albums/gone.txt', 'albums/link', 'albums/new.txt']);
+  });
+
+  it('scans such a folder again when too much was reported inside it to keep', async () => {
+    expect(await userChanges(root, { paths: ['albums', 'other.txt'], inside: undefined }, echo, state.tree)).toEqual(['other.txt', 'albums']);
+  });
+
+  it('looks no further when no report was an echo', async () => {
+    expect(await userChanges(root, { paths: ['other.txt'], inside: ['other.txt/x'] }, echo, state.tree)).toEqual(['other.txt']);
+  });
+});
