@@ -362,7 +362,8 @@ async function placeRemoteVersion(action: ConflictAction, ws: Workspace, fetched
  */
 async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () => Promise<string>): Promise<RemoteAfterConflict> {
   const whole = action.local.size <= ws.replaceMaxSize;
-  if (!losersKept.has(action)) {
+  const retry = losersKept.has(action);
+  if (!retry) {
     if (ws.remoteTrash === undefined) {
       await ws.trash.put(await fetch(), action.localPath);
     } else if (whole) {
@@ -377,6 +378,9 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
       await swapIn(ws, action, action.remote, read);
       return 'new';
     }
+    // What was kept is the version of the first attempt: one written on the server while the
+    // retry waited is looked at first, as an upload's replace is.
+    if (retry) await expectOnServer(ws, action.remotePath, action.remote, read.source.size);
     await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
     return 'replaced';
   });

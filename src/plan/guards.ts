@@ -7,17 +7,17 @@ import type { Force, GuardTrip, PlanInput, PlanOptions, PlanTotals } from './typ
  */
 export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | undefined {
   if (!input.local.rootExists) {
-    return { guard: 'root', side: 'local', reason: 'the local folder is missing or not a folder (unmounted drive?)' };
+    return { guard: 'root', side: 'local', missing: true, reason: 'the local folder is missing or not a folder (unmounted drive?)' };
   }
-  if (!input.remote.rootExists) return { guard: 'root', side: 'remote', reason: 'the remote folder does not exist on the server' };
+  if (!input.remote.rootExists) return { guard: 'root', side: 'remote', missing: true, reason: 'the remote folder does not exist on the server' };
   const totals = totalsOf(input);
   if (totals.syncedEntries === 0) return undefined;
   const synced = totals.syncedEntries === 1 ? '1 entry was' : `${totals.syncedEntries} entries were`;
   const trip: GuardTrip | undefined =
     totals.localEntries === 0
-      ? { guard: 'root', side: 'local', reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` }
+      ? { guard: 'root', side: 'local', missing: false, reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` }
       : totals.remoteEntries === 0
-        ? { guard: 'root', side: 'remote', reason: `the remote folder is empty but ${synced} synced before; run with --force if it was really emptied` }
+        ? { guard: 'root', side: 'remote', missing: false, reason: `the remote folder is empty but ${synced} synced before; run with --force if it was really emptied` }
         : undefined;
   return trip && !overrides(options.force, trip) ? trip : undefined;
 }
@@ -25,13 +25,26 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
 /** Whether `force` runs past `trip`: everything does, or the answer to this very stop. */
 export function overrides(force: Force, trip: GuardTrip): boolean {
   if (typeof force === 'boolean') return force;
-  if (force.guard !== trip.guard || force.side !== trip.side) return false;
-  return force.guard !== 'mass-delete' || (trip.guard === 'mass-delete' && trip.count <= force.count);
+  switch (trip.guard) {
+    case 'root':
+      return force.guard === 'root' && force.side === trip.side && !trip.missing;
+    case 'mass-delete':
+      return force.guard === 'mass-delete' && force.side === trip.side && trip.count <= force.count;
+    case 'binding':
+      return force.guard === 'binding' && force.to === trip.to;
+  }
 }
 
-/** What a `resume` of `trip` agrees to (see GuardAnswer). */
-export function answerTo(trip: GuardTrip): GuardAnswer {
-  return trip.guard === 'mass-delete' ? { guard: trip.guard, side: trip.side, count: trip.count } : { guard: trip.guard, side: trip.side };
+/** What a `resume` of `trip` agrees to (see GuardAnswer); nothing for a missing folder. */
+export function answerTo(trip: GuardTrip): GuardAnswer | undefined {
+  switch (trip.guard) {
+    case 'root':
+      return trip.missing ? undefined : { guard: 'root', side: trip.side };
+    case 'mass-delete':
+      return { guard: 'mass-delete', side: trip.side, count: trip.count };
+    case 'binding':
+      return { guard: 'binding', side: trip.side, to: trip.to };
+  }
 }
 
 /** The counts the guards judge by: given, or those of complete trees. */

@@ -266,10 +266,11 @@ export type Action =
 export type ActionType = Action['type'];
 
 export type GuardTrip =
-  | { readonly guard: 'root'; readonly side: Side; readonly reason: string }
+  /** `missing`: the folder is not there at all, a stop nothing runs past. */
+  | { readonly guard: 'root'; readonly side: Side; readonly missing: boolean; readonly reason: string }
   | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number; readonly total: number; readonly reason: string }
   /** The config now pairs another local folder, server folder or account under the folder's name. */
-  | { readonly guard: 'binding'; readonly side: Side; readonly reason: string };
+  | { readonly guard: 'binding'; readonly side: Side; readonly to: string; readonly reason: string };
 
 /** Every stop (`--force`), none, or the one a `resume` agreed to. */
 export type Force = boolean | GuardAnswer;

@@ -32,10 +32,11 @@ export interface RunSummary {
 /** A stored GuardAnswer, or undefined for anything else (written by another version, say). */
 function guardAnswerOf(value: unknown): GuardAnswer | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const { guard, side, count } = value as Record<string, unknown>;
+  const { guard, side, count, to } = value as Record<string, unknown>;
   if (side !== 'local' && side !== 'remote') return undefined;
-  if (guard === 'root' || guard === 'binding') return { guard, side };
+  if (guard === 'root') return { guard, side };
   if (guard === 'mass-delete' && typeof count === 'number') return { guard, side, count };
+  if (guard === 'binding' && typeof to === 'string') return { guard, side, to };
   return undefined;
 }
 
@@ -194,11 +195,15 @@ export class FolderState {
    * force nobody saw a reason for would wait for whatever pass comes next, which may be one that
    * meets an emptied folder. Says whether there was such a stop.
    */
-  resumeStopped(): boolean {
+  resumeStopped(): { readonly answer: GuardAnswer | undefined } | undefined {
     const { last } = this.lastRun();
-    const stopped = this.pausedReason() !== undefined || last?.stopped !== undefined;
-    if (stopped) this.resume(last?.answer);
-    return stopped;
+    const paused = this.pausedReason();
+    if (paused === undefined && last?.stopped === undefined) return undefined;
+    // The last run's stop is the one the user was shown, unless it is not what the pause says
+    // (a run by cron while the daemon was down met another).
+    const answer = paused === undefined || paused === last?.stopped ? guardAnswerOf(last?.answer) : undefined;
+    this.resume(answer);
+    return { answer };
   }
 
   /**

@@ -140,8 +140,8 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // What a folder's Synced tree was recorded between (FolderState.binding); unknown until the next pass.
   `ALTER TABLE folders ADD COLUMN binding TEXT;`,
   // A `resume` answers the stop it was given (FolderState.answer), not every guard of the next
-  // pass. A resume still waiting from before does not say which stop it answered: it is dropped,
-  // and the folder stops again until it is given anew.
-  `ALTER TABLE folders ADD COLUMN answer TEXT;
-   ALTER TABLE folders DROP COLUMN force_next;`,
+  // pass. A resume still waiting from before does not say which stop it answered: it is not
+  // carried over, and the folder stops again until it is given anew. force_next is read no more,
+  // but stays for a daemon of the version before, should it still run while this one migrates.
+  `ALTER TABLE folders ADD COLUMN answer TEXT;`,
 ];

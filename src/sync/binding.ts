@@ -42,6 +42,7 @@ export function bindingGuard(name: string, recorded: string | undefined, now: st
   return {
     guard: 'binding',
     side: was.local !== is.local ? 'local' : 'remote',
+    to: now,
     reason:
       `the config pairs other folders under this name than at its last sync (${changes.join('; ')}); ` +
       `if they hold the same files (moved or renamed), run "cloudreve-sync resume ${name}" or sync --once --force; ` +

@@ -77,7 +77,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const counts = tree.counts();
   const noteStop = (trip: GuardTrip): void => {
     log.error({ guard: trip.guard, side: trip.side }, trip.reason);
-    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason, answer: answerTo(trip) });
+    const answer = answerTo(trip);
+    state.recordRun({ finishedMs: now(), ok: false, counts: {}, stopped: trip.reason, ...(answer ? { answer } : {}) });
   };
   const binding = bindingOf(folder, context.config.server);
   const recorded = state.binding();

@@ -76,8 +76,10 @@ export const rootRow = 0;
  * stop, and a later one only if it is the same (a mass delete no larger), not whatever comes next.
  */
 export type GuardAnswer =
-  | { readonly guard: 'root' | 'binding'; readonly side: Side }
-  | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number };
+  | { readonly guard: 'root'; readonly side: Side }
+  | { readonly guard: 'mass-delete'; readonly side: Side; readonly count: number }
+  /** `to`: the pair of folders agreed to, as the binding guard spells it. */
+  | { readonly guard: 'binding'; readonly side: Side; readonly to: string };
 
 /** A path that was left alone, and why; shown in logs, `status` and the exit code. */
 export interface SkippedPath {

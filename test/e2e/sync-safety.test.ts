@@ -62,6 +62,19 @@ describe('root guard', () => {
     await rename(`${scene.local}-unmounted`, scene.local);
   });
 
+  it('takes a `resume` of a missing folder for no agreement to an empty one', async () => {
+    // The mount point comes back before the drive is mounted on it.
+    scene = await seeded();
+    await rename(scene.local, `${scene.local}-unmounted`);
+    await scene.sync(3);
+    expect((await scene.cli('resume', 'main')).stdout).toContain('main: resumed; its next pass is judged by the guards as usual');
+    await mkdir(scene.local);
+    expect((await scene.sync(3)).stdout).toContain('the local folder is empty');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+    await rm(scene.local, { recursive: true });
+    await rename(`${scene.local}-unmounted`, scene.local);
+  });
+
   it('stops when the server folder was deleted', async () => {
     scene = await seeded();
     const root = await scene.server.stat(scene.remoteRoot, 'dir');

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { overrides } from '../../src/plan/guards.js';
 import { utcConflictStamp } from '../../src/plan/names.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Plan, PlanOptions } from '../../src/plan/types.js';
@@ -161,7 +162,16 @@ describe('safety guards', () => {
     expect(planNow({ force: { guard: 'mass-delete', side: 'remote', count: 6 } }).stopped).toBeUndefined();
     expect(planNow({ force: { guard: 'mass-delete', side: 'remote', count: 5 } }).stopped).toMatchObject({ guard: 'mass-delete', count: 6 });
     expect(planNow({ force: { guard: 'mass-delete', side: 'local', count: 6 } }).stopped).toMatchObject({ guard: 'mass-delete', side: 'remote' });
-    expect(planNow({ force: { guard: 'binding', side: 'local' } }).stopped).toMatchObject({ guard: 'mass-delete' });
+    expect(planNow({ force: { guard: 'binding', side: 'local', to: '{}' } }).stopped).toMatchObject({ guard: 'mass-delete' });
+  });
+});
+
+describe('a resume of the binding guard', () => {
+  it('answers the pair it was given, not one the config names later', () => {
+    const trip = (to: string) => ({ guard: 'binding', side: 'local', to, reason: 'the config pairs other folders' }) as const;
+    expect(overrides({ guard: 'binding', side: 'local', to: 'new place' }, trip('new place'))).toBe(true);
+    expect(overrides({ guard: 'binding', side: 'local', to: 'new place' }, trip('yet another place'))).toBe(false);
+    expect(overrides(true, trip('yet another place'))).toBe(true);
   });
 });
 

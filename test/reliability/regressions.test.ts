@@ -284,6 +284,38 @@ describe('a server edit made while a replace waits for its retry (src/exec/perfo
   });
 });
 
+describe('a server edit made while a local-wins conflict waits for its retry (src/exec/perform.ts)', () => {
+  // A review: the retry kept no second copy of the server version, so an edit made on the
+  // server while it waited was overwritten without being kept.
+  it('is not overwritten: the retry is deferred, and the next run keeps that version too', async () => {
+    const r = await Rig.start({ folder: { conflict: 'local' }, config: { sync: { settleTime: 0, retries: 1 } } });
+    rig = r;
+    const s = r.scene;
+    await s.write('f.txt', 'first version');
+    await r.sync(0);
+    await s.write('f.txt', 'local edit, longer');
+    const replace = async (content: string): Promise<void> => {
+      const file = await s.entry('f.txt', 'file');
+      await s.server.replace(file?.id ?? '', bufferSource(Buffer.from(content), Date.now()));
+    };
+    await replace('server edit');
+    const update = 'PUT /api/v3/file/update/:id';
+    s.standin.control.resetCounts();
+    s.standin.control.failNext(update, 1, 'code50001');
+    const result = await r.run(['sync', '--once'], {
+      whileRunning: async () => {
+        while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+        await replace('another server edit');
+      },
+    });
+    expect(result.stdout).toContain('1 deferred');
+    await r.sync(1);
+    expect(await s.fetch('f.txt')).toBe('local edit, longer');
+    const trash = Object.values(await s.localTree(`${s.stateDir}/trash/main`)).filter((content) => content !== '/');
+    expect(trash.sort()).toEqual(['another server edit', 'server edit']);
+  });
+});
+
 describe('a replace whose failed attempt left the server file empty (src/exec/perform.ts)', () => {
   // Cloudreve empties a file whose update is cut off mid-body (what this test does to it). The
   // look before the retry must take that for the attempt's own doing and send again, not defer
