@@ -10,7 +10,7 @@ import { createClient } from '../sync/client.js';
 import { createJobQueue } from '../sync/queue.js';
 import { Metrics } from './metrics.js';
 import { FolderRunner, type FolderStatus } from './runner.js';
-import { StatusServer } from './status-server.js';
+import { StatusServer, type Resumed } from './status-server.js';
 
 /** How long SIGTERM waits for the work in flight before leaving it. */
 export const stopTimeoutMs = 10_000;
@@ -121,7 +121,7 @@ export class Daemon {
     this.#logger.info({ folders: config.folders.map((f) => f.name) }, 'config reloaded');
   }
 
-  resume(folder: string): boolean | undefined {
+  resume(folder: string): Resumed | undefined {
     return this.#runners.find((r) => r.name === folder)?.resume();
   }
 

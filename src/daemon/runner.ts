@@ -16,6 +16,7 @@ import type { RelPath } from '../tree/types.js';
 import { DirtySet, EchoFilter } from '../watch/dirty.js';
 import { LocalWatcher } from '../watch/watcher.js';
 import type { Metrics } from './metrics.js';
+import type { Resumed } from './status-server.js';
 import { userChanges } from './user-changes.js';
 
 /** What a folder is doing, as /status and /healthz tell it. */
@@ -127,11 +128,12 @@ export class FolderRunner {
     this.phase = 'stopped';
   }
 
-  /** The user agreed to what a guard stopped: run the next pass past it. Whether there was a stop. */
-  resume(): boolean {
-    if (!this.#state.resumeStopped()) return false;
+  /** The user agreed to what a guard stopped: run the next pass past it. */
+  resume(): Resumed {
+    const resumed = this.#state.resumeStopped();
+    if (resumed === undefined) return { resumed: false };
     this.#unpause();
-    return true;
+    return { resumed: true, answer: resumed.answer };
   }
 
   #unpause(): void {

@@ -1,15 +1,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import type { GuardAnswer } from '../tree/types.js';
 import type { Metrics } from './metrics.js';
 
 export interface StatusSource {
   /** Why the daemon is not healthy; empty when it is. */
   unhealthy(): string[];
   status(): unknown;
-  /** Resumes a folder a guard stopped: whether there was a stop to lift; undefined when there is no such folder. */
-  resume(folder: string): boolean | undefined;
+  /** Resumes a folder a guard stopped (see Resumed); undefined when there is no such folder. */
+  resume(folder: string): Resumed | undefined;
 }
+
+/** Whether there was a stop to lift, and what the resume agreed to (nothing for a missing folder). */
+export type Resumed = { readonly resumed: false } | { readonly resumed: true; readonly answer: GuardAnswer | undefined };
 
 /**
  * The daemon's HTTP face: /healthz for Docker and monitors, /status as JSON, /metrics for
@@ -70,7 +74,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
     const folder = decodeURIComponent(resume[1] ?? '');
     const resumed = source.resume(folder);
     if (resumed === undefined) respond(response, 404, { error: `no folder named "${folder}"` });
-    else respond(response, 200, { folder, resumed });
+    else respond(response, 200, { folder, ...resumed });
     return;
   }
   respond(response, 404, { error: 'not found' });

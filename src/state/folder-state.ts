@@ -29,8 +29,8 @@ export interface RunSummary {
   readonly answer?: GuardAnswer;
 }
 
-/** A stored GuardAnswer, or undefined for anything else (written by another version, say). */
-function guardAnswerOf(value: unknown): GuardAnswer | undefined {
+/** A stored (or sent) GuardAnswer, or undefined for anything else (written by another version, say). */
+export function guardAnswerOf(value: unknown): GuardAnswer | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const { guard, side, count, to } = value as Record<string, unknown>;
   if (side !== 'local' && side !== 'remote') return undefined;

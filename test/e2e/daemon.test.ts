@@ -323,7 +323,7 @@ describe('the daemon', () => {
     expect(await s.fetch('a.txt')).toBe('a');
 
     const resumed = await s.cli('resume', 'main');
-    expect(resumed.stdout).toContain('resumed; the running daemon syncs it now');
+    expect(resumed.stdout).toContain('main: resumed; the running daemon syncs it now, past the guard for an empty local folder');
     await eventually(async () => (await s.server.list(s.remotePath(''))).entries.length === 0, 15_000, 'the deletes after resume');
     expect((await s.status('/healthz')).code).toBe(200);
   });

@@ -67,7 +67,7 @@ describe('root guard', () => {
     scene = await seeded();
     await rename(scene.local, `${scene.local}-unmounted`);
     await scene.sync(3);
-    expect((await scene.cli('resume', 'main')).stdout).toContain('main: resumed; its next pass is judged by the guards as usual');
+    expect((await scene.cli('resume', 'main')).stdout).toContain('main: resumed; the next pass (daemon or sync --once) is judged by the guards as usual');
     await mkdir(scene.local);
     expect((await scene.sync(3)).stdout).toContain('the local folder is empty');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { FolderState } from '../../state/folder-state.js';
+import { FolderState, guardAnswerOf } from '../../state/folder-state.js';
 import type { GuardAnswer } from '../../tree/types.js';
 import { folderId } from '../../state/synced.js';
 import type { GlobalOptions } from '../context.js';
@@ -11,7 +11,13 @@ function notStopped(name: string): string {
   return `${name}: no safety guard stopped it; nothing to resume, and its next pass is judged by the guards as usual\n`;
 }
 
-/** What a resume agrees to, in the words of the stop. */
+/** What a resume agreed to, in the words of the stop; `daemon`: a running daemon took it. */
+function resumedLine(name: string, answer: GuardAnswer | undefined, daemon: boolean): string {
+  const pass = daemon ? 'the running daemon syncs it now,' : 'the next pass (daemon or sync --once)';
+  if (answer === undefined) return `${name}: resumed; ${pass} ${daemon ? '' : 'is '}judged by the guards as usual (a missing folder stops it until it is back)\n`;
+  return `${name}: resumed; ${pass} ${daemon ? '' : 'runs '}past the guard for ${agreedTo(answer)}\n`;
+}
+
 function agreedTo(answer: GuardAnswer): string {
   switch (answer.guard) {
     case 'root':
@@ -33,16 +39,14 @@ export function resumeCommand(program: Command): void {
         if (!config.folders.some((f) => f.name === name)) {
           throw new CliError(`no folder named "${name}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
         }
-        const answer = await askDaemon(config.daemon.status.listen, 'POST', `/folders/${encodeURIComponent(name)}/resume`);
-        if (answer?.status === 200) {
-          const resumed = (answer.body as { resumed?: unknown } | null)?.resumed === true;
-          process.stdout.write(resumed ? `${name}: resumed; the running daemon syncs it now\n` : notStopped(name));
+        const reply = await askDaemon(config.daemon.status.listen, 'POST', `/folders/${encodeURIComponent(name)}/resume`);
+        if (reply?.status === 200) {
+          const body = reply.body as { resumed?: unknown; answer?: unknown } | null;
+          process.stdout.write(body?.resumed === true ? resumedLine(name, guardAnswerOf(body.answer), true) : notStopped(name));
           return;
         }
         const resumed = new FolderState(db, folderId(db, name)).resumeStopped();
-        if (resumed === undefined) process.stdout.write(notStopped(name));
-        else if (resumed.answer === undefined) process.stdout.write(`${name}: resumed; its next pass is judged by the guards as usual (a missing folder stops it until it is back)\n`);
-        else process.stdout.write(`${name}: resumed; the next pass (daemon or sync --once) runs past the guard for ${agreedTo(resumed.answer)}\n`);
+        process.stdout.write(resumed === undefined ? notStopped(name) : resumedLine(name, resumed.answer, false));
       }),
     );
 }

@@ -29,7 +29,7 @@ export function syncCommand(program: Command): void {
     .option('--folder <name>', 'only this folder')
     .option('--dry-run', 'show what would be done, change nothing')
     .option('--json', 'print the plan or the result as JSON')
-    .option('--force', 'run even when a safety guard (mass delete, emptied folder) would stop it')
+    .option('--force', 'run even when a safety guard (mass delete, emptied folder, changed folder pair) would stop it')
     .action((options: SyncOptions) => runCommand(program.opts<GlobalOptions>(), (context) => syncOnce(context, options)));
 }
 
