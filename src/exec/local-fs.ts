@@ -1,12 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, type Dirent } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, utimes } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalFacts } from '../plan/types.js';
 import { factsOf } from '../scan/facts.js';
 import { tempPrefix } from '../scan/ignore.js';
 import { StatPace } from '../scan/stat-pace.js';
-import { joinPath } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { LocalChangedError, sameFacts } from './local-facts.js';
@@ -54,36 +53,6 @@ export class LocalTree {
     if (expected === undefined ? (await this.facts(path)) !== undefined : !(await this.unchanged(path, expected))) {
       throw new LocalChangedError(`${path} changed since the scan; it will be looked at again next run`);
     }
-  }
-
-  /**
-   * The first file (or link) below folder `path` changed after `sinceMs` (its ctime, which a
-   * write, a copy or a move into the folder sets, whatever modification time it keeps), if any.
-   * What cannot be read is passed over, as the scan could not read it either.
-   */
-  async changedBelowSince(path: RelPath, sinceMs: number): Promise<RelPath | undefined> {
-    const folders = [path];
-    for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
-      let entries: Dirent[];
-      try {
-        entries = await readdir(this.abs(folder), { withFileTypes: true });
-      } catch {
-        continue;
-      }
-      for (const entry of entries) {
-        const below = joinPath(folder, entry.name);
-        if (entry.isDirectory()) {
-          folders.push(below);
-          continue;
-        }
-        const changedNs = await lstat(this.abs(below), { bigint: true }).then(
-          (stats) => stats.ctimeNs,
-          () => undefined,
-        );
-        if (changedNs !== undefined && Number(changedNs) / 1e6 > sinceMs) return below;
-      }
-    }
-    return undefined;
   }
 
   /** The bytes of `path` to upload; throws LocalChangedError unless it still has the facts the plan saw. */

@@ -24,8 +24,6 @@ export interface Workspace {
   readonly remoteTrash: string | undefined;
   /** Files at most this large are replaced in one request; larger ones by upload and swap. */
   readonly replaceMaxSize: number;
-  /** When the scans the plan comes from began (wall clock, as file times are). */
-  readonly scannedFromMs: number;
   /** Told of upload sessions, so that one left open by a crash can be cancelled later. */
   readonly sessions: UploadSessions;
   readonly transfer: TransferOptions;
@@ -69,12 +67,6 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
   }
   if (action.local) await ws.local.expect(action.path, action.local);
   else if ((await ws.local.facts(action.path)) === undefined) return;
-  if (action.kind === 'dir') {
-    // A file written into the folder since the scan is news to the plan, which would take it
-    // along into the trash.
-    const written = await ws.local.changedBelowSince(action.path, ws.scannedFromMs);
-    if (written !== undefined) throw new DeferredError(`${written} was written since the scan, in a folder deleted on the server; it will be looked at again next run`);
-  }
   await ws.trash.put(ws.local.abs(action.path), action.path);
 }
 

@@ -104,7 +104,6 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
-  const scannedFromMs = now();
   const relaxHeap = tightenHeapForScan();
   let planned: Plan;
   let local: LocalScan;
@@ -199,7 +198,6 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       trash,
       remoteTrash: folder.remoteTrash === undefined ? undefined : `${folder.remoteTrash}/${runStamp}`,
       replaceMaxSize: context.config.sync.replaceMaxSize,
-      scannedFromMs,
       sessions: new UploadSessions(state, now, folder.remotePath),
       transfer: context.signal ? { signal: context.signal } : {},
     },

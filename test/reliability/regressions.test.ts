@@ -316,38 +316,6 @@ describe('a server edit made while a local-wins conflict waits for its retry (sr
   });
 });
 
-describe('a file written into a folder the server deleted, while the run plans its delete (src/exec/perform.ts)', () => {
-  // The local folder went into the trash whole, the new file with it: on neither side.
-  it('stays: the delete is deferred, and the next run sends the file', async () => {
-    const r = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
-    rig = r;
-    const s = r.scene;
-    await s.write('deep/er/and/deeper.txt', 'kept');
-    await s.write('dir/a.txt', 'a');
-    await r.sync(0);
-    const dir = await s.entry('dir', 'dir');
-    await s.server.delete([{ kind: 'dir', id: dir?.id ?? '' }]);
-    const control = s.standin.control;
-    control.resetCounts();
-    // Slow listings, one level after the other, hold the plan back until the local scan is long over.
-    control.setLatency(500);
-    const result = await r.run(['sync', '--once'], {
-      whileRunning: async () => {
-        while ((control.requestCounts()['GET /api/v3/directory/*path'] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        await s.write('dir/new.txt', 'written meanwhile');
-      },
-    });
-    control.setLatency(0);
-    expect(result.stdout).toContain('1 deferred');
-    expect(await s.read('dir/new.txt')).toBe('written meanwhile');
-    await r.sync(0);
-    expect(await s.fetch('dir/new.txt')).toBe('written meanwhile');
-    expect(await s.exists('dir/a.txt')).toBe(false);
-    expect(Object.values(await s.localTree(`${s.stateDir}/trash/main`))).toContain('a');
-  });
-});
-
 describe('a replace whose failed attempt left the server file empty (src/exec/perform.ts)', () => {
   // Cloudreve empties a file whose update is cut off mid-body (what this test does to it). The
   // look before the retry must take that for the attempt's own doing and send again, not defer
