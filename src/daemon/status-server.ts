@@ -74,7 +74,8 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
     const folder = decodeURIComponent(resume[1] ?? '');
     const resumed = source.resume(folder);
     if (resumed === undefined) respond(response, 404, { error: `no folder named "${folder}"` });
-    else respond(response, 200, { folder, ...resumed });
+    // `answer: null` says it answered nothing, which a daemon from before answers did not say.
+    else respond(response, 200, resumed.resumed ? { folder, resumed: true, answer: resumed.answer ?? null } : { folder, resumed: false });
     return;
   }
   respond(response, 404, { error: 'not found' });

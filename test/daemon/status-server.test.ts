@@ -14,7 +14,7 @@ describe('StatusServer', () => {
     const resumed: string[] = [];
     server = await StatusServer.start(
       '127.0.0.1:0',
-      { unhealthy: () => ['main: paused: too many deletes'], status: () => ({ folders: [] }), resume: (f) => (resumed.push(f), f === 'main' ? { resumed: true, answer: { guard: 'root', side: 'local' } } : f === 'idle' ? { resumed: false } : undefined) },
+      { unhealthy: () => ['main: paused: too many deletes'], status: () => ({ folders: [] }), resume: (f) => (resumed.push(f), f === 'main' ? { resumed: true, answer: { guard: 'root', side: 'local' } } : f === 'gone' ? { resumed: true, answer: undefined } : f === 'idle' ? { resumed: false } : undefined) },
       new Metrics(),
       silentLogger,
     );
@@ -26,10 +26,11 @@ describe('StatusServer', () => {
     expect(await (await fetch(`${base}/status`)).json()).toEqual({ folders: [] });
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE cloudreve_sync_files_total counter');
     expect(await (await fetch(`${base}/folders/main/resume`, { method: 'POST' })).json()).toEqual({ folder: 'main', resumed: true, answer: { guard: 'root', side: 'local' } });
+    expect(await (await fetch(`${base}/folders/gone/resume`, { method: 'POST' })).json()).toEqual({ folder: 'gone', resumed: true, answer: null });
     expect(await (await fetch(`${base}/folders/idle/resume`, { method: 'POST' })).json()).toEqual({ folder: 'idle', resumed: false });
     expect((await fetch(`${base}/folders/other/resume`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
-    expect(resumed).toEqual(['main', 'idle', 'other']);
+    expect(resumed).toEqual(['main', 'gone', 'idle', 'other']);
   });
 
   it('reads listen addresses', () => {

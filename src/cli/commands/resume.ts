@@ -42,7 +42,9 @@ export function resumeCommand(program: Command): void {
         const reply = await askDaemon(config.daemon.status.listen, 'POST', `/folders/${encodeURIComponent(name)}/resume`);
         if (reply?.status === 200) {
           const body = reply.body as { resumed?: unknown; answer?: unknown } | null;
-          process.stdout.write(body?.resumed === true ? resumedLine(name, guardAnswerOf(body.answer), true) : notStopped(name));
+          // A daemon from before answers does not say what it agreed to.
+          const line = body?.resumed !== true ? notStopped(name) : 'answer' in body ? resumedLine(name, guardAnswerOf(body.answer), true) : `${name}: resumed; the running daemon syncs it now\n`;
+          process.stdout.write(line);
           return;
         }
         const resumed = new FolderState(db, folderId(db, name)).resumeStopped();
