@@ -16,12 +16,23 @@ interface Binding {
  */
 export function bindingOf(folder: FolderConfig, server: ServerConfig): string {
   const binding: Binding = {
-    server: new URL(server.url).href,
+    server: serverOf(server.url),
     username: server.username.toLowerCase(),
     local: folder.localPath.normalize('NFC'),
     remote: folder.remotePath.normalize('NFC'),
   };
   return JSON.stringify(binding);
+}
+
+/**
+ * The server as a binding names it: credentials in its URL (for a proxy's basic authentication)
+ * say nothing of which server it is, and must not be kept or shown.
+ */
+function serverOf(url: string): string {
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
 }
 
 /**
@@ -33,8 +44,11 @@ export function bindingOf(folder: FolderConfig, server: ServerConfig): string {
  */
 export function bindingGuard(name: string, recorded: string | undefined, now: string): GuardTrip | undefined {
   if (recorded === undefined || recorded === now) return undefined;
-  const was = JSON.parse(recorded) as Binding;
+  const stored = JSON.parse(recorded) as Binding;
+  // Recorded before credentials in the URL were left out: the same server.
+  const was = { ...stored, server: serverOf(stored.server) };
   const is = JSON.parse(now) as Binding;
+  if (JSON.stringify(was) === now) return undefined;
   const changes: string[] = [];
   if (was.local !== is.local) changes.push(`local folder ${was.local} -> ${is.local}`);
   if (was.remote !== is.remote) changes.push(`server folder ${was.remote} -> ${is.remote}`);

@@ -13,6 +13,16 @@ describe('the binding guard', () => {
     expect(bindingGuard('docs', undefined, recorded)).toBeUndefined();
   });
 
+  it('keeps no credentials given in the server URL, and takes a binding recorded with them for the same', () => {
+    const withCredentials = { ...server, url: 'https://proxy-user:proxy-secret@cloud.example.com' };
+    const now = bindingOf(folder, withCredentials);
+    expect(now).not.toContain('proxy-secret');
+    expect(now).toBe(bindingOf(folder, server));
+    const olderRecord = JSON.stringify({ ...(JSON.parse(now) as object), server: 'https://proxy-user:proxy-secret@cloud.example.com/' });
+    expect(bindingGuard('docs', olderRecord, now)).toBeUndefined();
+    expect(bindingGuard('docs', olderRecord, bindingOf({ ...folder, localPath: '/mnt/copy' }, withCredentials))?.reason).not.toContain('proxy-secret');
+  });
+
   it('stops for another local folder, server folder or account, and says which changed', () => {
     const recorded = bindingOf(folder, server);
     expect(bindingGuard('docs', recorded, bindingOf({ ...folder, localPath: '/mnt/copy' }, server))).toMatchObject({
