@@ -1,6 +1,7 @@
 import type PQueue from 'p-queue';
 import type { CloudreveV3 } from '../cloudreve/index.js';
 import type { Config } from '../config/load.js';
+import { withoutCredentials } from '../config/url.js';
 import type { Logger } from '../log/logger.js';
 import { openDatabase, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
@@ -142,7 +143,7 @@ export class Daemon {
 
   status(): { folders: FolderStatus[]; queue: { waiting: number; running: number }; server: string; startedAt: string } {
     return {
-      server: this.#config.server.url,
+      server: withoutCredentials(this.#config.server.url),
       startedAt: new Date(this.#startedMs).toISOString(),
       queue: { waiting: this.#queue.size, running: this.#queue.pending },
       folders: this.#runners.map((r) => r.status()),

@@ -1,4 +1,5 @@
 import type { FolderConfig, ServerConfig } from '../config/load.js';
+import { withoutCredentials } from '../config/url.js';
 import type { GuardTrip } from '../plan/types.js';
 
 /** What a folder's Synced tree is recorded between. */
@@ -24,15 +25,9 @@ export function bindingOf(folder: FolderConfig, server: ServerConfig): string {
   return JSON.stringify(binding);
 }
 
-/**
- * The server as a binding names it: credentials in its URL (for a proxy's basic authentication)
- * say nothing of which server it is, and must not be kept or shown.
- */
+/** The server as a binding names it: credentials in its URL say nothing of which server it is. */
 function serverOf(url: string): string {
-  const parsed = new URL(url);
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.href;
+  return new URL(withoutCredentials(url)).href;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FolderConfig, ServerConfig } from '../../src/config/load.js';
+import { withoutCredentials } from '../../src/config/url.js';
 import { bindingGuard, bindingOf } from '../../src/sync/binding.js';
 
 const server = { url: 'https://cloud.example.com', username: 'me@example.com' } as ServerConfig;
@@ -34,5 +35,12 @@ describe('the binding guard', () => {
     expect(bindingGuard('docs', recorded, bindingOf(folder, { ...server, username: 'you@example.com' }))?.reason).toContain(
       'account me@example.com on https://cloud.example.com/ -> you@example.com on https://cloud.example.com/',
     );
+  });
+});
+
+describe('a server URL as shown', () => {
+  it('leaves out credentials, and is otherwise as written', () => {
+    expect(withoutCredentials('https://proxy-user:proxy-secret@cloud.example.com:8443/cloudreve')).toBe('https://cloud.example.com:8443/cloudreve');
+    expect(withoutCredentials('https://cloud.example.com')).toBe('https://cloud.example.com');
   });
 });

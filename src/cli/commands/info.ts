@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { withoutCredentials } from '../../config/url.js';
 import type { GlobalOptions } from '../context.js';
 import { formatBytes, formatTable } from '../format.js';
 import { runCommand } from '../run.js';
@@ -14,12 +15,12 @@ export function infoCommand(program: Command): void {
         const user = await client.me();
         const quota = await client.quota();
         if (options.json) {
-          process.stdout.write(`${JSON.stringify({ server: config.server.url, version, user, quota }, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ server: withoutCredentials(config.server.url), version, user, quota }, null, 2)}\n`);
           return;
         }
         process.stdout.write(
           `${formatTable([
-            ['Server', `${config.server.url} (Cloudreve ${version})`],
+            ['Server', `${withoutCredentials(config.server.url)} (Cloudreve ${version})`],
             ['User', `${user.email} (${user.nickname}, group ${user.group.name})`],
             ['Storage', `${formatBytes(quota.used)} used of ${formatBytes(quota.total)}, ${formatBytes(quota.free)} free`],
           ])}\n`,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { withoutCredentials } from '../../config/url.js';
 import type { GlobalOptions } from '../context.js';
 import { runCommand } from '../run.js';
 
@@ -11,7 +12,7 @@ export function loginCommand(program: Command): void {
         await client.logout().catch(() => undefined);
         const user = await client.login();
         const version = await client.ping();
-        process.stdout.write(`Logged in to ${config.server.url} (Cloudreve ${version}) as ${user.email}; session stored.\n`);
+        process.stdout.write(`Logged in to ${withoutCredentials(config.server.url)} (Cloudreve ${version}) as ${user.email}; session stored.\n`);
       }),
     );
 }
