@@ -29,7 +29,7 @@ export const changeLatency: Benchmark = {
   id: 5,
   name: 'change-latency',
   run: async (context: BenchContext): Promise<BenchResult> => {
-    const edits = context.quick ? 10 : 50;
+    const edits = context.quick ? 4 : 50;
     const title = 'Change latency (daemon)';
     const scale = `${edits} edits each way, debounce ${debounceMs} ms, remote walk every ${remoteIntervalMs / 1000} s`;
     const work = await Workdir.create('latency');
