@@ -1,6 +1,7 @@
 import type { BigIntStats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sameFacts } from '../exec/local-facts.js';
 import { factsOf } from '../scan/facts.js';
 import type { SyncedTree } from '../state/synced.js';
 import { liesInAny } from '../tree/paths.js';
@@ -41,6 +42,6 @@ function asSynced(tree: SyncedTree, path: RelPath, stats: BigIntStats | undefine
   const row = tree.atLocalPath(path);
   if (row === undefined || stats === undefined) return row === undefined && stats === undefined;
   const facts = factsOf(stats);
-  const kind = stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : undefined;
-  return kind === row.kind && facts.inode === row.inode && (kind === 'dir' || (facts.size === row.size && facts.mtimeMs === row.localMtimeMs));
+  if (stats.isDirectory()) return row.kind === 'dir' && facts.inode === row.inode;
+  return stats.isFile() && row.kind === 'file' && sameFacts(facts, { size: row.size, mtimeMs: row.localMtimeMs, inode: row.inode });
 }

@@ -43,11 +43,11 @@ export function bindingGuard(name: string, recorded: string | undefined, now: st
   // Recorded before credentials in the URL were left out: the same server.
   const was = { ...stored, server: serverOf(stored.server) };
   const is = JSON.parse(now) as Binding;
-  if (JSON.stringify(was) === now) return undefined;
   const changes: string[] = [];
   if (was.local !== is.local) changes.push(`local folder ${was.local} -> ${is.local}`);
   if (was.remote !== is.remote) changes.push(`server folder ${was.remote} -> ${is.remote}`);
   if (was.server !== is.server || was.username !== is.username) changes.push(`account ${was.username} on ${was.server} -> ${is.username} on ${is.server}`);
+  if (changes.length === 0) return undefined;
   return {
     guard: 'binding',
     side: was.local !== is.local ? 'local' : 'remote',

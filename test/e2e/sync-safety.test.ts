@@ -136,6 +136,12 @@ describe('a server file whose update broke off', () => {
   });
 });
 
+/** Has the config pair `local` with the folder's server folder, under the same name. */
+async function pairWith(s: Scene, local: string): Promise<void> {
+  const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+  await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local }] }));
+}
+
 describe('binding guard', () => {
   it('stops when the config pairs another local folder under the same name, until told the files are the same', async () => {
     scene = await seeded();
@@ -143,8 +149,7 @@ describe('binding guard', () => {
     // The drive is mounted elsewhere now: the same files at a new path.
     const moved = `${s.local}-elsewhere`;
     await rename(s.local, moved);
-    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-    await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local: moved }] }));
+    await pairWith(s, moved);
     const stopped = await s.sync(3);
     expect(stopped.stdout).toContain(`the config pairs other folders under this name than at its last sync (local folder ${s.local} -> ${moved})`);
     expect(Object.keys(await s.remoteTree())).toHaveLength(4);
@@ -161,8 +166,7 @@ describe('binding guard', () => {
     const s = scene;
     const empty = `${s.local}-not-mounted`;
     await mkdir(empty);
-    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-    await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local: empty }] }));
+    await pairWith(s, empty);
     expect((await s.sync(3)).stdout).toContain('the config pairs other folders under this name');
     await s.cli('resume', 'main');
     expect((await s.sync(3)).stdout).toContain('the local folder is empty but 4 entries were synced before');
@@ -174,8 +178,7 @@ describe('binding guard', () => {
     const s = scene;
     const empty = `${s.local}-not-mounted`;
     await mkdir(empty);
-    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-    await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local: empty }] }));
+    await pairWith(s, empty);
     await s.sync(3);
     await s.cli('resume', 'main');
     await s.proxy?.down();

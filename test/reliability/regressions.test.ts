@@ -8,6 +8,7 @@ import type { MoveAction } from '../../src/plan/types.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 import { useReliabilityHooks } from './hooks.js';
+import type { FolderOptions } from '../e2e/harness.js';
 import { Rig, type RunResult } from './rig.js';
 
 /**
@@ -248,23 +249,29 @@ describe('a file changed while it was uploaded (src/exec/executor.ts)', () => {
 });
 
 /**
- * A synced f.txt edited locally, whose first replace attempt fails (code 50001): between that
- * attempt and its retry, a second later, the server file is given `serverContent`.
+ * A synced f.txt edited locally (and, with `serverEdit`, on the server too: a conflict `folder`
+ * settles), whose first replace attempt fails (code 50001): between that attempt and its retry,
+ * a second later, the server file is given `serverContent`.
  */
-async function replaceRetriedAfter(serverContent: string): Promise<{ r: Rig; result: RunResult }> {
-  const r = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+async function replaceRetriedAfter(serverContent: string, conflict?: { folder: FolderOptions; serverEdit: string }): Promise<{ r: Rig; result: RunResult }> {
+  const r = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } }, ...(conflict ? { folder: conflict.folder } : {}) });
   rig = r;
   const s = r.scene;
   await s.write('f.txt', 'first version');
   await r.sync(0);
   await s.write('f.txt', 'local edit, longer');
+  const replace = async (content: string): Promise<void> => {
+    const file = await s.entry('f.txt', 'file');
+    await s.server.replace(file?.id ?? '', bufferSource(Buffer.from(content), Date.now()));
+  };
+  if (conflict) await replace(conflict.serverEdit);
   const update = 'PUT /api/v3/file/update/:id';
+  s.standin.control.resetCounts();
   s.standin.control.failNext(update, 1, 'code50001');
   const result = await r.run(['sync', '--once'], {
     whileRunning: async () => {
       while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-      const file = await s.entry('f.txt', 'file');
-      await s.server.replace(file?.id ?? '', bufferSource(Buffer.from(serverContent), Date.now()));
+      await replace(serverContent);
     },
   });
   return { r, result };
@@ -288,26 +295,8 @@ describe('a server edit made while a local-wins conflict waits for its retry (sr
   // A review: the retry kept no second copy of the server version, so an edit made on the
   // server while it waited was overwritten without being kept.
   it('is not overwritten: the retry is deferred, and the next run keeps that version too', async () => {
-    const r = await Rig.start({ folder: { conflict: 'local' }, config: { sync: { settleTime: 0, retries: 1 } } });
-    rig = r;
+    const { r, result } = await replaceRetriedAfter('another server edit', { folder: { conflict: 'local' }, serverEdit: 'server edit' });
     const s = r.scene;
-    await s.write('f.txt', 'first version');
-    await r.sync(0);
-    await s.write('f.txt', 'local edit, longer');
-    const replace = async (content: string): Promise<void> => {
-      const file = await s.entry('f.txt', 'file');
-      await s.server.replace(file?.id ?? '', bufferSource(Buffer.from(content), Date.now()));
-    };
-    await replace('server edit');
-    const update = 'PUT /api/v3/file/update/:id';
-    s.standin.control.resetCounts();
-    s.standin.control.failNext(update, 1, 'code50001');
-    const result = await r.run(['sync', '--once'], {
-      whileRunning: async () => {
-        while ((s.standin.control.requestCounts()[update] ?? 0) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
-        await replace('another server edit');
-      },
-    });
     expect(result.stdout).toContain('1 deferred');
     await r.sync(1);
     expect(await s.fetch('f.txt')).toBe('local edit, longer');
