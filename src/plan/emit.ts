@@ -2,7 +2,7 @@ import { foldKey, joinPath, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type RelPath, type Side } from '../tree/types.js';
 import type { ItemView } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
-import type { Target } from './target.js';
+import { sourceOf, type Target } from './target.js';
 import { asideName } from './names.js';
 import type { Action, LocalFacts, NodeRef, Placement, PlanOptions, RemoteFacts, RowWrite, ScannedRemote, Stage } from './types.js';
 
@@ -232,7 +232,7 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
   }
   // A one-way mode keeps what the source deleted but the other side changed; that entry is no
   // longer a pair, and a new file at the old path on the source must not be taken for it.
-  const source = options.mode === 'upload-only' ? 'local' : options.mode === 'download-only' ? 'remote' : undefined;
+  const source = sourceOf(options.mode);
   const unpaired = (item: Item): boolean => source !== undefined && fate[item.index] === 'frozen' && (source === 'local' ? item.local : item.remote) === undefined;
   const rowsLeft = new Set(items.filter((item) => item.base && (fate[item.index] === 'drop' || unpaired(item))));
   const rowsGoingWith = (side: Side, item: Item): number[] => {

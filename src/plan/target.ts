@@ -3,7 +3,7 @@ import type { Side, SkippedPath } from '../tree/types.js';
 import { touched, type ItemView, type SideView, type Spot } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
 import { conflictName, isAsideName, withoutAside } from './names.js';
-import type { ConflictResolution, PlanInput, PlanOptions } from './types.js';
+import type { ConflictResolution, PlanInput, PlanOptions, SyncMode } from './types.js';
 
 /**
  * - keep: in the target tree, present on both sides when the plan is done;
@@ -30,14 +30,20 @@ export interface Target {
 
 const none: ContentFlow = { kind: 'none' };
 
+/** The side a one-way mode copies from; undefined for two-way. */
+export function sourceOf(mode: SyncMode): Side | undefined {
+  return mode === 'upload-only' ? 'local' : mode === 'download-only' ? 'remote' : undefined;
+}
+
 export function decideTarget(input: PlanInput, matched: MatchedItems, views: readonly ItemView[], options: PlanOptions): Target {
   const { items, root } = matched;
   const count = items.length;
   const fate: Fate[] = new Array<Fate>(count);
   const reasons = new Map<Item, SkippedPath>();
-  const source: Side | undefined = options.mode === 'upload-only' ? 'local' : options.mode === 'download-only' ? 'remote' : undefined;
+  const source = sourceOf(options.mode);
 
-  for (const view of views) fate[view.item.index] = view.item === root ? 'keep' : initialFate(view, source);
+  const formerSource = options.formerSource === source ? undefined : options.formerSource;
+  for (const view of views) fate[view.item.index] = view.item === root ? 'keep' : initialFate(view, source, formerSource);
 
   const parent: (Item | undefined)[] = new Array<Item | undefined>(count);
   const resolved = { local: new Array<string | undefined>(count), remote: new Array<string | undefined>(count) };
@@ -99,8 +105,14 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
   return { fate, parent, name, flow, skipped: [...reasons.values()] };
 }
 
-function initialFate(view: ItemView, source: Side | undefined): Fate {
+function initialFate(view: ItemView, source: Side | undefined, formerSource: Side | undefined): Fate {
   const { item, local, remote } = view;
+  if (formerSource !== undefined && item.base !== undefined) {
+    const was = formerSource === 'local' ? local : remote;
+    const other = formerSource === 'local' ? remote : local;
+    // The other side deleted it while the one-way mode kept the delete from the former source.
+    if (was.now !== undefined && !was.moved && !was.changed && other.now === undefined) return source === undefined ? 'keep' : 'frozen';
+  }
   if (source !== undefined) {
     const src = source === 'local' ? local : remote;
     const dest = source === 'local' ? remote : local;

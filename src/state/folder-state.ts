@@ -84,10 +84,6 @@ export class FolderState {
     prepared(this.#db, 'DELETE FROM failures WHERE folder = ? AND path = ?').run(this.#folder, path);
   }
 
-  clearBackoff(): void {
-    prepared(this.#db, 'UPDATE failures SET next_retry_ms = 0 WHERE folder = ?').run(this.#folder);
-  }
-
   addConflict(path: string, copyPath: string, nowMs: number): void {
     prepared(this.#db, 'INSERT OR REPLACE INTO conflicts (folder, path, copy_path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, path, copyPath, nowMs);
   }
@@ -175,6 +171,19 @@ export class FolderState {
 
   bind(binding: string): void {
     prepared(this.#db, 'UPDATE folders SET binding = ? WHERE id = ?').run(binding, this.#folder);
+  }
+
+  /**
+   * The source side of the one-way mode the Synced tree holds divergences of: set when a pass in
+   * a one-way mode starts, kept after the mode changes until a full pass in the new mode
+   * completes cleanly (see PlanOptions.formerSource); undefined for two-way.
+   */
+  oneWaySource(): Side | undefined {
+    return prepared<[number], { one_way_source: Side | null }>(this.#db, 'SELECT one_way_source FROM folders WHERE id = ?').get(this.#folder)?.one_way_source ?? undefined;
+  }
+
+  setOneWaySource(side: Side | undefined): void {
+    prepared(this.#db, 'UPDATE folders SET one_way_source = ? WHERE id = ?').run(side ?? null, this.#folder);
   }
 
   pausedReason(): string | undefined {

@@ -144,4 +144,7 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // carried over, and the folder stops again until it is given anew. force_next is read no more,
   // but stays for a daemon of the version before, should it still run while this one migrates.
   `ALTER TABLE folders ADD COLUMN answer TEXT;`,
+  // The source of the one-way mode the Synced tree was written in (FolderState.oneWaySource).
+  // Unknown for a folder synced before: taken as two-way.
+  `ALTER TABLE folders ADD COLUMN one_way_source TEXT CHECK (one_way_source IN ('local', 'remote'));`,
 ];

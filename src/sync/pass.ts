@@ -9,7 +9,7 @@ import { RemoteTree } from '../exec/remote-tree.js';
 import { removeLeftovers, removeMovedRemoteTempFiles } from '../exec/temp-files.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
-import { answerTo, overrides, plan, utcConflictStamp, type Force, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
+import { answerTo, overrides, plan, sourceOf, utcConflictStamp, type Force, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
@@ -98,6 +98,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       if (rebound) state.spendAnswer();
     })();
   }
+  // What a one-way mode left unmirrored stays protected until a full pass in the new mode is clean.
+  const source = sourceOf(folder.mode);
+  const recordedSource = state.oneWaySource();
+  const formerSource = recordedSource === source ? undefined : recordedSource;
+  if (!options.dryRun && recordedSource === undefined && source !== undefined) state.setOneWaySource(source);
   // A force that answers the binding guard answers only that one: the new pair is still judged
   // by the others (a drive not mounted yet at its new place is an empty folder).
   const forceGuards = rebound === undefined ? force : false;
@@ -156,6 +161,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       },
       {
         mode: folder.mode,
+        formerSource,
         conflictPolicy: folder.conflict,
         massDelete: folder.massDelete,
         force: forceGuards,
@@ -213,7 +219,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     ...(context.events ? { events: context.events } : {}),
   });
   const failed = [...report.results.values()].filter((r) => r.status === 'failed').length;
-  state.recordRun({ finishedMs: now(), ok: !report.fatal && failed === 0, counts: report.counts });
+  // A pass a stop cut short left actions for the next one.
+  const ok = !report.fatal && failed === 0 && context.signal?.aborted !== true;
+  state.recordRun({ finishedMs: now(), ok, counts: report.counts });
+  // A path still waiting for a retry may be one the former mode's divergence is yet to be undone for.
+  if (formerSource !== undefined && ok && scope.kind === 'full' && state.failures().length === 0) state.setOneWaySource(source);
   return { folder, plan: planned, skipped, report };
 }
 

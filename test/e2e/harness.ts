@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { CloudreveV3 } from '../../src/cloudreve/index.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import { TcpProxy } from '../helpers/proxy.js';
@@ -121,6 +121,12 @@ export class Scene {
         resolve({ code, stdout, stderr });
       });
     });
+  }
+
+  /** Rewrites the config's folder with `changes` over what it has. */
+  async changeFolder(changes: FolderOptions & { readonly local?: string }): Promise<void> {
+    const config = parse(await readFile(this.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await writeFile(this.configPath, stringify({ ...config, folders: [{ ...config.folders[0], ...changes }] }));
   }
 
   /** `sync --once`, failing the test with the CLI's output when the exit code is unexpected. */

@@ -140,6 +140,45 @@ describe('one-way modes', () => {
   });
 });
 
+describe('a one-way mode turned two-way', () => {
+  async function deletedUnderDownloadOnly(): Promise<Scene> {
+    const s = await Scene.start({ folder: { mode: 'download-only' } });
+    await s.put('theirs.txt', 'theirs');
+    await s.put('d/inside.txt', 'inside');
+    await s.put('keep.txt', 'keep');
+    await s.sync();
+    await rm(s.localPath('theirs.txt'));
+    await rm(s.localPath('d'), { recursive: true });
+    await s.sync();
+    await s.changeFolder({ mode: 'two-way' });
+    return s;
+  }
+
+  it('brings back what was deleted locally meanwhile instead of deleting it from the server', async () => {
+    scene = await deletedUnderDownloadOnly();
+    const s = scene;
+    await s.sync();
+    const both = { d: '/', 'd/inside.txt': 'inside', 'keep.txt': 'keep', 'theirs.txt': 'theirs' };
+    expect(await s.localTree()).toEqual(both);
+    expect(await s.remoteTree()).toEqual(both);
+    // That pass was clean: from now on a local delete is carried over like any other.
+    await rm(s.localPath('keep.txt'));
+    await s.sync();
+    expect(await s.entry('keep.txt')).toBeUndefined();
+  });
+
+  it('keeps doing so while a path it could not bring back waits for its retry', async () => {
+    scene = await deletedUnderDownloadOnly();
+    const s = scene;
+    s.standin.control.failNext('PUT /api/v3/file/download/:id', 100, 'code50001');
+    await s.sync(1);
+    s.standin.control.failNext('PUT /api/v3/file/download/:id', 0, 'code50001');
+    await rm(s.localPath('keep.txt'));
+    const next = JSON.parse((await s.sync(0, '--dry-run', '--json')).stdout) as { actions: { type: string; side?: string; localPath?: string }[] }[];
+    expect(next[0]?.actions.map((a) => `${a.type} ${a.side ?? a.localPath ?? ''}`).sort()).toEqual(['download d/inside.txt', 'download keep.txt', 'download theirs.txt']);
+  });
+});
+
 describe('links', () => {
   it('shares a synced folder and gives a direct link to a synced file', async () => {
     scene = await Scene.start();

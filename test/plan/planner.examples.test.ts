@@ -358,6 +358,55 @@ describe('upload-only', () => {
   });
 });
 
+describe('after a one-way mode', () => {
+  const kinds = (p: Plan): string[] => p.actions.map((a) => `${a.type}${'side' in a ? ` ${a.side}` : ''}`).sort();
+
+  it('brings back what the local side deleted under download-only, instead of deleting it from the server', async () => {
+    remote.create('d', 'dir');
+    remote.create('d/a', 'file', 'a');
+    remote.create('b', 'file', 'b');
+    remote.create('c', 'file', 'c');
+    await sync({ mode: 'download-only' });
+    local.remove('d', true);
+    local.remove('b', true);
+    local.write('c', 'c, edited here');
+    expect(count(await sync({ mode: 'download-only' }), 'delete')).toBe(0);
+
+    const switched = planNow({ formerSource: 'remote' });
+    expect(count(switched, 'delete')).toBe(0);
+    await sync({ formerSource: 'remote' });
+    expect([...local.entries.keys()].sort()).toEqual(['b', 'c', 'd', 'd/a']);
+    expect(remote.find('c', 'file')?.content).toBe('c, edited here');
+    expect(planNow().actions).toEqual([]);
+    // Without the former mode known, the two-way pass would have deleted them on the server.
+    local.remove('b', true);
+    expect(kinds(planNow())).toEqual(['delete remote']);
+  });
+
+  it('uploads again what the server deleted under upload-only', async () => {
+    local.write('a', 'a');
+    local.write('b', 'b');
+    await sync({ mode: 'upload-only' });
+    remote.remove(remote.find('a', 'file')?.id ?? '', false);
+    await sync({ mode: 'upload-only' });
+    expect(kinds(planNow())).toEqual(['delete local']);
+    expect(kinds(planNow({ formerSource: 'local' }))).toEqual(['upload']);
+    expect(kinds(planNow({ formerSource: 'local', mode: 'upload-only' }))).toEqual([]);
+  });
+
+  it('turned around, leaves what the former source still has and lets the pair go', async () => {
+    remote.create('b', 'file', 'b');
+    await sync({ mode: 'download-only' });
+    local.remove('b', true);
+    await sync({ mode: 'download-only' });
+    const turned = await sync({ mode: 'upload-only', formerSource: 'remote' });
+    expect(count(turned, 'delete')).toBe(0);
+    expect(remote.find('b', 'file')?.content).toBe('b');
+    // Let go of: later upload-only passes leave the server's file alone too.
+    expect(count(planNow({ mode: 'upload-only' }), 'delete')).toBe(0);
+  });
+});
+
 describe('a file cut short', () => {
   it('that became empty with its time unchanged gets the other side\'s copy back two-way, and is reported one-way', async () => {
     local.write('thesis.tex', 'chapter one');

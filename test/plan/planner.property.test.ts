@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { plan } from '../../src/plan/plan.js';
+import type { Plan } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 import { isWithin } from '../../src/tree/paths.js';
-import type { EntryKind, SkippedPath } from '../../src/tree/types.js';
+import type { EntryKind, Side, SkippedPath } from '../../src/tree/types.js';
 import { Activity, randomActivityOptions, scenario } from './activity.js';
 import { completeInput, relevantInput } from './inputs.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
@@ -25,6 +26,22 @@ function tree(entries: Iterable<[string, { kind: EntryKind; content: string }]>,
 
 const seed = process.env.SEED === 'random' ? undefined : Number(process.env.SEED ?? 20261130);
 const runs = Number(process.env.PLANNER_RUNS ?? 300);
+
+/**
+ * Both sides hold the same, but for what the plan after the sync skipped: a skipped entry is left
+ * where it is on both sides, so its Synced counterpart on the other side (at whatever path) is
+ * left out of the comparison too.
+ */
+function expectMirrored(state: ReturnType<typeof openMemoryState>, local: LocalWorld, remote: RemoteWorld, next: Plan): void {
+  const rows = state.tree.load();
+  const counterpart = (s: SkippedPath): SkippedPath[] => {
+    const row = rows.find((r) => r.kind === s.kind && (s.side === 'local' ? r.localPath : r.remotePath) === s.path);
+    return row ? [{ ...s, side: s.side === 'local' ? 'remote' : 'local', path: s.side === 'local' ? row.remotePath : row.localPath }] : [];
+  };
+  const allSkipped = next.skipped.flatMap((s) => [s, ...counterpart(s)]);
+  const skippedOn = (side: string): SkippedPath[] => allSkipped.filter((s) => s.side === side);
+  expect(tree(local.entries, skippedOn('local'))).toEqual(tree([...remote.byId.values()].map((e) => [e.path, e]), skippedOn('remote')));
+}
 
 const states: { close(): void }[] = [];
 afterEach(() => {
@@ -76,18 +93,7 @@ describe.each([
           const after = tree(local.entries);
           // What stays skipped is reported at its place after the sync.
           const second = plan(inputOf(state, local, remote), opts);
-          // A skipped entry is left where it is on both sides: its Synced counterpart on the
-          // other side (at whatever path) is left out of the comparison too.
-          const rows = state.tree.load();
-          const counterpart = (s: SkippedPath): SkippedPath[] => {
-            const row = rows.find((r) => r.kind === s.kind && (s.side === 'local' ? r.localPath : r.remotePath) === s.path);
-            return row ? [{ ...s, side: s.side === 'local' ? 'remote' : 'local', path: s.side === 'local' ? row.remotePath : row.localPath }] : [];
-          };
-          const allSkipped = second.skipped.flatMap((s) => [s, ...counterpart(s)]);
-          const skippedOn = (side: string): SkippedPath[] => allSkipped.filter((s) => s.side === side);
-          if (mode === 'two-way') {
-            expect(tree(local.entries, skippedOn('local'))).toEqual(tree([...remote.byId.values()].map((e) => [e.path, e]), skippedOn('remote')));
-          }
+          if (mode === 'two-way') expectMirrored(state, local, remote, second);
           if (mode === 'upload-only') {
             expect(after).toEqual(before.local);
             expect(local.trash.length).toBe(before.localTrash);
@@ -115,5 +121,48 @@ describe.each([
       { numRuns: runs, ...(seed === undefined ? {} : { seed }) },
     );
     // More runs (PLANNER_RUNS) take longer; each takes a few milliseconds.
+  }, 30_000 + runs * 100);
+});
+
+describe.each([
+  ['download-only', 'two-way'],
+  ['upload-only', 'two-way'],
+  ['download-only', 'upload-only'],
+  ['upload-only', 'download-only'],
+] as const)('planner after %s turns %s', (before, after) => {
+  it('deletes nothing from the former source that it still has as synced, and a second plan is empty', async () => {
+    const formerSource: Side = before === 'download-only' ? 'remote' : 'local';
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.boolean(), async ({ initial, rounds }, remoteTrash) => {
+        const state = openMemoryState();
+        states.push(state);
+        const clock = new Clock();
+        const local = new LocalWorld(clock);
+        const remote = new RemoteWorld(clock);
+        const activity = new Activity(local, remote);
+        const syncOnce = async (opts: ReturnType<typeof randomActivityOptions>): Promise<void> => {
+          const planned = plan(relevantInput(state, local, remote), opts);
+          expect(planned.stopped).toBeUndefined();
+          const result = await apply(planned.actions, local, remote, state.tree, { remoteTrash });
+          expect(result.failed).toEqual([]);
+        };
+        for (const o of initial) activity.run(o);
+        for (const round of [[], ...rounds]) {
+          for (const o of round) activity.run(o);
+          await syncOnce(randomActivityOptions(before, 'keep-both', remoteTrash));
+        }
+        const contents = (entries: Iterable<{ kind: EntryKind; content: string }>): string[] => [...entries].filter((e) => e.kind === 'file').map((e) => e.content);
+        const sourceBefore = formerSource === 'local' ? contents(local.entries.values()) : contents(remote.byId.values());
+        const switched = { ...randomActivityOptions(after, 'keep-both', remoteTrash), formerSource };
+        const first = plan(relevantInput(state, local, remote), switched);
+        expect(first.actions.filter((a) => a.type === 'delete' && a.side === formerSource)).toEqual([]);
+        await syncOnce(switched);
+        const everything = new Set([...contents(local.entries.values()), ...contents(remote.byId.values()), ...local.trash, ...remote.trash]);
+        expect(sourceBefore.filter((content) => !activity.superseded.has(content) && !everything.has(content))).toEqual([]);
+        // Not necessarily mirrored: a pair a one-way mode left under two names keeps them.
+        if (after === 'two-way') expect(plan(relevantInput(state, local, remote), randomActivityOptions(after, 'keep-both', remoteTrash)).actions).toEqual([]);
+      }),
+      { numRuns: Math.ceil(runs / 5), ...(seed === undefined ? {} : { seed }) },
+    );
   }, 30_000 + runs * 100);
 });
