@@ -1,3 +1,5 @@
+import type { GuardAnswer } from '../tree/types.js';
+
 const byteUnits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
 export function formatBytes(bytes: number): string {
@@ -24,4 +26,16 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
   return rows
     .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '))
     .join('\n');
+}
+
+/** What a `resume` agreed to, in the words of the stop it answers. */
+export function describeAnswer(answer: GuardAnswer): string {
+  switch (answer.guard) {
+    case 'root':
+      return `an empty ${answer.side === 'local' ? 'local' : 'server'} folder`;
+    case 'mass-delete':
+      return `deleting up to ${answer.count} files ${answer.side === 'local' ? 'locally' : 'on the server'}`;
+    case 'binding':
+      return 'the folders the config pairs now';
+  }
 }

@@ -2,8 +2,11 @@ import type { Action } from '../plan/types.js';
 import type { PassResult } from '../sync/pass.js';
 import { formatBytes, formatTable } from './format.js';
 
-/** One line per action, as `--dry-run` shows a plan. */
-export function describeAction(action: Action): [string, string, string] {
+/**
+ * One line per action, as `--dry-run` shows a plan. `remoteTrash`: whether a server delete goes
+ * to a trash folder; without one it cannot be undone, and the line says so.
+ */
+export function describeAction(action: Action, remoteTrash: boolean): [string, string, string] {
   switch (action.type) {
     case 'mkdir':
       return ['create folder', action.side === 'local' ? 'local' : 'server', action.path];
@@ -14,7 +17,8 @@ export function describeAction(action: Action): [string, string, string] {
     case 'move':
       return ['move', action.side === 'local' ? 'local' : 'server', `${action.from} -> ${action.to}`];
     case 'delete':
-      return ['delete (to trash)', action.side === 'local' ? 'local' : 'server', action.path];
+      if (action.side === 'local') return ['delete (to trash)', 'local', action.path];
+      return [remoteTrash ? 'delete (to trash)' : 'delete (final)', 'server', action.path];
     case 'conflict':
       return [`conflict (${action.resolution})`, 'both', `${action.localPath}${action.resolution === 'keep-both' ? ` (copy: ${action.conflictPath})` : ''}`];
     case 'record':
@@ -27,7 +31,7 @@ export function describeAction(action: Action): [string, string, string] {
 export function planTable(result: PassResult): string {
   const lines = [`${result.folder.name}: ${result.folder.localPath} <-> ${result.folder.remotePath}`];
   if (result.plan.stopped) lines.push(`  stopped by the ${result.plan.stopped.guard} guard: ${result.plan.stopped.reason}`);
-  const rows = result.plan.actions.filter((a) => a.type !== 'record' && a.type !== 'forget').map(describeAction);
+  const rows = result.plan.actions.filter((a) => a.type !== 'record' && a.type !== 'forget').map((a) => describeAction(a, result.folder.remoteTrash !== undefined));
   lines.push(rows.length === 0 ? '  nothing to do' : formatTable(rows.map((r) => [` ${r[0]}`, r[1], r[2]])));
   for (const s of result.skipped) lines.push(`  skipped (${s.side}) ${s.path}: ${s.reason}`);
   return lines.join('\n');

@@ -9,7 +9,7 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
   if (!input.local.rootExists) {
     return { guard: 'root', side: 'local', missing: true, reason: 'the local folder is missing or not a folder (unmounted drive?)' };
   }
-  if (!input.remote.rootExists) return { guard: 'root', side: 'remote', missing: true, reason: 'the remote folder does not exist on the server' };
+  if (!input.remote.rootExists) return { guard: 'root', side: 'remote', missing: true, reason: 'the server folder does not exist' };
   const totals = totalsOf(input);
   if (totals.syncedEntries === 0) return undefined;
   const synced = totals.syncedEntries === 1 ? '1 entry was' : `${totals.syncedEntries} entries were`;
@@ -17,7 +17,7 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
     totals.localEntries === 0
       ? { guard: 'root', side: 'local', missing: false, reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` }
       : totals.remoteEntries === 0
-        ? { guard: 'root', side: 'remote', missing: false, reason: `the remote folder is empty but ${synced} synced before; run with --force if it was really emptied` }
+        ? { guard: 'root', side: 'remote', missing: false, reason: `the server folder is empty but ${synced} synced before; run with --force if it was really emptied` }
         : undefined;
   return trip && !overrides(options.force, trip) ? trip : undefined;
 }
@@ -72,7 +72,7 @@ export function massDeleteGuard(input: PlanInput, options: PlanOptions, deletes:
         side,
         count,
         total,
-        reason: `the run would delete ${count} of ${total} synced files on the ${side} side (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files); run with --force if that is intended`,
+        reason: `the run would delete ${count} of ${total} synced files ${side === 'local' ? 'locally' : 'on the server'} (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files); run with --force if that is intended`,
       };
       if (!overrides(options.force, trip)) return trip;
     }

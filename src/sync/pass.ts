@@ -83,8 +83,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const binding = bindingOf(folder, context.config.server);
   const recorded = state.binding();
   const rebound = counts.entries > 0 ? bindingGuard(folder.name, recorded, binding) : undefined;
-  // What a `resume` agreed to counts as a --force of that stop (a dry run only shows what would be done).
-  const answer = options.dryRun ? undefined : state.answer();
+  // What a `resume` agreed to counts as a --force of that stop; a dry run shows the pass it lets
+  // through, and leaves the answer for that pass.
+  const answer = state.answer();
   const force: Force = options.force || (answer ?? false);
   if (rebound && !overrides(force, rebound)) {
     if (!options.dryRun) noteStop(rebound);

@@ -37,6 +37,9 @@ describe('root guard', () => {
     await scene.sync(3);
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
     expect((await scene.cli('resume', 'main')).stdout).toContain('main: resumed; the next pass (daemon or sync --once) runs past the guard');
+    // A dry run shows that pass (its deletes final: no server trash is set), and leaves it to come.
+    const dry = await scene.sync(0, '--dry-run');
+    expect(dry.stdout.match(/delete \(final\) +server/g)).toHaveLength(4);
     await scene.sync();
     expect(await scene.remoteTree()).toEqual({});
   });
@@ -80,7 +83,7 @@ describe('root guard', () => {
     const root = await scene.server.stat(scene.remoteRoot, 'dir');
     await scene.server.delete([{ kind: 'dir', id: root?.id ?? '' }]);
     const result = await scene.sync(3);
-    expect(result.stdout).toContain('does not exist on the server');
+    expect(result.stdout).toContain('the server folder does not exist');
     expect(Object.keys(await scene.localTree())).toHaveLength(4);
   });
 });
@@ -137,10 +140,6 @@ describe('a server file whose update broke off', () => {
 });
 
 /** Has the config pair `local` with the folder's server folder, under the same name. */
-async function pairWith(s: Scene, local: string): Promise<void> {
-  const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-  await writeFile(s.configPath, stringify({ ...config, folders: [{ ...config.folders[0], local }] }));
-}
 
 describe('binding guard', () => {
   it('stops when the config pairs another local folder under the same name, until told the files are the same', async () => {
@@ -149,7 +148,7 @@ describe('binding guard', () => {
     // The drive is mounted elsewhere now: the same files at a new path.
     const moved = `${s.local}-elsewhere`;
     await rename(s.local, moved);
-    await pairWith(s, moved);
+    await s.changeFolder({ local: moved });
     const stopped = await s.sync(3);
     expect(stopped.stdout).toContain(`the config pairs other folders under this name than at its last sync (local folder ${s.local} -> ${moved})`);
     expect(Object.keys(await s.remoteTree())).toHaveLength(4);
@@ -166,7 +165,7 @@ describe('binding guard', () => {
     const s = scene;
     const empty = `${s.local}-not-mounted`;
     await mkdir(empty);
-    await pairWith(s, empty);
+    await s.changeFolder({ local: empty });
     expect((await s.sync(3)).stdout).toContain('the config pairs other folders under this name');
     await s.cli('resume', 'main');
     expect((await s.sync(3)).stdout).toContain('the local folder is empty but 4 entries were synced before');
@@ -178,7 +177,7 @@ describe('binding guard', () => {
     const s = scene;
     const empty = `${s.local}-not-mounted`;
     await mkdir(empty);
-    await pairWith(s, empty);
+    await s.changeFolder({ local: empty });
     await s.sync(3);
     await s.cli('resume', 'main');
     await s.proxy?.down();
@@ -266,7 +265,7 @@ describe('mass-delete guard', () => {
     scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
     for (let i = 0; i < 8; i++) await rm(scene.localPath(`f${i}.txt`));
     const stopped = await scene.sync(3);
-    expect(stopped.stdout).toContain('would delete 8 of 12 synced files on the remote side');
+    expect(stopped.stdout).toContain('would delete 8 of 12 synced files on the server');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(12);
     await scene.sync(0, '--force');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
@@ -276,9 +275,13 @@ describe('mass-delete guard', () => {
     scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
     for (let i = 0; i < 7; i++) await rm(scene.localPath(`f${i}.txt`));
     await scene.sync(3);
-    await scene.cli('resume', 'main');
+    expect((await scene.cli('resume', 'main')).stdout).toContain('runs past the guard for deleting up to 7 files on the server');
+    // Until that pass, status shows the stop and what the resume agreed to.
+    const status = (await scene.cli('status')).stdout;
+    expect(status).toContain('STOPPED: the run would delete 7 of 12');
+    expect(status).toContain('resumed: the next pass runs past the guard for deleting up to 7 files on the server');
     await rm(scene.localPath('f7.txt'));
-    expect((await scene.sync(3)).stdout).toContain('would delete 8 of 12 synced files on the remote side');
+    expect((await scene.sync(3)).stdout).toContain('would delete 8 of 12 synced files on the server');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(12);
     await scene.cli('resume', 'main');
     await scene.sync();

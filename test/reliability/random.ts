@@ -198,7 +198,7 @@ async function converge(rig: Rig, note: (line: string) => void, fail: (what: str
 /** Whether a run was stopped by the empty-root guard, and the side it names really is empty. */
 async function emptiedByCrash(rig: Rig, result: RunResult): Promise<boolean> {
   if (result.stdout.includes('the local folder is empty but')) return (await readdir(rig.scene.local)).length === 0;
-  if (result.stdout.includes('the remote folder is empty but')) return (await rig.scene.server.list(rig.scene.remoteRoot)).entries.length === 0;
+  if (result.stdout.includes('the server folder is empty but')) return (await rig.scene.server.list(rig.scene.remoteRoot)).entries.length === 0;
   return false;
 }
 

@@ -31,7 +31,7 @@ describe('FolderState resume', () => {
   it('answers nothing when the pause was for another stop than the last run met', () => {
     // A run by cron while the daemon was down stopped at another guard than the daemon's pause.
     const state = folderState();
-    state.pause('the run would delete 8 of 12 synced files on the remote side');
+    state.pause('the run would delete 8 of 12 synced files on the server');
     state.recordRun({ finishedMs: 1, ok: false, counts: {}, stopped: 'the local folder is empty', answer: emptied });
     expect(state.resumeStopped()).toEqual({ answer: undefined });
     expect(state.pausedReason()).toBeUndefined();

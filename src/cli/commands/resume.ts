@@ -5,6 +5,7 @@ import { folderId } from '../../state/synced.js';
 import type { GlobalOptions } from '../context.js';
 import { askDaemon } from '../daemon-client.js';
 import { CliError, ExitCode } from '../exit-codes.js';
+import { describeAnswer } from '../format.js';
 import { runCommand } from '../run.js';
 
 function notStopped(name: string): string {
@@ -15,18 +16,7 @@ function notStopped(name: string): string {
 function resumedLine(name: string, answer: GuardAnswer | undefined, daemon: boolean): string {
   const pass = daemon ? 'the running daemon syncs it now,' : 'the next pass (daemon or sync --once)';
   if (answer === undefined) return `${name}: resumed; ${pass} ${daemon ? '' : 'is '}judged by the guards as usual (a missing folder stops it until it is back)\n`;
-  return `${name}: resumed; ${pass} ${daemon ? '' : 'runs '}past the guard for ${agreedTo(answer)}\n`;
-}
-
-function agreedTo(answer: GuardAnswer): string {
-  switch (answer.guard) {
-    case 'root':
-      return `an empty ${answer.side === 'local' ? 'local' : 'server'} folder`;
-    case 'mass-delete':
-      return `deleting up to ${answer.count} files on the ${answer.side} side`;
-    case 'binding':
-      return 'the folders the config pairs now';
-  }
+  return `${name}: resumed; ${pass} ${daemon ? '' : 'runs '}past the guard for ${describeAnswer(answer)}\n`;
 }
 
 export function resumeCommand(program: Command): void {

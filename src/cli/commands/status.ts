@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { FolderState } from '../../state/folder-state.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
+import type { GuardAnswer } from '../../tree/types.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { formatBytes, formatTime } from '../format.js';
+import { describeAnswer, formatBytes, formatTime } from '../format.js';
 import { askDaemon } from '../daemon-client.js';
 import { runCommand } from '../run.js';
 
@@ -43,6 +44,8 @@ export interface FolderStatus {
   readonly lastRun: unknown;
   /** Why a safety guard paused the folder for the daemon, until `resume`. */
   readonly paused: string | null;
+  /** The stop a `resume` agreed to, until the pass it lets through. */
+  readonly resumed: GuardAnswer | null;
   readonly tracked: { files: number; folders: number; bytes: number };
   readonly conflicts: { path: string; copy: string }[];
   readonly failing: { path: string; action: string; error: string; attempts: number; retryAt: string }[];
@@ -64,6 +67,7 @@ export function folderStatuses(context: CommandContext): FolderStatus[] {
       lastSync: lastSyncMs === undefined ? null : new Date(lastSyncMs).toISOString(),
       lastRun: last ?? null,
       paused: state.pausedReason() ?? null,
+      resumed: state.answer() ?? null,
       tracked: new SyncedTree(db, id).tracked(),
       // A conflict copy the user has since removed or renamed is settled.
       conflicts: state
@@ -89,6 +93,7 @@ function describe(status: FolderStatus): string {
   }
   const last = status.lastRun as { stopped?: string } | null;
   if (last?.stopped) lines.push(`  STOPPED: ${last.stopped}`);
+  if (status.resumed !== null) lines.push(`  resumed: the next pass runs past the guard for ${describeAnswer(status.resumed)}`);
   if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${c.path}: other version kept as ${c.copy}`));
   if (status.failing.length > 0) lines.push(`  failing (${status.failing.length}):`, ...status.failing.map((f) => `    ${f.path} (${f.action}, ${f.attempts}x): ${f.error}`));
   if (status.skipped.length > 0) lines.push(`  skipped (${status.skipped.length}):`, ...status.skipped.map((s) => `    ${s.path} (${s.side}): ${s.reason}`));
