@@ -159,12 +159,13 @@ export class Daemon {
   }
 
   /**
-   * Stops the folders' runners. Work in flight gets `stopTimeoutMs`; then a stop abandons it (the
-   * next run picks it up), while a reload waits on, since new runners beside an old pass would
-   * sync the same folder twice at once.
+   * Stops the folders' runners. A stop cuts their passes short and gives the requests already
+   * under way `stopTimeoutMs`, then abandons them (the next run picks them up); a reload lets the
+   * passes finish, however long they take, since new runners beside an old pass would sync the
+   * same folder twice at once.
    */
   async #stopRunners(late: 'abandon' | 'wait'): Promise<void> {
-    const stopping = Promise.all(this.#runners.map((r) => r.stop()));
+    const stopping = Promise.all(this.#runners.map((r) => r.stop(late === 'abandon')));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), stopTimeoutMs);

@@ -74,6 +74,8 @@ export class FolderRunner {
   /** A restart of the watcher under way (see #rulesChanged); the next, and the stop, wait for it. */
   #watcherTurn: Promise<void> = Promise.resolve();
   #polling = false;
+  /** A pass ran before the watcher was ready: what changed meanwhile may have gone unreported. */
+  #passedUnwatched = false;
   #needFull = true;
   #needWalk = false;
   /** On `monotonicNow`, as is `#retryAt`. */
@@ -108,19 +110,33 @@ export class FolderRunner {
 
   start(): void {
     this.#loop = this.#run();
-    this.#startWatcher().catch((error: unknown) => {
-      this.#log.warn({ err: (error as Error).message }, 'cannot watch the local folder; falling back to periodic full scans');
-      this.#polling = true;
-    });
+    this.#startWatcher().then(
+      () => {
+        // The watcher reports nothing of what changed where the pass had looked before it watched there.
+        if (this.#passedUnwatched) {
+          this.#needFull = true;
+          this.#wake?.();
+        }
+      },
+      (error: unknown) => {
+        this.#log.warn({ err: (error as Error).message }, 'cannot watch the local folder; falling back to periodic full scans');
+        this.#polling = true;
+      },
+    );
     this.#scheduleWalk();
     this.#every(this.#shared.config.daemon.fullRescanInterval, () => {
       this.#needFull = true;
     });
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Ends the runner after the pass in flight: `abandon` cuts that pass short (transfers in
+   * progress are cancelled, actions not started are left for the next run), for a stop of the
+   * process; a reload lets it finish.
+   */
+  async stop(abandon: boolean): Promise<void> {
     this.#stopped = true;
-    this.#abort.abort(new Error('cloudreve-sync is stopping'));
+    if (abandon) this.#abort.abort(new Error('cloudreve-sync is stopping'));
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#wake?.();
@@ -299,6 +315,7 @@ export class FolderRunner {
 
   async #pass(scope: PassScope): Promise<void> {
     const { metrics, now } = this.#shared;
+    if (this.#watcher === undefined) this.#passedUnwatched = true;
     this.phase = 'syncing';
     let result: PassResult;
     try {
@@ -320,7 +337,8 @@ export class FolderRunner {
       this.#failed(scope, error);
       return;
     }
-    metrics.skipped.set({ folder: this.name }, result.skipped.length);
+    if (this.#abort.signal.aborted) return;
+    metrics.skipped.set({ folder: this.name }, this.#state.skipped().length);
     if (result.plan.stopped) {
       this.#pause(result.plan.stopped.reason);
       this.#state.pause(result.plan.stopped.reason);
@@ -395,6 +413,9 @@ export class FolderRunner {
     return {
       onLocalWrite: (writes) => {
         for (const write of writes) this.#echo.announce(write);
+      },
+      onLocalWriteUndone: (writes) => {
+        for (const write of writes) this.#echo.withdraw(write);
       },
       onActionDone: (action, counted) => {
         metrics.actions.inc({ type: action.type, result: 'done' });

@@ -41,6 +41,11 @@ export interface ExecContext {
 export interface ExecEvents {
   /** Paths of the local folder an action is about to change (announced before it starts). */
   readonly onLocalWrite?: (writes: readonly LocalWrite[]) => void;
+  /**
+   * The same paths, when the action did not complete (deferred, failed): a change found there is
+   * not its echo, and may be the very user change that stopped it.
+   */
+  readonly onLocalWriteUndone?: (writes: readonly LocalWrite[]) => void;
   readonly onActionDone?: (action: Action, counted: string) => void;
   readonly onActionFailed?: (action: Action, error: Error) => void;
 }
@@ -151,7 +156,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       const until = Math.max(...blocked);
       return { status: 'deferred', reason: 'an action it depends on did not complete', ...(until > 0 ? { notBeforeMs: until } : {}) };
     }
-    if (fatal) return { status: 'deferred', reason: 'the run stopped' };
+    if (fatal || context.signal?.aborted) return { status: 'deferred', reason: 'the run stopped' };
     const path = actionPath(action);
     const failing = backoff.get(path);
     if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}`, notBeforeMs: failing.nextRetryMs };
@@ -160,6 +165,8 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       return { status: 'deferred', reason: 'still being written' };
     }
     return context.queue.add(async (): Promise<ActionResult> => {
+      // A stop while it waited for a slot: what is not started is left for the next run.
+      if (context.signal?.aborted) return { status: 'deferred', reason: 'the run stopped' };
       const written = localPathsWritten(action);
       if (written.length > 0) context.events?.onLocalWrite?.(written);
       try {
@@ -173,6 +180,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
         context.events?.onActionDone?.(action, counted);
         return { status: 'done', counted };
       } catch (error) {
+        if (written.length > 0) context.events?.onLocalWriteUndone?.(written);
         // Cut short by a stop: not this path's fault, and the next run does it.
         if (isDeferral(error) || context.signal?.aborted) {
           logger.info({ path, action: action.type, reason: describe(error) }, 'left for the next run');
@@ -203,14 +211,14 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       settled.set(action.id, promise);
       return promise;
     });
-    if (fatal) break;
+    if (fatal || context.signal?.aborted) break;
   }
   // What the run did is on disk before it reports; then the closes no record carried (uploads
   // that failed after their session ended, or a conflict's).
   flushGroup(context.db);
   context.ws.sessions.over();
 
-  if (!fatal) {
+  if (!fatal && !context.signal?.aborted) {
     try {
       await learnRemoteFacts(context.tree, (dir) =>
         context.queue.add(async () => {

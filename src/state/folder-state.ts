@@ -1,4 +1,5 @@
-import type { GuardAnswer, Side, SkippedPath } from '../tree/types.js';
+import { liesInAny } from '../tree/paths.js';
+import type { GuardAnswer, RelPath, Side, SkippedPath } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
 import { durably } from './group-commit.js';
 
@@ -102,9 +103,18 @@ export class FolderState {
     }
   }
 
-  replaceSkipped(skipped: readonly SkippedPath[]): void {
+  /**
+   * Replaces the skipped paths with what a pass found; a pass that looked at some paths only (and
+   * what lies below them) replaces those alone, the rest being as the last pass found it.
+   */
+  replaceSkipped(skipped: readonly SkippedPath[], within?: readonly RelPath[]): void {
     this.#db.transaction(() => {
-      prepared(this.#db, 'DELETE FROM skipped WHERE folder = ?').run(this.#folder);
+      if (within === undefined) prepared(this.#db, 'DELETE FROM skipped WHERE folder = ?').run(this.#folder);
+      else {
+        const looked = new Set(within);
+        const remove = prepared(this.#db, 'DELETE FROM skipped WHERE folder = ? AND side = ? AND path = ?');
+        for (const s of this.skipped()) if (looked.has(s.path) || liesInAny(s.path, looked)) remove.run(this.#folder, s.side, s.path);
+      }
       const insert = prepared(this.#db, 'INSERT OR REPLACE INTO skipped (folder, side, path, reason) VALUES (?, ?, ?, ?)');
       for (const s of skipped) insert.run(this.#folder, s.side, s.path, s.reason);
     })();

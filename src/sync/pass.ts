@@ -189,7 +189,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   if (answer !== undefined) state.spendAnswer();
   await removeLeftovers(folder.localPath, local.leftovers, log);
   await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
-  state.replaceSkipped(skipped);
+  state.replaceSkipped(skipped, scope.kind === 'full' ? undefined : scope.paths);
   if (planned.stopped) {
     noteStop(planned.stopped);
     return { folder, plan: planned, skipped };

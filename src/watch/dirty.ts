@@ -80,6 +80,11 @@ export class EchoFilter {
     this.#announced.set(path, { at: this.now(), atTick: this.monotonicNow(), leaves });
   }
 
+  /** The write announced did not happen (or not all of it): what is found there is not its echo. */
+  withdraw({ path }: LocalWrite): void {
+    this.#announced.delete(path);
+  }
+
   /** `mtimeMs` is undefined for a path that no longer exists. */
   isEcho(path: RelPath, mtimeMs: number | undefined): boolean {
     const announced = this.#announced.get(path);

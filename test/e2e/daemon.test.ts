@@ -1,7 +1,8 @@
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { bufferSource } from '../../src/remote/sources.js';
 import { eventually, Scene } from './harness.js';
 
 let scene: Scene | undefined;
@@ -40,6 +41,18 @@ describe('the daemon', () => {
     expect(metrics).toMatch(/cloudreve_sync_request_duration_seconds_count\{route="GET \/api\/v3\/directory\/\*path",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/cloudreve_sync_last_success_timestamp_seconds\{folder="main"\} \d+/);
     expect(await s.status('/healthz')).toEqual({ code: 200, body: { status: 'ok' } });
+  });
+
+  it('looks at the whole folder again once its watcher is ready, for what changed before it watched', async () => {
+    // The watcher reports nothing of what it found when it got to a folder: an edit there after
+    // the first pass had looked, and before the watcher had, went unseen until the hourly rescan.
+    scene = await Scene.start({ config: { log: { level: 'debug', format: 'json' } } });
+    const s = scene;
+    await s.write('a.txt', 'a');
+    const proc = s.daemon();
+    await running(s);
+    const fullScans = (): number => proc.output.split('\n').filter((line) => line.includes('"msg":"scanned"') && line.includes('"scope":"full"')).length;
+    await eventually(() => fullScans() === 2, 10_000, 'a second full pass');
   });
 
   it('renames a file on the server that was renamed locally, uploading nothing', async () => {
@@ -118,6 +131,33 @@ describe('the daemon', () => {
     s.standin.control.setLatency(0);
     await eventually(async () => (await s.fetch('albums/a.txt')) === 'first, edited here', 15_000, 'the edit on the server');
     expect(await s.fetch('albums/b.txt')).toBe('second');
+  });
+
+  it('sends a user edit made while a download of that file waited its turn', async () => {
+    // The download announced its write when it started, after the edit: the edit, which made it
+    // step back, was taken for its echo, and every walk downloaded the file again in vain.
+    scene = await Scene.start({ config: { sync: { settleTime: 0, retries: 1, concurrency: 1 } }, daemon: { remoteInterval: '1h', debounce: '300ms' } });
+    const s = scene;
+    await s.write('a.txt', 'first');
+    await s.sync();
+    await s.write('x.txt', 'first');
+    s.daemon();
+    await running(s);
+    for (const [name, content] of [['a.txt', 'downloaded before x.txt'], ['x.txt', 'edited on the server']] as const) {
+      const synced = await s.entry(name, 'file');
+      await s.server.replace(synced?.id ?? '', bufferSource(Buffer.from(content), Date.now()));
+    }
+    s.standin.control.resetCounts();
+    s.standin.control.setLatency(700);
+    // A local change has the daemon list the folder, find the server's changes and walk.
+    await s.write('trigger.txt', 't');
+    // One action at a time: once the first download asks for its URL, x.txt's waits behind it.
+    await eventually(() => (s.requests().counts['PUT /api/v3/file/download/:id'] ?? 0) > 0, 20_000, 'the first download');
+    await writeFile(s.localPath('x.txt'), 'edited here');
+    await eventually(async () => (await s.read('a.txt')) === 'downloaded before x.txt', 20_000, 'the first download');
+    s.standin.control.setLatency(0);
+    await eventually(async () => Object.values(await s.remoteTree()).includes('edited here'), 20_000, 'the edit on the server');
+    expect(Object.values(await s.localTree()).sort()).toEqual(['downloaded before x.txt', 'edited here', 'edited on the server', 't']);
   });
 
   it('gives a daemon started after a long downtime its own healthyWithin for a first pass', async () => {
@@ -218,6 +258,38 @@ describe('the daemon', () => {
     const listing = await s.server.list(s.remotePath(''));
     expect(listing.entries.map((e) => `${e.name}:${e.size}`)).toEqual([`big.bin:${200 * 1024}`]);
     expect(s.standin.control.openUploadSessions()).toEqual([]);
+  });
+
+  it('on SIGTERM starts no more of the pass, and does not count that pass as a successful sync', async () => {
+    scene = await Scene.start({ config: { sync: { settleTime: 0, retries: 1, requestsPerSecond: 4 } } });
+    const s = scene;
+    const proc = s.daemon();
+    await running(s);
+    for (let i = 0; i < 30; i++) await mkdir(s.localPath(`folder-${i}`));
+    const created = (): number => s.standin.control.requestCounts()['PUT /api/v3/directory'] ?? 0;
+    await eventually(() => created() >= 2, 15_000, 'the folders being created');
+    const atStop = created();
+    const stoppedAt = Date.now();
+    proc.signal('SIGTERM');
+    expect((await proc.exited).code).toBe(0);
+    // What had started (four at a time) may finish; nothing after it.
+    expect(created()).toBeLessThanOrEqual(atStop + 4);
+    const status = JSON.parse((await s.cli('status', '--json')).stdout) as { lastSync: string | null; lastRun: { ok: boolean } }[];
+    expect(status[0]?.lastRun.ok).toBe(false);
+    expect(Date.parse(status[0]?.lastSync ?? '')).toBeLessThan(stoppedAt);
+  });
+
+  it('on SIGHUP lets an upload in progress finish', async () => {
+    scene = await Scene.start({ standin: { chunkSize: 4096 } });
+    const s = scene;
+    const proc = s.daemon();
+    await running(s);
+    s.standin.control.setLatency(50);
+    await s.write('big.bin', Buffer.alloc(100 * 1024, 7));
+    await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    proc.signal('SIGHUP');
+    await eventually(async () => (await s.entry('big.bin')) !== undefined, 20_000, 'the upload');
+    expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(1);
   });
 
   it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {

@@ -45,3 +45,15 @@ describe('FolderState resume', () => {
     expect(state.resumeStopped()).toEqual({ answer: emptied });
   });
 });
+
+describe('FolderState skipped paths', () => {
+  it('are replaced whole by a full pass, and only where it looked by a pass over some paths', () => {
+    const state = folderState();
+    const skip = (side: 'local' | 'remote', path: string): { side: 'local' | 'remote'; path: string; kind: 'file'; reason: string } => ({ side, path, kind: 'file', reason: 'illegal name' });
+    state.replaceSkipped([skip('local', 'a/bad:1'), skip('remote', 'b/bad:2'), skip('local', 'c:3')]);
+    state.replaceSkipped([skip('local', 'a/bad:4')], ['a', 'c:3']);
+    expect(state.skipped().map((s) => `${s.side} ${s.path}`)).toEqual(['local a/bad:4', 'remote b/bad:2']);
+    state.replaceSkipped([]);
+    expect(state.skipped()).toEqual([]);
+  });
+});

@@ -53,6 +53,15 @@ describe('EchoFilter', () => {
     expect(echo.isEcho('a.txt', 400)).toBe(false);
   });
 
+  it('takes nothing for the echo of a write withdrawn, an edit made before it included', () => {
+    let now = 1000;
+    const echo = new EchoFilter(5000, () => now, () => now);
+    echo.announce({ path: 'a.txt', leaves: 'present' });
+    now = 1500;
+    echo.withdraw({ path: 'a.txt', leaves: 'present' });
+    expect(echo.isEcho('a.txt', 900)).toBe(false);
+  });
+
   it('ages announcements on the monotonic clock, whatever the wall clock does', () => {
     let wall = 10_000_000;
     let tick = 0;
