@@ -75,6 +75,7 @@ export function policySummary(app: App, policy: Policy): Record<string, unknown>
     name: policy.name,
     type: policy.type,
     max_size: policy.maxSize,
-    file_type: policy.fileTypes,
+    // A fresh install's policy has no FileType option: Go writes the nil slice as null.
+    file_type: policy.fileTypes.length === 0 ? null : policy.fileTypes,
   };
 }

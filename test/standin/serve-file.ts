@@ -97,11 +97,12 @@ function rangeApplies(ctx: Ctx, modifiedAt: number): boolean {
 /**
  * `http.ServeContent` streaming from disk: Last-Modified, preconditions, a single byte range
  * (206, or 416 when unsatisfiable), Accept-Ranges and Content-Length. A missing object is
- * the plain error Cloudreve passes through as code -1.
+ * `GetContent`'s ErrIO wrapping the driver's error, which `serializer.Err` answers with its own
+ * code and message.
  */
 export async function serveFile(app: App, ctx: Ctx, file: ServedFile, headers: Readonly<Record<string, string>>): Promise<Reply> {
   const size = await app.blobs.size(file.blob);
-  if (size === null) throw new AppError(-1, `open ${app.blobs.path(file.blob)}: no such file or directory`);
+  if (size === null) throw new AppError(50004, 'Failed to read file data');
   const { res } = ctx;
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('Last-Modified', httpDate(seconds(file.modifiedAt) * 1000));

@@ -41,6 +41,11 @@ export function createStandinServer(parts: ServerParts): StandinServer {
       .finally(() => inFlight.delete(handling));
     inFlight.add(handling);
   });
+  // Cloudreve's http.Server sets no timeouts: an idle keep-alive connection stays open, and a
+  // slow chunk or update body is read for as long as it takes.
+  server.keepAliveTimeout = 0;
+  server.requestTimeout = 0;
+  server.headersTimeout = 0;
   return { server, settled: async () => void (await Promise.all(inFlight)) };
 }
 

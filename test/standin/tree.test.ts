@@ -30,7 +30,7 @@ describe('listing', () => {
     expect(Object.keys(data.objects[0] ?? {})).toEqual(['id', 'name', 'path', 'thumb', 'size', 'type', 'date', 'create_date', 'source_enabled']);
     expect(data.objects[0]).toMatchObject({ thumb: false, size: 0, source_enabled: false });
     expect(data.objects[2]).toMatchObject({ thumb: true, size: 0 });
-    expect(data.policy).toEqual({ id: expect.any(String) as string, name: 'Default storage policy', type: 'local', max_size: 0, file_type: [] });
+    expect(data.policy).toEqual({ id: expect.any(String) as string, name: 'Default storage policy', type: 'local', max_size: 0, file_type: null });
     expect(String(data.objects[0]?.date)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/);
   });
 
