@@ -5,11 +5,18 @@ const byteUnits = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < byteUnits.length - 1) {
+  const shown = (v: number): string => v.toFixed(v < 10 ? 1 : 0);
+  // 1023.7 MiB is shown as 1.0 GiB, not 1024 MiB.
+  while ((unit === 0 ? value : Number(shown(value))) >= 1024 && unit < byteUnits.length - 1) {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${byteUnits[unit]}`;
+  return unit === 0 ? `${value} B` : `${shown(value)} ${byteUnits[unit]}`;
+}
+
+/** `1 file`, `2 files`. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 /** Local time as `YYYY-MM-DD HH:MM`, the way file managers show it. */

@@ -139,7 +139,7 @@ const secretKeys: ReadonlySet<PropertyKey> = new Set(['password', 'totpSecret'])
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.path.some((part) => secretKeys.has(part))) {
-    return `${formatPath(issue.path)}: ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : 'invalid value'} (value not shown)`;
+    return `${formatPath(issue.path)}: ${issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message} (value not shown)`;
   }
   const where = issue.path.length > 0 ? formatPath(issue.path) : 'top level';
   switch (issue.code) {
@@ -151,11 +151,27 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return issue.input === undefined ? `${where}: missing, expected ${issue.expected}` : `${where}: expected ${issue.expected}, got ${describeValue(issue.input)}`;
     case 'invalid_value':
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(issue.input)}`;
+    case 'too_small':
+    case 'too_big':
+      return `${where}: expected ${bound(issue)}, got ${describeValue(issue.input)}`;
+    case 'custom':
+      // A check across settings: the input is the whole config, and the message says it all.
+      return `${where}: ${issue.message}`;
     default:
       return issue.input === undefined || issue.message.includes(', got ')
         ? `${where}: ${issue.message}`
         : `${where}: ${issue.message}, got ${describeValue(issue.input)}`;
   }
+}
+
+function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small';
+  const limit = Number(small ? issue.minimum : issue.maximum);
+  const inclusive = issue.inclusive !== false;
+  const relation = small ? (inclusive ? 'at least' : 'more than') : inclusive ? 'at most' : 'less than';
+  const unit = issue.origin === 'string' ? ' character' : issue.origin === 'array' ? ' entr' : '';
+  const plural = unit === '' ? '' : unit === ' entr' ? (limit === 1 ? 'y' : 'ies') : limit === 1 ? '' : 's';
+  return `${relation} ${limit}${unit}${plural}`;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

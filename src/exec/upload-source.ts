@@ -49,7 +49,13 @@ interface OpenFile {
 export async function openForUpload(absolute: string, expected: LocalFacts, pace: StatPace, shown: string): Promise<UploadSource> {
   const changed = (cause?: unknown): LocalChangedError =>
     new LocalChangedError(`${shown} changed since the scan; it will be looked at again next run`, cause === undefined ? undefined : { cause });
-  const file = pace.sync ? openNow(absolute, pace, changed) : await openLater(absolute, changed);
+  const openFailed = (error: unknown): unknown => {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (changedCodes.has(code)) return changed(error);
+    if (code === 'EACCES' || code === 'EPERM') return new Error(`cannot read ${shown} (permission denied)`, { cause: error });
+    return error;
+  };
+  const file = pace.sync ? openNow(absolute, pace, openFailed) : await openLater(absolute, openFailed);
   let streamed = false;
   try {
     const stats = await file.stat();
@@ -69,12 +75,12 @@ export async function openForUpload(absolute: string, expected: LocalFacts, pace
   }
 }
 
-function openNow(absolute: string, pace: StatPace, changed: (cause: unknown) => Error): OpenFile {
+function openNow(absolute: string, pace: StatPace, failed: (error: unknown) => unknown): OpenFile {
   let fd: number;
   try {
     fd = pace.timed(() => openSync(absolute, openFlags));
   } catch (error) {
-    throw openFailure(error, changed);
+    throw failed(error);
   }
   return {
     fd,
@@ -84,12 +90,12 @@ function openNow(absolute: string, pace: StatPace, changed: (cause: unknown) => 
   };
 }
 
-async function openLater(absolute: string, changed: (cause: unknown) => Error): Promise<OpenFile> {
+async function openLater(absolute: string, failed: (error: unknown) => unknown): Promise<OpenFile> {
   let handle: FileHandle;
   try {
     handle = await open(absolute, openFlags);
   } catch (error) {
-    throw openFailure(error, changed);
+    throw failed(error);
   }
   return {
     fd: handle.fd,
@@ -97,8 +103,4 @@ async function openLater(absolute: string, changed: (cause: unknown) => Error): 
     read: async (into, at) => (await handle.read(into, at, into.length - at, at)).bytesRead,
     close: () => handle.close(),
   };
-}
-
-function openFailure(error: unknown, changed: (cause: unknown) => Error): unknown {
-  return changedCodes.has((error as NodeJS.ErrnoException).code ?? '') ? changed(error) : error;
 }

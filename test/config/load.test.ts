@@ -60,6 +60,16 @@ describe('loadConfig', () => {
     expect(message).not.toContain('123');
   });
 
+  it('says which bound a number breaks, which check a secret fails, and which folder name is taken twice', async () => {
+    const folders = 'folders:\n  - name: a\n    local: /srv/a\n    remote: /a\n  - name: a\n    local: /srv/b\n    remote: /b\n';
+    const message = failure(await configFile(`${server}  totpSecret: "not base32!"\nsync:\n  concurrency: 0\n  retries: 20\n${folders}`));
+    expect(message).toContain('server.totpSecret: expected the base32 secret shown when two-factor login was enabled (value not shown)');
+    expect(message).toContain('sync.concurrency: expected at least 1, got number 0');
+    expect(message).toContain('sync.retries: expected at most 10, got number 20');
+    expect(message).toMatch(/folders\[1\]\.name: duplicate folder name "a"$/);
+    expect(message).not.toContain('base32!');
+  });
+
   it('refuses durations longer than a timer can wait, and intervals without a pause', async () => {
     const folders = 'folders:\n  - name: docs\n    local: /srv/docs\n    remote: /Documents\n';
     const message = failure(await configFile(`${server}${folders}daemon:\n  fullRescanInterval: 30d\n  remoteInterval: 2592000\n  debounce: 24d\n`));

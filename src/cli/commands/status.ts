@@ -5,7 +5,7 @@ import { FolderState } from '../../state/folder-state.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
 import type { GuardAnswer } from '../../tree/types.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { describeAnswer, formatBytes, formatTime } from '../format.js';
+import { counted, describeAnswer, formatBytes, formatTime } from '../format.js';
 import { askDaemon } from '../daemon-client.js';
 import { runCommand } from '../run.js';
 
@@ -22,7 +22,8 @@ export function statusCommand(program: Command): void {
           const daemon = running.find((f) => f.folder === status.folder);
           return daemon ? { ...status, daemon } : status;
         });
-        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${report.map(describe).join('\n\n')}\n`);
+        const text = report.length === 0 ? `no folders are configured in ${context.config.source ?? 'the config file'}` : report.map(describe).join('\n\n');
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
       }),
     );
 }
@@ -84,7 +85,7 @@ function describe(status: FolderStatus): string {
   const lines = [
     `${status.folder}: ${status.local} <-> ${status.remote}`,
     `  last successful sync: ${status.lastSync === null ? 'never' : formatTime(Date.parse(status.lastSync))}`,
-    `  tracked: ${status.tracked.files} files in ${status.tracked.folders} folders, ${formatBytes(status.tracked.bytes)}`,
+    `  tracked: ${counted(status.tracked.files, 'file')} in ${counted(status.tracked.folders, 'folder')}, ${formatBytes(status.tracked.bytes)}`,
   ];
   if (status.paused !== null) lines.push(`  PAUSED: ${status.paused}; run "cloudreve-sync resume ${status.folder}" once checked`);
   if (status.daemon) {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Command } from 'commander';
-import type { FolderConfig } from '../../config/load.js';
+import type { Config, FolderConfig } from '../../config/load.js';
 import { actionPath } from '../../exec/executor.js';
 import { isRemoteError } from '../../remote/errors.js';
 import { StateError } from '../../state/database.js';
@@ -43,7 +43,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   }
   const { config } = context;
   const folders = options.folder === undefined ? config.folders : config.folders.filter((f) => f.name === options.folder);
-  if (config.folders.length === 0) throw new CliError(`no folders are configured; add a "folders:" section to ${config.source ?? 'the config file'}`, ExitCode.usage);
+  requireFolders(config);
   if (folders.length === 0) throw new CliError(`no folder named "${options.folder}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
 
   const lock = options.dryRun ? undefined : acquireLock(config.stateDir, 'sync --once');
@@ -127,13 +127,17 @@ function exitCodeOf(runs: readonly FolderRun[], dryRun: boolean): ExitCode {
   return notInSync ? ExitCode.partial : ExitCode.ok;
 }
 
+function requireFolders(config: Config): void {
+  if (config.folders.length === 0) throw new CliError(`no folders are configured; add one under "folders:" in ${config.source ?? 'the config file'}`, ExitCode.usage);
+}
+
 /** The daemon, until SIGTERM or SIGINT; SIGHUP reloads the config. */
 async function runDaemon(context: CommandContext): Promise<void> {
   // Loaded here: the watcher, the status server and the metrics are the daemon's alone, and a
   // `sync --once` from cron need not pay their memory and start-up time.
   const { Daemon, stopTimeoutMs } = await import('../../daemon/daemon.js');
   const { config, logger } = context;
-  if (config.folders.length === 0) throw new CliError(`no folders are configured; add a "folders:" section to ${config.source ?? 'the config file'}`, ExitCode.usage);
+  requireFolders(config);
   const daemon = await Daemon.start(config, logger);
   await new Promise<void>((resolve) => {
     let stopping = false;
