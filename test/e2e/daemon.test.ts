@@ -18,6 +18,13 @@ async function running(s: Scene): Promise<void> {
   await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the first pass');
 }
 
+/** Has the daemon upload `big.bin` (`size` bytes, the stand-in answering each request `latencyMs` late) until chunks flow. */
+async function uploadUnderWay(s: Scene, size: number, latencyMs: number): Promise<void> {
+  s.standin.control.setLatency(latencyMs);
+  await s.write('big.bin', Buffer.alloc(size, 7));
+  await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+}
+
 describe('the daemon', () => {
   it('sends a local change within seconds and brings a server change after one walk', async () => {
     scene = await Scene.start();
@@ -243,9 +250,7 @@ describe('the daemon', () => {
     const s = scene;
     const proc = s.daemon();
     await running(s);
-    s.standin.control.setLatency(100);
-    await s.write('big.bin', Buffer.alloc(200 * 1024, 7));
-    await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    await uploadUnderWay(s, 200 * 1024, 100);
     const stoppedAt = Date.now();
     proc.signal('SIGTERM');
     const exit = await proc.exited;
@@ -284,9 +289,7 @@ describe('the daemon', () => {
     const s = scene;
     const proc = s.daemon();
     await running(s);
-    s.standin.control.setLatency(50);
-    await s.write('big.bin', Buffer.alloc(100 * 1024, 7));
-    await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    await uploadUnderWay(s, 100 * 1024, 50);
     proc.signal('SIGHUP');
     await eventually(async () => (await s.entry('big.bin')) !== undefined, 20_000, 'the upload');
     expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(1);

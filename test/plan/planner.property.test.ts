@@ -48,6 +48,16 @@ afterEach(() => {
   for (const state of states.splice(0)) state.close();
 });
 
+/** Empty sides, an empty Synced tree (closed after the test) and users acting on them. */
+function newWorld(): { state: ReturnType<typeof openMemoryState>; local: LocalWorld; remote: RemoteWorld; activity: Activity } {
+  const state = openMemoryState();
+  states.push(state);
+  const clock = new Clock();
+  const local = new LocalWorld(clock);
+  const remote = new RemoteWorld(clock);
+  return { state, local, remote, activity: new Activity(local, remote) };
+}
+
 describe.each([
   ['two-way', 'keep-both', false, 'complete'],
   ['two-way', 'keep-both', false, 'relevant'],
@@ -63,12 +73,7 @@ describe.each([
   it('converges without losing a version, and a second plan is empty', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async ({ initial, rounds }) => {
-        const state = openMemoryState();
-        states.push(state);
-        const clock = new Clock();
-        const local = new LocalWorld(clock);
-        const remote = new RemoteWorld(clock);
-        const activity = new Activity(local, remote);
+        const { state, local, remote, activity } = newWorld();
         const opts = randomActivityOptions(mode, policy, remoteTrash);
         for (const o of initial) activity.run(o);
 
@@ -134,12 +139,7 @@ describe.each([
     const formerSource: Side = before === 'download-only' ? 'remote' : 'local';
     await fc.assert(
       fc.asyncProperty(scenario, fc.boolean(), async ({ initial, rounds }, remoteTrash) => {
-        const state = openMemoryState();
-        states.push(state);
-        const clock = new Clock();
-        const local = new LocalWorld(clock);
-        const remote = new RemoteWorld(clock);
-        const activity = new Activity(local, remote);
+        const { state, local, remote, activity } = newWorld();
         const syncOnce = async (opts: ReturnType<typeof randomActivityOptions>): Promise<void> => {
           const planned = plan(relevantInput(state, local, remote), opts);
           expect(planned.stopped).toBeUndefined();
