@@ -9,7 +9,7 @@ import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { LocalChangedError } from './local-facts.js';
 import { sameContent, type LocalTree } from './local-fs.js';
-import { trashFolderFor, type RemoteTree } from './remote-tree.js';
+import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome, RemoteAfterConflict } from './rows.js';
 import type { LocalTrash } from './trash.js';
 import type { UploadSource } from './upload-source.js';
@@ -125,10 +125,7 @@ async function sendVersion(action: UploadAction, ws: Workspace, read: UploadSour
   if (!action.replace) {
     await uploadNew(ws, action.remotePath, read, true);
   } else if (source.size <= ws.replaceMaxSize) {
-    const retry = replacesSent.has(action);
-    await expectOnServer(ws, action.remotePath, action.replace, retry ? source.size : undefined);
-    // The version replaced goes where deletes go, once, however often the replace is tried.
-    if (ws.remoteTrash !== undefined && !retry) await copyToRemoteTrash(ws, ws.remoteTrash, action.remotePath, action.replace.id);
+    await expectOnServer(ws, action.remotePath, action.replace, replacesSent.has(action) ? source.size : undefined);
     replacesSent.add(action);
     await ws.remote.remote.replace(action.replace.id, source, ws.transfer);
   } else {
@@ -370,7 +367,9 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     if (ws.remoteTrash === undefined) {
       await ws.trash.put(await fetch(), action.localPath);
     } else if (whole) {
-      await copyToRemoteTrash(ws, ws.remoteTrash, action.remotePath, action.remote.id);
+      const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
+      await ws.remote.remote.mkdir(into);
+      await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
     }
     losersKept.add(action);
   }
@@ -385,17 +384,6 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
     return 'replaced';
   });
-}
-
-/**
- * Copies a server file into the remote trash (`trash`, this run's folder in it) under its own
- * path, before its content is replaced in place: Cloudreve gives the copy the same stored object,
- * and forks it when the original is written, so the copy keeps the old content.
- */
-async function copyToRemoteTrash(ws: Workspace, trash: string, path: RelPath, id: string): Promise<void> {
-  const into = trashFolderFor(trash, path);
-  await ws.remote.remote.mkdir(into);
-  await ws.remote.remote.copy(ws.remote.abs(parentOf(path)), { kind: 'file', id }, into);
 }
 
 /** Local-wins conflicts whose server version is kept already: a retry keeps no second copy. */

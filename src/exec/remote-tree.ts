@@ -71,13 +71,8 @@ export class RemoteTree {
       await this.remote.delete([object]);
       return;
     }
-    const into = trashFolderFor(trash, path);
+    const into = `${trash}/${parentOf(path)}`.replace(/\/+$/, '');
     await this.remote.mkdir(into);
     await this.remote.move(this.abs(parentOf(path)), [object], into);
   }
-}
-
-/** The folder of `trash` (an absolute server folder) that keeps `path` under its own path. */
-export function trashFolderFor(trash: string, path: RelPath): string {
-  return `${trash}/${parentOf(path)}`.replace(/\/+$/, '');
 }

@@ -199,13 +199,8 @@ export class Scene {
   async fetch(path: string): Promise<string> {
     const entry = await this.server.stat(this.remotePath(path), 'file');
     if (!entry) throw new Error(`no file ${path} on the server`);
-    return this.fetchObject(entry.id);
-  }
-
-  /** The content of the server file with this ID, wherever it is. */
-  async fetchObject(id: string): Promise<string> {
     const temp = join(this.dir, `fetch-${Date.now()}-${Math.random()}`);
-    await this.server.download(id, temp);
+    await this.server.download(entry.id, temp);
     const content = await readFile(temp, 'utf8');
     await rm(temp);
     return content;

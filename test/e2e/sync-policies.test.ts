@@ -116,20 +116,4 @@ describe('remote trash', () => {
     const inside = await scene.server.list(`/.trash/${run}/sub`);
     expect(inside.entries.map((e) => e.name)).toEqual(['old.txt']);
   });
-
-  it('keeps there the server version a local edit replaces', async () => {
-    scene = await Scene.start({ folder: { trash: { remote: '/.trash' } }, config: { sync: { settleTime: 0, retries: 1 } } });
-    const s = scene;
-    await s.write('sub/doc.txt', 'version 1');
-    await s.sync();
-    await s.write('sub/doc.txt', 'version 2, edited here');
-    s.standin.control.resetCounts();
-    await s.sync();
-    expect(await s.fetch('sub/doc.txt')).toBe('version 2, edited here');
-    expect(s.standin.control.requestCounts()['PUT /api/v3/file/update/:id']).toBe(1);
-    const [run] = (await s.server.list('/.trash')).entries;
-    const [kept] = (await s.server.list(`/.trash/${run?.name ?? ''}/sub`)).entries;
-    expect(kept?.name).toBe('doc.txt');
-    expect(await s.fetchObject(kept?.id ?? '')).toBe('version 1');
-  });
 });
