@@ -69,6 +69,8 @@ export class Daemon {
   /** Finishes or abandons the work in flight (within `stopTimeoutMs`), then releases everything. */
   stop(): Promise<void> {
     this.#stopping = true;
+    // A reload under way waits for the passes in flight: cut them short now, not after it.
+    for (const runner of this.#runners) runner.abandon();
     return this.#inTurn(async () => {
       this.#logger.info('stopping');
       await this.#stopRunners('abandon');
@@ -101,6 +103,7 @@ export class Daemon {
     }
     const paused = this.#runners.filter((r) => r.phase === 'paused').map((r) => r.name);
     await this.#stopRunners('wait');
+    if (this.#stopping) return;
     // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
     // the next pass by the new settings.
     for (const name of paused) {

@@ -136,12 +136,17 @@ export class FolderRunner {
    */
   async stop(abandon: boolean): Promise<void> {
     this.#stopped = true;
-    if (abandon) this.#abort.abort(new Error('cloudreve-sync is stopping'));
+    if (abandon) this.abandon();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
     this.#wake?.();
     await Promise.all([this.#watcherTurn.then(() => this.#watcher?.close()), this.#loop]);
     this.phase = 'stopped';
+  }
+
+  /** Cuts the pass in flight short (see `stop`), also while a reload waits for it. */
+  abandon(): void {
+    this.#abort.abort(new Error('cloudreve-sync is stopping'));
   }
 
   /** The user agreed to what a guard stopped: run the next pass past it. */

@@ -14,15 +14,15 @@ import type { Plan, PlanInput, PlanOptions } from './types.js';
  */
 export function plan(given: PlanInput, options: PlanOptions): Plan {
   const root = rootGuard(given, options);
-  if (root) return { actions: [], skipped: [], stopped: root, deletes: { local: 0, remote: 0 } };
+  if (root) return { actions: [], skipped: [], stopped: root, deletes: { local: 0, remote: 0 }, heldBack: 0 };
   const input = assumeUnchangedWhereUnknown(given);
   const matched = matchItems(input, options.mode);
   const views = analyze(matched);
   const target = decideTarget(input, matched, views, options);
   const { actions, deletes } = emitActions(matched, views, target, options);
   const mass = massDeleteGuard(input, options, deletes);
-  if (mass) return { actions: [], skipped: target.skipped, stopped: mass, deletes };
-  return { actions, skipped: target.skipped, deletes };
+  if (mass) return { actions: [], skipped: target.skipped, stopped: mass, deletes, heldBack: target.heldBack };
+  return { actions, skipped: target.skipped, deletes, heldBack: target.heldBack };
 }
 
 /**

@@ -26,6 +26,8 @@ export interface Target {
   readonly name: { readonly local: readonly (string | undefined)[]; readonly remote: readonly (string | undefined)[] };
   readonly flow: readonly ContentFlow[];
   readonly skipped: readonly SkippedPath[];
+  /** Items `deletedUnmirrored` kept from a delete (see PlanOptions.formerSource). */
+  readonly heldBack: number;
 }
 
 const none: ContentFlow = { kind: 'none' };
@@ -43,7 +45,16 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
   const source = sourceOf(options.mode);
 
   const formerSource = options.formerSource === source ? undefined : options.formerSource;
-  for (const view of views) fate[view.item.index] = view.item === root ? 'keep' : initialFate(view, source, formerSource);
+  let heldBack = 0;
+  for (const view of views) {
+    const i = view.item.index;
+    if (view.item === root) fate[i] = 'keep';
+    else if (formerSource !== undefined && deletedUnmirrored(view, formerSource)) {
+      // Brought back where the mode may write the former source's side, else left alone.
+      fate[i] = source === undefined ? 'keep' : 'frozen';
+      heldBack++;
+    } else fate[i] = initialFate(view, source);
+  }
 
   const parent: (Item | undefined)[] = new Array<Item | undefined>(count);
   const resolved = { local: new Array<string | undefined>(count), remote: new Array<string | undefined>(count) };
@@ -102,17 +113,18 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
     return contentFlow(view, options, source, () => conflictCopyName(view, parent[i] ?? root, name.local[i] ?? '', options, source, taken));
   });
 
-  return { fate, parent, name, flow, skipped: [...reasons.values()] };
+  return { fate, parent, name, flow, skipped: [...reasons.values()], heldBack };
 }
 
-function initialFate(view: ItemView, source: Side | undefined, formerSource: Side | undefined): Fate {
+/** Deleted on the other side while a one-way mode from `formerSource` kept that from the source. */
+function deletedUnmirrored({ item, local, remote }: ItemView, formerSource: Side): boolean {
+  const was = formerSource === 'local' ? local : remote;
+  const other = formerSource === 'local' ? remote : local;
+  return item.base !== undefined && was.now !== undefined && !was.moved && !was.changed && other.now === undefined;
+}
+
+function initialFate(view: ItemView, source: Side | undefined): Fate {
   const { item, local, remote } = view;
-  if (formerSource !== undefined && item.base !== undefined) {
-    const was = formerSource === 'local' ? local : remote;
-    const other = formerSource === 'local' ? remote : local;
-    // The other side deleted it while the one-way mode kept the delete from the former source.
-    if (was.now !== undefined && !was.moved && !was.changed && other.now === undefined) return source === undefined ? 'keep' : 'frozen';
-  }
   if (source !== undefined) {
     const src = source === 'local' ? local : remote;
     const dest = source === 'local' ? remote : local;

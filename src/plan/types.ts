@@ -289,4 +289,6 @@ export interface Plan {
   readonly stopped?: GuardTrip;
   /** Deletions the plan makes on each side, counted in files (folders count their contents). */
   readonly deletes: { readonly local: number; readonly remote: number };
+  /** Entries the former one-way mode's unmirrored deletes left that this plan keeps (see PlanOptions.formerSource). */
+  readonly heldBack: number;
 }

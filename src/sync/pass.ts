@@ -89,7 +89,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const force: Force = options.force || (answer ?? false);
   if (rebound && !overrides(force, rebound)) {
     if (!options.dryRun) noteStop(rebound);
-    return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 } }, skipped: [] };
+    return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 }, heldBack: 0 }, skipped: [] };
   }
   if (!options.dryRun && recorded !== binding) {
     // Answered with the new pair written down: a pass that then fails does not leave it to
@@ -223,8 +223,10 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   // A pass a stop cut short left actions for the next one.
   const ok = !report.fatal && failed === 0 && context.signal?.aborted !== true;
   state.recordRun({ finishedMs: now(), ok, counts: report.counts });
-  // A path still waiting for a retry may be one the former mode's divergence is yet to be undone for.
-  if (formerSource !== undefined && ok && scope.kind === 'full' && state.failures().length === 0) state.setOneWaySource(source);
+  // A full pass lifts the former mode's protection once it has nothing left to keep: it found
+  // nothing, or carried out its whole plan (whatever it left undone, the next full pass finds).
+  const allDone = [...report.results.values()].every((r) => r.status === 'done');
+  if (formerSource !== undefined && scope.kind === 'full' && (planned.heldBack === 0 || (ok && allDone))) state.setOneWaySource(source);
   return { folder, plan: planned, skipped, report };
 }
 

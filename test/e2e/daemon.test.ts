@@ -295,6 +295,21 @@ describe('the daemon', () => {
     expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(1);
   });
 
+  it('on SIGTERM while a reload waits for an upload, cancels it and exits cleanly', async () => {
+    scene = await Scene.start({ standin: { chunkSize: 4096 } });
+    const s = scene;
+    const proc = s.daemon();
+    await running(s);
+    await uploadUnderWay(s, 1024 * 1024, 100);
+    proc.signal('SIGHUP');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stoppedAt = Date.now();
+    proc.signal('SIGTERM');
+    expect((await proc.exited).code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+  });
+
   it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {
     scene = await Scene.start({ daemon: { remoteInterval: '1h' } });
     const s = scene;

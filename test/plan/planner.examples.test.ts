@@ -374,7 +374,9 @@ describe('after a one-way mode', () => {
 
     const switched = planNow({ formerSource: 'remote' });
     expect(count(switched, 'delete')).toBe(0);
+    expect(switched.heldBack).toBe(3);
     await sync({ formerSource: 'remote' });
+    expect(planNow({ formerSource: 'remote' }).heldBack).toBe(0);
     expect([...local.entries.keys()].sort()).toEqual(['b', 'c', 'd', 'd/a']);
     expect(remote.find('c', 'file')?.content).toBe('c, edited here');
     expect(planNow().actions).toEqual([]);
