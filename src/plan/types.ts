@@ -18,9 +18,9 @@ export interface PlanOptions {
   readonly mode: SyncMode;
   /**
    * The source side of a one-way mode that synced this folder before `mode` took over, until a
-   * full pass in `mode` completes cleanly. The Synced tree still holds what that mode did not
-   * mirror: what the other side deleted meanwhile is brought back (frozen, if `mode` may not
-   * write the former source), not deleted from the former source.
+   * full pass in `mode` leaves nothing held back (see `Plan.heldBack`). The Synced tree still
+   * holds what that mode did not mirror: what the other side deleted meanwhile is brought back
+   * (frozen, if `mode` may not write the former source), not deleted from the former source.
    */
   readonly formerSource?: Side | undefined;
   readonly conflictPolicy: ConflictPolicy;

@@ -185,8 +185,8 @@ export class FolderState {
 
   /**
    * The source side of the one-way mode the Synced tree holds divergences of: set when a pass in
-   * a one-way mode starts, kept after the mode changes until a full pass in the new mode
-   * completes cleanly (see PlanOptions.formerSource); undefined for two-way.
+   * a one-way mode starts, kept after the mode changes until a full pass in the new mode leaves
+   * nothing of it held back (see PlanOptions.formerSource); undefined for two-way.
    */
   oneWaySource(): Side | undefined {
     return prepared<[number], { one_way_source: Side | null }>(this.#db, 'SELECT one_way_source FROM folders WHERE id = ?').get(this.#folder)?.one_way_source ?? undefined;
