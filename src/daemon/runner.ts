@@ -85,6 +85,7 @@ export class FolderRunner {
   #offlineBackoffMs = 0;
   #stopped = false;
   #wake: (() => void) | undefined;
+  #poked = false;
   #loop: Promise<void> | undefined;
 
   /** `lastSuccessMs`: what the runner this one replaces (at a reload) knew of its last pass. */
@@ -115,7 +116,7 @@ export class FolderRunner {
         // The watcher reports nothing of what changed where the pass had looked before it watched there.
         if (this.#passedUnwatched) {
           this.#needFull = true;
-          this.#wake?.();
+          this.#poke();
         }
       },
       (error: unknown) => {
@@ -139,7 +140,7 @@ export class FolderRunner {
     if (abandon) this.abandon();
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    this.#wake?.();
+    this.#poke();
     await Promise.all([this.#watcherTurn.then(() => this.#watcher?.close()), this.#loop]);
     this.phase = 'stopped';
   }
@@ -165,7 +166,7 @@ export class FolderRunner {
       this.#shared.metrics.paused.set({ folder: this.name }, 0);
     }
     this.#needFull = true;
-    this.#wake?.();
+    this.#poke();
   }
 
   status(): FolderStatus {
@@ -219,11 +220,13 @@ export class FolderRunner {
       })
       .then(() => {
         this.#needFull = true;
-        this.#wake?.();
+        this.#poke();
       });
   }
 
   #changed(path: RelPath): void {
+    // A resume starts with a full pass: a paused folder need not pile up what changed meanwhile.
+    if (this.phase === 'paused') return;
     this.#dirty.add(path);
     // Debounce: the pass waits until changes stop coming for a moment.
     this.#dirtyDueAt = this.#shared.monotonicNow() + this.#shared.config.daemon.debounce;
@@ -255,7 +258,7 @@ export class FolderRunner {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       then();
-      this.#wake?.();
+      this.#poke();
     }, ms);
     timer.unref();
     this.#timers.add(timer);
@@ -268,14 +271,24 @@ export class FolderRunner {
     });
   }
 
+  /** Something changed that the loop should look at (a timer fired, a resume, a stop). */
+  #poke(): void {
+    this.#poked = true;
+    this.#wake?.();
+  }
+
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      this.#poked = false;
       const scope = await this.#nextScope();
       if (scope === undefined) {
-        await new Promise<void>((resolve) => {
-          this.#wake = resolve;
-        });
-        this.#wake = undefined;
+        // What came while the scope was worked out (which may wait for the disk) is looked at now.
+        if (!this.#poked) {
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve;
+          });
+          this.#wake = undefined;
+        }
         continue;
       }
       await this.#pass(scope);
