@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { bufferSource } from '../../src/remote/sources.js';
-import { eventually, Scene } from './harness.js';
+import { eventually, Scene, type DaemonProcess } from './harness.js';
 
 let scene: Scene | undefined;
 afterEach(async () => {
@@ -18,11 +18,19 @@ async function running(s: Scene): Promise<void> {
   await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the first pass');
 }
 
-/** Has the daemon upload `big.bin` (`size` bytes, the stand-in answering each request `latencyMs` late) until chunks flow. */
-async function uploadUnderWay(s: Scene, size: number, latencyMs: number): Promise<void> {
+/**
+ * A daemon on a new scene (4 KiB chunks) uploading `big.bin` of `size` bytes, the stand-in
+ * answering each request `latencyMs` late, once its chunks flow.
+ */
+async function daemonUploading(size: number, latencyMs: number): Promise<{ s: Scene; proc: DaemonProcess }> {
+  const s = await Scene.start({ standin: { chunkSize: 4096 } });
+  scene = s;
+  const proc = s.daemon();
+  await running(s);
   s.standin.control.setLatency(latencyMs);
   await s.write('big.bin', Buffer.alloc(size, 7));
   await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+  return { s, proc };
 }
 
 describe('the daemon', () => {
@@ -246,11 +254,7 @@ describe('the daemon', () => {
   });
 
   it('on SIGTERM mid-upload exits cleanly, and a restart finishes without duplicate or leftover session', async () => {
-    scene = await Scene.start({ standin: { chunkSize: 4096 } });
-    const s = scene;
-    const proc = s.daemon();
-    await running(s);
-    await uploadUnderWay(s, 200 * 1024, 100);
+    const { s, proc } = await daemonUploading(200 * 1024, 100);
     const stoppedAt = Date.now();
     proc.signal('SIGTERM');
     const exit = await proc.exited;
@@ -285,22 +289,14 @@ describe('the daemon', () => {
   });
 
   it('on SIGHUP lets an upload in progress finish', async () => {
-    scene = await Scene.start({ standin: { chunkSize: 4096 } });
-    const s = scene;
-    const proc = s.daemon();
-    await running(s);
-    await uploadUnderWay(s, 100 * 1024, 50);
+    const { s, proc } = await daemonUploading(100 * 1024, 50);
     proc.signal('SIGHUP');
     await eventually(async () => (await s.entry('big.bin')) !== undefined, 20_000, 'the upload');
     expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(1);
   });
 
   it('on SIGTERM while a reload waits for an upload, cancels it and exits cleanly', async () => {
-    scene = await Scene.start({ standin: { chunkSize: 4096 } });
-    const s = scene;
-    const proc = s.daemon();
-    await running(s);
-    await uploadUnderWay(s, 1024 * 1024, 100);
+    const { s, proc } = await daemonUploading(1024 * 1024, 100);
     proc.signal('SIGHUP');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const stoppedAt = Date.now();
