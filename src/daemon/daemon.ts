@@ -35,6 +35,11 @@ export class Daemon {
   /** The reload or stop under way; the next waits for it. */
   #turns: Promise<void> = Promise.resolve();
   #stopping = false;
+  /** Settles when a stop is asked for: a reload waiting for the passes in flight waits no longer. */
+  #askStop: () => void = () => undefined;
+  readonly #stopAsked = new Promise<void>((resolve) => {
+    this.#askStop = resolve;
+  });
 
   private constructor(config: Config, logger: Logger, lock: StateLock, db: Db) {
     this.#config = config;
@@ -71,6 +76,7 @@ export class Daemon {
     this.#stopping = true;
     // A reload under way waits for the passes in flight: cut them short now, not after it.
     for (const runner of this.#runners) runner.abandon();
+    this.#askStop();
     return this.#inTurn(async () => {
       this.#logger.info('stopping');
       await this.#stopRunners('abandon');
@@ -121,6 +127,7 @@ export class Daemon {
       await this.#startStatusServer(config);
     }
     this.#config = config;
+    if (this.#stopping) return;
     this.#startRunners();
     this.#logger.info({ folders: config.folders.map((f) => f.name) }, 'config reloaded');
   }
@@ -178,7 +185,9 @@ export class Daemon {
     if (outcome === 'timeout' && late === 'abandon') this.#logger.warn('work in flight did not finish in time and was abandoned; the next run picks it up');
     if (outcome === 'timeout' && late === 'wait') {
       this.#logger.warn('work in flight has not finished yet; the new config applies once it has');
-      await stopping;
+      // Actions queued behind a slow rate limit can keep an abandoned pass going: a stop asked
+      // for meanwhile gives up the wait, and its own turn gives the passes stopTimeoutMs.
+      await Promise.race([stopping, this.#stopAsked]);
     }
     this.#queue.clear();
   }

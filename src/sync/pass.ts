@@ -224,9 +224,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const ok = !report.fatal && failed === 0 && context.signal?.aborted !== true;
   state.recordRun({ finishedMs: now(), ok, counts: report.counts });
   // A full pass lifts the former mode's protection once it has nothing left to keep: it found
-  // nothing, or carried out its whole plan (whatever it left undone, the next full pass finds).
+  // nothing, or carried out its whole plan (whatever it left undone, the next full pass finds),
+  // having seen everything (an unreadable folder shows the Synced tree, hiding a delete in it).
   const allDone = [...report.results.values()].every((r) => r.status === 'done');
-  if (formerSource !== undefined && scope.kind === 'full' && (planned.heldBack === 0 || (ok && allDone))) state.setOneWaySource(source);
+  const sawAll = local.unknown.length === 0 && remoteScan.unknown.length === 0;
+  if (formerSource !== undefined && scope.kind === 'full' && sawAll && (planned.heldBack === 0 || (ok && allDone))) state.setOneWaySource(source);
   return { folder, plan: planned, skipped, report };
 }
 
