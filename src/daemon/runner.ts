@@ -299,8 +299,9 @@ export class FolderRunner {
   async #nextScope(): Promise<PassScope | undefined> {
     const now = this.#shared.monotonicNow();
     if (this.phase === 'paused') {
-      // Resumed from another process while the status server was off: the flag is gone.
-      if (this.#needWalk && this.#state.pausedReason() === undefined) this.#unpause();
+      // Resumed from another process while the status server was off: the flag is gone. (A
+      // folder scanned instead of watched has its walks come as full passes.)
+      if ((this.#needWalk || this.#needFull) && this.#state.pausedReason() === undefined) this.#unpause();
       this.#needWalk = false;
       return undefined;
     }

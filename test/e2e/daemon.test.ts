@@ -414,6 +414,20 @@ describe('the daemon', () => {
     expect((await s.status('/healthz')).code).toBe(200);
   });
 
+  it('notices a resume given while its status server is off, also when it scans instead of watching', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    await s.sync();
+    s.daemonWith({ CLOUDREVE_SYNC_FAULT_WATCH: 'ENOSPC', CLOUDREVE_SYNC_STATUS_LISTEN: 'off' });
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => (await s.cli('status')).stdout.includes('PAUSED'), 15_000, 'the pause');
+    expect((await s.cli('resume', 'main')).stdout).toContain('main: resumed; the next pass (daemon or sync --once) runs past the guard for an empty local folder');
+    await eventually(async () => (await s.server.list(s.remotePath(''))).entries.length === 0, 15_000, 'the deletes after resume');
+  });
+
   it('keeps the note of a server temp file that a folder rename carried away until a whole walk finds it', async () => {
     scene = await Scene.start({
       standin: { chunkSize: 512 },
