@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import type { LocalFacts } from '../plan/types.js';
 import { bufferSource, descriptorSource } from '../remote/sources.js';
 import type { ByteSource } from '../remote/types.js';
+import { describeFsError, errnoCode, isPermissionDenied } from '../scan/errors.js';
 import { factsOf } from '../scan/facts.js';
 import type { StatPace } from '../scan/stat-pace.js';
 import { LocalChangedError, sameFacts } from './local-facts.js';
@@ -50,9 +51,8 @@ export async function openForUpload(absolute: string, expected: LocalFacts, pace
   const changed = (cause?: unknown): LocalChangedError =>
     new LocalChangedError(`${shown} changed since the scan; it will be looked at again next run`, cause === undefined ? undefined : { cause });
   const openFailed = (error: unknown): unknown => {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    if (changedCodes.has(code)) return changed(error);
-    if (code === 'EACCES' || code === 'EPERM') return new Error(`cannot read ${shown} (permission denied)`, { cause: error });
+    if (changedCodes.has(errnoCode(error) ?? '')) return changed(error);
+    if (isPermissionDenied(error)) return new Error(`cannot read ${shown} (${describeFsError(error)})`, { cause: error });
     return error;
   };
   const file = pace.sync ? openNow(absolute, pace, openFailed) : await openLater(absolute, openFailed);

@@ -4,11 +4,15 @@ export function errnoCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+export function isPermissionDenied(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'EACCES' || code === 'EPERM';
+}
+
 /** A short description of a failed system call for a skip reason; the path is already known there. */
 export function describeFsError(error: unknown): string {
-  const code = errnoCode(error);
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return code ?? (error instanceof Error ? error.message : String(error));
+  if (isPermissionDenied(error)) return 'permission denied';
+  return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
 /** Thrown when a scan stops because its AbortSignal fired; `cause` holds the signal's reason. */
