@@ -224,11 +224,13 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const ok = !report.fatal && failed === 0 && context.signal?.aborted !== true;
   state.recordRun({ finishedMs: now(), ok, counts: report.counts });
   // A full pass lifts the former mode's protection once it has nothing left to keep: it found
-  // nothing, or carried out its whole plan (whatever it left undone, the next full pass finds),
-  // having seen everything (an unreadable folder shows the Synced tree, hiding a delete in it).
+  // nothing, or carried out its whole plan (whatever it left undone, the next full pass finds)
+  // and skipped nothing (a kept entry the rules then skipped was not brought back), having seen
+  // everything (an unreadable folder shows the Synced tree, hiding a delete in it).
   const allDone = [...report.results.values()].every((r) => r.status === 'done');
   const sawAll = local.unknown.length === 0 && remoteScan.unknown.length === 0;
-  if (formerSource !== undefined && scope.kind === 'full' && sawAll && (planned.heldBack === 0 || (ok && allDone))) state.setOneWaySource(source);
+  const keptAll = planned.heldBack === 0 || (ok && allDone && planned.skipped.length === 0);
+  if (formerSource !== undefined && scope.kind === 'full' && sawAll && keptAll) state.setOneWaySource(source);
   return { folder, plan: planned, skipped, report };
 }
 

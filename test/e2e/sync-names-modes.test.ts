@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
 import { Scene } from './harness.js';
@@ -176,6 +176,19 @@ describe('a one-way mode turned two-way', () => {
     await rm(s.localPath('keep.txt'));
     const next = JSON.parse((await s.sync(0, '--dry-run', '--json')).stdout) as { actions: { type: string; side?: string; localPath?: string }[] }[];
     expect(next[0]?.actions.map((a) => `${a.type} ${a.side ?? a.localPath ?? ''}`).sort()).toEqual(['download d/inside.txt', 'download keep.txt', 'download theirs.txt']);
+  });
+
+  it('keeps doing so while a path it could not bring back is skipped', async () => {
+    scene = await deletedUnderDownloadOnly();
+    const s = scene;
+    // An ignored local folder holds the name, so the server's file cannot come back yet.
+    await s.changeFolder({ mode: 'two-way', ignore: ['theirs.txt/'] });
+    await mkdir(s.localPath('theirs.txt'));
+    expect((await s.sync(1)).stdout).toContain('1 skipped');
+    await rm(s.localPath('theirs.txt'), { recursive: true });
+    await s.sync();
+    expect(await s.read('theirs.txt')).toBe('theirs');
+    expect((await s.remoteTree())['theirs.txt']).toBe('theirs');
   });
 });
 
