@@ -35,7 +35,8 @@ export interface MatchedItems {
 /**
  * Pairs each Synced entry with its current local and remote counterparts, in three passes per
  * side: same path and same identity; then same identity elsewhere (a move: inode locally, object
- * ID remotely); then same path with a new identity (content replaced, or re-created). What is
+ * ID remotely; not where a restore shuffled inodes, see `matchSide`); then same path with a new
+ * identity (content replaced, or re-created). What is
  * left is new. A file moved on one side and gone from the other comes apart from its entry when
  * a new file of the same size sits at its new place (`detachedFiles`). A new local and a new
  * remote entry at the same path and of the same kind become one item.
@@ -54,7 +55,8 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
     (local) => local.inode,
     (base) => (base.inode === '' ? undefined : base.inode),
     // An inode alone can be reused by an unrelated new file; a moved file keeps size and mtime.
-    (base, local) => base.kind === 'dir' || (base.size === local.size && base.localMtimeMs === local.mtimeMs),
+    asRecorded,
+    asRecorded,
   );
   const unmatchedRemote = matchSide(
     synced,
@@ -65,6 +67,7 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
     (remote) => remote.id,
     (base) => base.remote?.id,
     () => true,
+    undefined,
   );
 
   const detached = detachedFiles(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote, mode);
@@ -144,6 +147,19 @@ function detachedFiles(
   return detached;
 }
 
+/** A local entry that shows what its Synced entry recorded (a folder shows nothing to compare). */
+function asRecorded(base: SyncedNode, local: LocalNode): boolean {
+  return base.kind === 'dir' || (base.size === local.size && base.localMtimeMs === local.mtimeMs);
+}
+
+/**
+ * `inPlace` (local side only): whether a node could be its path's Synced entry unchanged. A
+ * folder restored from a backup (`rm -rf`, then `cp -a`) holds every entry as recorded, but the
+ * filesystem hands the freed inodes out again in another order; taken for moves, those identities
+ * would carry one file's server object to another's path. So a node that could stay its own
+ * path's entry is not taken for a move from a path that a node as recorded still fills: the
+ * identities were shuffled, not the entries.
+ */
 function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKind }>(
   synced: readonly SyncedNode[],
   nodes: readonly Node[],
@@ -153,6 +169,7 @@ function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKi
   nodeIdentity: (node: Node) => string,
   baseIdentity: (base: SyncedNode) => string | undefined,
   plausibleMove: (base: SyncedNode, node: Node) => boolean,
+  inPlace: ((base: SyncedNode, node: Node) => boolean) | undefined,
 ): Node[] {
   const baseByPath = new Map<string, SyncedNode[]>();
   for (const base of synced) push(baseByPath, kindKey(base.kind, pathKey(basePath(base))), base);
@@ -174,10 +191,18 @@ function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKi
     const identity = baseIdentity(base);
     if (identity !== undefined && !matched.has(base)) push(baseByIdentity, kindKey(base.kind, identity), base);
   }
+  const nodeByPath = new Map<string, Node>();
+  for (const node of nodes) if (!claimed.has(node)) nodeByPath.set(kindKey(node.kind, pathKey(node.path)), node);
+  const shuffled = (base: SyncedNode, node: Node): boolean => {
+    if (inPlace === undefined) return false;
+    const own = baseByPath.get(kindKey(node.kind, pathKey(node.path)))?.find((b) => b !== base && !matched.has(b));
+    const there = nodeByPath.get(kindKey(base.kind, pathKey(basePath(base))));
+    return own !== undefined && inPlace(own, node) && there !== undefined && there !== node && !claimed.has(there) && inPlace(base, there);
+  };
   for (const node of nodes) {
     if (claimed.has(node)) continue;
     const base = baseByIdentity.get(kindKey(node.kind, nodeIdentity(node)))?.find((b) => !matched.has(b) && plausibleMove(b, node));
-    if (base) take(base, node);
+    if (base && !shuffled(base, node)) take(base, node);
   }
   // Pass 3: same path, new identity.
   const unmatched: Node[] = [];

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Scene } from './harness.js';
 
@@ -101,6 +101,32 @@ describe('moves and renames', () => {
     await scene.sync();
     expect(calls(scene)).toEqual({ uploads: 0, downloads: 0, moves: 0, renames: 1, deletes: 0 });
     expect(Object.keys(await scene.remoteTree())).toContain('NOTES.txt');
+  });
+});
+
+describe('a local folder restored from a backup', () => {
+  it('keeps each server file at its path when the restore handed the inodes out in another order', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    // Files of one size and time, as an archive or a camera card leaves them.
+    const archived = new Date('2024-01-01T00:00:00Z');
+    const restore = async (): Promise<void> => {
+      for (const [path, content] of [['a.txt', 'AAAA'], ['b.txt', 'BBBB']] as const) {
+        await writeFile(s.localPath(path), content);
+        await utimes(s.localPath(path), archived, archived);
+      }
+    };
+    await restore();
+    await s.sync();
+    // What `rm -rf` and `cp -a` may do: each name back, with the other's freed inode.
+    await rename(s.localPath('a.txt'), s.localPath('swap'));
+    await rename(s.localPath('b.txt'), s.localPath('a.txt'));
+    await rename(s.localPath('swap'), s.localPath('b.txt'));
+    await restore();
+    s.standin.control.resetCounts();
+    await s.sync();
+    expect(calls(s)).toEqual({ uploads: 0, downloads: 0, moves: 0, renames: 0, deletes: 0 });
+    expect(await s.remoteTree()).toEqual({ 'a.txt': 'AAAA', 'b.txt': 'BBBB' });
   });
 });
 
