@@ -1,5 +1,5 @@
 import { baseName, foldKey, parentOf, pathKey } from '../tree/paths.js';
-import type { Side, SkippedPath } from '../tree/types.js';
+import type { RelPath, Side, SkippedPath } from '../tree/types.js';
 import { touched, type ItemView, type SideView, type Spot } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
 import { conflictName, isAsideName, withoutAside } from './names.js';
@@ -295,7 +295,8 @@ function skipTruncated(views: readonly ItemView[], fate: readonly Fate[], source
  * A folder stays while anything below it stays: a kept child through its target parent, a
  * frozen or skipped one through wherever it is now, on the server (when deletes do not go to a
  * trash) ignored entries and those the scan skipped or could not see, which a folder delete
- * would destroy, and locally the state directory. A dropped folder that must stay is kept, or
+ * would destroy, locally the same but droppings (the local trash would keep them only for a
+ * while) and the state directory. A dropped folder that must stay is kept, or
  * in a one-way mode frozen when the source side no longer has it. A frozen folder that
  * receives a kept child is kept: the written side needs it again.
  */
@@ -338,12 +339,16 @@ function retainAncestors(
       retain(view.remote.now?.parent, false);
     }
   }
-  if (!options.remoteTrash) {
-    for (const path of [...input.remote.ignored, ...input.remote.unknown]) {
+  const retainParent = (paths: readonly RelPath[], byKey: ReadonlyMap<string, Item>): void => {
+    for (const path of paths) {
       const dir = parentOf(path);
-      if (dir !== '') retain(matched.byRemoteKey.get(pathKey(dir)), false);
+      if (dir !== '') retain(byKey.get(pathKey(dir)), false);
     }
-  }
+  };
+  if (!options.remoteTrash) retainParent([...input.remote.ignored, ...input.remote.unknown], matched.byRemoteKey);
+  const { localDropping } = options;
+  const localHeld = localDropping === undefined ? input.local.ignored : input.local.ignored.filter((path) => !localDropping(baseName(path)));
+  retainParent([...localHeld, ...input.local.unknown], matched.byLocalKey);
   // The nearest folder above it that the plan knows: those between may be ignored themselves.
   for (let dir = options.localStateDir === undefined ? '' : parentOf(options.localStateDir); dir !== ''; dir = parentOf(dir)) {
     const item = matched.byLocalKey.get(pathKey(dir));

@@ -39,6 +39,13 @@ export interface PlanOptions {
    * cannot take it along, so the folders above it stay.
    */
   readonly localStateDir?: RelPath | undefined;
+  /**
+   * Ignored local names that go to the trash with their folder when the server deleted it: the
+   * droppings systems and office suites leave in every folder (`.DS_Store`, lock files), which
+   * would otherwise keep each such folder. Any other ignored entry (`.env`, `node_modules`)
+   * exists nowhere else, so its folder stays. Undefined: every ignored entry keeps its folder.
+   */
+  readonly localDropping?: ((name: string) => boolean) | undefined;
   /** Why the local filesystem cannot hold a name, or undefined when it can. */
   readonly localNameProblem: (name: string) => string | undefined;
   /**

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { ConfigError } from '../config/errors.js';
+import { defaultIgnorePatterns } from '../config/schema.js';
 import { baseName, isWithin, pathKey } from '../tree/paths.js';
 import type { EntryKind, RelPath } from '../tree/types.js';
 import { describeFsError, errnoCode } from './errors.js';
@@ -29,6 +30,13 @@ export function isOwnTempFileName(name: string): boolean {
 }
 
 const ownTempFile = /^\.cloudreve-sync-(?:[0-9a-f]+|Case-Probe-[0-9a-f-]+)\.tmp$/;
+
+const droppings = ignore({ ignorecase: false }).add([...defaultIgnorePatterns]);
+
+/** A name the default rules leave out: what systems and office suites drop into folders. */
+export function isDroppingName(name: string): boolean {
+  return droppings.ignores(name);
+}
 
 /**
  * Paths that belong to cloudreve-sync itself: hidden from a sync whatever the rules say, and not

@@ -13,7 +13,7 @@ import { answerTo, overrides, plan, sourceOf, utcConflictStamp, type Force, type
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
-import { createIgnoreRules, type IgnoreRules } from '../scan/ignore.js';
+import { createIgnoreRules, isDroppingName, type IgnoreRules } from '../scan/ignore.js';
 import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../scan/local.js';
 import { listingRevision, scanRemote, type RemoteScan } from '../scan/remote.js';
 import { PassTables } from '../state/pass-tables.js';
@@ -169,6 +169,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
         localCaseInsensitive,
         remoteTrash: folder.remoteTrash !== undefined,
         localStateDir: folder.stateDirWithin,
+        localDropping: isDroppingName,
         remoteNameProblem: (name) => remote.info.invalidNameReason(name),
         localNameProblem: (name) => (Buffer.byteLength(name) > maxNameBytes ? `longer than ${maxNameBytes} bytes` : undefined),
         conflictStamp: utcConflictStamp,

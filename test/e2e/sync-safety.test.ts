@@ -223,6 +223,25 @@ describe('a state directory inside the synced folder', () => {
   });
 });
 
+describe('ignored local files', () => {
+  it('keep the folder the server deleted, unless they are only droppings', async () => {
+    scene = await Scene.start({ folder: { ignore: ['*.env', '.DS_Store'] } });
+    const s = scene;
+    await s.write('proj/main.c', 'code');
+    await s.write('photos/a.jpg', 'photo');
+    await s.write('keep.txt', 'kept');
+    await s.sync();
+    await s.write('proj/secret.env', 'exists nowhere else');
+    await s.write('photos/.DS_Store', 'dropped by a Mac');
+    const gone = await Promise.all(['proj', 'photos'].map((dir) => s.entry(dir, 'dir')));
+    await s.server.delete(gone.map((entry) => entry ?? { id: '', kind: 'dir' }));
+    await s.sync();
+    expect(await s.localTree()).toEqual({ 'keep.txt': 'kept', proj: '/', 'proj/secret.env': 'exists nowhere else' });
+    // As a server folder holding an ignored entry does, it goes back up empty.
+    expect(await s.remoteTree()).toEqual({ 'keep.txt': 'kept', proj: '/' });
+  });
+});
+
 describe('temporary files', () => {
   it('removes its own temporary files that an earlier run left anywhere, and nothing else of their prefix', async () => {
     // Random soak seed 447576: a folder renamed while a download wrote beside its target carried

@@ -34,12 +34,14 @@ beforeEach(() => {
 });
 afterEach(() => state.close());
 
-function planNow(options: Partial<PlanOptions> = {}, extra: { localUnknown?: string[]; remoteIgnored?: string[] } = {}): Plan {
+function planNow(options: Partial<PlanOptions> = {}, extra: { localUnknown?: string[]; localIgnored?: string[]; remoteIgnored?: string[] } = {}): Plan {
   const ignored = extra.remoteIgnored ?? [];
+  const localIgnored = extra.localIgnored ?? [];
   const remoteSnapshot = remote.snapshot();
+  const localSnapshot = local.snapshot();
   return plan(
     {
-      local: { ...local.snapshot(), unknown: extra.localUnknown ?? [] },
+      local: { ...localSnapshot, nodes: localSnapshot.nodes.filter((n) => !localIgnored.includes(n.path)), ignored: localIgnored, unknown: extra.localUnknown ?? [] },
       remote: { ...remoteSnapshot, nodes: remoteSnapshot.nodes.filter((n) => !ignored.includes(n.path)), ignored },
       synced: state.tree.load(),
     },
@@ -522,6 +524,23 @@ describe('what a run cannot see', () => {
     const p = planNow({ force: true }, { remoteIgnored: ['proj/build.o'] });
     expect(p.actions.map((a) => `${a.type}:${'side' in a ? a.side : ''}`).sort()).toEqual(['delete:remote', 'mkdir:local']);
     expect(p.actions.find((a) => a.type === 'delete')).toMatchObject({ path: 'proj/main.c' });
+  });
+
+  it('keeps a local folder that holds ignored files, but not for droppings alone', async () => {
+    for (const dir of ['proj', 'photos']) {
+      local.mkdir(dir);
+      local.write(`${dir}/a.txt`, 'a');
+    }
+    await sync();
+    local.write('proj/.env', 'never uploaded');
+    local.write('photos/.DS_Store', 'dropped');
+    for (const dir of ['proj', 'photos']) remote.remove(remote.find(dir, 'dir')?.id ?? '', false);
+    const p = planNow({ force: true, localDropping: (name) => name === '.DS_Store' }, { localIgnored: ['proj/.env', 'photos/.DS_Store'] });
+    expect(p.actions.map((a) => `${a.type}:${'side' in a ? a.side : ''}:${'path' in a ? a.path : ''}`).sort()).toEqual([
+      'delete:local:photos',
+      'delete:local:proj/a.txt',
+      'mkdir:remote:proj',
+    ]);
   });
 
   it('skips a new local file whose server name an ignored entry holds', async () => {
