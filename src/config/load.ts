@@ -221,9 +221,11 @@ function resolve(file: ConfigFile, source: string | undefined, env: NodeJS.Proce
 function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label: string): FolderConfig[] {
   const within = (path: string, ancestor: string): boolean => path === ancestor || ancestor === '/' || path.startsWith(`${ancestor}/`);
   const realState = realPathOf(stateDir);
+  const realLocals: string[] = [];
   const resolved = folders.map((f, i): FolderConfig => {
     const localPath = resolvePath(absolute(f.local, `${label}: folders[${i}].local`));
     const realLocal = realPathOf(localPath);
+    realLocals.push(realLocal);
     if (realLocal === realState) {
       throw new ConfigError(`${label}: folders[${i}].local: ${localPath} is also the state directory (stateDir); give cloudreve-sync a directory of its own`);
     }
@@ -247,8 +249,11 @@ function resolveFolders(folders: ConfigFile['folders'], stateDir: string, label:
     }
     resolved.forEach((b, j) => {
       if (i === j) return;
-      if (within(b.localPath, a.localPath)) {
-        throw new ConfigError(`${label}: folders[${j}].local: ${b.localPath} lies inside folders[${i}].local (${a.localPath}); synced folders must not overlap`);
+      // Compared as the disk resolves them: a symlink must not lead one folder into another.
+      const [realA = a.localPath, realB = b.localPath] = [realLocals[i], realLocals[j]];
+      if (within(realB, realA)) {
+        const through = realB === b.localPath && realA === a.localPath ? '' : ` (through a symbolic link: ${realB} lies in ${realA})`;
+        throw new ConfigError(`${label}: folders[${j}].local: ${b.localPath} lies inside folders[${i}].local (${a.localPath})${through}; synced folders must not overlap`);
       }
       if (within(b.remotePath, a.remotePath)) {
         throw new ConfigError(`${label}: folders[${j}].remote: ${b.remotePath} lies inside folders[${i}].remote (${a.remotePath}); synced folders must not overlap`);

@@ -47,7 +47,8 @@ const log = z
 export const defaultIgnorePatterns: readonly string[] = ['.DS_Store', '[Tt]humbs.db', '[Dd]esktop.ini', '.~lock.*#', '~$*'];
 
 const folder = z.strictObject({
-  name: z.string().regex(/^[\w.-]+$/, 'expected a short name of letters, digits, ".", "-" or "_"'),
+  // The name is a folder in the state directory (the local trash's), so `.` and `..` would leave it.
+  name: z.string().regex(/^(?!\.\.?$)[\w.-]+$/, 'expected a short name of letters, digits, ".", "-" or "_" (not "." or "..")'),
   local: z.string().min(1, 'expected the absolute path of the local folder'),
   remote: z.string().regex(/^\/(?!.*\/$)|^\/$/, 'expected an absolute server path starting with / (no trailing /)'),
   mode: z.enum(['two-way', 'upload-only', 'download-only']).default('two-way'),

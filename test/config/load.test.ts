@@ -100,6 +100,18 @@ describe('loadConfig', () => {
     expect(failure(await configFile(text))).toContain('folders[1].local: /data/sub lies inside folders[0].local (/data)');
   });
 
+  it('refuses a folder name that would lead out of the trash', async () => {
+    const text = `${server}folders:\n  - { name: '..', local: /data, remote: /A }\n`;
+    expect(failure(await configFile(text))).toContain('folders[0].name: expected a short name of letters, digits, ".", "-" or "_" (not "." or "..")');
+  });
+
+  it('refuses folders that overlap through a symbolic link', async () => {
+    await mkdir(join(dir, 'data', 'photos'), { recursive: true });
+    await symlink(join(dir, 'data'), join(dir, 'link'));
+    const text = `${server}folders:\n  - { name: a, local: ${join(dir, 'data')}, remote: /A }\n  - { name: b, local: ${join(dir, 'link', 'photos')}, remote: /B }\n`;
+    expect(failure(await configFile(text))).toContain(`(through a symbolic link: ${join(dir, 'data', 'photos')} lies in ${join(dir, 'data')})`);
+  });
+
   it('knows where the state directory lies inside a folder, and refuses it as the folder itself', async () => {
     const folders = 'folders:\n  - { name: home, local: /home/me/, remote: /Home }\n  - { name: docs, local: /srv/docs, remote: /Docs }\n';
     const config = loadConfig({ path: await configFile(`${server}stateDir: /home/me//.local/state/cs/\n${folders}`), env: {} });
