@@ -196,6 +196,15 @@ export class FolderState {
     prepared(this.#db, 'UPDATE folders SET one_way_source = ? WHERE id = ?').run(side ?? null, this.#folder);
   }
 
+  /** The ID the local folder's marker file held or was given at the last pass (see sync/folder-marker.ts). */
+  localMarker(): string | undefined {
+    return prepared<[number], { local_marker: string | null }>(this.#db, 'SELECT local_marker FROM folders WHERE id = ?').get(this.#folder)?.local_marker ?? undefined;
+  }
+
+  setLocalMarker(id: string | undefined): void {
+    prepared(this.#db, 'UPDATE folders SET local_marker = ? WHERE id = ?').run(id ?? null, this.#folder);
+  }
+
   pausedReason(): string | undefined {
     return prepared<[number], { paused_reason: string | null }>(this.#db, 'SELECT paused_reason FROM folders WHERE id = ?').get(this.#folder)?.paused_reason ?? undefined;
   }

@@ -147,4 +147,7 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // The source of the one-way mode the Synced tree was written in (FolderState.oneWaySource).
   // Unknown for a folder synced before: taken as two-way.
   `ALTER TABLE folders ADD COLUMN one_way_source TEXT CHECK (one_way_source IN ('local', 'remote'));`,
+  // The ID in the local folder's marker file (FolderState.localMarker); a folder synced before
+  // gets one at its next pass.
+  `ALTER TABLE folders ADD COLUMN local_marker TEXT;`,
 ];

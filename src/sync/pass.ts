@@ -24,6 +24,7 @@ import { maxNameBytes } from '../tree/paths.js';
 import { version } from '../version.js';
 import type { LocalNode, SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf } from './binding.js';
+import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
 import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
 
@@ -89,7 +90,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const force: Force = options.force || (answer ?? false);
   if (rebound && !overrides(force, rebound)) {
     if (!options.dryRun) noteStop(rebound);
-    return { folder, plan: { actions: [], skipped: [], stopped: rebound, deletes: { local: 0, remote: 0 }, heldBack: 0 }, skipped: [] };
+    return { folder, plan: stoppedBy(rebound), skipped: [] };
   }
   if (!options.dryRun && recorded !== binding) {
     // Answered with the new pair written down: a pass that then fails does not leave it to
@@ -104,9 +105,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const recordedSource = state.oneWaySource();
   const formerSource = recordedSource === source ? undefined : recordedSource;
   if (!options.dryRun && recordedSource === undefined && source !== undefined) state.setOneWaySource(source);
-  // A force that answers the binding guard answers only that one: the new pair is still judged
-  // by the others (a drive not mounted yet at its new place is an empty folder).
-  const forceGuards = rebound === undefined ? force : false;
+  const recordedMarker = state.localMarker();
+  const marker = await readFolderMarker(folder.localPath, log);
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
@@ -151,9 +151,14 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     };
     log.debug({ scope: scope.kind, ...scanned, foldersAsBefore: tables.foldersAsBefore(), listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, changed: relevant.changed }, 'scanned');
 
+    // A folder that holds nothing is the root guard's to judge.
+    const remarked = local.rootExists && totals.localEntries > 0 && counts.entries > 0 ? markerGuard(folder.name, folder.localPath, recordedMarker, marker) : undefined;
+    // A force that answers the binding guard answers only that one: the new pair is still judged
+    // by the others (a drive not mounted yet at its new place is an empty folder).
+    const forceGuards = rebound === undefined && remarked === undefined ? force : false;
     // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
     const unknownOf = (scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] => [...scan.unknown, ...scan.skipped.map((s) => s.path)];
-    planned = plan(
+    planned = remarked && !overrides(force, remarked) ? stoppedBy(remarked) : plan(
       {
         local: { rootExists: local.rootExists, nodes: relevant.local, ignored: local.ignored, unknown: unknownOf(local) },
         remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: unknownOf(remoteScan) },
@@ -232,7 +237,15 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const sawAll = local.unknown.length === 0 && remoteScan.unknown.length === 0;
   const keptAll = planned.heldBack === 0 || (ok && allDone && planned.skipped.length === 0);
   if (formerSource !== undefined && scope.kind === 'full' && sawAll && keptAll) state.setOneWaySource(source);
+  if (marker !== 'unreadable' && local.rootExists) {
+    const marked = await markFolder(folder.localPath, recordedMarker, marker, source !== 'local', log);
+    if (marked !== recordedMarker) state.setLocalMarker(marked);
+  }
   return { folder, plan: planned, skipped, report };
+}
+
+function stoppedBy(trip: GuardTrip): Plan {
+  return { actions: [], skipped: [], stopped: trip, deletes: { local: 0, remote: 0 }, heldBack: 0 };
 }
 
 /** A remote side taken from memory rather than a walk: the Synced tree stands in for it. */

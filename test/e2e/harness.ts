@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { CloudreveV3 } from '../../src/cloudreve/index.js';
 import { bufferSource } from '../../src/remote/sources.js';
+import { folderMarkerName } from '../../src/sync/folder-marker.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { startStandin, type Standin, type StandinOptions } from '../standin/index.js';
 
@@ -153,12 +154,13 @@ export class Scene {
     return readFile(this.localPath(path), 'utf8');
   }
 
-  /** Every local file as path -> content, folders as path -> '/' (own temp files included). */
+  /** Every local file as path -> content, folders as path -> '/' (own temp files included, the folder marker not). */
   async localTree(root = this.local): Promise<Record<string, string>> {
     const result: Record<string, string> = {};
     const walk = async (dir: string, prefix: string): Promise<void> => {
       for (const entry of await readdir(dir, { withFileTypes: true })) {
         const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (path === folderMarkerName) continue;
         if (entry.isDirectory()) {
           result[path] = '/';
           await walk(join(dir, entry.name), path);

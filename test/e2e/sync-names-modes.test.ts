@@ -1,6 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
+import { folderMarkerName } from '../../src/sync/folder-marker.js';
 import { Scene } from './harness.js';
 
 let scene: Scene | undefined;
@@ -92,6 +93,7 @@ describe('one-way modes', () => {
     await scene.put('down.txt', 'down');
     await scene.sync();
     expect(await scene.localTree()).toEqual({ 'other.txt': 'other', 'up.txt': 'up' });
+    expect(await scene.exists(folderMarkerName)).toBe(false);
     expect(await scene.fetch('up.txt')).toBe('up');
     const up = await scene.entry('up.txt', 'file');
     await scene.server.replace(up?.id ?? '', bufferSource(Buffer.from('changed on server'), Date.now()));

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { Client, rawRequest } from '../standin/test-client.js';
+import { folderMarkerName } from '../../src/sync/folder-marker.js';
 import { Scene } from './harness.js';
 
 let scene: Scene | undefined;
@@ -223,6 +224,38 @@ describe('a state directory inside the synced folder', () => {
   });
 });
 
+describe('the folder marker', () => {
+  it('stops a pass when another folder took the synced one\'s place, and goes on when told', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    for (let i = 0; i < 8; i++) await s.write(`f${i}.txt`, `orig ${i}`);
+    await s.sync(0, '--dry-run');
+    expect(await s.exists(folderMarkerName)).toBe(false);
+    await s.sync();
+    expect(await s.exists(folderMarkerName)).toBe(true);
+    // Another folder at the configured path (a Docker volume mapped elsewhere): too few deletes
+    // for the mass-delete guard, each of them for good.
+    await rename(s.local, join(s.dir, 'first'));
+    await mkdir(s.local);
+    await writeFile(join(s.local, 'f0.txt'), 'orig 0');
+    await writeFile(join(s.local, 'new.txt'), 'another folder');
+    expect((await s.sync(3)).stdout).toContain(`does not hold the file ${folderMarkerName} that marked it at its last sync`);
+    expect(Object.keys(await s.remoteTree())).toHaveLength(8);
+    // The synced folder back in its place: it holds its marker.
+    await rm(s.local, { recursive: true });
+    await rename(join(s.dir, 'first'), s.local);
+    await s.sync();
+    // Restored without its hidden files: once told, the pass goes on and marks it again.
+    await rm(s.localPath(folderMarkerName));
+    await s.sync(3);
+    await s.cli('resume', 'main');
+    await s.sync();
+    expect(await s.exists(folderMarkerName)).toBe(true);
+    await s.sync();
+    expect(Object.keys(await s.remoteTree())).toHaveLength(8);
+  });
+});
+
 describe('ignored local files', () => {
   it('keep the folder the server deleted, unless they are only droppings', async () => {
     scene = await Scene.start({ folder: { ignore: ['*.env', '.DS_Store'] } });
@@ -254,7 +287,7 @@ describe('temporary files', () => {
     await scene.write('sub/.cloudreve-sync-notes.txt', 'a name of the prefix that is not a temporary file');
     await scene.sync();
     expect((await readdir(scene.localPath('sub'))).sort()).toEqual(['.cloudreve-sync-notes.txt', 'keep.txt']);
-    expect((await readdir(scene.local)).sort()).toEqual(['f0.txt', 'f1.txt', 'sub']);
+    expect((await readdir(scene.local)).sort()).toEqual([folderMarkerName, 'f0.txt', 'f1.txt', 'sub']);
     expect(Object.keys(await scene.remoteTree()).sort()).toEqual(['f0.txt', 'f1.txt', 'sub', 'sub/keep.txt']);
   });
 });

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import { invalidNameReason } from '../../src/cloudreve/names.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import { certificate, privateKey } from '../contract/tls-fixture.js';
+import { folderMarkerName } from '../../src/sync/folder-marker.js';
 import { useReliabilityHooks } from './hooks.js';
 import { Rig, tail } from './rig.js';
 
@@ -327,7 +328,7 @@ describe('local trouble', () => {
       await rig.scene.server.replace(entry?.id ?? '', bufferSource(Buffer.alloc(600 * 1024, 65), Date.now()));
       const result = await rig.sync(1);
       expect(result.stdout).toBe('main: 0 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 0 deferred, 1 failed\n');
-      expect(await readdir(disk)).toEqual(['report.txt']);
+      expect((await readdir(disk)).sort()).toEqual([folderMarkerName, 'report.txt']);
       expect(await readFile(join(disk, 'report.txt'), 'utf8')).toBe('the old version');
       expect((await status(rig)).failing).toEqual([expect.objectContaining({ path: 'report.txt', action: 'download', error: expect.stringContaining('ENOSPC') as unknown })]);
     } finally {

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ExitCode } from '../../src/cli/exit-codes.js';
 import { bufferSource } from '../../src/remote/sources.js';
 import type { PolicyType, StandinControl } from '../standin/index.js';
+import { folderMarkerName } from '../../src/sync/folder-marker.js';
 import { Activity, Prng } from './activity.js';
 import { checkConverged, remoteTrash } from './checks.js';
 import { Rig, tail, type RunOptions, type RunResult } from './rig.js';
@@ -197,7 +198,7 @@ async function converge(rig: Rig, note: (line: string) => void, fail: (what: str
 
 /** Whether a run was stopped by the empty-root guard, and the side it names really is empty. */
 async function emptiedByCrash(rig: Rig, result: RunResult): Promise<boolean> {
-  if (result.stdout.includes('the local folder is empty but')) return (await readdir(rig.scene.local)).length === 0;
+  if (result.stdout.includes('the local folder is empty but')) return (await readdir(rig.scene.local)).every((name) => name === folderMarkerName);
   if (result.stdout.includes('the server folder is empty but')) return (await rig.scene.server.list(rig.scene.remoteRoot)).entries.length === 0;
   return false;
 }

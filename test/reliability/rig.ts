@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CookieJar } from 'tough-cookie';
 import { cliPath, Scene, type SceneOptions } from '../e2e/harness.js';
+import { folderMarkerName } from '../../src/sync/folder-marker.js';
 
 /**
  * The reliability suite's scene: the e2e Scene (stand-in, local folder, state directory, config)
@@ -203,7 +204,7 @@ export function sha(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** Every entry below `root` (own temp files included), path -> kind, size, content hash. */
+/** Every entry below `root` (own temp files included, the folder marker not), path -> kind, size, content hash. */
 export async function readLocalTree(root: string): Promise<Tree> {
   const tree: Tree = new Map();
   const walk = async (dir: string, prefix: string): Promise<void> => {
@@ -215,6 +216,7 @@ export async function readLocalTree(root: string): Promise<Tree> {
     }
     for (const name of names) {
       const path = prefix === '' ? name : `${prefix}/${name}`;
+      if (path === folderMarkerName) continue;
       const absolute = join(dir, name);
       const info = await lstat(absolute);
       if (info.isDirectory()) {
