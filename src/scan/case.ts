@@ -1,27 +1,50 @@
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { lstat, rm, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errnoCode } from './errors.js';
+import { errnoCode, isPermissionDenied } from './errors.js';
 import { tempPrefix } from './ignore.js';
 
 /**
  * Whether the filesystem holding the existing folder `dir` folds case, so that `A.txt` and
  * `a.txt` are one file. Asks the filesystem itself, since the answer differs per mount (APFS,
  * ext4 with casefold, SMB shares, USB sticks) rather than per operating system.
+ *
+ * A name already in the folder answers without writing: with its letters' case swapped it
+ * names the same file, or none (or another one). Only a folder without such a name is asked
+ * through a probe file, and only when `mayWrite` (an upload-only folder, perhaps a read-only
+ * mount, and a dry run write nothing). Undefined when it could not be told.
  */
-export async function detectCaseInsensitive(dir: string): Promise<boolean> {
+export async function detectCaseInsensitive(dir: string, mayWrite: boolean): Promise<boolean | undefined> {
+  for (const name of await readdir(dir)) {
+    const answer = await sameFileBothCases(dir, name);
+    if (answer !== undefined) return answer;
+  }
+  if (!mayWrite) return undefined;
   // The prefix keeps the probe out of any scan that runs meanwhile.
   const name = `${tempPrefix}Case-Probe-${randomUUID()}.tmp`;
   const probe = join(dir, name);
-  await writeFile(probe, '', { flag: 'wx' });
   try {
-    const original = await lstat(probe, { bigint: true });
-    const swapped = await lstatIfExists(join(dir, swapCase(name)));
-    return swapped !== undefined && swapped.ino === original.ino && swapped.dev === original.dev;
+    await writeFile(probe, '', { flag: 'wx' });
+  } catch (error) {
+    if (isPermissionDenied(error) || errnoCode(error) === 'EROFS') return undefined;
+    throw error;
+  }
+  try {
+    return await sameFileBothCases(dir, name);
   } finally {
     await rm(probe, { force: true });
   }
+}
+
+/** Undefined for a name without ASCII letters, or one gone meanwhile. */
+async function sameFileBothCases(dir: string, name: string): Promise<boolean | undefined> {
+  const swapped = swapCase(name);
+  if (swapped === name) return undefined;
+  const original = await lstatIfExists(join(dir, name));
+  if (original === undefined) return undefined;
+  const other = await lstatIfExists(join(dir, swapped));
+  return other !== undefined && other.ino === original.ino && other.dev === original.dev;
 }
 
 async function lstatIfExists(path: string): Promise<BigIntStats | undefined> {
@@ -33,6 +56,7 @@ async function lstatIfExists(path: string): Promise<BigIntStats | undefined> {
   }
 }
 
+/** ASCII letters only: folding beyond them differs between filesystems (`ß` and `SS`). */
 function swapCase(text: string): string {
-  return Array.from(text, (char) => (char === char.toLowerCase() ? char.toUpperCase() : char.toLowerCase())).join('');
+  return text.replace(/[a-z]+|[A-Z]+/g, (run) => (run === run.toLowerCase() ? run.toUpperCase() : run.toLowerCase()));
 }

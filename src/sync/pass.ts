@@ -60,7 +60,7 @@ export interface PassResult {
 }
 
 /** Whether each local root folds case; asked once per process, since it never changes. */
-const caseInsensitivity = new Map<string, Promise<boolean>>();
+const caseInsensitivity = new Map<string, Promise<boolean | undefined>>();
 
 /**
  * One full pass over one synced folder: scan both sides, plan against the Synced tree, and
@@ -137,9 +137,13 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     ]);
     let localCaseInsensitive = false;
     if (local.rootExists) {
-      const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath);
+      // A folder that could not tell (empty, and not to be written) counts as case-sensitive, as
+      // most local disks are, and is asked again next pass.
+      const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath, !options.dryRun && source !== 'local');
       caseInsensitivity.set(folder.localPath, known);
-      localCaseInsensitive = await known;
+      const answer = await known;
+      if (answer === undefined) caseInsensitivity.delete(folder.localPath);
+      localCaseInsensitive = answer ?? false;
     }
     const scanned = tables.scanned();
     const relevant = tables.relevant();

@@ -310,6 +310,27 @@ describe('local trouble', () => {
     if (root) execFileSync('chown', ['-R', '0:0', rig.scene.dir]);
   });
 
+  it('a read-only folder synced upload-only: sent, with nothing written there, dry run included', async (ctx) => {
+    if (!root) ctx.skip('a read-only bind mount needs root');
+    rig = await Rig.start();
+    const source = join(rig.scene.dir, 'read-only');
+    await mkdir(join(source, '2024'), { recursive: true });
+    await writeFile(join(source, '2024', 'report.txt'), 'from a read-only share');
+    try {
+      execFileSync('mount', ['--bind', '-o', 'ro', source, source], { stdio: 'ignore' });
+    } catch {
+      ctx.skip('this machine does not let us bind-mount');
+    }
+    try {
+      await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: source, remote: '/sync', mode: 'upload-only' }])));
+      await rig.sync(0, ['--dry-run']);
+      await rig.sync(0);
+      expect(await rig.scene.fetch('2024/report.txt')).toBe('from a read-only share');
+    } finally {
+      execFileSync('umount', [source]);
+    }
+  });
+
   it('a disk that fills up during a download: the partial file is removed and the old file is intact', async (ctx) => {
     if (!root) ctx.skip('mounting a tiny tmpfs needs root');
     rig = await Rig.start();
