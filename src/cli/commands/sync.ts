@@ -138,7 +138,25 @@ async function runDaemon(context: CommandContext): Promise<void> {
   const { Daemon, stopTimeoutMs } = await import('../../daemon/daemon.js');
   const { config, logger } = context;
   requireFolders(config);
+  // SIGHUP's default ends the process, which systemd takes for a clean exit and leaves down: a
+  // reload asked for while the daemon starts (a migration can take a while) waits for it.
+  let reloadAsked = false;
+  let onReload = (): void => {
+    reloadAsked = true;
+  };
+  process.on('SIGHUP', () => onReload());
   const daemon = await Daemon.start(config, logger);
+  onReload = () => {
+    let next;
+    try {
+      next = context.reloadConfig();
+    } catch (error) {
+      logger.error({ err: (error as Error).message }, 'the changed config is invalid; keeping the old one');
+      return;
+    }
+    daemon.reload(next).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'reload failed'));
+  };
+  if (reloadAsked) onReload();
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
@@ -154,15 +172,5 @@ async function runDaemon(context: CommandContext): Promise<void> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    process.on('SIGHUP', () => {
-      let next;
-      try {
-        next = context.reloadConfig();
-      } catch (error) {
-        logger.error({ err: (error as Error).message }, 'the changed config is invalid; keeping the old one');
-        return;
-      }
-      daemon.reload(next).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'reload failed'));
-    });
   });
 }
