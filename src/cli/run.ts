@@ -1,3 +1,5 @@
+import Database from 'better-sqlite3';
+import { stateFailure } from '../state/database.js';
 import { CommandContext, type GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
 
@@ -9,7 +11,9 @@ export async function runCommand(options: GlobalOptions, body: (context: Command
   const context = new CommandContext(options);
   try {
     await body(context);
-  } catch (error) {
+  } catch (thrown) {
+    // Only a context that opened the database can have met an SQLite failure.
+    const error = thrown instanceof Database.SqliteError ? (stateFailure(thrown, context.config.stateDir) ?? thrown) : thrown;
     const code = exitCodeFor(error);
     if (error instanceof Error) context.logFailure(error);
     process.stderr.write(`cloudreve-sync: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -7,7 +7,7 @@ import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { createIgnoreRules } from '../scan/ignore.js';
-import type { Db } from '../state/database.js';
+import { stateFailure, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { syncFolder, type PassResult } from '../sync/pass.js';
@@ -406,7 +406,8 @@ export class FolderRunner {
     // What this pass was to look at is still to be looked at.
     if (scope.kind !== 'full') this.#dirty.restore(scope.paths);
     this.#needFull = true;
-    const message = error instanceof Error ? error.message : String(error);
+    const described = stateFailure(error, this.#shared.config.stateDir) ?? error;
+    const message = described instanceof Error ? described.message : String(described);
     this.reason = message;
     this.#shared.metrics.errors.inc({ class: isRemoteError(error) ? error.kind : 'local' });
     if (isRemoteError(error, 'auth')) {

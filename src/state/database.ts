@@ -24,6 +24,26 @@ export class StateError extends Error {
   override readonly name = 'StateError';
 }
 
+/**
+ * The StateError for an SQLite failure while the database was in use (a damaged page, a full
+ * disk), naming the file and what to do, which SQLite's message does not; undefined for any
+ * other error.
+ */
+export function stateFailure(error: unknown, stateDir: string): StateError | undefined {
+  if (!(error instanceof Database.SqliteError)) return undefined;
+  const file = join(stateDir, databaseFileName);
+  const code = error.code;
+  const hint =
+    code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
+      ? `move it aside with its -wal and -shm files: the next run starts a new one and merges both sides, deleting nothing`
+      : code.startsWith('SQLITE_FULL')
+        ? 'free space on its disk, or on the one holding temporary files ($TMPDIR), where a pass keeps its scan tables'
+        : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+          ? 'another process holds it'
+          : 'check its disk and its permissions';
+  return new StateError(`the state database ${file} failed: ${error.message} (${code}); ${hint}`, { cause: error });
+}
+
 /** Negative: a size in KiB, as PRAGMA cache_size takes it. */
 const pageCacheKib = -2000;
 

@@ -1,5 +1,6 @@
+import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { appendFile, chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { invalidNameReason } from '../../src/cloudreve/names.js';
 import { bufferSource } from '../../src/remote/sources.js';
-import { certificate, privateKey } from '../contract/tls-fixture.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
+import { certificate, privateKey } from '../contract/tls-fixture.js';
 import { useReliabilityHooks } from './hooks.js';
 import { Rig, tail } from './rig.js';
 
@@ -308,6 +309,24 @@ describe('local trouble', () => {
     const failing = JSON.parse((await rig.run(['status', '--json'], as)).stdout) as StatusJson[];
     expect(failing[0]?.failing).toEqual([expect.objectContaining({ path: 'secret.txt', action: 'upload', error: 'cannot read secret.txt (permission denied)' })]);
     if (root) execFileSync('chown', ['-R', '0:0', rig.scene.dir]);
+  });
+
+  it('a damaged state database: exit 2, naming the file and what to do, and nothing deleted', async () => {
+    rig = await Rig.start();
+    for (let i = 0; i < 200; i++) await rig.scene.write(`d/f${i}.txt`, `file ${i}`);
+    await rig.sync(0);
+    const file = join(rig.stateDir, 'cloudreve-sync.db');
+    const db = new Database(file);
+    const page = (db.prepare("SELECT pageno FROM dbstat WHERE name = 'synced' ORDER BY pageno DESC LIMIT 1").get() as { pageno: number }).pageno;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const handle = await open(file, 'r+');
+    await handle.write(Buffer.alloc(pageSize - 100, 0xab), 0, pageSize - 100, (page - 1) * pageSize + 50);
+    await handle.close();
+    const result = await rig.sync(2);
+    expect(tail(result.stderr)).toContain(`the state database ${file} failed: database disk image is malformed (SQLITE_CORRUPT); move it aside`);
+    expect(Object.keys(await rig.scene.remoteTree())).toHaveLength(201);
   });
 
   it('a read-only folder synced upload-only: sent, with nothing written there, dry run included', async (ctx) => {
