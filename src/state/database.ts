@@ -102,6 +102,9 @@ export function makeStateDir(stateDir: string): void {
   }
 }
 
+/** How long a process waits for another one that is upgrading the database (a large one takes a while). */
+const migrationWaitMs = 120_000;
+
 function migrate(db: Db, file: string): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > migrations.length) {
@@ -109,17 +112,34 @@ function migrate(db: Db, file: string): void {
       `the state database ${file} was written by a newer cloudreve-sync (schema ${current}, this version knows ${migrations.length}); upgrade cloudreve-sync`,
     );
   }
-  applyMigrations(db, current);
+  if (current === migrations.length) return;
+  const busyTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${migrationWaitMs}`);
+  try {
+    applyMigrations(db, current);
+  } catch (error) {
+    if (error instanceof Database.SqliteError && error.code.startsWith('SQLITE_BUSY')) {
+      throw new StateError(`the state database ${file} is being upgraded or used by another cloudreve-sync; try again once it is done`, { cause: error });
+    }
+    throw error;
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeout}`);
+  }
 }
 
-/** Brings a database from schema `from` to the latest, one migration per transaction. */
+/**
+ * Brings a database from schema `from` to the latest, one migration per transaction. Each
+ * takes the write lock first and asks the schema again: a `status` and a starting daemon may
+ * both find the database of an older version.
+ */
 export function applyMigrations(db: Db, from = 0): void {
   for (let version = from; version < migrations.length; version++) {
     const migration = migrations[version];
     db.transaction(() => {
+      if ((db.pragma('user_version', { simple: true }) as number) !== version) return;
       if (typeof migration === 'string') db.exec(migration);
       else migration?.(db);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }

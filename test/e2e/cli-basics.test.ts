@@ -170,4 +170,15 @@ describe('the CLI', () => {
     expect(result.stderr).toContain('server.url: expected an http:// or https:// URL');
     expect(result.stderr).toContain('server.colour: unknown key');
   });
+
+  it('upgrades a state database once when two commands find it of an older version', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.writeOldStateDatabase(100_000);
+    const [status, sync] = await Promise.all([s.cli('status'), s.cli('sync', '--once')]);
+    expect([status.code, status.stderr]).toEqual([0, '']);
+    expect([sync.code, sync.stderr]).toEqual([0, '']);
+    expect(await s.fetch('a.txt')).toBe('a');
+  });
 });

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -6,7 +5,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { bufferSource } from '../../src/remote/sources.js';
-import { migrations } from '../../src/state/migrations.js';
 import { eventually, Scene, type DaemonProcess } from './harness.js';
 
 let scene: Scene | undefined;
@@ -296,20 +294,7 @@ describe('the daemon', () => {
     scene = await Scene.start();
     const s = scene;
     await s.write('a.txt', 'a');
-    // A database of an early schema, its migration slowed by another folder's many rows.
-    await mkdir(s.stateDir, { recursive: true });
-    const db = new Database(join(s.stateDir, 'cloudreve-sync.db'));
-    for (const step of migrations.slice(0, 6)) {
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-    }
-    db.pragma('user_version = 6');
-    db.exec(`INSERT INTO folders (id, name) VALUES (2, 'other')`);
-    const insert = db.prepare(`INSERT INTO synced (folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms) VALUES (2, 'file', 0, ?, 0, ?, 1, 1, ?, ?, 1)`);
-    db.transaction(() => {
-      for (let i = 0; i < 100_000; i++) insert.run(`f${i}`, `f${i}`, String(i), String(i));
-    })();
-    db.close();
+    await s.writeOldStateDatabase(100_000);
     const proc = s.daemon('--log-level', 'info');
     await eventually(() => existsSync(join(s.stateDir, 'cloudreve-sync.lock.json')) || undefined, 15_000, 'the lock');
     proc.signal('SIGHUP');
