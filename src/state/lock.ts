@@ -40,10 +40,16 @@ export function acquireLock(stateDir: string, command: string): StateLock {
   } catch (error) {
     lockDb.close();
     if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-    throw new StateError(`the state directory ${stateDir} is in use by another cloudreve-sync${describeOwner(stateDir)}; stop it first or use another state directory`);
+    throw new StateError(busyMessage(stateDir, readOwner(stateDir)));
   }
   const owner: LockOwner = { pid: process.pid, host: hostname(), command, sinceMs: Date.now() };
-  writeFileSync(join(stateDir, ownerFileName), JSON.stringify(owner), { mode: 0o600 });
+  const ownerFile = join(stateDir, ownerFileName);
+  try {
+    writeFileSync(ownerFile, JSON.stringify(owner), { mode: 0o600 });
+  } catch (error) {
+    lockDb.close();
+    throw new StateError(`cannot write the lock's side file ${ownerFile}: ${(error as Error).message}`, { cause: error });
+  }
   return {
     release: () => {
       if (lockDb.open) lockDb.close();
@@ -51,11 +57,34 @@ export function acquireLock(stateDir: string, command: string): StateLock {
   };
 }
 
-function describeOwner(stateDir: string): string {
+function readOwner(stateDir: string): LockOwner | undefined {
   try {
-    const owner = JSON.parse(readFileSync(join(stateDir, ownerFileName), 'utf8')) as LockOwner;
-    return ` (PID ${owner.pid} on ${owner.host}, running "${owner.command}" since ${new Date(owner.sinceMs).toISOString()})`;
+    return JSON.parse(readFileSync(join(stateDir, ownerFileName), 'utf8')) as LockOwner;
   } catch {
-    return '';
+    return undefined;
+  }
+}
+
+/**
+ * Why the lock is taken. A filesystem without working locks (a network share without its lock
+ * service) answers "taken" too, for good: said so when the holder named is a process of this
+ * machine that has ended, or none is named.
+ */
+function busyMessage(stateDir: string, owner: LockOwner | undefined): string {
+  const noLocks = 'its filesystem may not support file locks (a network share), and stateDir belongs on a local disk';
+  if (owner === undefined) return `the state directory ${stateDir} cannot be locked and no cloudreve-sync is named as holding it: another one may be starting, or ${noLocks}`;
+  const holder = `PID ${owner.pid} on ${owner.host}, running "${owner.command}" since ${new Date(owner.sinceMs).toISOString()}`;
+  // This very process named (a container's PID 1, restarted) is no other holder either.
+  if (owner.host === hostname() && (owner.pid === process.pid || !isAlive(owner.pid))) return `the state directory ${stateDir} cannot be locked, yet the cloudreve-sync that last held it (${holder}) has ended: ${noLocks}`;
+  return `the state directory ${stateDir} is in use by another cloudreve-sync (${holder}); stop it first or use another state directory`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
