@@ -3,7 +3,7 @@ import type { CloudreveV3 } from '../cloudreve/index.js';
 import type { Config } from '../config/load.js';
 import { withoutCredentials } from '../config/url.js';
 import type { Logger } from '../log/logger.js';
-import { openDatabase, type Db } from '../state/database.js';
+import { checkDatabaseFile, openDatabase, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { acquireLock, type StateLock } from '../state/lock.js';
 import { folderId } from '../state/synced.js';
@@ -39,6 +39,11 @@ export class Daemon {
   #askStop: () => void = () => undefined;
   readonly #stopAsked = new Promise<void>((resolve) => {
     this.#askStop = resolve;
+  });
+  #fail: (error: Error) => void = () => undefined;
+  /** Settles with what ends the daemon on its own: its state files gone from their paths. */
+  readonly failed = new Promise<Error>((resolve) => {
+    this.#fail = resolve;
   });
 
   private constructor(config: Config, logger: Logger, lock: StateLock, db: Db) {
@@ -163,7 +168,21 @@ export class Daemon {
   #startRunners(): void {
     // A reload keeps what the runners it replaces knew of their last pass.
     const before = new Map(this.#runners.map((r) => [r.name, r.lastSuccessMs]));
-    const shared = { config: this.#config, remote: this.#client, db: this.#db, queue: this.#queue, logger: this.#logger, metrics: this.#metrics, now: Date.now, monotonicNow: () => performance.now() };
+    const shared = {
+      config: this.#config,
+      remote: this.#client,
+      db: this.#db,
+      queue: this.#queue,
+      logger: this.#logger,
+      metrics: this.#metrics,
+      now: Date.now,
+      monotonicNow: () => performance.now(),
+      checkState: () => {
+        this.#lock.check();
+        checkDatabaseFile(this.#db);
+      },
+      fatal: (error: Error) => this.#fail(error),
+    };
     this.#runners = this.#config.folders.map((folder) => new FolderRunner(folder, shared, before.get(folder.name)));
     for (const runner of this.#runners) runner.start();
   }

@@ -7,7 +7,7 @@ import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { createIgnoreRules } from '../scan/ignore.js';
-import { stateFailure, type Db } from '../state/database.js';
+import { stateFailure, StateMovedError, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { syncFolder, type PassResult } from '../sync/pass.js';
@@ -33,6 +33,10 @@ export interface RunnerShared {
   readonly now: () => number;
   /** A clock that never steps, for waits: a wall clock set back an hour must not hold a pass back an hour. */
   readonly monotonicNow: () => number;
+  /** Throws a StateMovedError when the state database or the lock no longer lies at its path. */
+  readonly checkState: () => void;
+  /** Ends the daemon: it cannot go on (its state files gone from their paths). */
+  readonly fatal: (error: Error) => void;
 }
 
 export interface FolderStatus {
@@ -338,6 +342,7 @@ export class FolderRunner {
     this.phase = 'syncing';
     let result: PassResult;
     try {
+      this.#shared.checkState();
       result = await syncFolder(
         this.#folder,
         {
@@ -353,7 +358,8 @@ export class FolderRunner {
         { dryRun: false, force: false, scope },
       );
     } catch (error) {
-      this.#failed(scope, error);
+      if (error instanceof StateMovedError) this.#shared.fatal(error);
+      else this.#failed(scope, error);
       return;
     }
     if (this.#abort.signal.aborted) return;

@@ -1,5 +1,5 @@
 import Database, { type Statement } from 'better-sqlite3';
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { migrations } from './migrations.js';
 
@@ -22,6 +22,45 @@ export function prepared<P extends unknown[] | {} = unknown[], R = unknown>(db: 
 
 export class StateError extends Error {
   override readonly name = 'StateError';
+}
+
+/** A file a running process holds open (its database, its lock) no longer lies at its path. */
+export class StateMovedError extends StateError {}
+
+/**
+ * A file as opened, to tell whether its path still names it: a state directory deleted while
+ * the daemon runs leaves it writing into a file no other process finds.
+ */
+export class FileAtPath {
+  readonly #opened: Stats;
+
+  constructor(
+    readonly path: string,
+    readonly what: string,
+  ) {
+    this.#opened = statSync(path);
+  }
+
+  /** Throws a StateMovedError, saying `consequence`, once the path names another file or none. */
+  check(consequence: string): void {
+    let now: Stats | undefined;
+    try {
+      now = statSync(this.path);
+    } catch {
+      now = undefined;
+    }
+    if (now?.ino === this.#opened.ino && now.dev === this.#opened.dev) return;
+    throw new StateMovedError(`${this.what} ${this.path} was ${now ? 'replaced' : 'deleted'} while this cloudreve-sync ran: ${consequence}`);
+  }
+}
+
+const databaseFiles = new WeakMap<Db, FileAtPath>();
+
+/** Throws a StateMovedError when the state database `db` was opened from no longer lies at its path. */
+export function checkDatabaseFile(db: Db): void {
+  databaseFiles
+    .get(db)
+    ?.check('what it records would be lost with it; restart cloudreve-sync, which opens the database now at that path (or a new one, whose first sync merges both sides and deletes nothing)');
 }
 
 /**
@@ -64,6 +103,13 @@ const walFileLimitBytes = 20 * 1024 * 1024;
 export function openDatabase(stateDir: string): Db {
   makeStateDir(stateDir);
   const file = join(stateDir, databaseFileName);
+  // A new database beside another one's write-ahead log would take that log for its own.
+  const orphans = existsSync(file) ? [] : ['-wal', '-shm'].map((suffix) => `${file}${suffix}`).filter((path) => existsSync(path));
+  if (orphans.length > 0) {
+    throw new StateError(
+      `the state database ${file} is missing but ${orphans.join(' and ')} ${orphans.length > 1 ? 'are' : 'is'} there: a cloudreve-sync still running may be using it deleted; stop it, then remove ${orphans.length > 1 ? 'them' : 'it'} (the next run merges both sides and deletes nothing)`,
+    );
+  }
   let db: Db;
   try {
     // Created here so that it never exists with wider permissions than 0600.
@@ -84,6 +130,7 @@ export function openDatabase(stateDir: string): Db {
     // the change inside a transaction, and another folder's records may hold one open.
     db.pragma('temp_store = FILE');
     migrate(db, file);
+    databaseFiles.set(db, new FileAtPath(file, 'the state database'));
   } catch (error) {
     if (error instanceof StateError) throw error;
     throw new StateError(`cannot open the state database ${file}: ${(error as Error).message}`, { cause: error });

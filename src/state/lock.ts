@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { makeStateDir, StateError } from './database.js';
+import { FileAtPath, makeStateDir, StateError } from './database.js';
 
 interface LockOwner {
   readonly pid: number;
@@ -13,6 +13,8 @@ interface LockOwner {
 
 export interface StateLock {
   release(): void;
+  /** Throws a StateMovedError when the lock file was deleted or replaced: another process could lock it now. */
+  check(): void;
 }
 
 export const lockFileName = 'cloudreve-sync.lock';
@@ -50,10 +52,12 @@ export function acquireLock(stateDir: string, command: string): StateLock {
     lockDb.close();
     throw new StateError(`cannot write the lock's side file ${ownerFile}: ${(error as Error).message}`, { cause: error });
   }
+  const file = new FileAtPath(lockFile, 'the lock file');
   return {
     release: () => {
       if (lockDb.open) lockDb.close();
     },
+    check: () => file.check('another cloudreve-sync could now run on this state directory beside this one; restart cloudreve-sync'),
   };
 }
 

@@ -407,6 +407,35 @@ describe('the daemon', () => {
     expect(second.stderr).toMatch(/is in use by another cloudreve-sync \(PID \d+ on .+, running "sync"/);
   });
 
+  it('ends (exit 1, for systemd to restart it) when its state directory is deleted while it runs', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    const daemon = s.daemon();
+    await running(s);
+    await rm(s.stateDir, { recursive: true });
+    // Without the lock file a second run could start beside it.
+    await s.write('b.txt', 'b');
+    expect((await daemon.exited).code).toBe(1);
+    expect(daemon.output).toContain(`the lock file ${join(s.stateDir, 'cloudreve-sync.lock')} was deleted while this cloudreve-sync ran`);
+  });
+
+  it('ends when its state database is deleted while it runs, and no other command starts a new one beside its log', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    const daemon = s.daemon();
+    await running(s);
+    const file = join(s.stateDir, 'cloudreve-sync.db');
+    await rm(file);
+    const status = await s.cli('status');
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(`the state database ${file} is missing but ${file}-wal and ${file}-shm are there`);
+    await s.write('b.txt', 'b');
+    expect((await daemon.exited).code).toBe(1);
+    expect(daemon.output).toContain(`the state database ${file} was deleted while this cloudreve-sync ran`);
+  });
+
   it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
     scene = await Scene.start();
     const s = scene;

@@ -159,10 +159,10 @@ async function runDaemon(context: CommandContext): Promise<void> {
   if (reloadAsked) onReload();
   await new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
+    const stop = (signal?: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
-      logger.info({ signal }, 'signal received');
+      if (signal) logger.info({ signal }, 'signal received');
       // The daemon gives its work stopTimeoutMs; this is the backstop should closing hang.
       setTimeout(() => process.exit(ExitCode.partial), stopTimeoutMs + 5000).unref();
       daemon.stop().then(resolve, (error: unknown) => {
@@ -172,5 +172,11 @@ async function runDaemon(context: CommandContext): Promise<void> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // Ended on its own: not 2, which the systemd unit does not restart, since a restart is the cure.
+    void daemon.failed.then((error) => {
+      logger.fatal({ err: error.message }, 'stopping');
+      process.exitCode = ExitCode.partial;
+      stop();
+    });
   });
 }
