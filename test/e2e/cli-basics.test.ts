@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -5,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { bufferSource } from '../../src/remote/sources.js';
 import { version } from '../../src/version.js';
-import { Scene } from './harness.js';
+import { cliPath, eventually, Scene } from './harness.js';
 
 let scene: Scene | undefined;
 let other: Server | undefined;
@@ -180,5 +182,22 @@ describe('the CLI', () => {
     expect([status.code, status.stderr]).toEqual([0, '']);
     expect([sync.code, sync.stderr]).toEqual([0, '']);
     expect(await s.fetch('a.txt')).toBe('a');
+  });
+
+  it('stops a run on Ctrl+C as the daemon stops a pass: the upload under way cancelled, nothing left behind', async () => {
+    scene = await Scene.start({ standin: { chunkSize: 4096 } });
+    const s = scene;
+    await s.write('big.bin', Buffer.alloc(200 * 1024, 7));
+    await s.write('small.txt', 'small');
+    s.standin.control.setLatency(100);
+    const run = spawn(process.execPath, [cliPath, '--config', s.configPath, 'sync', '--once'], { stdio: 'ignore' });
+    const exited = once(run, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    run.kill('SIGINT');
+    expect(await exited).toEqual([1, null]);
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+    s.standin.control.setLatency(0);
+    await s.sync();
+    expect(await s.fetch('big.bin')).toHaveLength(200 * 1024);
   });
 });

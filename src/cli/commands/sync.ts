@@ -50,8 +50,28 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   const progress = options.json || options.dryRun ? undefined : Progress.forTerminal(process.stderr);
   const queue = createJobQueue(config.sync);
   const results: FolderRun[] = [];
+  // Ctrl+C (or a SIGTERM) stops the run as a stop does the daemon's pass: transfers cancelled,
+  // their temporary files and upload sessions cleaned up, nothing more started. A second one
+  // ends the process at once.
+  const abort = new AbortController();
+  const interrupt = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) {
+      stopListening();
+      process.kill(process.pid, signal);
+      return;
+    }
+    context.logger.warn({ signal }, 'stopping the run');
+    abort.abort(new Error(`stopped by ${signal}`));
+  };
+  const stopListening = (): void => {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  };
+  process.on('SIGINT', interrupt);
+  process.on('SIGTERM', interrupt);
   try {
     for (const folder of folders) {
+      if (abort.signal.aborted) break;
       try {
         results.push(
           await syncFolder(
@@ -63,6 +83,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
               queue,
               logger: context.logger,
               now: Date.now,
+              signal: abort.signal,
               ...(progress ? { events: progress.events } : {}),
             },
             { dryRun: options.dryRun ?? false, force: options.force ?? false },
@@ -78,6 +99,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
       }
     }
   } finally {
+    stopListening();
     progress?.stop();
     lock?.release();
   }
