@@ -407,12 +407,18 @@ describe('the daemon', () => {
     expect(second.stderr).toMatch(/is in use by another cloudreve-sync \(PID \d+ on .+, running "sync"/);
   });
 
-  it('ends (exit 1, for systemd to restart it) when its state directory is deleted while it runs', async () => {
-    scene = await Scene.start();
-    const s = scene;
+  /** A daemon past its first pass over one file. */
+  async function syncedDaemon(): Promise<{ s: Scene; daemon: DaemonProcess }> {
+    const s = await Scene.start();
+    scene = s;
     await s.write('a.txt', 'a');
     const daemon = s.daemon();
     await running(s);
+    return { s, daemon };
+  }
+
+  it('ends (exit 1, for systemd to restart it) when its state directory is deleted while it runs', async () => {
+    const { s, daemon } = await syncedDaemon();
     await rm(s.stateDir, { recursive: true });
     // Without the lock file a second run could start beside it.
     await s.write('b.txt', 'b');
@@ -421,11 +427,7 @@ describe('the daemon', () => {
   });
 
   it('ends when its state database is deleted while it runs, and no other command starts a new one beside its log', async () => {
-    scene = await Scene.start();
-    const s = scene;
-    await s.write('a.txt', 'a');
-    const daemon = s.daemon();
-    await running(s);
+    const { s, daemon } = await syncedDaemon();
     const file = join(s.stateDir, 'cloudreve-sync.db');
     await rm(file);
     const status = await s.cli('status');
