@@ -41,8 +41,9 @@ export function acquireLock(stateDir: string, command: string): StateLock {
     lockDb.exec('BEGIN IMMEDIATE');
   } catch (error) {
     lockDb.close();
-    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
-    throw new StateError(busyMessage(stateDir, readOwner(stateDir)));
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new StateError(busyMessage(stateDir, readOwner(stateDir)));
+    // Not the state database's failure: the lock file holds nothing worth keeping.
+    throw new StateError(`cannot lock ${lockFile}: ${(error as Error).message}; with no cloudreve-sync running, it can be removed`, { cause: error });
   }
   const owner: LockOwner = { pid: process.pid, host: hostname(), command, sinceMs: Date.now() };
   const ownerFile = join(stateDir, ownerFileName);

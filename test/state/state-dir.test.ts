@@ -44,3 +44,11 @@ describe('a state directory locked by another process', () => {
     }
   });
 });
+
+describe('a damaged lock file', () => {
+  it('is named, not taken for the state database, and said to be removable', async () => {
+    await writeFile(join(dir, 'cloudreve-sync.lock'), Buffer.alloc(4096, 0xab));
+    expect(() => acquireLock(dir, 'sync')).toThrow(StateError);
+    expect(() => acquireLock(dir, 'sync')).toThrow(`cannot lock ${join(dir, 'cloudreve-sync.lock')}: file is not a database; with no cloudreve-sync running, it can be removed`);
+  });
+});
