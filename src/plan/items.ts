@@ -1,4 +1,4 @@
-import { pathKey } from '../tree/paths.js';
+import { parentOf, pathKey } from '../tree/paths.js';
 import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type SyncedNode } from '../tree/types.js';
 import type { PlanInput, SyncMode } from './types.js';
 
@@ -56,6 +56,7 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
     (base) => (base.inode === '' ? undefined : base.inode),
     // An inode alone can be reused by an unrelated new file; a moved file keeps size and mtime.
     asRecorded,
+    // And one that shows its own path's record is taken for left in place (see matchSide).
     asRecorded,
   );
   const unmatchedRemote = matchSide(
@@ -158,7 +159,9 @@ function asRecorded(base: SyncedNode, local: LocalNode): boolean {
  * filesystem hands the freed inodes out again in another order; taken for moves, those identities
  * would carry one file's server object to another's path. So a node that could stay its own
  * path's entry is not taken for a move from a path that a node as recorded still fills: the
- * identities were shuffled, not the entries.
+ * identities were shuffled, not the entries. A folder shows nothing of itself to compare; the
+ * files it holds tell: most of them moved with it from the base's folder (`mv cur prev`, then
+ * `mkdir cur`) is a move, whatever fills the old path.
  */
 function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKind }>(
   synced: readonly SyncedNode[],
@@ -192,9 +195,28 @@ function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKi
     if (identity !== undefined && !matched.has(base)) push(baseByIdentity, kindKey(base.kind, identity), base);
   }
   const nodeByPath = new Map<string, Node>();
-  for (const node of nodes) if (!claimed.has(node)) nodeByPath.set(kindKey(node.kind, pathKey(node.path)), node);
+  const filesIn = new Map<string, Node[]>();
+  for (const node of nodes) {
+    if (!claimed.has(node)) nodeByPath.set(kindKey(node.kind, pathKey(node.path)), node);
+    if (node.kind === 'file') push(filesIn, pathKey(parentOf(node.path)), node);
+  }
+  let fileBases: Map<string, SyncedNode[]> | undefined;
+  const movedWith = (base: SyncedNode, folder: Node): boolean => {
+    if (fileBases === undefined) {
+      fileBases = new Map();
+      for (const b of synced) {
+        const identity = b.kind === 'file' ? baseIdentity(b) : undefined;
+        if (identity !== undefined) push(fileBases, identity, b);
+      }
+    }
+    const bases = fileBases;
+    const from = pathKey(basePath(base));
+    const files = filesIn.get(pathKey(folder.path)) ?? [];
+    const moved = files.filter((file) => bases.get(nodeIdentity(file))?.some((b) => pathKey(parentOf(basePath(b))) === from && plausibleMove(b, file)));
+    return moved.length * 2 > files.length;
+  };
   const shuffled = (base: SyncedNode, node: Node): boolean => {
-    if (inPlace === undefined) return false;
+    if (inPlace === undefined || (node.kind === 'dir' && movedWith(base, node))) return false;
     const own = baseByPath.get(kindKey(node.kind, pathKey(node.path)))?.find((b) => b !== base && !matched.has(b));
     const there = nodeByPath.get(kindKey(base.kind, pathKey(basePath(base))));
     return own !== undefined && inPlace(own, node) && there !== undefined && there !== node && !claimed.has(there) && inPlace(base, there);
