@@ -27,6 +27,12 @@ export interface Workspace {
   /** Told of upload sessions, so that one left open by a crash can be cancelled later. */
   readonly sessions: UploadSessions;
   readonly transfer: TransferOptions;
+  /**
+   * Whether a local folder holds what deleting it must not take: an entry the ignore rules leave
+   * out (droppings aside) or one a scan cannot read. A plan made without reading the folder (the
+   * daemon's server walk takes the local side as remembered) cannot know.
+   */
+  readonly holdsUnsynced?: (path: RelPath) => Promise<boolean>;
 }
 
 /** The action could not run now, for a reason that is not a failure: the next run re-plans it. */
@@ -67,6 +73,9 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
   }
   if (action.local) await ws.local.expect(action.path, action.local);
   else if ((await ws.local.facts(action.path)) === undefined) return;
+  if (action.kind === 'dir' && (await ws.holdsUnsynced?.(action.path))) {
+    throw new DeferredError(`${action.path} holds entries the ignore rules leave out or that cannot be read; a pass that reads it keeps them`);
+  }
   await ws.trash.put(ws.local.abs(action.path), action.path);
 }
 

@@ -201,6 +201,11 @@ export class FolderState {
     return prepared<[number], { local_marker: string | null }>(this.#db, 'SELECT local_marker FROM folders WHERE id = ?').get(this.#folder)?.local_marker ?? undefined;
   }
 
+  /** Whether another folder recorded the marker ID `id`: a copy of that synced folder, which needs an ID of its own. */
+  markerRecordedElsewhere(id: string): boolean {
+    return prepared<[string, number], { one: number }>(this.#db, 'SELECT 1 AS one FROM folders WHERE local_marker = ? AND id <> ?').get(id, this.#folder) !== undefined;
+  }
+
   setLocalMarker(id: string | undefined): void {
     prepared(this.#db, 'UPDATE folders SET local_marker = ? WHERE id = ?').run(id ?? null, this.#folder);
   }

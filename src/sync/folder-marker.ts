@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { GuardTrip } from '../plan/index.js';
@@ -49,20 +49,35 @@ export function markerGuard(name: string, localPath: string, recorded: string | 
 /**
  * What to record after a pass that ran: the ID on disk, marking the folder first where it may
  * be written (not in upload-only mode, which never writes locally) and does not hold the ID
- * wanted: the recorded one, else the one it holds (a copy of a synced folder), else a new one.
- * Undefined when the folder holds no marker and cannot be given one: it is not checked then.
+ * wanted: the recorded one, else the one it holds unless another folder recorded it (a copy of
+ * a synced folder set up as a folder of its own), else a new one. Undefined when the folder holds
+ * no marker and cannot be given one: it is not checked then.
  */
-export async function markFolder(localRoot: string, recorded: string | undefined, found: { readonly id: string } | 'none', mayWrite: boolean, log: Logger): Promise<string | undefined> {
+export async function markFolder(
+  localRoot: string,
+  recorded: string | undefined,
+  found: { readonly id: string } | 'none',
+  mayWrite: boolean,
+  recordedElsewhere: (id: string) => boolean,
+  log: Logger,
+): Promise<string | undefined> {
   const onDisk = found === 'none' ? undefined : found.id;
-  const wanted = recorded ?? onDisk ?? randomUUID();
-  if (onDisk === wanted || !mayWrite) return onDisk;
+  const adoptable = onDisk !== undefined && (onDisk === recorded || !recordedElsewhere(onDisk));
+  const wanted = recorded ?? (adoptable ? onDisk : randomUUID());
+  if (onDisk === wanted) return wanted;
+  if (!mayWrite) return adoptable ? onDisk : undefined;
   const path = join(localRoot, folderMarkerName);
+  // Written beside and renamed into place: a crash leaves the old marker or the new one, never
+  // half of one, and a symbolic link of that name is replaced, not followed.
+  const temp = `${path}.new`;
   const text = `cloudreve-sync marks the local folder it syncs with this file; keep it with the folder.\n${wanted}\n`;
   try {
-    await writeFile(path, text);
+    await writeFile(temp, text);
+    await rename(temp, path);
     return wanted;
   } catch (error) {
     log.warn({ path, error: describeFsError(error) }, 'cannot write the folder marker; the folder is not checked against it');
+    await rm(temp, { force: true }).catch(() => undefined);
     return onDisk;
   }
 }

@@ -20,9 +20,9 @@ import { PassTables } from '../state/pass-tables.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
-import { maxNameBytes } from '../tree/paths.js';
+import { baseName, isWithin, maxNameBytes } from '../tree/paths.js';
 import { version } from '../version.js';
-import type { LocalNode, SkippedPath } from '../tree/types.js';
+import type { LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf } from './binding.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
 import { tightenHeapForScan } from './scan-heap.js';
@@ -112,6 +112,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
   const relaxHeap = tightenHeapForScan();
   let planned: Plan;
+  let markerTrip: GuardTrip | undefined;
   let local: LocalScan;
   let remoteScan: RemoteSide;
   try {
@@ -141,9 +142,13 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       // most local disks are, and is asked again next pass.
       const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath, !options.dryRun && source !== 'local');
       caseInsensitivity.set(folder.localPath, known);
-      const answer = await known;
-      if (answer === undefined) caseInsensitivity.delete(folder.localPath);
-      localCaseInsensitive = answer ?? false;
+      // Asked again next pass when it could not tell or failed (a full disk for the probe, say).
+      const folds = await known.catch((error: unknown) => {
+        caseInsensitivity.delete(folder.localPath);
+        throw error;
+      });
+      if (folds === undefined) caseInsensitivity.delete(folder.localPath);
+      localCaseInsensitive = folds ?? false;
     }
     const scanned = tables.scanned();
     const relevant = tables.relevant();
@@ -156,13 +161,13 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     log.debug({ scope: scope.kind, ...scanned, foldersAsBefore: tables.foldersAsBefore(), listings: remoteScan.requests, synced: counts.entries, planned: relevant.synced.length, changed: relevant.changed }, 'scanned');
 
     // A folder that holds nothing is the root guard's to judge.
-    const remarked = local.rootExists && totals.localEntries > 0 && counts.entries > 0 ? markerGuard(folder.name, folder.localPath, recordedMarker, marker) : undefined;
+    markerTrip = local.rootExists && totals.localEntries > 0 && counts.entries > 0 ? markerGuard(folder.name, folder.localPath, recordedMarker, marker) : undefined;
     // A force that answers the binding guard answers only that one: the new pair is still judged
     // by the others (a drive not mounted yet at its new place is an empty folder).
-    const forceGuards = rebound === undefined && remarked === undefined ? force : false;
+    const forceGuards = rebound === undefined && markerTrip === undefined ? force : false;
     // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
     const unknownOf = (scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] => [...scan.unknown, ...scan.skipped.map((s) => s.path)];
-    planned = remarked && !overrides(force, remarked) ? stoppedBy(remarked) : plan(
+    planned = markerTrip && !overrides(force, markerTrip) ? stoppedBy(markerTrip) : plan(
       {
         local: { rootExists: local.rootExists, nodes: relevant.local, ignored: local.ignored, unknown: unknownOf(local) },
         remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: unknownOf(remoteScan) },
@@ -200,8 +205,16 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   await removeLeftovers(folder.localPath, local.leftovers, log);
   await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   state.replaceSkipped(skipped, scope.kind === 'full' ? undefined : scope.paths);
+  const markHere = async (): Promise<void> => {
+    if (marker === 'unreadable' || !local.rootExists) return;
+    const marked = await markFolder(folder.localPath, recordedMarker, marker, source !== 'local', (id) => state.markerRecordedElsewhere(id), log);
+    if (marked !== recordedMarker) state.setLocalMarker(marked);
+  };
   if (planned.stopped) {
     noteStop(planned.stopped);
+    // A marker stop that was answered is answered for good, as a changed pair is: marked now,
+    // the next pass does not stop at it again before the other guard's answer.
+    if (markerTrip !== undefined && planned.stopped !== markerTrip) await markHere();
     return { folder, plan: planned, skipped };
   }
 
@@ -217,6 +230,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       replaceMaxSize: context.config.sync.replaceMaxSize,
       sessions: new UploadSessions(state, now, folder.remotePath),
       transfer: context.signal ? { signal: context.signal } : {},
+      holdsUnsynced: async (path) => {
+        const scan = await scanLocalPaths(folder.localPath, [path], { rules });
+        const below = (p: RelPath): boolean => isWithin(p, path);
+        return scan.unknown.some(below) || scan.skipped.some((s) => below(s.path)) || scan.ignored.some((p) => below(p) && !isDroppingName(baseName(p)));
+      },
     },
     db,
     tree,
@@ -241,10 +259,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const sawAll = local.unknown.length === 0 && remoteScan.unknown.length === 0;
   const keptAll = planned.heldBack === 0 || (ok && allDone && planned.skipped.length === 0);
   if (formerSource !== undefined && scope.kind === 'full' && sawAll && keptAll) state.setOneWaySource(source);
-  if (marker !== 'unreadable' && local.rootExists) {
-    const marked = await markFolder(folder.localPath, recordedMarker, marker, source !== 'local', log);
-    if (marked !== recordedMarker) state.setLocalMarker(marked);
-  }
+  await markHere();
   return { folder, plan: planned, skipped, report };
 }
 

@@ -407,6 +407,22 @@ describe('the daemon', () => {
     expect(second.stderr).toMatch(/is in use by another cloudreve-sync \(PID \d+ on .+, running "sync"/);
   });
 
+  it('keeps ignored local files when the server deletes their folder and only a server walk saw it', async () => {
+    scene = await Scene.start({ daemon: { remoteInterval: '2s' }, folder: { ignore: ['*.env'] } });
+    const s = scene;
+    await s.write('keep.txt', 'kept');
+    await s.write('proj/main.c', 'code');
+    await s.write('proj/secret.env', 'exists nowhere else');
+    s.daemon();
+    await running(s);
+    const proj = await s.entry('proj', 'dir');
+    await s.server.delete([proj ?? { id: '', kind: 'dir' }]);
+    // The walk's pass takes the local side as remembered; the delete waits for a pass that reads the folder.
+    await eventually(async () => (await s.exists('proj/main.c')) === false || undefined, 15_000, 'the server delete carried out');
+    expect(await s.localTree()).toEqual({ 'keep.txt': 'kept', proj: '/', 'proj/secret.env': 'exists nowhere else' });
+    await eventually(async () => (await s.entry('proj', 'dir')) !== undefined, 15_000, 'the folder back up');
+  });
+
   /** A daemon past its first pass over one file. */
   async function syncedDaemon(): Promise<{ s: Scene; daemon: DaemonProcess }> {
     const s = await Scene.start();

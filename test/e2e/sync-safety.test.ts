@@ -256,6 +256,20 @@ describe('the folder marker', () => {
   });
 });
 
+describe('a marker stop answered', () => {
+  it('stays answered while another guard stops the same pass, so that --force gets through the next', async () => {
+    scene = await Scene.start({ folder: { massDelete: { maxPercent: 50, minCount: 1 } } });
+    const s = scene;
+    for (let i = 0; i < 8; i++) await s.write(`f${i}.txt`, `orig ${i}`);
+    await s.sync();
+    await rm(s.localPath(folderMarkerName));
+    for (let i = 1; i < 8; i++) await rm(s.localPath(`f${i}.txt`));
+    expect((await s.sync(3, '--force')).stdout).toContain('would delete 7 of 8');
+    await s.sync(0, '--force');
+    expect(Object.keys(await s.remoteTree())).toEqual(['f0.txt']);
+  });
+});
+
 describe('ignored local files', () => {
   it('keep the folder the server deleted, unless they are only droppings', async () => {
     scene = await Scene.start({ folder: { ignore: ['*.env', '.DS_Store'] } });

@@ -71,7 +71,11 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   process.on('SIGTERM', interrupt);
   try {
     for (const folder of folders) {
-      if (abort.signal.aborted) break;
+      if (abort.signal.aborted) {
+        // Said, and counted as failed: a stopped run has not synced every folder.
+        results.push({ folder, error: new Error(`not started: ${String((abort.signal.reason as Error).message)}`) });
+        continue;
+      }
       try {
         results.push(
           await syncFolder(
