@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { bufferSource } from '../../src/remote/sources.js';
-import { eventually, Scene, type DaemonProcess } from './harness.js';
+import { eventually, Scene, type DaemonProcess, type SceneOptions } from './harness.js';
 
 let scene: Scene | undefined;
 afterEach(async () => {
@@ -24,6 +24,16 @@ async function running(s: Scene): Promise<void> {
  * A daemon on a new scene (4 KiB chunks) uploading `big.bin` of `size` bytes, the stand-in
  * answering each request `latencyMs` late, once its chunks flow.
  */
+/** A daemon past its first pass over `files`. */
+async function syncedDaemon(options: SceneOptions = {}, files: Readonly<Record<string, string>> = { 'a.txt': 'a' }): Promise<{ s: Scene; daemon: DaemonProcess }> {
+  const s = await Scene.start(options);
+  scene = s;
+  for (const [path, content] of Object.entries(files)) await s.write(path, content);
+  const daemon = s.daemon();
+  await running(s);
+  return { s, daemon };
+}
+
 async function daemonUploading(size: number, latencyMs: number): Promise<{ s: Scene; proc: DaemonProcess }> {
   const s = await Scene.start({ standin: { chunkSize: 4096 } });
   scene = s;
@@ -323,13 +333,7 @@ describe('the daemon', () => {
   });
 
   it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {
-    scene = await Scene.start({ daemon: { remoteInterval: '1h' } });
-    const s = scene;
-    await s.write('.cloudreveignore', 'private/\n');
-    await s.write('private/old.txt', 'o');
-    await s.write('public.txt', 'p');
-    s.daemon();
-    await running(s);
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '1h' } }, { '.cloudreveignore': 'private/\n', 'private/old.txt': 'o', 'public.txt': 'p' });
     expect(await s.entry('private', 'dir')).toBeUndefined();
     await s.write('.cloudreveignore', '# nothing left out\n');
     await eventually(async () => (await s.entry('private/old.txt')) !== undefined, 10_000, 'the full pass under the new rules');
@@ -408,13 +412,8 @@ describe('the daemon', () => {
   });
 
   it('keeps ignored local files when the server deletes their folder and only a server walk saw it', async () => {
-    scene = await Scene.start({ daemon: { remoteInterval: '2s' }, folder: { ignore: ['*.env'] } });
-    const s = scene;
-    await s.write('keep.txt', 'kept');
-    await s.write('proj/main.c', 'code');
-    await s.write('proj/secret.env', 'exists nowhere else');
-    s.daemon();
-    await running(s);
+    const files = { 'keep.txt': 'kept', 'proj/main.c': 'code', 'proj/secret.env': 'exists nowhere else' };
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '2s' }, folder: { ignore: ['*.env'] } }, files);
     const proj = await s.entry('proj', 'dir');
     await s.server.delete([proj ?? { id: '', kind: 'dir' }]);
     // The walk's pass takes the local side as remembered; the delete waits for a pass that reads the folder.
@@ -422,16 +421,6 @@ describe('the daemon', () => {
     expect(await s.localTree()).toEqual({ 'keep.txt': 'kept', proj: '/', 'proj/secret.env': 'exists nowhere else' });
     await eventually(async () => (await s.entry('proj', 'dir')) !== undefined, 15_000, 'the folder back up');
   });
-
-  /** A daemon past its first pass over one file. */
-  async function syncedDaemon(): Promise<{ s: Scene; daemon: DaemonProcess }> {
-    const s = await Scene.start();
-    scene = s;
-    await s.write('a.txt', 'a');
-    const daemon = s.daemon();
-    await running(s);
-    return { s, daemon };
-  }
 
   it('ends (exit 1, for systemd to restart it) when its state directory is deleted while it runs', async () => {
     const { s, daemon } = await syncedDaemon();

@@ -1,22 +1,17 @@
-import { lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { folderMarkerName, markFolder, readFolderMarker } from '../../src/sync/folder-marker.js';
+import { useTempDirs } from '../scan/fixture.js';
 
 const log = pino({ level: 'silent' });
 const idOf = '3f1c2b4a-0000-4000-8000-000000000001';
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-marker-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs();
 
 describe('markFolder', () => {
   it('adopts the ID of a copied synced folder only when no other folder recorded it', async () => {
+    const dir = await tempDir();
     await writeFile(join(dir, folderMarkerName), `copied along\n${idOf}\n`);
     const found = await readFolderMarker(dir, log);
     expect(found).toEqual({ id: idOf });
@@ -31,6 +26,7 @@ describe('markFolder', () => {
   });
 
   it('replaces a symbolic link of its name instead of writing through it', async () => {
+    const dir = await tempDir();
     const elsewhere = join(dir, 'elsewhere.txt');
     await writeFile(elsewhere, 'not ours');
     const root = join(dir, 'root');
