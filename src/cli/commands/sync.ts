@@ -73,7 +73,7 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
     for (const folder of folders) {
       if (abort.signal.aborted) {
         // Said, and counted as failed: a stopped run has not synced every folder.
-        results.push({ folder, error: new Error(`not started: ${String((abort.signal.reason as Error).message)}`) });
+        results.push({ folder, error: new Error(`not started: ${(abort.signal.reason as Error).message}`) });
         continue;
       }
       try {
