@@ -165,8 +165,6 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     // A force that answers the binding guard answers only that one: the new pair is still judged
     // by the others (a drive not mounted yet at its new place is an empty folder).
     const forceGuards = rebound === undefined && markerTrip === undefined ? force : false;
-    // A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there.
-    const unknownOf = (scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] => [...scan.unknown, ...scan.skipped.map((s) => s.path)];
     planned = markerTrip && !overrides(force, markerTrip) ? stoppedBy(markerTrip) : plan(
       {
         local: { rootExists: local.rootExists, nodes: relevant.local, ignored: local.ignored, unknown: unknownOf(local) },
@@ -233,7 +231,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       holdsUnsynced: async (path) => {
         const scan = await scanLocalPaths(folder.localPath, [path], { rules });
         const below = (p: RelPath): boolean => isWithin(p, path);
-        return scan.unknown.some(below) || scan.skipped.some((s) => below(s.path)) || scan.ignored.some((p) => below(p) && !isDroppingName(baseName(p)));
+        return unknownOf(scan).some(below) || scan.ignored.some((p) => below(p) && !isDroppingName(baseName(p)));
       },
     },
     db,
@@ -261,6 +259,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   if (formerSource !== undefined && scope.kind === 'full' && sawAll && keptAll) state.setOneWaySource(source);
   await markHere();
   return { folder, plan: planned, skipped, report };
+}
+
+/** A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there. */
+function unknownOf(scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] {
+  return [...scan.unknown, ...scan.skipped.map((s) => s.path)];
 }
 
 function stoppedBy(trip: GuardTrip): Plan {
