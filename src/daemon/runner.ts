@@ -303,9 +303,11 @@ export class FolderRunner {
   async #nextScope(): Promise<PassScope | undefined> {
     const now = this.#shared.monotonicNow();
     if (this.phase === 'paused') {
-      // Resumed from another process while the status server was off: the flag is gone. (A
-      // folder scanned instead of watched has its walks come as full passes.)
-      if ((this.#needWalk || this.#needFull) && this.#state.pausedReason() === undefined) this.#unpause();
+      // A paused folder makes no passes, which is where the state files are checked otherwise:
+      // its walk times check them instead. Resumed from another process while the status server
+      // was off, the flag is gone. (A folder scanned instead of watched has its walks come as
+      // full passes.)
+      if ((this.#needWalk || this.#needFull) && this.#stateInPlace() && this.#state.pausedReason() === undefined) this.#unpause();
       this.#needWalk = false;
       return undefined;
     }
@@ -336,13 +338,25 @@ export class FolderRunner {
     return userChanges(this.#folder.localPath, this.#dirty.take(), this.#echo, this.#tree);
   }
 
+  /** False, having ended the daemon, when the state database or the lock left its path. */
+  #stateInPlace(): boolean {
+    try {
+      this.#shared.checkState();
+      return true;
+    } catch (error) {
+      if (!(error instanceof StateMovedError)) throw error;
+      this.#shared.fatal(error);
+      return false;
+    }
+  }
+
   async #pass(scope: PassScope): Promise<void> {
     const { metrics, now } = this.#shared;
     if (this.#watcher === undefined) this.#passedUnwatched = true;
     this.phase = 'syncing';
     let result: PassResult;
     try {
-      this.#shared.checkState();
+      if (!this.#stateInPlace()) return;
       result = await syncFolder(
         this.#folder,
         {
@@ -358,8 +372,7 @@ export class FolderRunner {
         { dryRun: false, force: false, scope },
       );
     } catch (error) {
-      if (error instanceof StateMovedError) this.#shared.fatal(error);
-      else this.#failed(scope, error);
+      this.#failed(scope, error);
       return;
     }
     if (this.#abort.signal.aborted) return;

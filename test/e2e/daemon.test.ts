@@ -443,6 +443,16 @@ describe('the daemon', () => {
     expect(daemon.output).toContain(`the state database ${file} was deleted while this cloudreve-sync ran`);
   });
 
+  it('ends when its state directory is deleted while every folder is paused, at its next walk time', async () => {
+    const { s, daemon } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b.txt': 'b' });
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    await rm(s.stateDir, { recursive: true });
+    expect((await daemon.exited).code).toBe(1);
+    expect(daemon.output).toContain('was deleted while this cloudreve-sync ran');
+  });
+
   it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
     scene = await Scene.start();
     const s = scene;
