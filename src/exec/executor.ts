@@ -3,7 +3,7 @@ import type { Logger } from '../log/logger.js';
 import type { Action, Plan } from '../plan/types.js';
 import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import type { Db } from '../state/database.js';
-import type { FolderState } from '../state/folder-state.js';
+import { backingOff, type FolderState } from '../state/folder-state.js';
 import { durably, flushGroup, inGroup } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
 import type { LocalWrite } from '../tree/types.js';
@@ -135,7 +135,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   const settled = new Map<number, Promise<ActionResult>>();
   const failures = state.failures();
   const startedMs = now();
-  const backoff = new Map(failures.filter((f) => f.nextRetryMs > startedMs).map((f) => [f.path, f]));
+  const backoff = new Map(failures.filter((f) => backingOff(f, startedMs)).map((f) => [f.path, f]));
   // Paths with a failure on record: only their success needs a write to clear it.
   const failed = new Set(failures.map((f) => f.path));
   let fatal: RemoteError | undefined;

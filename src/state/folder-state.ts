@@ -47,6 +47,16 @@ export function failureBackoffMs(attempts: number): number {
 }
 
 /**
+ * Whether `failure` is to wait still at `nowMs`. A retry time further ahead than its backoff
+ * was set by a clock that has since gone back (a NAS without a clock battery, set right by NTP
+ * later): waited for, it would hold the path back for as long as the clock was wrong.
+ */
+export function backingOff(failure: Failure, nowMs: number): boolean {
+  const wait = failure.nextRetryMs - nowMs;
+  return wait > 0 && wait <= failureBackoffMs(failure.attempts);
+}
+
+/**
  * Everything the state database remembers about one folder besides its Synced tree: paths that
  * keep failing (with their backoff), conflict copies made, skipped paths, upload sessions still
  * open on the server, and the last run.

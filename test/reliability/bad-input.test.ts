@@ -222,6 +222,23 @@ describe('what the server refuses: exit code 1, the rest goes on, status says wh
     expect((await rig.scene.entry('big.bin', 'file'))?.kind).toBe('file');
   });
 
+  it('a retry time recorded while the clock ran ahead (a NAS without a clock battery, set by NTP later) is not waited for', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig));
+    rig.scene.standin.control.setQuota(2000);
+    await rig.scene.write('big.bin', Buffer.alloc(5000, 7));
+    await rig.sync(1);
+    expect((await status(rig)).failing).toEqual([expect.objectContaining({ path: 'big.bin', attempts: 1 })]);
+    rig.scene.standin.control.setQuota(1024 ** 3);
+    // Within the backoff of its attempts (a minute for the first), a retry time is kept.
+    rig.setRetryTimes(Date.now() + 30_000);
+    expect((await rig.sync(1)).stdout).toContain('1 deferred');
+    // Further away than that backoff, it was set by a clock that has since gone back.
+    rig.setRetryTimes(Date.now() + 365 * 24 * 3_600_000);
+    expect((await rig.sync(0)).stdout).toContain('1 uploaded');
+    expect((await status(rig)).failing).toEqual([]);
+  });
+
   it("a file larger than a reverse proxy's body size limit (HTTP 413): that upload fails, the rest goes on", async () => {
     rig = await Rig.start();
     await configure(rig, baseConfig(rig));

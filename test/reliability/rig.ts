@@ -158,11 +158,16 @@ export class Rig {
 
   /** Lets every failing path be tried again at once, as if its backoff had run out. */
   endBackoff(): void {
+    this.setRetryTimes(0);
+  }
+
+  /** Sets when every failing path is to be tried again, in ms since the epoch. */
+  setRetryTimes(ms: number): void {
     const file = join(this.scene.stateDir, 'cloudreve-sync.db');
     if (!existsSync(file)) return;
     const db = new Database(file, { fileMustExist: true });
     try {
-      db.prepare('UPDATE failures SET next_retry_ms = 0').run();
+      db.prepare('UPDATE failures SET next_retry_ms = ?').run(ms);
     } finally {
       db.close();
     }
