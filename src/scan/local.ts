@@ -13,6 +13,8 @@ import { detailsLater, StatPace, type Details } from './stat-pace.js';
 export interface LocalScan extends LocalSnapshot {
   /** Entries left out, and why: links, special files, unusable names, unreadable folders. */
   readonly skipped: readonly SkippedPath[];
+  /** The inodes of the entries in `skipped` that had one (see `RemoteScan.skippedIds`). */
+  readonly skippedIds: readonly string[];
   /**
    * cloudreve-sync's own temporary files found in the folders read. A walk runs before its pass
    * writes any, and one pass at a time holds the folder, so these are an earlier run's: one
@@ -90,7 +92,7 @@ export async function scanLocalPaths(root: string, paths: readonly RelPath[], op
 
 /** The scan of a root that is missing or not a folder. */
 function noRoot(): LocalScan {
-  return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
+  return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], skippedIds: [], leftovers: [] };
 }
 
 /**
@@ -162,6 +164,7 @@ class Walk {
   readonly ignored: RelPath[] = [];
   readonly unknown: RelPath[] = [];
   readonly skipped: SkippedPath[] = [];
+  readonly skippedIds: string[] = [];
   readonly leftovers: RelPath[] = [];
   readonly #root: string;
   readonly #rules: IgnoreRules;
@@ -182,7 +185,7 @@ class Walk {
 
   /** What the walk found, as the scan of an existing root. */
   result(): LocalScan {
-    return { rootExists: true, nodes: this.nodes, ignored: this.ignored, unknown: this.unknown, skipped: this.skipped, leftovers: this.leftovers };
+    return { rootExists: true, nodes: this.nodes, ignored: this.ignored, unknown: this.unknown, skipped: this.skipped, skippedIds: this.skippedIds, leftovers: this.leftovers };
   }
 
   async run(rootFolder: Dir): Promise<void> {
@@ -287,7 +290,7 @@ class Walk {
     }
     for (const twin of folder.twins) {
       const kept = folder.byKey.get(pathKey(baseName(twin.path)));
-      if (kept) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(kept.path)));
+      if (kept) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(kept.path)), twin.inode);
     }
     const nodes = [...folder.byKey.values()];
     this.#emitFolder(folder.path, nodes);
@@ -322,8 +325,11 @@ class Walk {
       this.ignored.push(path);
       return;
     }
-    const problem = unaddressableNameReason(name) ?? specialFileReason(stats);
-    if (problem !== undefined) this.#skip(path, kind, problem);
+    const special = specialFileReason(stats);
+    const badName = unaddressableNameReason(name);
+    // A rename keeps an entry's inode, not its kind: a link or a device is no synced entry moved.
+    if (special !== undefined) this.#skip(path, kind, badName ?? special);
+    else if (badName !== undefined) this.#skip(path, kind, badName, factsOf(stats).inode);
     else folder.add(nodeOf(path, kind, stats));
   }
 
@@ -339,8 +345,9 @@ class Walk {
     this.#markUnknown(folder);
   }
 
-  #skip(path: RelPath, kind: EntryKind, reason: string): void {
+  #skip(path: RelPath, kind: EntryKind, reason: string, inode?: string): void {
     this.skipped.push({ side: 'local', path, kind, reason });
+    if (inode !== undefined) this.skippedIds.push(inode);
   }
 }
 

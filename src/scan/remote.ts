@@ -9,6 +9,11 @@ import { nfcTwinReason, unusableServerNameReason } from './names.js';
 
 export interface RemoteScan extends RemoteSnapshot {
   readonly skipped: readonly SkippedPath[];
+  /**
+   * The object IDs of the entries in `skipped`: an entry renamed on the server to a name that
+   * is skipped is still there, where the Synced tree has it by its ID.
+   */
+  readonly skippedIds: readonly string[];
   /** Files named like cloudreve-sync's temporary files, hidden from the sync (see `removeMovedRemoteTempFiles`). */
   readonly leftovers: readonly RemoteLeftover[];
   /** Where uploads go, as the root listing said. */
@@ -87,6 +92,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
   const { asBefore } = options;
   const ignored: RelPath[] = [];
   const skipped: SkippedPath[] = [];
+  const skippedIds: string[] = [];
   const unknown: RelPath[] = [];
   const vanished: RelPath[] = [];
   const leftovers: RemoteLeftover[] = [];
@@ -131,14 +137,12 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
         continue;
       }
       const problem = unusableServerNameReason(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
-      if (problem) {
-        skipped.push({ side: 'remote', path, kind: entry.kind, reason: problem });
-        continue;
-      }
       const twinKey = `${entry.kind}:${pathKey(entry.name)}`;
       const twin = seen.get(twinKey);
-      if (twin !== undefined) {
-        skipped.push({ side: 'remote', path, kind: entry.kind, reason: nfcTwinReason(twin) });
+      const reason = problem ?? (twin === undefined ? undefined : nfcTwinReason(twin));
+      if (reason !== undefined) {
+        skipped.push({ side: 'remote', path, kind: entry.kind, reason });
+        skippedIds.push(entry.id);
         continue;
       }
       seen.set(twinKey, entry.name);
@@ -156,13 +160,13 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
     await visit('');
   } catch (error) {
     if (isRemoteError(error, 'not-found')) {
-      return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [], policy: undefined, requests, vanished: [] };
+      return { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], skippedIds: [], leftovers: [], policy: undefined, requests, vanished: [] };
     }
     throw error;
   }
   await queue.onIdle();
   if (failure !== undefined) throw failure;
-  return { rootExists: true, nodes, ignored, unknown, skipped, leftovers, policy, requests, vanished };
+  return { rootExists: true, nodes, ignored, unknown, skipped, skippedIds, leftovers, policy, requests, vanished };
 }
 
 function pathTooLong(path: RelPath, maxBytes: number | undefined): string | undefined {

@@ -155,6 +155,29 @@ export class SyncedTree {
     };
   }
 
+  /** Where the rows of these inodes (`side` local) or server object IDs sit on both sides (spelled paths). */
+  placesOf(side: Side, identities: readonly string[]): { readonly localPath: RelPath; readonly remotePath: RelPath }[] {
+    const s = this.#statements;
+    const pathOf = (row: RowRecord, side: Side): RelPath | undefined => {
+      const names: string[] = [];
+      for (let at: RowRecord | undefined = row; names.length <= maxFolderDepth; ) {
+        names.push(side === 'local' ? at.local_name : at.remote_name);
+        const parent = side === 'local' ? at.local_parent : at.remote_parent;
+        if (parent === rootRow) return names.reverse().join('/');
+        at = s.get.get(parent, this.#folder);
+        if (!at) return undefined;
+      }
+      return undefined;
+    };
+    return identities.flatMap((identity) =>
+      (side === 'local' ? s.byInode : s.byRemoteId).all(this.#folder, identity).flatMap((row) => {
+        const localPath = pathOf(row, 'local');
+        const remotePath = pathOf(row, 'remote');
+        return localPath === undefined || remotePath === undefined ? [] : [{ localPath, remotePath }];
+      }),
+    );
+  }
+
   /** Rows whose server facts a listing still has to tell, with their server folder's path. */
   pendingRemoteFacts(): PendingRemoteFacts[] {
     const pending = this.#statements.pending.all(this.#folder);
@@ -277,6 +300,8 @@ function prepare(db: Db) {
     clear: prepared<[number]>(db, 'DELETE FROM synced WHERE folder = ?'),
     dirByLocalKey: prepared<[number, string], { id: number }>(db, "SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
     remoteChildren: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),
+    byInode: prepared<[number, string], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND inode = ?'),
+    byRemoteId: prepared<[number, string], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_id = ?'),
   };
 }
 

@@ -154,7 +154,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     const relevant = tables.relevant();
     const totals: PlanTotals = {
       localEntries: scope.kind === 'full' ? scanned.local : await countEntries(folder.localPath, rules),
-      remoteEntries: remoteScan.remembered ? counts.entries : scanned.remote,
+      // Entries it skipped are there all the same: a folder holding only those is not empty.
+      remoteEntries: remoteScan.remembered ? counts.entries : scanned.remote + remoteScan.skipped.length,
       syncedEntries: counts.entries,
       syncedFiles: counts.files,
     };
@@ -165,10 +166,13 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     // A force that answers the binding guard answers only that one: the new pair is still judged
     // by the others (a drive not mounted yet at its new place is an empty folder).
     const forceGuards = rebound === undefined && markerTrip === undefined ? force : false;
+    // An entry renamed on either side to a name that is skipped is left where it was synced, on
+    // both sides, as if unseen: else its old place would count as a delete.
+    const renamedAway = [...tree.placesOf('local', local.skippedIds), ...tree.placesOf('remote', remoteScan.skippedIds)];
     planned = markerTrip && !overrides(force, markerTrip) ? stoppedBy(markerTrip) : plan(
       {
-        local: { rootExists: local.rootExists, nodes: relevant.local, ignored: local.ignored, unknown: unknownOf(local) },
-        remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: unknownOf(remoteScan) },
+        local: { rootExists: local.rootExists, nodes: relevant.local, ignored: local.ignored, unknown: [...unknownOf(local), ...renamedAway.map((place) => place.localPath)] },
+        remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: [...unknownOf(remoteScan), ...renamedAway.map((place) => place.remotePath)] },
         synced: relevant.synced,
         totals,
       },
@@ -287,7 +291,7 @@ async function rememberedUnlessChanged(
 ): Promise<RemoteSide> {
   const check = await remoteFoldersUnchanged(context.remote, folder.remotePath, paths, tree, rules);
   if (!check.unchanged) return walk();
-  return { rootExists: true, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [], policy: undefined, requests: check.listings, remembered: true };
+  return { rootExists: true, nodes: [], ignored: [], unknown: [], skipped: [], skippedIds: [], leftovers: [], policy: undefined, requests: check.listings, remembered: true };
 }
 
 /** A first sync into a server folder that does not exist yet creates it. */

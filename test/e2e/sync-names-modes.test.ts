@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
@@ -37,6 +37,70 @@ describe('names', () => {
     // Deleting the folder would have taken the file the scan could only skip.
     expect(await s.fetch(`dir/${odd}`)).toBe('only on the server');
     expect(await s.entry('dir/a.txt')).toBeUndefined();
+  });
+
+  it('leaves a file and a folder where they were synced when the server renames them to names this side skips', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.write('dir/x.txt', 'x');
+    await s.write('keep.txt', 'k');
+    await s.sync();
+    await s.server.rename((await s.entry('a.txt', 'file')) ?? missing('a.txt'), 'a\n.txt');
+    await s.server.rename((await s.entry('dir', 'dir')) ?? missing('dir'), 'dir\t');
+    const result = await s.sync(1);
+    expect(result.stdout).toContain('0 deleted');
+    expect(result.stdout).toContain('2 skipped');
+    expect(await s.localTree()).toEqual({ 'a.txt': 'a', dir: '/', 'dir/x.txt': 'x', 'keep.txt': 'k' });
+    // An edit waits for a name it can take, and then follows the rename.
+    await s.write('a.txt', 'edited');
+    expect((await s.sync(1)).stdout).toContain('1 deferred');
+    expect(await s.fetch('a\n.txt')).toBe('a');
+    await s.server.rename((await s.entry('a\n.txt', 'file')) ?? missing('a\n.txt'), 'b.txt');
+    await s.server.rename((await s.entry('dir\t', 'dir')) ?? missing('dir\t'), 'dir2');
+    await s.sync(0);
+    expect(await s.localTree()).toEqual({ 'b.txt': 'edited', dir2: '/', 'dir2/x.txt': 'x', 'keep.txt': 'k' });
+    expect(await s.remoteTree()).toEqual(await s.localTree());
+  });
+
+  it('leaves a file and a folder where they were synced when they are renamed locally to names the scan skips', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.write('dir/x.txt', 'x');
+    await s.write('keep.txt', 'k');
+    await s.sync();
+    await rename(s.localPath('a.txt'), s.localPath('a\n.txt'));
+    await rename(s.localPath('dir'), s.localPath('dir\\2'));
+    const result = await s.sync(1);
+    expect(result.stdout).toContain('0 deleted');
+    expect(result.stdout).toContain('2 skipped');
+    expect(await s.remoteTree()).toEqual({ 'a.txt': 'a', dir: '/', 'dir/x.txt': 'x', 'keep.txt': 'k' });
+    await rename(s.localPath('a\n.txt'), s.localPath('b.txt'));
+    await rename(s.localPath('dir\\2'), s.localPath('dir2'));
+    s.standin.control.resetCounts();
+    await s.sync(0);
+    expect(await s.remoteTree()).toEqual({ 'b.txt': 'a', dir2: '/', 'dir2/x.txt': 'x', 'keep.txt': 'k' });
+    expect(s.requests().counts['POST /api/v3/file/upload/:sessionId/:index']).toBeUndefined();
+  });
+
+  it('does not take a server folder holding only skipped names for empty, nor a rename to an NFC twin for a delete', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.sync();
+    await s.server.rename((await s.entry('a.txt', 'file')) ?? missing('a.txt'), 'a\n.txt');
+    expect((await s.sync(1)).stdout).toContain('0 deleted');
+    expect(await s.read('a.txt')).toBe('a');
+
+    const composed = 'caf\u00e9.txt';
+    const decomposed = 'cafe\u0301.txt';
+    await s.write(decomposed, 'decomposed');
+    await s.write('other.txt', 'other');
+    await s.sync(1);
+    await s.server.rename((await s.entry('other.txt', 'file')) ?? missing('other.txt'), composed);
+    expect((await s.sync(1)).stdout).toContain('0 deleted');
+    expect(await s.read('other.txt')).toBe('other');
   });
 
   it('keeps NFD spellings and Unicode names as they are on each side', async () => {
@@ -219,3 +283,7 @@ describe('links', () => {
     expect(zero.stderr).toContain('--expire: expected at least 1s, got "0s"');
   });
 });
+
+function missing(path: string): never {
+  throw new Error(`${path} is not on the server`);
+}

@@ -248,7 +248,7 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
   it('reports a missing root, or a root that is a file, as not existing', async () => {
     const dir = await tempDir();
     await put(dir, { 'file.txt': 'x' });
-    const empty = { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], leftovers: [] };
+    const empty = { rootExists: false, nodes: [], ignored: [], unknown: [], skipped: [], skippedIds: [], leftovers: [] };
     expect(await scan(join(dir, 'missing'))).toEqual(empty);
     expect(await scan(join(dir, 'file.txt'))).toEqual(empty);
     expect(await scan(join(dir, 'missing/deeper'))).toEqual(empty);
