@@ -7,7 +7,7 @@ import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.j
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
 import { isInternalPath, isOwnTempFileName, type IgnoreRules } from './ignore.js';
-import { nfcTwinReason, preferredTwin, unaddressableNameReason } from './names.js';
+import { nfcTwinReason, preferredTwin, unaddressableNameReason, type TwinCandidate } from './names.js';
 import { detailsLater, StatPace, type Details } from './stat-pace.js';
 
 export interface LocalScan extends LocalSnapshot {
@@ -37,6 +37,8 @@ export interface LocalScanOptions {
   readonly onFolder?: (path: RelPath, nodes: readonly LocalNode[]) => void;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
+  /** The inode the Synced tree records at a path: of two NFC twins, that one is kept. */
+  readonly recorded?: (path: RelPath) => string | undefined;
   /** How entries' details are read; a fresh adaptive StatPace by default, one per walk. */
   readonly pace?: StatPace;
 }
@@ -141,14 +143,16 @@ class Folder {
     return this.#prefix + name;
   }
 
-  add(node: LocalNode): void {
+  /** `recorded`: the inode the Synced tree records at a path, for choosing between NFC twins. */
+  add(node: LocalNode, recorded: ((path: RelPath) => string | undefined) | undefined): void {
     const key = pathKey(baseName(node.path));
     const other = this.byKey.get(key);
     if (other === undefined) {
       this.byKey.set(key, node);
       return;
     }
-    const keepNew = preferredTwin(baseName(other.path), baseName(node.path)) === baseName(node.path);
+    const asTwin = (entry: LocalNode): TwinCandidate & { readonly entry: LocalNode } => ({ name: baseName(entry.path), identity: entry.inode, entry });
+    const keepNew = preferredTwin(asTwin(other), asTwin(node), recorded?.(node.path)).entry === node;
     this.twins.push(keepNew ? other : node);
     if (keepNew) this.byKey.set(key, node);
   }
@@ -172,10 +176,12 @@ class Walk {
   readonly #emit: (node: LocalNode) => void;
   readonly #emitFolder: (path: RelPath, nodes: readonly LocalNode[]) => void;
   readonly #pace: StatPace;
+  readonly #recorded: ((path: RelPath) => string | undefined) | undefined;
 
   constructor(root: string, options: LocalScanOptions) {
     this.#root = root;
     this.#rules = options.rules;
+    this.#recorded = options.recorded;
     this.#signal = options.signal;
     const emit = options.onNode ?? ((node: LocalNode) => this.nodes.push(node));
     this.#emit = emit;
@@ -330,7 +336,7 @@ class Walk {
     // A rename keeps an entry's inode, not its kind: a link or a device is no synced entry moved.
     if (special !== undefined) this.#skip(path, kind, badName ?? special);
     else if (badName !== undefined) this.#skip(path, kind, badName, factsOf(stats).inode);
-    else folder.add(nodeOf(path, kind, stats));
+    else folder.add(nodeOf(path, kind, stats), this.#recorded);
   }
 
   /** Nothing below `folder` is known beyond what was seen, so nothing missing there is a deletion. */

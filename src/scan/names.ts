@@ -17,13 +17,22 @@ function codePoint(char: string): string {
   return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** An entry as its NFC twin is chosen: its name and its inode or object ID. */
+export interface TwinCandidate {
+  readonly name: string;
+  readonly identity: string;
+}
+
 /**
- * Of two names of one folder that are equal in Unicode NFC (`pathKey`), the one that is synced:
- * the first in code-unit order, so that every scan, on every machine, picks the same one whatever
- * order the directory lists them in.
+ * Of two entries of one folder whose names are equal in Unicode NFC (`pathKey`), the one that is
+ * synced: the one the Synced tree records there (`recorded`, its inode or object ID), so that a
+ * newcomer spelled the other way never takes a synced file's place; else the first in code-unit
+ * order, so that every scan, on every machine, picks the same one whatever order the directory
+ * lists them in.
  */
-export function preferredTwin(a: string, b: string): string {
-  return a < b ? a : b;
+export function preferredTwin<T extends TwinCandidate>(a: T, b: T, recorded: string | undefined): T {
+  if (recorded !== undefined && (a.identity === recorded) !== (b.identity === recorded)) return a.identity === recorded ? a : b;
+  return a.name < b.name ? a : b;
 }
 
 export function nfcTwinReason(kept: string): string {

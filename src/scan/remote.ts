@@ -1,11 +1,11 @@
 import PQueue from 'p-queue';
 import type { RemoteSnapshot } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
-import type { Remote, UploadPolicy } from '../remote/types.js';
+import type { Remote, RemoteEntry, UploadPolicy } from '../remote/types.js';
 import { joinPath, pathKey } from '../tree/paths.js';
 import type { RelPath, RemoteNode, SkippedPath } from '../tree/types.js';
 import { isOwnTempFileName, type IgnoreRules } from './ignore.js';
-import { nfcTwinReason, unusableServerNameReason } from './names.js';
+import { nfcTwinReason, preferredTwin, unusableServerNameReason, type TwinCandidate } from './names.js';
 
 export interface RemoteScan extends RemoteSnapshot {
   readonly skipped: readonly SkippedPath[];
@@ -32,6 +32,8 @@ export interface RemoteScanOptions {
   /** Listings in flight at once. */
   readonly concurrency: number;
   readonly signal?: AbortSignal;
+  /** The object ID the Synced tree records at a path: of two NFC twins, that one is kept. */
+  readonly recorded?: (path: RelPath) => string | undefined;
   /** Longest path the local filesystem takes, in bytes, counting the local root. */
   readonly maxLocalPathBytes?: number;
   /**
@@ -56,7 +58,7 @@ export interface RemoteScanOptions {
  * Which way a listing turns into scanned entries (what is skipped, how paths are formed):
  * raise it with any change to that, so that no listing digest taken the old way still holds.
  */
-export const listingRevision = 1;
+export const listingRevision = 2;
 
 /** Walks of a tree that keeps moving under us before its moving parts count as unknown. */
 const attempts = 3;
@@ -128,24 +130,42 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
       return;
     }
     policy ??= listing.policy;
-    const seen = new Map<string, string>();
-    const found: RemoteNode[] = [];
-    for (const entry of [...listing.entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const skip = (entry: RemoteEntry, reason: string): void => {
+      skipped.push({ side: 'remote', path: joinPath(dir, entry.name), kind: entry.kind, reason });
+      skippedIds.push(entry.id);
+    };
+    // The entries to sync, by kind and NFC name: of two NFC twins, one is kept.
+    const kept = new Map<string, RemoteEntry>();
+    const twins: { readonly entry: RemoteEntry; readonly key: string }[] = [];
+    const asTwin = (entry: RemoteEntry): TwinCandidate & { readonly entry: RemoteEntry } => ({ name: entry.name, identity: entry.id, entry });
+    for (const entry of listing.entries) {
       const path = joinPath(dir, entry.name);
       if (entry.kind === 'file' && isOwnTempFileName(entry.name)) {
         leftovers.push({ path, id: entry.id });
         continue;
       }
       const problem = unusableServerNameReason(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
-      const twinKey = `${entry.kind}:${pathKey(entry.name)}`;
-      const twin = seen.get(twinKey);
-      const reason = problem ?? (twin === undefined ? undefined : nfcTwinReason(twin));
-      if (reason !== undefined) {
-        skipped.push({ side: 'remote', path, kind: entry.kind, reason });
-        skippedIds.push(entry.id);
+      if (problem !== undefined) {
+        skip(entry, problem);
         continue;
       }
-      seen.set(twinKey, entry.name);
+      const key = `${entry.kind}:${pathKey(entry.name)}`;
+      const other = kept.get(key);
+      if (other === undefined) {
+        kept.set(key, entry);
+        continue;
+      }
+      const keep = preferredTwin(asTwin(other), asTwin(entry), options.recorded?.(path)).entry;
+      kept.set(key, keep);
+      twins.push({ entry: keep === entry ? other : entry, key });
+    }
+    for (const twin of twins) {
+      const keeper = kept.get(twin.key);
+      if (keeper) skip(twin.entry, nfcTwinReason(keeper.name));
+    }
+    const found: RemoteNode[] = [];
+    for (const entry of [...kept.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const path = joinPath(dir, entry.name);
       if (options.rules.ignores(path, entry.kind)) {
         ignored.push(path);
         continue;

@@ -229,6 +229,12 @@ export class SyncedTree {
     return row && { kind: row.kind, remoteId: row.remote_id ?? undefined, size: row.size, localMtimeMs: row.local_mtime_ms, inode: row.inode };
   }
 
+  /** The inode (`side` local) or server object ID recorded at a path spelled in any Unicode form. */
+  identityAt(side: Side, path: RelPath): string | undefined {
+    if (side === 'local') return this.#statements.atLocalKey.get(this.#folder, pathKey(path))?.inode;
+    return this.#statements.remoteIdAtKey.get(this.#folder, pathKey(path))?.remote_id ?? undefined;
+  }
+
   clear(): void {
     this.#statements.clear.run(this.#folder);
   }
@@ -300,6 +306,7 @@ function prepare(db: Db) {
     clear: prepared<[number]>(db, 'DELETE FROM synced WHERE folder = ?'),
     dirByLocalKey: prepared<[number, string], { id: number }>(db, "SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
     remoteChildren: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),
+    remoteIdAtKey: prepared<[number, string], { remote_id: string | null }>(db, 'SELECT remote_id FROM synced WHERE folder = ? AND remote_key = ?'),
     byInode: prepared<[number, string], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND inode = ?'),
     byRemoteId: prepared<[number, string], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_id = ?'),
   };

@@ -120,10 +120,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       rules,
       onNode: (node: LocalNode) => tables.addLocal(node),
       onFolder: (path: string, nodes: readonly LocalNode[]) => tables.addLocalFolder(path, nodes),
+      recorded: (path: RelPath) => tree.identityAt('local', path),
       ...(context.signal ? { signal: context.signal } : {}),
     };
     const walkRemote = async (): Promise<RemoteScan> => {
-      const scan = await scanRemoteCreatingRoot(folder, context, rules, counts.entries === 0, options.dryRun, tables);
+      const scan = await scanRemoteCreatingRoot(folder, context, rules, counts.entries === 0, options.dryRun, tables, tree);
       tables.cover('remote', '');
       return scan;
     };
@@ -302,6 +303,7 @@ async function scanRemoteCreatingRoot(
   firstRun: boolean,
   dryRun: boolean,
   tables: PassTables,
+  tree: SyncedTree,
 ): Promise<RemoteScan> {
   const scan = (): Promise<RemoteScan> =>
     scanRemote(context.remote, folder.remotePath, {
@@ -309,6 +311,7 @@ async function scanRemoteCreatingRoot(
       concurrency: context.config.sync.concurrency,
       maxLocalPathBytes: maxRelativePathBytes(folder.localPath),
       onFolder: (path, nodes, fingerprint) => tables.addRemoteFolder(path, nodes, fingerprint),
+      recorded: (path) => tree.identityAt('remote', path),
       asBefore: { fingerprint: (path) => tables.listingAsBefore(path), take: (path) => tables.takeListingAsBefore(path) },
       onRestart: () => tables.resetRemote(),
       ...(context.signal ? { signal: context.signal } : {}),

@@ -119,6 +119,26 @@ describe('names', () => {
     expect(scene.requests().writes).toBe(0);
   });
 
+  it.each(['local', 'server'] as const)('keeps syncing a synced file when a %s newcomer spelled the other Unicode way appears beside it', async (side) => {
+    scene = await Scene.start();
+    const s = scene;
+    const composed = 'caf\u00e9.txt';
+    const decomposed = 'cafe\u0301.txt';
+    await s.write(composed, 'original');
+    await s.sync();
+    // The decomposed spelling sorts first, and was taken over the synced one.
+    if (side === 'local') await writeFile(s.localPath(decomposed), 'newcomer');
+    else await s.put(decomposed, 'newcomer');
+    const result = await s.sync(1);
+    expect(result.stdout).toContain('1 skipped');
+    expect(await s.read(composed)).toBe('original');
+    expect(await s.fetch(composed)).toBe('original');
+    // The synced one goes on syncing.
+    await s.write(composed, 'edited');
+    await s.sync(1);
+    expect(await s.fetch(composed)).toBe('edited');
+  });
+
   it('ignores what the rules and .cloudreveignore say, on both sides', async () => {
     scene = await Scene.start({ folder: { ignore: ['*.log', 'build/'] } });
     await scene.write('.cloudreveignore', 'secret/\n');

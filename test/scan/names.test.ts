@@ -17,10 +17,14 @@ describe('unaddressableNameReason', () => {
 });
 
 describe('NFC twins', () => {
-  it('prefers the same spelling whatever order the two come in', () => {
-    const [nfc, nfd] = ['caf\u00e9', 'cafe\u0301'];
-    expect(preferredTwin(nfc, nfd)).toBe(nfd);
-    expect(preferredTwin(nfd, nfc)).toBe(nfd);
-    expect(nfcTwinReason(nfd)).toContain(`differs from "${nfd}" only by Unicode normalization`);
+  it('prefers the one the Synced tree records, else the same spelling whatever order the two come in', () => {
+    const nfc = { name: 'caf\u00e9', identity: '1' };
+    const nfd = { name: 'cafe\u0301', identity: '2' };
+    expect(preferredTwin(nfc, nfd, undefined)).toBe(nfd);
+    expect(preferredTwin(nfd, nfc, undefined)).toBe(nfd);
+    expect(preferredTwin(nfd, nfc, '1')).toBe(nfc);
+    expect(preferredTwin(nfc, nfd, '1')).toBe(nfc);
+    expect(preferredTwin(nfc, nfd, '3')).toBe(nfd);
+    expect(nfcTwinReason(nfd.name)).toContain(`differs from "${nfd.name}" only by Unicode normalization`);
   });
 });
