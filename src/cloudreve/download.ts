@@ -55,6 +55,9 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
     let written = 0;
     let expected: number | undefined;
     let validator: string | undefined;
+    // Progress is a byte beyond any an attempt reached before: an answer cut at the same place
+    // each time, after a start over, is none (a proxy ignoring the range, a transfer time limit).
+    let furthest = 0;
     for (let stalled = 0; ; ) {
       throwIfAborted(signal);
       const request = rangeRequest(deps.baseUrl, url, fileId, written, validator, signal);
@@ -70,6 +73,7 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
           failure = verdict.reason;
           await handle.truncate(0);
           written = 0;
+          furthest = 0;
           expected = undefined;
           validator = undefined;
         } else {
@@ -80,7 +84,6 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
           }
           expected = verdict.total ?? expected;
           validator = verdict.validator ?? validator;
-          const before = written;
           const copied = await copyInto(response.body, handle, written, progress);
           written = copied.position;
           if (copied.failure === undefined) {
@@ -91,7 +94,10 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
             failure = transportError(copied.failure, failureContext(request), signal);
             if (!failure.retryable) throw failure;
           }
-          if (written > before) stalled = 0;
+          if (written > furthest) {
+            furthest = written;
+            stalled = 0;
+          }
         }
       } catch (error) {
         if (!isRetryable(error)) throw error;

@@ -100,6 +100,18 @@ describe('download through a connection that breaks', () => {
     expect(progress.reduce((sum, bytes) => sum + bytes, 0)).toBe(data.length);
   });
 
+  it('gives up when every answer breaks at the same place and the range is ignored', async () => {
+    // Each attempt starts over and stops where the last one did: no progress, however many bytes it wrote.
+    const viaProxy = target.client({ url: proxy.url });
+    proxy.cutNextDownloadAfter(1024 * 1024, { dropRange: true, times: 50 });
+    try {
+      await expect(viaProxy.download(file.id, downloads.path('never.bin'))).rejects.toThrow(/connection/i);
+      expect(proxy.ranges.length).toBeLessThan(10);
+    } finally {
+      proxy.cutNextDownloadAfter(0, { times: 0 });
+    }
+  });
+
   it('starts over when the file was replaced between a broken transfer and its resume', async () => {
     await client.upload(target.root, 'replaced.bin', sourceOf(data));
     const original = await client.stat(target.path('replaced.bin'), 'file');
@@ -146,10 +158,10 @@ interface FaultyProxy {
   /** Range headers of the download requests seen since the last cut was armed. */
   readonly ranges: (string | undefined)[];
   /**
-   * Breaks the next download response after `bytes` body bytes; `dropRange` hides later Range
-   * headers from the server; requests wait until what `then` returns has settled.
+   * Breaks the next download response (the next `times`) after `bytes` body bytes; `dropRange`
+   * hides later Range headers from the server; requests wait until what `then` returns has settled.
    */
-  cutNextDownloadAfter(bytes: number, options?: { dropRange?: boolean; then?: () => unknown }): void;
+  cutNextDownloadAfter(bytes: number, options?: { dropRange?: boolean; times?: number; then?: () => unknown }): void;
   close(): Promise<void>;
 }
 
@@ -159,7 +171,7 @@ interface FaultyProxy {
  */
 async function faultyProxy(upstream: string): Promise<FaultyProxy> {
   const base = new URL(upstream);
-  let cut: { bytes: number; then: (() => unknown) | undefined } | undefined;
+  let cut: { bytes: number; times: number; then: (() => unknown) | undefined } | undefined;
   let dropRange = false;
   let held: Promise<unknown> = Promise.resolve();
   const ranges: (string | undefined)[] = [];
@@ -171,7 +183,7 @@ async function faultyProxy(upstream: string): Promise<FaultyProxy> {
       if (dropRange) delete headers.range;
     }
     const armed = isDownload ? cut : undefined;
-    if (armed !== undefined) cut = undefined;
+    if (armed !== undefined && --armed.times === 0) cut = undefined;
     const forward = (base.protocol === 'https:' ? httpsRequest : request)(
       { host: base.hostname, port: base.port, method: incoming.method, path: incoming.url, headers },
       (answer: IncomingMessage) => {
@@ -207,7 +219,7 @@ async function faultyProxy(upstream: string): Promise<FaultyProxy> {
     cutNextDownloadAfter: (bytes, options = {}) => {
       ranges.length = 0;
       dropRange = options.dropRange ?? false;
-      cut = { bytes, then: options.then };
+      cut = { bytes, times: options.times ?? 1, then: options.then };
     },
     close: () =>
       new Promise((resolve) => {
