@@ -139,6 +139,11 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   // Paths with a failure on record: only their success needs a write to clear it.
   const failed = new Set(failures.map((f) => f.path));
   let fatal: RemoteError | undefined;
+  // Set once the run finds the server gone: what is not started is left, and retries stop.
+  const serverGone = new AbortController();
+  const stopped = context.signal ? AbortSignal.any([context.signal, serverGone.signal]) : serverGone.signal;
+  // Transfers under way stop with the run, as their own retries do.
+  const acting: ExecContext = { ...context, ws: { ...context.ws, transfer: { ...context.ws.transfer, signal: stopped } } };
   let quotaFull: { readonly error: RemoteError; readonly retryAtMs: number } | undefined;
 
   // Temporary files are written down while they exist, and what a killed run left is removed.
@@ -156,7 +161,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       const until = Math.max(...blocked);
       return { status: 'deferred', reason: 'an action it depends on did not complete', ...(until > 0 ? { notBeforeMs: until } : {}) };
     }
-    if (fatal || context.signal?.aborted) return { status: 'deferred', reason: 'the run stopped' };
+    if (stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
     const path = actionPath(action);
     const failing = backoff.get(path);
     if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}`, notBeforeMs: failing.nextRetryMs };
@@ -166,14 +171,14 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     }
     return context.queue.add(async (): Promise<ActionResult> => {
       // A stop while it waited for a slot: what is not started is left for the next run.
-      if (context.signal?.aborted) return { status: 'deferred', reason: 'the run stopped' };
+      if (stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
       const written = localPathsWritten(action);
       if (written.length > 0) context.events?.onLocalWrite?.(written);
       try {
-        const counted = await withRetries(() => carryOut(action, context, refs), {
+        const counted = await withRetries(() => carryOut(action, acting, refs), {
           retries: context.options.retries,
           baseDelayMs: context.options.retryBaseDelayMs,
-          ...(context.signal ? { signal: context.signal } : {}),
+          signal: stopped,
           onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: describe(error) }, 'retrying after a transient error'),
         });
         if (failed.delete(path)) state.clearFailure(path);
@@ -181,12 +186,16 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
         return { status: 'done', counted };
       } catch (error) {
         if (written.length > 0) context.events?.onLocalWriteUndone?.(written);
-        // Cut short by a stop: not this path's fault, and the next run does it.
-        if (isDeferral(error) || context.signal?.aborted) {
+        // Cut short by a stop, or failing once the run knows the server is gone: not this
+        // path's fault, and the next run does it.
+        if (isDeferral(error) || stopped.aborted) {
           logger.info({ path, action: action.type, reason: describe(error) }, 'left for the next run');
           return { status: 'deferred', reason: describe(error) };
         }
-        if (isFatal(error)) fatal ??= error;
+        if (isFatal(error)) {
+          fatal = error;
+          serverGone.abort();
+        }
         const failure = error instanceof Error ? error : new Error(String(error));
         context.events?.onActionFailed?.(action, failure);
         const retryAt = state.recordFailure(path, action.type, isRemoteError(error) ? error.kind : 'local', failure.message, now());
@@ -211,14 +220,14 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       settled.set(action.id, promise);
       return promise;
     });
-    if (fatal || context.signal?.aborted) break;
+    if (stopped.aborted) break;
   }
   // What the run did is on disk before it reports; then the closes no record carried (uploads
   // that failed after their session ended, or a conflict's).
   flushGroup(context.db);
   context.ws.sessions.over();
 
-  if (!fatal && !context.signal?.aborted) {
+  if (!stopped.aborted) {
     try {
       await learnRemoteFacts(context.tree, (dir) =>
         context.queue.add(async () => {

@@ -158,6 +158,27 @@ describe('the server refuses or cannot be reached: exit code 4, one line', () =>
     expect(errorLine(result.stderr)).toBe('cloudreve-sync: Server unreachable at http://127.0.0.1:9 (connection refused) [POST /api/v3/user/session]');
   });
 
+  it('the server goes down mid-pass: the run ends soon after the first action finds it gone, and the paths not tried are not blamed', async () => {
+    rig = await Rig.start();
+    await configure(rig, baseConfig(rig, (c) => (c.sync = { settleTime: 0, retries: 3 })));
+    await rig.scene.write('seed.txt', 'x');
+    await rig.sync(0);
+    for (let i = 0; i < 24; i++) await rig.scene.write(`f${i}.txt`, `file ${i}`);
+    const route = 'PUT /api/v3/file/upload';
+    rig.scene.standin.control.failNext(route, 1000, 'reset');
+    rig.scene.standin.control.resetCounts();
+    const result = await rig.run(['sync', '--once']);
+    expect(result.code).toBe(4);
+    // The four actions under way may each go through their retries (four attempts of three
+    // requests) until one has found the server gone; none is started or tried again after.
+    expect(rig.scene.standin.control.requestCounts()[route]).toBeLessThanOrEqual(4 * 4 * 3);
+    rig.scene.standin.control.failNext(route, 0, 'reset');
+    // Only the path that found it waits for a backoff when the server is back, as a path at
+    // fault would (a file a proxy breaks every time); the others were not tried.
+    expect((await status(rig)).failing).toHaveLength(1);
+    expect((await rig.sync(1)).stdout).toContain('23 uploaded');
+  });
+
   it('the TLS certificate is rejected', async () => {
     rig = await Rig.start();
     const tls = createHttpsServer({ cert: certificate, key: privateKey }, (_, res) => res.end('{}'));
