@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
 import { isRetryableCode, kindForCode } from './codes.js';
 import { bodySnippet, redactText, urlOrigin, urlPath } from './redact.js';
@@ -74,11 +75,15 @@ export function protocolError(summary: string, ctx: FailureContext, status?: num
   return new RemoteError(summary, { kind: 'protocol', ...where(ctx), ...(status === undefined ? {} : { status }) });
 }
 
-/** Bad Gateway, Service Unavailable, Gateway Timeout. */
-const gatewayStatuses: ReadonlySet<number> = new Set([502, 503, 504]);
+/**
+ * Bad Gateway, Service Unavailable, Gateway Timeout, and Cloudflare's own for an origin it cannot
+ * reach (520 to 527: down, refusing, timing out, failing TLS; 530: its name not resolved).
+ */
+const gatewayStatuses: ReadonlySet<number> = new Set([502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 530]);
 
 /** An answer that is not the JSON envelope: a proxy's error page, another web application, a panic. */
-export function unexpectedBodyError(status: number, body: string, ctx: FailureContext): RemoteError {
+export function unexpectedBodyError(response: { readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: string }, ctx: FailureContext): RemoteError {
+  const { status, body } = response;
   const snippet = bodySnippet(body);
   // A proxy's answer that Cloudreve behind it is down or too slow (a NAS's reverse proxy, nginx,
   // Caddy): as unreachable as a refused connection, and the run stops rather than failing path
@@ -106,10 +111,38 @@ export function unexpectedBodyError(status: number, body: string, ctx: FailureCo
       status,
     });
   }
+  // Cloudreve answers every API route itself: a redirect is the address's (http to https, a
+  // moved path prefix), to be put right in server.url rather than followed with the password.
+  const target = status >= 300 && status < 400 ? redirectTarget(response.headers.location, ctx.url) : undefined;
+  if (target !== undefined) {
+    return new RemoteError(
+      `${urlOrigin(ctx.url)} redirects to ${target} (HTTP ${status}); set server.url to the address Cloudreve answers at`,
+      { kind: 'protocol', ...where(ctx), status },
+    );
+  }
+  // A rate limit in front of the server: the server is there, the run stops and comes back.
+  if (status === 429) {
+    return new RemoteError(`Too many requests for the proxy in front of ${urlOrigin(ctx.url)} (HTTP 429 ${snippet}); lower sync.requestsPerSecond`, {
+      kind: 'network',
+      ...where(ctx),
+      status,
+    });
+  }
   return new RemoteError(
     `Expected a Cloudreve v3 JSON answer from ${urlOrigin(ctx.url)} but got HTTP ${status} ${snippet}; is the URL a Cloudreve v3 server?`,
     { kind: 'protocol', ...where(ctx), status },
   );
+}
+
+/** Where a Location header points, without its query (where signatures live) or user info. */
+function redirectTarget(location: string | undefined, base: URL): string | undefined {
+  if (location === undefined) return undefined;
+  try {
+    const url = new URL(location, base);
+    return `${urlOrigin(url)}${urlPath(url)}`;
+  } catch {
+    return bodySnippet(location);
+  }
 }
 
 /**

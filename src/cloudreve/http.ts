@@ -325,10 +325,10 @@ function parseEnvelope(response: HttpResponse, ctx: FailureContext): Envelope {
   try {
     json = JSON.parse(response.body);
   } catch {
-    throw unexpectedBodyError(response.status, response.body, ctx);
+    throw unexpectedBodyError(response, ctx);
   }
   const parsed = envelopeSchema.safeParse(json);
-  if (!parsed.success) throw unexpectedBodyError(response.status, response.body, ctx);
+  if (!parsed.success) throw unexpectedBodyError(response, ctx);
   return parsed.data;
 }
 

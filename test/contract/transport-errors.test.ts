@@ -80,6 +80,33 @@ describe('answers that are not Cloudreve JSON', () => {
     expect(log.count('GET /api/v3/site/ping')).toBe(3);
   });
 
+  it("takes Cloudflare's pages for an origin it cannot reach for the server unreachable", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(521, { 'content-type': 'text/html' }).end('<html><body>Web server is down</body></html>');
+    });
+    const error = await failure(client(url, { retries: 0 }).client.ping());
+    expect(error.kind).toBe('network');
+    expect(error.message).toContain('Server unreachable behind');
+  });
+
+  it('says where a redirect points, without its query, and that server.url is to be put right', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(301, { location: 'https://cloud.example.com/cloudreve/api/v3/site/ping?sign=abcdef' }).end();
+    });
+    const error = await failure(client(url).client.ping());
+    expect(error.kind).toBe('protocol');
+    expect(error.message).toBe(`${url} redirects to https://cloud.example.com/cloudreve/api/v3/site/ping (HTTP 301); set server.url to the address Cloudreve answers at [GET /api/v3/site/ping, HTTP 301]`);
+  });
+
+  it("takes a rate limit's 429 for a server there but not answering now", async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(429, { 'content-type': 'text/plain' }).end('slow down');
+    });
+    const error = await failure(client(url, { retries: 0 }).client.ping());
+    expect(error.kind).toBe('network');
+    expect(error.message).toContain('sync.requestsPerSecond');
+  });
+
   it('takes a JSON body that is not the envelope for a protocol error', async () => {
     const url = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
