@@ -16,7 +16,7 @@ export interface ExchangeTimeouts {
 export interface ExchangeSettings {
   readonly agents: { readonly http: HttpAgent; readonly https: HttpsAgent };
   readonly timeouts: ExchangeTimeouts;
-  readonly tls: { readonly ca?: string | Buffer | undefined; readonly rejectUnauthorized: boolean };
+  readonly tls: { readonly ca?: string[] | undefined; readonly rejectUnauthorized: boolean };
 }
 
 export interface ExchangeRequest {

@@ -13,6 +13,7 @@ import { isCredentialRoute, transportError, unexpectedBodyError, type FailureCon
 import { urlPath } from './redact.js';
 import { envelopeSchema, type Envelope } from './wire.js';
 import { exchange, type ExchangeSettings } from './exchange.js';
+import { trustedAuthorities } from './trust.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -118,7 +119,8 @@ export class HttpTransport {
 
   constructor(private readonly options: TransportOptions) {
     this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
-    const tls = { rejectUnauthorized: !options.insecureSkipVerify, ca: options.ca };
+    const ca = options.ca === undefined ? undefined : trustedAuthorities(options.ca);
+    const tls = { rejectUnauthorized: !options.insecureSkipVerify, ca };
     this.exchangeSettings = { agents: this.agents, timeouts: options, tls };
     this.gotSettings = {
       retry: { limit: 0 },
@@ -139,7 +141,7 @@ export class HttpTransport {
       request: setOptionsOnly,
       https: {
         rejectUnauthorized: tls.rejectUnauthorized,
-        ...(options.ca === undefined ? {} : { certificateAuthority: options.ca }),
+        ...(ca === undefined ? {} : { certificateAuthority: ca }),
       },
     };
   }

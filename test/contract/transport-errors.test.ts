@@ -1,8 +1,13 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudreveV3, type CloudreveV3Options } from '../../src/cloudreve/index.js';
+import { trustedAuthorities } from '../../src/cloudreve/trust.js';
 import { userAgent } from '../../src/version.js';
 import { RemoteError } from '../../src/remote/errors.js';
 import { bufferSource } from '../../src/remote/sources.js';
@@ -195,6 +200,19 @@ describe('TLS trust', () => {
   it('trusts a certificate signed by the configured CA', async () => {
     const url = await serve(pong, true);
     expect(await client(url, { tls: { ca: certificate } }).client.ping()).toBe('3.8.3');
+  });
+
+  it("adds the configured CA to Node's own and NODE_EXTRA_CA_CERTS, which download URLs on a CDN may need", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-ca-'));
+    try {
+      const extra = join(dir, 'extra.pem');
+      await writeFile(extra, 'EXTRA PEM');
+      const trusted = trustedAuthorities(certificate, { NODE_EXTRA_CA_CERTS: extra });
+      expect(trusted).toEqual([...rootCertificates, 'EXTRA PEM', certificate]);
+      expect(trustedAuthorities(certificate, {})).toHaveLength(rootCertificates.length + 1);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 
   it('accepts any certificate only when told to', async () => {
