@@ -26,6 +26,7 @@ import { invalidNameReason } from './names.js';
 import { defaults, type CloudreveV3Options } from './options.js';
 import { checkName, checkedPath, encodePath, joinPath, segments, splitPath } from './paths.js';
 import { ProgressTracker } from './progress.js';
+import { urlOrigin } from './redact.js';
 import { Session, accountKey, restoreSession } from './session.js';
 import type { ObjectProperties, SiteConfig, UserInfo, WebDavAccount } from './types.js';
 import { cancelUploadSession, uploadFile } from './upload/driver.js';
@@ -66,7 +67,7 @@ export class CloudreveV3 implements Remote, RemoteSharer {
     this.logger = (options.logger ?? silentLogger).child({ component: 'cloudreve' });
     this.chunkRetries = options.chunkRetries ?? defaults.chunkRetries;
     if (options.tls?.insecureSkipVerify === true) {
-      this.logger.warn({ url: this.baseUrl }, 'TLS certificates are not verified (tls.insecureSkipVerify)');
+      this.logger.warn({ url: urlOrigin(new URL(this.baseUrl)) }, 'TLS certificates are not verified (tls.insecureSkipVerify)');
     }
     const account = accountKey(this.baseUrl, options.username);
     const restored = restoreSession(options.sessionStore, account, this.logger);

@@ -45,7 +45,12 @@ const persistedSchema = z.object({
 });
 
 export function accountKey(baseUrl: string, username: string): string {
-  return `${baseUrl}\n${username}`;
+  // Without a proxy's user and password that the URL may carry: the key is stored.
+  const url = new URL(baseUrl);
+  if (url.username === '' && url.password === '') return `${baseUrl}\n${username}`;
+  url.username = '';
+  url.password = '';
+  return `${url.href.replace(/\/$/, '')}\n${username}`;
 }
 
 export function restoreSession(store: SessionStore | undefined, account: string, logger: Logger): RestoredSession {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CloudreveV3, type RequestEvent } from '../cloudreve/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { ServerConfig } from '../config/load.js';
+import { withoutCredentials } from '../config/url.js';
 import type { Logger } from '../log/logger.js';
 import type { Db } from '../state/database.js';
 import { sessionStore } from '../state/sessions.js';
@@ -15,7 +16,8 @@ export function createClient(server: ServerConfig, db: Db, logger: Logger, onReq
     ...(server.totpSecret === undefined ? {} : { totpSecret: server.totpSecret }),
     timeouts: server.timeouts,
     tls: { insecureSkipVerify: server.tls.insecureSkipVerify, ...(server.tls.ca === undefined ? {} : { ca: readCa(server.tls.ca) }) },
-    sessionStore: sessionStore(db, server.url, server.username),
+    // Keyed without a proxy's user and password, which would be stored with it.
+    sessionStore: sessionStore(db, withoutCredentials(server.url), server.username),
     logger,
     ...(onRequest ? { onRequest } : {}),
   });

@@ -69,6 +69,31 @@ describe('secrets', () => {
   });
 });
 
+describe('a proxy user and password in server.url', () => {
+  it('reach neither a log line nor the state database', async () => {
+    rig = await Rig.start();
+    const s = rig.scene;
+    const proxyPassword = 'Pr0xy-S3cret-Value';
+    knownSecrets.add(proxyPassword);
+    const url = new URL(s.standin.url);
+    url.username = 'proxyuser';
+    url.password = proxyPassword;
+    const config = {
+      server: { url: url.href, username: s.standin.admin.email, password: s.standin.admin.password, tls: { insecureSkipVerify: true } },
+      stateDir: s.stateDir,
+      sync: { settleTime: 0, retries: 1 },
+      folders: [{ name: 'main', local: s.local, remote: '/sync' }],
+    };
+    await import('node:fs/promises').then((fs) => fs.writeFile(s.configPath, stringify(config)));
+    await s.write('doc.txt', 'x');
+    await rig.sync(0);
+    expect(secretLeaks()).toEqual([]);
+    const { readFile } = await import('node:fs/promises');
+    expect((await readFile(join(s.stateDir, 'cloudreve-sync.db'))).includes(proxyPassword)).toBe(false);
+    expect((await readFile(join(s.stateDir, 'cloudreve-sync.db-wal')).catch(() => Buffer.alloc(0))).includes(proxyPassword)).toBe(false);
+  });
+});
+
 describe('the state directory', () => {
   it('holds the database and the session readable by their owner only (0600, folders 0700)', async () => {
     rig = await Rig.start();
