@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
 import type { Action, Plan } from '../plan/types.js';
@@ -142,6 +143,8 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   // Set once the run finds the server gone: what is not started is left, and retries stop.
   const serverGone = new AbortController();
   const stopped = context.signal ? AbortSignal.any([context.signal, serverGone.signal]) : serverGone.signal;
+  // Every request in flight listens to it, as many as the queue runs at once.
+  setMaxListeners(0, stopped);
   // Transfers under way stop with the run, as their own retries do.
   const acting: ExecContext = { ...context, ws: { ...context.ws, transfer: { ...context.ws.transfer, signal: stopped } } };
   let quotaFull: { readonly error: RemoteError; readonly retryAtMs: number } | undefined;
