@@ -185,6 +185,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
           onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: describe(error) }, 'retrying after a transient error'),
         });
         if (failed.delete(path)) state.clearFailure(path);
+        logDone(logger, action, path, counted);
         context.events?.onActionDone?.(action, counted);
         return { status: 'done', counted };
       } catch (error) {
@@ -286,6 +287,26 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
   // the facts from before the upload, so the next run sends the file again.
   if (outcome.changedDuringUpload) throw new DeferredError(`${actionPath(action)} changed while it was uploaded; it will be sent again next run`);
   return countKey(action);
+}
+
+/**
+ * One line per change made, for the journal a user reads to learn why a file changed or went
+ * (the counts alone do not tell); bookkeeping that changed nothing is for debugging only.
+ */
+function logDone(logger: Logger, action: Action, path: string, counted: string): void {
+  if (counted === 'recorded') {
+    logger.debug({ path, action: action.type }, counted);
+    return;
+  }
+  const details =
+    action.type === 'move'
+      ? { side: action.side, from: action.from }
+      : action.type === 'delete' || action.type === 'mkdir'
+        ? { side: action.side }
+        : action.type === 'conflict'
+          ? { copy: action.conflictPath }
+          : {};
+  logger.info({ path, action: action.type, ...details }, counted);
 }
 
 function countKey(action: Action): string {

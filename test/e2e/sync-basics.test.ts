@@ -120,9 +120,22 @@ describe('sync --once', () => {
     await scene.server.delete([{ kind: 'file', id: gone?.id ?? '' }]);
     const edited = await scene.entry('edited-remotely.txt', 'file');
     await scene.server.replace(edited?.id ?? '', (await import('../../src/remote/sources.js')).bufferSource(Buffer.from('e2 longer'), Date.now()));
-    await scene.sync();
+    const result = await scene.cli('--log-level', 'info', 'sync', '--once');
+    expect(result.code).toBe(0);
     expect(await scene.localTree()).toEqual({ 'edited-remotely.txt': 'e2 longer', 'keep.txt': 'k' });
     expect(await scene.remoteTree()).toEqual({ 'edited-remotely.txt': 'e2 longer', 'keep.txt': 'k' });
+    // The log says what changed where, one line each.
+    const done = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; path?: string; side?: string })
+      .flatMap(({ msg, path, side }) => (path === undefined ? [] : [{ msg, path, side }]))
+      .sort((a, b) => a.path.localeCompare(b.path));
+    expect(done).toEqual([
+      { msg: 'downloaded', path: 'edited-remotely.txt', side: undefined },
+      { msg: 'deleted on server', path: 'gone-locally.txt', side: 'remote' },
+      { msg: 'deleted locally', path: 'gone-remotely.txt', side: 'local' },
+    ]);
     const trash = await scene.localTree(`${scene.stateDir}/trash/main`);
     expect(Object.entries(trash).filter(([p]) => p.endsWith('gone-remotely.txt')).map(([, c]) => c)).toEqual(['r']);
   });
