@@ -203,6 +203,21 @@ function safeCause(error: unknown): Error {
   return cause;
 }
 
+/** Connection failures before anything was sent: the server cannot have acted on the request. */
+const unsentCodes: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether a request that failed may have been carried out all the same: its answer lost (a reset,
+ * a timeout, a stop while it was under way, a proxy that gave up waiting), not refused before it
+ * was sent, nor answered by a proxy that could not reach the server (502, 503).
+ */
+export function mayHaveBeenCarriedOut(error: unknown): boolean {
+  if (!(error instanceof RemoteError)) return false;
+  if (error.kind === 'aborted') return true;
+  if (!error.retryable || error.kind === 'tls' || error.status === 502 || error.status === 503) return false;
+  return !unsentCodes.has(errorCode(error.cause) ?? '');
+}
+
 /** A request that got no HTTP answer: refused, reset, timed out, TLS failure, aborted. */
 export function transportError(error: unknown, ctx: FailureContext, signal?: AbortSignal): RemoteError {
   if (signal?.aborted === true) return abortedError(ctx);

@@ -83,12 +83,14 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
  * Uploads a new file to `path` with its upload sessions written down (see UploadSessions).
  *
  * A file read whole before it is sent (`snapshot`, at most 256 KiB) takes a short session, which
- * is not written down by ID when the server can cancel all sessions: the pass's note covers it,
- * and a commit per small file is saved. Such a session that outlives its upload (its cancel
- * failed) is written down by ID after all, before the pass can remove the note.
+ * is not written down by ID when the server can cancel all sessions: the pass's note covers it
+ * (a later upload of that name finding it held frees it), and a commit per small file is saved.
+ * A temporary name is never uploaded again, so its session is always written down. Such a
+ * session that outlives its upload (its cancel failed) is written down by ID after all, before
+ * the pass can remove the note.
  */
 async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: UploadSource, withProgress: boolean): Promise<void> {
-  const briefly = snapshot && ws.remote.remote.cancelAllUploads !== undefined;
+  const briefly = snapshot && ws.remote.remote.cancelAllUploads !== undefined && !isOwnTempFileName(baseName(path));
   const open = new Set<string>();
   const options = {
     ...ws.transfer,
@@ -107,8 +109,18 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
       else ws.sessions.closed(id);
     },
   };
+  const { remote } = ws.remote;
+  const send = (): Promise<unknown> => remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   try {
-    await ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
+    try {
+      await send();
+    } catch (error) {
+      // The name may be held by a session an earlier run opened but could not name.
+      const cancelAll = remote.cancelAllUploads?.bind(remote);
+      if (!isRemoteError(error, 'upload-in-progress') || cancelAll === undefined || !ws.sessions.earlierMayHoldNames) throw error;
+      await ws.sessions.freeEarlierNames(cancelAll);
+      await send();
+    }
   } finally {
     for (const id of open) ws.sessions.opened(id, path);
   }

@@ -31,17 +31,8 @@ export function stateJournal(state: FolderState, now: () => number): TempJournal
  */
 export async function sweepTempFiles(state: FolderState, remote: RemoteTree, serverWalked: boolean, logger: Logger): Promise<void> {
   const entries = state.tempFiles();
-  const opening = entries.filter((entry) => entry.side === 'upload');
-  if (opening.length > 0) {
-    // A session may have been opened whose ID never arrived; it reserves the name for a day.
-    await remote.remote.cancelAllUploads?.();
-    for (const { side, path } of opening) state.removeTempFile(side, path);
-    logger.warn(
-      { paths: opening.map((entry) => entry.path) },
-      "an earlier run was killed while opening upload sessions, or got no answer to opening one; the account's unfinished uploads were cancelled to free the names they reserve",
-    );
-  }
   for (const { side, path } of entries) {
+    // Sessions being opened are UploadSessions' to look after.
     if (side === 'upload') continue;
     if (!isOwnTempName(basename(path))) {
       state.removeTempFile(side, path);

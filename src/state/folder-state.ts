@@ -165,6 +165,16 @@ export class FolderState {
     prepared(this.#db, 'DELETE FROM temp_files WHERE folder = ? AND side = ? AND path = ?').run(this.#folder, side, path);
   }
 
+  /** When the oldest note that upload sessions were being opened was written, if there is one. */
+  uploadNotesSince(): number | undefined {
+    return prepared<[number], { since: number | null }>(this.#db, "SELECT min(created_ms) AS since FROM temp_files WHERE folder = ? AND side = 'upload'").get(this.#folder)?.since ?? undefined;
+  }
+
+  /** Forgets every note that upload sessions were being opened (earlier versions wrote one per file). */
+  removeUploadNotes(): void {
+    prepared(this.#db, "DELETE FROM temp_files WHERE folder = ? AND side = 'upload'").run(this.#folder);
+  }
+
   /** Temporary files recorded and not yet forgotten: what an earlier run left when it crashed. */
   tempFiles(): { side: TempSide; path: string }[] {
     return prepared<[number], { side: TempSide; path: string }>(this.#db, 'SELECT side, path FROM temp_files WHERE folder = ?').all(this.#folder);

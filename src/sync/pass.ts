@@ -231,7 +231,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       trash,
       remoteTrash: folder.remoteTrash === undefined ? undefined : `${folder.remoteTrash}/${runStamp}`,
       replaceMaxSize: context.config.sync.replaceMaxSize,
-      sessions: new UploadSessions(state, now, folder.remotePath),
+      sessions: new UploadSessions(state, now, folder.remotePath, log),
       transfer: context.signal ? { signal: context.signal } : {},
       holdsUnsynced: async (path) => {
         const scan = await scanLocalPaths(folder.localPath, [path], { rules });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CloudreveV3, type CloudreveV3Options } from '../../src/cloudreve/index.js';
+import { mayHaveBeenCarriedOut } from '../../src/cloudreve/failures.js';
 import { trustedAuthorities } from '../../src/cloudreve/trust.js';
 import { userAgent } from '../../src/version.js';
 import { RemoteError } from '../../src/remote/errors.js';
@@ -185,6 +186,17 @@ describe('servers that cannot be reached', () => {
     const error = await failure(client(url.replace('http:', 'https:'), { retries: 0 }).client.ping());
     expect(error.kind).toBe('tls');
     expect(error.retryable).toBe(false);
+  });
+});
+
+describe('whether a failed request may have been carried out all the same', () => {
+  it('says no for a refused connection and a proxy that could not reach the server, yes for a lost answer', async () => {
+    const refused = await failure(client('http://127.0.0.1:9', { retries: 0 }).client.ping());
+    expect(mayHaveBeenCarriedOut(refused)).toBe(false);
+    const badGateway = await serve((_req, res) => res.writeHead(502).end('Bad Gateway'));
+    expect(mayHaveBeenCarriedOut(await failure(client(badGateway, { retries: 0 }).client.ping()))).toBe(false);
+    const reset = await serve((req) => req.socket.destroy());
+    expect(mayHaveBeenCarriedOut(await failure(client(reset, { retries: 0 }).client.ping()))).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { UploadSessions } from '../../src/exec/upload-sessions.js';
+import { unnamedSessionLifetimeMs, UploadSessions } from '../../src/exec/upload-sessions.js';
 import { FolderState } from '../../src/state/folder-state.js';
 import { folderId } from '../../src/state/synced.js';
 import { openMemoryState } from '../helpers/memory-state.js';
@@ -10,11 +10,12 @@ afterEach(() => {
   close = undefined;
 });
 
-function sessions(): { sessions: UploadSessions; state: FolderState } {
+function sessions(earlierNoteMs?: number, nowMs = 1): { sessions: UploadSessions; state: FolderState } {
   const memory = openMemoryState();
   close = () => memory.close();
   const state = new FolderState(memory.db, folderId(memory.db, 'test'));
-  return { sessions: new UploadSessions(state, () => 1, '/sync'), state };
+  if (earlierNoteMs !== undefined) state.addTempFile('upload', '/sync', earlierNoteMs);
+  return { sessions: new UploadSessions(state, () => nowMs, '/sync'), state };
 }
 
 describe('UploadSessions', () => {
@@ -50,5 +51,29 @@ describe('UploadSessions', () => {
     s.over();
     expect(state.tempFiles()).toEqual([]);
     expect(state.uploadSessions()).toEqual([{ sessionId: 's1', path: 'a.txt' }]);
+  });
+
+  it("keeps an earlier run's note, standing for its own sessions too, until the names it may hold are freed, once", async () => {
+    const { sessions: s, state } = sessions(1, 1 + 3_600_000);
+    expect(s.earlierMayHoldNames).toBe(true);
+    s.opening();
+    s.over();
+    expect(state.tempFiles()).toEqual([{ side: 'upload', path: '/sync' }]);
+    let cancels = 0;
+    const cancelAll = (): Promise<void> => {
+      cancels++;
+      return Promise.resolve();
+    };
+    await Promise.all([s.freeEarlierNames(cancelAll), s.freeEarlierNames(cancelAll)]);
+    expect(cancels).toBe(1);
+    expect(s.earlierMayHoldNames).toBe(false);
+    s.over();
+    expect(state.tempFiles()).toEqual([]);
+  });
+
+  it('forgets a note older than an unnamed session can live', () => {
+    const { sessions: s, state } = sessions(1, 1 + unnamedSessionLifetimeMs + 1);
+    expect(s.earlierMayHoldNames).toBe(false);
+    expect(state.tempFiles()).toEqual([]);
   });
 });

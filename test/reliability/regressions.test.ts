@@ -97,26 +97,11 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
     rig = await syncedRig(0);
     const s = rig.scene;
     // What the killed run left: a session on the server, and in the state only "being opened".
-    const { url, admin } = s.standin;
-    const login = await fetch(`${url}/api/v3/user/session`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ userName: admin.email, Password: admin.password, captchaCode: '' }),
-    });
-    const cookie = (login.headers.getSetCookie().find((c) => c.startsWith('cloudreve-session=')) ?? '').split(';')[0] ?? '';
-    const policy = (await s.server.list('/sync')).policy.id;
-    const opened = (await (
-      await fetch(`${url}/api/v3/file/upload`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json', cookie },
-        body: JSON.stringify({ path: '/sync', name: 'report.txt', size: 6, policy_id: policy }),
-      })
-    ).json()) as { code: number };
-    expect(opened.code).toBe(0);
+    await openSessionElsewhere(s, 'report.txt');
     expect(s.standin.control.openUploadSessions().map((x) => x.name)).toEqual(['report.txt']);
     const db = new Database(join(rig.stateDir, 'cloudreve-sync.db'));
     const folder = (db.prepare("SELECT id FROM folders WHERE name = 'main'").get() as { id: number }).id;
-    db.prepare("INSERT INTO temp_files (folder, side, path, created_ms) VALUES (?, 'upload', '/sync/report.txt', 0)").run(folder);
+    db.prepare("INSERT INTO temp_files (folder, side, path, created_ms) VALUES (?, 'upload', '/sync/report.txt', ?)").run(folder, Date.now());
     db.close();
 
     await s.write('report.txt', 'report');
@@ -143,6 +128,60 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
     expect(s.standin.control.openUploadSessions()).toEqual([]);
   });
 });
+
+describe("another device's upload in progress (src/exec/upload-sessions.ts)", () => {
+  it('is left alone after a request for a session that a proxy answered without reaching the server', async () => {
+    rig = await syncedRig(0);
+    const s = rig.scene;
+    await s.write('mine.txt', 'mine');
+    // Retried at once, and sent.
+    s.standin.control.failNext('PUT /api/v3/file/upload', 1, 'http502');
+    await rig.sync(0);
+    await openSessionElsewhere(s, 'phone.jpg');
+    await rig.sync(0);
+    expect(await s.fetch('mine.txt')).toBe('mine');
+    expect(s.standin.control.openUploadSessions().map((x) => x.name)).toEqual(['phone.jpg']);
+  });
+
+  it('is left alone after a run killed while uploading, until a name of its own turns out held', async () => {
+    rig = await syncedRig(0, { chunkSize: 512 });
+    const s = rig.scene;
+    await s.write('small.txt', 'small '.repeat(400));
+    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'upload:mid-transfer' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    await openSessionElsewhere(s, 'phone.jpg');
+    // The killed upload's file is gone meanwhile: nothing of its own needs its name.
+    await rm(s.localPath('small.txt'));
+    await s.write('other.txt', 'other');
+    await rig.sync(0);
+    expect(s.standin.control.openUploadSessions().map((x) => x.name).sort()).toEqual(['phone.jpg', 'small.txt']);
+    // Back, it finds its name held: freeing it cancels the account's uploads, the phone's too.
+    await s.write('small.txt', 'small again');
+    await rig.sync(0);
+    expect(await s.fetch('small.txt')).toBe('small again');
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+  });
+});
+
+/** Opens an upload session for `name` in /sync as another device of the same account would. */
+async function openSessionElsewhere(s: Rig['scene'], name: string): Promise<void> {
+  const { url, admin } = s.standin;
+  const login = await fetch(`${url}/api/v3/user/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ userName: admin.email, Password: admin.password, captchaCode: '' }),
+  });
+  const cookie = (login.headers.getSetCookie().find((c) => c.startsWith('cloudreve-session=')) ?? '').split(';')[0] ?? '';
+  const policy = (await s.server.list('/sync')).policy.id;
+  const opened = (await (
+    await fetch(`${url}/api/v3/file/upload`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify({ path: '/sync', name, size: 6, policy_id: policy }),
+    })
+  ).json()) as { code: number };
+  expect(opened.code).toBe(0);
+}
 
 describe('the session of a small upload (src/exec/perform.ts, upload-sessions.ts)', () => {
   // A file read whole is covered by the pass's note that sessions are being opened instead of

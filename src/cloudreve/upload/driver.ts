@@ -4,6 +4,7 @@ import type { ByteSource, UploadOptions, UploadPolicy } from '../../remote/types
 import { uploadDateOf } from '../../remote/upload-date.js';
 import type { Api } from '../api.js';
 import { Code } from '../codes.js';
+import { mayHaveBeenCarriedOut } from '../failures.js';
 import type { HttpTransport } from '../http.js';
 import { ProgressTracker } from '../progress.js';
 import { isRetryable, pause, throwIfAborted } from '../retry.js';
@@ -158,12 +159,13 @@ function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadP
       },
       // Retried on transient failures although a lost answer may have opened a session: the
       // retry then fails with upload-in-progress, which is visible, instead of failing silently,
-      // and the caller hears of the session it cannot name.
+      // and the caller hears of the session it cannot name (also when a stop cut the request
+      // short: the server may have opened it all the same).
       idempotent: true,
       target: request.target,
       signal: request.options.signal,
       onFailedAttempt: (error) => {
-        if (isRetryable(error)) request.options.onSessionUnanswered?.();
+        if (mayHaveBeenCarriedOut(error)) request.options.onSessionUnanswered?.();
       },
     },
     uploadCredentialSchema,
