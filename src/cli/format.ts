@@ -46,3 +46,13 @@ export function describeAnswer(answer: GuardAnswer): string {
       return 'the folders the config pairs now';
   }
 }
+
+/**
+ * A path as one line a terminal shows as written: control characters (a newline would split the
+ * line) and bidirectional overrides (which reorder what follows) spelled as escapes, in quotes.
+ */
+export function formatPath(path: string): string {
+  const unsafe = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+  if (!unsafe.test(path)) return path;
+  return `"${path.replace(unsafe, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)}"`;
+}

@@ -5,7 +5,7 @@ import { FolderState } from '../../state/folder-state.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
 import type { GuardAnswer } from '../../tree/types.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
-import { counted, describeAnswer, formatBytes, formatTime } from '../format.js';
+import { counted, describeAnswer, formatBytes, formatPath, formatTime } from '../format.js';
 import { askDaemon } from '../daemon-client.js';
 import { runCommand } from '../run.js';
 
@@ -95,8 +95,8 @@ function describe(status: FolderStatus): string {
   const last = status.lastRun as { stopped?: string } | null;
   if (last?.stopped) lines.push(`  STOPPED: ${last.stopped}`);
   if (status.resumed !== null) lines.push(`  resumed: the next pass runs past the guard for ${describeAnswer(status.resumed)}`);
-  if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${c.path}: other version kept as ${c.copy}`));
-  if (status.failing.length > 0) lines.push(`  failing (${status.failing.length}):`, ...status.failing.map((f) => `    ${f.path} (${f.action}, ${f.attempts}x): ${f.error}`));
-  if (status.skipped.length > 0) lines.push(`  skipped (${status.skipped.length}):`, ...status.skipped.map((s) => `    ${s.path} (${s.side}): ${s.reason}`));
+  if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${formatPath(c.path)}: other version kept as ${formatPath(c.copy)}`));
+  if (status.failing.length > 0) lines.push(`  failing (${status.failing.length}):`, ...status.failing.map((f) => `    ${formatPath(f.path)} (${f.action}, ${f.attempts}x): ${f.error}`));
+  if (status.skipped.length > 0) lines.push(`  skipped (${status.skipped.length}):`, ...status.skipped.map((s) => `    ${formatPath(s.path)} (${s.side}): ${s.reason}`));
   return lines.join('\n');
 }
