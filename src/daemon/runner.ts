@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { statSync } from 'node:fs';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
 import { actionPath, blockedUntil, type ActionResult, type ExecEvents } from '../exec/executor.js';
@@ -75,6 +76,8 @@ export class FolderRunner {
   readonly #abort = new AbortController();
   readonly #timers = new Set<NodeJS.Timeout>();
   #watcher: LocalWatcher | undefined;
+  /** The watcher lost the root (see WatcherOptions.onRootLost). */
+  #rootLost = false;
   /** A restart of the watcher under way (see #rulesChanged); the next, and the stop, wait for it. */
   #watcherTurn: Promise<void> = Promise.resolve();
   #polling = false;
@@ -178,7 +181,7 @@ export class FolderRunner {
       folder: this.name,
       phase: this.phase,
       reason: this.reason,
-      watching: this.#polling ? 'periodic scans' : this.#watcher ? 'events' : 'starting',
+      watching: this.#polling ? 'periodic scans' : this.#watcher && !this.#rootLost ? 'events' : 'starting',
       pendingLocalChanges: this.#dirty.size,
       lastSuccess: this.lastSuccessMs === undefined ? null : new Date(this.lastSuccessMs).toISOString(),
       lastPass: this.lastPass,
@@ -194,6 +197,9 @@ export class FolderRunner {
       logger: this.#log,
       onChange: (path) => this.#changed(path),
       onRulesChanged: () => this.#rulesChanged(),
+      onRootLost: () => {
+        this.#rootLost = true;
+      },
       onOverflow: () => {
         if (this.#polling) return;
         this.#polling = true;
@@ -208,7 +214,8 @@ export class FolderRunner {
 
   /**
    * `.cloudreveignore` changed: a watcher started with the new rules watches the folders they no
-   * longer leave out, and a full pass, once it is watching, applies them to both sides.
+   * longer leave out, and a full pass, once it is watching, applies them to both sides. (Also
+   * for a root that came back after its watcher lost it.)
    */
   #rulesChanged(): void {
     this.#watcherTurn = this.#watcherTurn
@@ -302,6 +309,11 @@ export class FolderRunner {
   /** What to do now, or undefined to wait for a timer or a change. */
   async #nextScope(): Promise<PassScope | undefined> {
     const now = this.#shared.monotonicNow();
+    // The root was renamed away and back, say: watched again from the next walk time on.
+    if (this.#rootLost && (this.#needWalk || this.#needFull) && isDirectory(this.#folder.localPath)) {
+      this.#rootLost = false;
+      this.#rulesChanged();
+    }
     if (this.phase === 'paused') {
       // A paused folder makes no passes, which is where the state files are checked otherwise:
       // its walk times check them instead. Resumed from another process while the status server
@@ -473,4 +485,8 @@ export class FolderRunner {
       },
     };
   }
+}
+
+function isDirectory(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

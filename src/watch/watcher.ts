@@ -15,6 +15,11 @@ export interface WatcherOptions {
   readonly onRulesChanged: () => void;
   /** The system ran out of watches (inotify's limit): the caller falls back to periodic scans. */
   readonly onOverflow: () => void;
+  /**
+   * The root itself went (renamed away, deleted): the watcher reports nothing from now on, not
+   * even the root coming back; a new one is needed once it is there again.
+   */
+  readonly onRootLost: () => void;
 }
 
 /** Watches a local folder and reports changed paths, relative to the root. */
@@ -38,10 +43,11 @@ export class LocalWatcher {
       },
     });
     let overflowed = false;
-    watcher.on('all', (_event, absolute) => {
+    watcher.on('all', (event, absolute) => {
       const path = rel(absolute);
       if (path === ignoreFileName) options.onRulesChanged();
       else if (path !== '') options.onChange(path);
+      else if (event === 'unlinkDir') options.onRootLost();
     });
     watcher.on('error', (error) => {
       const code = (error as NodeJS.ErrnoException).code;

@@ -453,6 +453,21 @@ describe('the daemon', () => {
     expect(daemon.output).toContain('was deleted while this cloudreve-sync ran');
   });
 
+  it('watches the folder again after it was renamed away and back', async () => {
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b/c.txt': 'c' });
+    const aside = join(s.dir, 'aside');
+    await rename(s.local, aside);
+    const phase = async (): Promise<string | undefined> => ((await s.status('/status')).body as Status).folders[0]?.phase;
+    await eventually(async () => (await phase()) === 'paused', 15_000, 'the pause');
+    await rename(aside, s.local);
+    expect((await s.cli('resume', 'main')).code).toBe(0);
+    await eventually(async () => (await phase()) === 'idle', 15_000, 'idle after the resume');
+    // The server walks now come every second; a change must come through the watcher, at once.
+    await writeFile(join(s.local, 'b', 'c.txt'), 'edited after the resume');
+    await eventually(async () => (await s.fetch('b/c.txt').catch(() => undefined)) === 'edited after the resume', 10_000, 'the upload');
+    expect(((await s.status('/status')).body as Status).folders[0]?.watching).toBe('events');
+  });
+
   it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
     scene = await Scene.start();
     const s = scene;
