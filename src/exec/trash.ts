@@ -3,6 +3,7 @@ import { copyFile, lstat, mkdir, readdir, readlink, rename, rm, rmdir, symlink, 
 import { dirname, join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { errnoCode } from '../scan/errors.js';
+import { baseName, fitBytes, joinPath, maxNameBytes, parentOf } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { LocalChangedError } from './local-facts.js';
 
@@ -53,7 +54,9 @@ export class LocalTrash {
    */
   async #freeTarget(day: string, path: RelPath): Promise<string> {
     const slash = path.indexOf('/');
-    let numbered = (n: number): RelPath => `${path} (${n})`;
+    // A name near the 255-byte limit gives up its end for the number.
+    const number = (name: string, n: number): string => `${fitBytes(name, maxNameBytes - Buffer.byteLength(` (${n})`))} (${n})`;
+    let numbered = (n: number): RelPath => joinPath(parentOf(path), number(baseName(path), n));
     for (let n = 1; ; n++) {
       const target = join(this.dir, day, ...(n === 1 ? path : numbered(n)).split('/'));
       try {
@@ -61,7 +64,7 @@ export class LocalTrash {
       } catch (error) {
         const code = errnoCode(error);
         if (slash < 0 || (code !== 'EEXIST' && code !== 'ENOTDIR')) throw error;
-        numbered = (m) => `${path.slice(0, slash)} (${m})${path.slice(slash)}`;
+        numbered = (m) => `${number(path.slice(0, slash), m)}${path.slice(slash)}`;
         continue;
       }
       if (!(await exists(target))) return target;

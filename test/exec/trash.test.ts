@@ -37,6 +37,19 @@ describe('the local trash', () => {
     expect(Object.values(await contents(join(dir, 'trash', day))).sort()).toEqual(['a file called notes (2)', 'first notes', 'second notes']);
   });
 
+  it('shortens a name of nearly 255 bytes to make room for its number', async () => {
+    const dir = await tempDir();
+    const trash = new LocalTrash(join(dir, 'trash'), () => noon);
+    const long = `${'\u3042'.repeat(83)}.txt`;
+    for (const version of ['v1', 'v2', 'v3']) {
+      await writeFile(join(dir, long), version);
+      await trash.put(join(dir, long), long);
+    }
+    const kept = await contents(join(dir, 'trash', day));
+    expect(Object.values(kept).sort()).toEqual(['v1', 'v2', 'v3']);
+    for (const name of Object.keys(kept)) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+  });
+
   it('numbers the top folder when a file trashed the same day holds the name of a folder on the path', async () => {
     const dir = await tempDir();
     const trash = new LocalTrash(join(dir, 'trash'), () => noon);
