@@ -34,7 +34,7 @@ export function abortedError(ctx?: FailureContext): RemoteError {
 const summaries: Record<RemoteErrorKind, string> = {
   'not-found': 'Not found',
   exists: 'An object of that name already exists',
-  'upload-in-progress': 'A same-named upload is in progress: another device is uploading it, or a run was killed while uploading it and its session holds the name until the server lets it expire (a day); deleting the unfinished upload in the web interface frees it',
+  'upload-in-progress': 'A same-named upload is in progress: another device is uploading it, or a run was killed while uploading it and its session holds the name until the server lets it expire (within a day), and the upload is tried again after that',
   'upload-session-expired': 'Upload session expired or unknown',
   auth: 'Authentication failed',
   forbidden: 'Not allowed',
