@@ -27,6 +27,8 @@ export interface RunSummary {
   readonly counts: Readonly<Record<string, number>>;
   /** Why a safety guard stopped the run, and what a `resume` of it agrees to. */
   readonly stopped?: string;
+  /** Why the run ended before it was done: the server unreachable, the login refused. */
+  readonly error?: string;
   readonly answer?: GuardAnswer;
 }
 

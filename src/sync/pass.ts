@@ -253,7 +253,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const failed = [...report.results.values()].filter((r) => r.status === 'failed').length;
   // A pass a stop cut short left actions for the next one.
   const ok = !report.fatal && failed === 0 && context.signal?.aborted !== true;
-  state.recordRun({ finishedMs: now(), ok, counts: report.counts });
+  state.recordRun({ finishedMs: now(), ok, counts: report.counts, ...(report.fatal ? { error: report.fatal.message } : {}) });
   // A full pass lifts the former mode's protection once it has nothing left to keep: it found
   // nothing, or carried out its whole plan (whatever it left undone, the next full pass finds)
   // and skipped nothing (a kept entry the rules then skipped was not brought back), having seen

@@ -150,12 +150,16 @@ describe('the server refuses or cannot be reached: exit code 4, one line', () =>
     );
   });
 
-  it('the server is unreachable', async () => {
+  it('the server is unreachable; status says so until a run gets through', async () => {
     rig = await Rig.start();
     await configure(rig, baseConfig(rig, (c) => (c.server.url = 'http://127.0.0.1:9')));
     const result = await rig.run(['sync', '--once']);
     expect(result.code).toBe(4);
     expect(errorLine(result.stderr)).toBe('cloudreve-sync: Server unreachable at http://127.0.0.1:9 (connection refused) [POST /api/v3/user/session]');
+    expect((await rig.run(['status'])).stdout).toMatch(/LAST RUN FAILED \(.+\): Server unreachable at http:\/\/127\.0\.0\.1:9 \(connection refused\)/);
+    await configure(rig, baseConfig(rig));
+    await rig.sync(0);
+    expect((await rig.run(['status'])).stdout).not.toContain('LAST RUN FAILED');
   });
 
   it('the server goes down mid-pass: the run ends soon after the first action finds it gone, and the paths not tried are not blamed', async () => {

@@ -92,8 +92,9 @@ function describe(status: FolderStatus): string {
     const d = status.daemon;
     lines.push(`  daemon: ${d.phase}${d.reason ? ` (${d.reason})` : ''}, watching by ${d.watching}, ${d.pendingLocalChanges} local changes pending`);
   }
-  const last = status.lastRun as { stopped?: string } | null;
+  const last = status.lastRun as { stopped?: string; error?: string; finishedMs?: number } | null;
   if (last?.stopped) lines.push(`  STOPPED: ${last.stopped}`);
+  if (last?.error) lines.push(`  LAST RUN FAILED${last.finishedMs === undefined ? '' : ` (${formatTime(last.finishedMs)})`}: ${last.error}`);
   if (status.resumed !== null) lines.push(`  resumed: the next pass runs past the guard for ${describeAnswer(status.resumed)}`);
   if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${formatPath(c.path)}: other version kept as ${formatPath(c.copy)}`));
   if (status.failing.length > 0) lines.push(`  failing (${status.failing.length}):`, ...status.failing.map((f) => `    ${formatPath(f.path)} (${f.action}, ${f.attempts}x): ${f.error}`));

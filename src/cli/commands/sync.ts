@@ -4,7 +4,9 @@ import type { Config, FolderConfig } from '../../config/load.js';
 import { actionPath } from '../../exec/executor.js';
 import { isRemoteError } from '../../remote/errors.js';
 import { StateError } from '../../state/database.js';
+import { FolderState } from '../../state/folder-state.js';
 import { acquireLock } from '../../state/lock.js';
+import { folderId } from '../../state/synced.js';
 import { syncFolder, type PassResult } from '../../sync/pass.js';
 import { createJobQueue } from '../../sync/queue.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -96,7 +98,12 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
       } catch (error) {
         // The server, the login or the state database fail every folder alike: the run stops.
         // What belongs to one folder (its server path, its local folder) leaves the others to sync.
-        const global = exitCodeFor(error) === ExitCode.unreachable || error instanceof StateError || error instanceof Database.SqliteError || isRemoteError(error, 'aborted');
+        const unreachable = exitCodeFor(error) === ExitCode.unreachable;
+        // `status` tells of it until a run gets through.
+        if (unreachable && error instanceof Error && !options.dryRun) {
+          new FolderState(context.db, folderId(context.db, folder.name)).recordRun({ finishedMs: Date.now(), ok: false, counts: {}, error: error.message });
+        }
+        const global = unreachable || error instanceof StateError || error instanceof Database.SqliteError || isRemoteError(error, 'aborted');
         if (!(error instanceof Error) || global) throw error;
         context.logger.error({ folder: folder.name, err: error.message }, 'folder failed');
         results.push({ folder, error });
