@@ -253,8 +253,8 @@ function skipUnavailableNames(
     // A name only has to be legal where the item is created or renamed.
     const remoteProblem = view.remote.now && pathKey(view.remote.now.name) === pathKey(remoteName) ? undefined : options.remoteNameProblem(remoteName);
     const localProblem = view.local.now && pathKey(view.local.now.name) === pathKey(localName) ? undefined : options.localNameProblem(localName);
-    if (remoteProblem !== undefined) skip(view.item, 'local', `name not allowed on the server: ${remoteProblem}`);
-    else if (localProblem !== undefined) skip(view.item, 'remote', `name not allowed on this filesystem: ${localProblem}`);
+    if (remoteProblem !== undefined) skip(view.item, 'local', `name not allowed on the server: ${remoteProblem}; rename it to sync it`);
+    else if (localProblem !== undefined) skip(view.item, 'remote', `name not allowed on this filesystem: ${localProblem}; rename it on the server to sync it`);
     else if (heldByIgnored('remote', parent[i], remoteName)) skip(view.item, 'local', 'the server has an entry of that name which the ignore rules leave out');
     else if (heldByIgnored('local', parent[i], localName)) skip(view.item, 'remote', 'the local folder has an entry of that name which the ignore rules leave out');
   }

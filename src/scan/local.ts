@@ -335,7 +335,7 @@ class Walk {
     const badName = unaddressableNameReason(name);
     // A rename keeps an entry's inode, not its kind: a link or a device is no synced entry moved.
     if (special !== undefined) this.#skip(path, kind, badName ?? special);
-    else if (badName !== undefined) this.#skip(path, kind, badName, factsOf(stats).inode);
+    else if (badName !== undefined) this.#skip(path, kind, `${badName}; rename it to sync it`, factsOf(stats).inode);
     else folder.add(nodeOf(path, kind, stats), this.#recorded);
   }
 

@@ -36,7 +36,7 @@ export function preferredTwin<T extends TwinCandidate>(a: T, b: T, recorded: str
 }
 
 export function nfcTwinReason(kept: string): string {
-  return `the name differs from "${kept}" only by Unicode normalization; only "${kept}" is synced`;
+  return `the name differs from "${kept}" only by Unicode normalization; only "${kept}" is synced (rename one of them to sync both)`;
 }
 
 /**

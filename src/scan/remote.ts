@@ -144,7 +144,8 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
         leftovers.push({ path, id: entry.id });
         continue;
       }
-      const problem = unusableServerNameReason(entry.name) ?? pathTooLong(path, options.maxLocalPathBytes);
+      const unusable = unusableServerNameReason(entry.name);
+      const problem = unusable === undefined ? pathTooLong(path, options.maxLocalPathBytes) : `${unusable}; rename it on the server to sync it`;
       if (problem !== undefined) {
         skip(entry, problem);
         continue;

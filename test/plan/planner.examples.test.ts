@@ -245,7 +245,7 @@ describe('names', () => {
     local.write('what?.txt', 'q');
     local.write('fine.txt', 'f');
     const p = await sync();
-    expect(p.skipped).toEqual([{ side: 'local', path: 'what?.txt', kind: 'file', reason: 'name not allowed on the server: forbidden character' }]);
+    expect(p.skipped).toEqual([{ side: 'local', path: 'what?.txt', kind: 'file', reason: 'name not allowed on the server: forbidden character; rename it to sync it' }]);
     expect(remote.find('fine.txt', 'file')).toBeDefined();
     expect(planNow().actions).toEqual([]);
   });

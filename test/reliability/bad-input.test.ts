@@ -322,7 +322,7 @@ describe('what the server refuses: exit code 1, the rest goes on, status says wh
     const result = await rig.sync(1);
     expect(result.stdout).toBe('main: 2 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 1 skipped, 0 deferred, 0 failed\n');
     expect((await status(rig)).skipped).toEqual([
-      { side: 'local', path: 'a:b.txt', reason: 'name not allowed on the server: the name contains ":", which Cloudreve does not allow' },
+      { side: 'local', path: 'a:b.txt', reason: 'name not allowed on the server: the name contains ":", which Cloudreve does not allow; rename it to sync it' },
     ]);
     expect(invalidNameReason(`${'é'.repeat(128)}`)).toBe('the name is 256 bytes long in UTF-8; Cloudreve allows at most 255');
   });

@@ -190,11 +190,11 @@ describe('hostile names on the server', () => {
     const reported = [...skipped.map((x) => `${x.side} ${JSON.stringify(x.path)}: ${x.reason}`), ...(status[0]?.failing ?? []).map((f) => `failing ${f.path.slice(0, 40)}: ${f.error.slice(0, 80)}`)];
     expect(reported).toEqual(
       expect.arrayContaining([
-        'remote "..": ".." cannot be a file name on this computer',
-        'remote ".": "." cannot be a file name on this computer',
-        'remote "ring\\u0007bell.txt": the name contains the control character U+0007, which cloudreve-sync cannot handle',
-        'remote "two\\nlines.txt": the name contains the control character U+000A, which cloudreve-sync cannot handle',
-        'remote "esc\\u001b[31mred.txt": the name contains the control character U+001B, which cloudreve-sync cannot handle',
+        'remote "..": ".." cannot be a file name on this computer; rename it on the server to sync it',
+        'remote ".": "." cannot be a file name on this computer; rename it on the server to sync it',
+        'remote "ring\\u0007bell.txt": the name contains the control character U+0007, which cloudreve-sync cannot handle; rename it on the server to sync it',
+        'remote "two\\nlines.txt": the name contains the control character U+000A, which cloudreve-sync cannot handle; rename it on the server to sync it',
+        'remote "esc\\u001b[31mred.txt": the name contains the control character U+001B, which cloudreve-sync cannot handle; rename it on the server to sync it',
       ]),
     );
     // The deep path: skipped and reported like the others, never a local write.

@@ -198,7 +198,7 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
     // Of each pair the first in code-unit order stays: the decomposed spelling sorts first.
     expect(pathsOf(result)).toEqual([folderNfd, `${folderNfd}/b.txt`, nfd, 'only-nfd', 'only-nfd/re\u0301sume\u0301.pdf'].sort());
     expect([...result.skipped].sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual([
-      { side: 'local', path: nfc, kind: 'file', reason: `the name differs from "${nfd}" only by Unicode normalization; only "${nfd}" is synced` },
+      { side: 'local', path: nfc, kind: 'file', reason: `the name differs from "${nfd}" only by Unicode normalization; only "${nfd}" is synced (rename one of them to sync both)` },
       { side: 'local', path: folderNfc, kind: 'dir', reason: expect.stringContaining('only by Unicode normalization') as unknown },
     ]);
   });
