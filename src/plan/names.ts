@@ -39,8 +39,3 @@ const asidePattern = /\.cloudreve-sync-aside-\d+$/;
 export function isAsideName(name: string): boolean {
   return asidePattern.test(name);
 }
-
-/** The name an entry had before it was moved aside. */
-export function withoutAside(name: string): string {
-  return name.replace(asidePattern, '');
-}

@@ -2,7 +2,7 @@ import { baseName, foldKey, parentOf, pathKey } from '../tree/paths.js';
 import type { RelPath, Side, SkippedPath } from '../tree/types.js';
 import { touched, type ItemView, type SideView, type Spot } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
-import { conflictName, isAsideName, withoutAside } from './names.js';
+import { conflictName, isAsideName } from './names.js';
 import type { ConflictResolution, PlanInput, PlanOptions, SyncMode } from './types.js';
 
 /**
@@ -150,9 +150,10 @@ function resolveSpot(view: ItemView, source: Side | undefined): Spot {
   const { local, remote, item } = view;
   const found = (source === 'remote' ? remote.now ?? local.now : local.now ?? remote.now) ?? local.base ?? remote.base;
   if (found === undefined) throw new Error(`item ${item.index} has no position on any side`);
-  // A name a plan gave an entry to make room is never a user's rename: a run killed before it
-  // moved the entry on left it there. The entry gets back the name it had.
-  const unaside = (name: string): string => (isAsideName(name) ? (local.base?.name ?? remote.base?.name ?? withoutAside(name)) : name);
+  // A name a plan gave a synced entry to make room is never a user's rename: a run killed before
+  // it moved the entry on left it there. The entry gets back the name it had. (A new entry's
+  // name of that shape is the user's own.)
+  const unaside = (name: string): string => (isAsideName(name) ? (local.base?.name ?? remote.base?.name ?? name) : name);
   const fallback: Spot = { parent: found.parent, name: unaside(found.name) };
   if (source !== undefined) return fallback;
   const parentFrom = (side: SideView): Item | undefined => (side.now && side.base && side.now.parent !== side.base.parent ? side.now.parent : undefined);

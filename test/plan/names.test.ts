@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asideName, conflictName, withoutAside } from '../../src/plan/names.js';
+import { asideName, conflictName, isAsideName } from '../../src/plan/names.js';
 
 const bytes = (name: string): number => Buffer.byteLength(name);
 const stamp = '2026-11-30 120000';
@@ -22,8 +22,9 @@ describe('names the planner makes up (src/plan/names.ts)', () => {
     expect(conflictName(name, stamp, () => false)).toMatch(/ \(conflict 2026-11-30 120000\)\.txt$/);
   });
 
-  it('give a name moved aside back whole when it fits', () => {
+  it('keep a name moved aside whole when it fits, and recognisable', () => {
     const name = `${'字'.repeat(70)}.txt`;
-    expect(withoutAside(asideName(name, 3))).toBe(name);
+    expect(asideName(name, 3)).toBe(`${name}.cloudreve-sync-aside-3`);
+    expect(isAsideName(asideName(name, 3))).toBe(true);
   });
 });

@@ -250,6 +250,15 @@ describe('names', () => {
     expect(planNow().actions).toEqual([]);
   });
 
+  it("keeps a user's new names that look like the names a plan moves entries aside under", async () => {
+    local.write('draft.cloudreve-sync-aside-2', 'local');
+    remote.create('server.txt.cloudreve-sync-aside-0', 'file', 'server');
+    await sync();
+    expect(remote.find('draft.cloudreve-sync-aside-2', 'file')).toBeDefined();
+    expect(local.has('server.txt.cloudreve-sync-aside-0')).toBe(true);
+    expect(planNow().actions).toEqual([]);
+  });
+
   it('skips everything below a folder whose name the server refuses', async () => {
     local.mkdir('a:b');
     local.write('a:b/inner.txt', 'i');
