@@ -145,7 +145,10 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
         continue;
       }
       const unusable = unusableServerNameReason(entry.name);
-      const problem = unusable === undefined ? pathTooLong(path, options.maxLocalPathBytes) : `${unusable}; rename it on the server to sync it`;
+      // A path too long to download into is no trouble for an entry synced there (sent from
+      // the local side, which took the path).
+      const tooLong = pathTooLong(path, options.maxLocalPathBytes) && options.recorded?.(path) !== entry.id;
+      const problem = unusable !== undefined ? `${unusable}; rename it on the server to sync it` : tooLong ? 'path is too long for the local filesystem' : undefined;
       if (problem !== undefined) {
         skip(entry, problem);
         continue;
@@ -190,6 +193,6 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
   return { rootExists: true, nodes, ignored, unknown, skipped, skippedIds, leftovers, policy, requests, vanished };
 }
 
-function pathTooLong(path: RelPath, maxBytes: number | undefined): string | undefined {
-  return maxBytes !== undefined && Buffer.byteLength(path) > maxBytes ? 'path is too long for the local filesystem' : undefined;
+function pathTooLong(path: RelPath, maxBytes: number | undefined): boolean {
+  return maxBytes !== undefined && Buffer.byteLength(path) > maxBytes;
 }

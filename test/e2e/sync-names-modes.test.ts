@@ -139,6 +139,22 @@ describe('names', () => {
     expect(await s.fetch(composed)).toBe('edited');
   });
 
+  it('takes a local path too deep for a download as in sync once it was sent, not as skipped on the server side', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    // Within 20 bytes of PATH_MAX: a download there would need room for its temporary name.
+    const room = 4095 - 20 - Buffer.byteLength(s.local) - 1 - '/f.txt'.length;
+    const segments = Array.from({ length: Math.floor(room / 201) }, () => 'e'.repeat(200));
+    const dir = [...segments, 'p'.repeat(room - segments.length * 201)].join('/');
+    expect(Buffer.byteLength(`${s.local}/${dir}/f.txt`)).toBe(4075);
+    await s.write(`${dir}/f.txt`, 'deep');
+    await s.sync(0);
+    expect((await s.sync(0)).stdout).toContain('0 skipped');
+    // A new server file as deep is skipped: it could not be downloaded.
+    await s.put(`${dir}/g.txt`, 'from the server');
+    expect((await s.sync(1)).stdout).toContain('1 skipped');
+  });
+
   it('ignores what the rules and .cloudreveignore say, on both sides', async () => {
     scene = await Scene.start({ folder: { ignore: ['*.log', 'build/'] } });
     await scene.write('.cloudreveignore', 'secret/\n');
