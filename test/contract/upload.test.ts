@@ -98,6 +98,14 @@ describe('upload', () => {
     expect((await failure(client.upload(target.root, 'no?.txt', sourceOf(payload(1))))).kind).toBe('invalid-name');
     expect(log.count(routes.createSession)).toBe(0);
   });
+
+  it.skipIf(onRealServer)("says why a name near 255 bytes cannot be stored by the local storage's default file name rule", async () => {
+    const name = `${'n'.repeat(250)}.txt`;
+    const error = await failure(client.upload(target.root, name, sourceOf(payload(1))));
+    expect(error.kind).toBe('invalid-name');
+    expect(error.message).toContain(`The server cannot store ${name}: its storage names files after the name with more in front`);
+    expect(error.message).toContain('rename it shorter');
+  });
 });
 
 describe.skipIf(onRealServer)('upload policy limits', () => {

@@ -79,6 +79,15 @@ describe('PUT /file/upload', () => {
     }
   });
 
+  it("refuses a name the local storage's file name rule makes too long for its disk, as util.Exists takes ENAMETOOLONG for taken", async () => {
+    const c = await freshUser();
+    const policy_id = await c.policyId();
+    const fits = `${'a'.repeat(240)}.txt`;
+    const tooLong = `${'a'.repeat(250)}.txt`;
+    expect((await c.api('PUT', '/file/upload', { path: '/', policy_id, size: 1, name: fits })).code).toBe(0);
+    expect(await c.api('PUT', '/file/upload', { path: '/', policy_id, size: 1, name: tooLong })).toEqual({ code: -1, msg: 'placeholder file already exist' });
+  });
+
   it('creates the parent folders, and reserves the name with a hidden placeholder', async () => {
     const c = await freshUser();
     await c.api('PUT', '/directory', { path: '/here/same.bin' });

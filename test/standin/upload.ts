@@ -29,7 +29,12 @@ export interface Provider {
 
 export const localProvider: Provider = {
   placeholderWithSize: false,
-  token: () => Promise.resolve({ extras: {} }),
+  // The default file name rule stores `{uid}_{randomkey8}_{originname}`; a name the disk cannot
+  // take makes util.Exists report the path as taken, and the session fails with CodeNotSet.
+  token: (draft) =>
+    Buffer.byteLength(`${draft.userId}_xxxxxxxx_${draft.name}`) > 255
+      ? Promise.reject(new AppError(-1, 'placeholder file already exist'))
+      : Promise.resolve({ extras: {} }),
   routes: [],
 };
 

@@ -4,7 +4,7 @@ import type { ByteSource, UploadOptions, UploadPolicy } from '../../remote/types
 import { uploadDateOf } from '../../remote/upload-date.js';
 import type { Api } from '../api.js';
 import { Code } from '../codes.js';
-import { mayHaveBeenCarriedOut } from '../failures.js';
+import { mayHaveBeenCarriedOut, reclassified } from '../failures.js';
 import type { HttpTransport } from '../http.js';
 import { ProgressTracker } from '../progress.js';
 import { isRetryable, pause, throwIfAborted } from '../retry.js';
@@ -140,7 +140,33 @@ async function openSession(
   }
 }
 
-function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadPolicy): Promise<UploadCredential> {
+async function createSession(deps: UploadDeps, request: UploadRequest, policy: UploadPolicy): Promise<UploadCredential> {
+  try {
+    return await requestSession(deps, request, policy);
+  } catch (error) {
+    throw isRemoteError(error) && error.serverMessage === placeholderExists ? storageRefusedName(error, request.name) : error;
+  }
+}
+
+/** What Cloudreve answers (code -1) when its storage driver finds something where the file is to go. */
+const placeholderExists = 'placeholder file already exist';
+
+/**
+ * The local storage driver takes a path it cannot even look at (too long a name) for one where
+ * something exists: the storage policy's file name rule adds to the name (by default the user's
+ * ID and a random key, `1_abcdefgh_name`), and a name near 255 bytes then goes past what the
+ * server's disk takes.
+ */
+function storageRefusedName(error: RemoteError, name: string): RemoteError {
+  const bytes = Buffer.byteLength(name);
+  const why =
+    bytes > 200
+      ? `its storage names files after the name with more in front (by default the user ID and a random key), which at ${bytes} bytes goes past the 255 its disk takes; rename it shorter`
+      : 'its storage already holds a file where this one would be stored; the server administrator can look into it';
+  return reclassified(error, 'invalid-name', `The server cannot store ${name}: ${why}`);
+}
+
+function requestSession(deps: UploadDeps, request: UploadRequest, policy: UploadPolicy): Promise<UploadCredential> {
   senderFactory(policy, request.target);
   const { source } = request;
   const mtime = uploadDateOf(source.mtimeMs);
