@@ -7,7 +7,7 @@ import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.j
 import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
 import { isInternalPath, isOwnTempFileName, type IgnoreRules } from './ignore.js';
-import { nfcTwinReason, preferredTwin, unaddressableNameReason, type TwinCandidate } from './names.js';
+import { nfcTwinReason, preferredTwin, unaddressableNameReason, type RecordedEntry, type TwinCandidate } from './names.js';
 import { detailsLater, StatPace, type Details } from './stat-pace.js';
 
 export interface LocalScan extends LocalSnapshot {
@@ -37,8 +37,8 @@ export interface LocalScanOptions {
   readonly onFolder?: (path: RelPath, nodes: readonly LocalNode[]) => void;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
-  /** The inode the Synced tree records at a path: of two NFC twins, that one is kept. */
-  readonly recorded?: (path: RelPath) => string | undefined;
+  /** What the Synced tree records at a path: of two NFC twins, that one is kept (see `preferredTwin`). */
+  readonly recorded?: (path: RelPath) => RecordedEntry | undefined;
   /** How entries' details are read; a fresh adaptive StatPace by default, one per walk. */
   readonly pace?: StatPace;
 }
@@ -143,8 +143,8 @@ class Folder {
     return this.#prefix + name;
   }
 
-  /** `recorded`: the inode the Synced tree records at a path, for choosing between NFC twins. */
-  add(node: LocalNode, recorded: ((path: RelPath) => string | undefined) | undefined): void {
+  /** `recorded`: what the Synced tree records at a path, for choosing between NFC twins. */
+  add(node: LocalNode, recorded: ((path: RelPath) => RecordedEntry | undefined) | undefined): void {
     const key = pathKey(baseName(node.path));
     const other = this.byKey.get(key);
     if (other === undefined) {
@@ -176,7 +176,7 @@ class Walk {
   readonly #emit: (node: LocalNode) => void;
   readonly #emitFolder: (path: RelPath, nodes: readonly LocalNode[]) => void;
   readonly #pace: StatPace;
-  readonly #recorded: ((path: RelPath) => string | undefined) | undefined;
+  readonly #recorded: ((path: RelPath) => RecordedEntry | undefined) | undefined;
 
   constructor(root: string, options: LocalScanOptions) {
     this.#root = root;
@@ -212,9 +212,18 @@ class Walk {
     const folder = new Folder(slash < 0 ? '' : path.slice(0, slash), join(this.#root, slash < 0 ? '' : path.slice(0, slash)));
     const name = path.slice(slash + 1);
     await this.#visit(folder, { name, listedAsDir: false, path, details: detailsLater(join(this.#root, path)) });
+    // Of NFC twins the watcher may report only the newcomer: the synced one is looked at too, as
+    // a folder read whole would (see `preferredTwin`).
+    const recorded = this.#recorded?.(path);
+    if (recorded !== undefined && recorded.name !== name) {
+      const twin = joinPath(folder.path, recorded.name);
+      await this.#visit(folder, { name: recorded.name, listedAsDir: false, path: twin, details: detailsLater(join(this.#root, twin)) });
+    }
     const node = folder.byKey.get(pathKey(name));
+    for (const twin of folder.twins) if (node) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(node.path)), twin.inode);
     if (node) this.#emit(node);
-    return node;
+    // Below a twin that is not synced there is nothing to look at.
+    return node?.path === path ? node : undefined;
   }
 
   async #drain(pending: LocalNode[]): Promise<void> {

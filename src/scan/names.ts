@@ -23,15 +23,25 @@ export interface TwinCandidate {
   readonly identity: string;
 }
 
+/** What the Synced tree records at a path: the entry's inode or object ID, and its spelling. */
+export interface RecordedEntry {
+  readonly identity: string | undefined;
+  readonly name: string;
+}
+
 /**
  * Of two entries of one folder whose names are equal in Unicode NFC (`pathKey`), the one that is
- * synced: the one the Synced tree records there (`recorded`, its inode or object ID), so that a
- * newcomer spelled the other way never takes a synced file's place; else the first in code-unit
- * order, so that every scan, on every machine, picks the same one whatever order the directory
- * lists them in.
+ * synced: the one the Synced tree records there (`recorded`), by its inode or object ID, else by
+ * its spelling (an editor's save gives the file a new inode), so that a newcomer spelled the
+ * other way never takes a synced file's place; else the first in code-unit order, so that every
+ * scan, on every machine, picks the same one whatever order the directory lists them in.
  */
-export function preferredTwin<T extends TwinCandidate>(a: T, b: T, recorded: string | undefined): T {
-  if (recorded !== undefined && (a.identity === recorded) !== (b.identity === recorded)) return a.identity === recorded ? a : b;
+export function preferredTwin<T extends TwinCandidate>(a: T, b: T, recorded: RecordedEntry | undefined): T {
+  if (recorded !== undefined) {
+    const sameIdentity = (twin: T): boolean => recorded.identity !== undefined && twin.identity === recorded.identity;
+    if (sameIdentity(a) !== sameIdentity(b)) return sameIdentity(a) ? a : b;
+    if ((a.name === recorded.name) !== (b.name === recorded.name)) return a.name === recorded.name ? a : b;
+  }
   return a.name < b.name ? a : b;
 }
 

@@ -5,7 +5,7 @@ import type { Remote, RemoteEntry, UploadPolicy } from '../remote/types.js';
 import { joinPath, pathKey } from '../tree/paths.js';
 import type { RelPath, RemoteNode, SkippedPath } from '../tree/types.js';
 import { isOwnTempFileName, type IgnoreRules } from './ignore.js';
-import { nfcTwinReason, preferredTwin, unusableServerNameReason, type TwinCandidate } from './names.js';
+import { nfcTwinReason, preferredTwin, unusableServerNameReason, type RecordedEntry, type TwinCandidate } from './names.js';
 
 export interface RemoteScan extends RemoteSnapshot {
   readonly skipped: readonly SkippedPath[];
@@ -32,8 +32,8 @@ export interface RemoteScanOptions {
   /** Listings in flight at once. */
   readonly concurrency: number;
   readonly signal?: AbortSignal;
-  /** The object ID the Synced tree records at a path: of two NFC twins, that one is kept. */
-  readonly recorded?: (path: RelPath) => string | undefined;
+  /** What the Synced tree records at a path: of two NFC twins, that one is kept (see `preferredTwin`). */
+  readonly recorded?: (path: RelPath) => RecordedEntry | undefined;
   /** Longest path the local filesystem takes, in bytes, counting the local root. */
   readonly maxLocalPathBytes?: number;
   /**
@@ -147,7 +147,7 @@ async function walkOnce(remote: Remote, root: string, options: RemoteScanOptions
       const unusable = unusableServerNameReason(entry.name);
       // A path too long to download into is no trouble for an entry synced there (sent from
       // the local side, which took the path).
-      const tooLong = pathTooLong(path, options.maxLocalPathBytes) && options.recorded?.(path) !== entry.id;
+      const tooLong = pathTooLong(path, options.maxLocalPathBytes) && options.recorded?.(path)?.identity !== entry.id;
       const problem = unusable !== undefined ? `${unusable}; rename it on the server to sync it` : tooLong ? 'path is too long for the local filesystem' : undefined;
       if (problem !== undefined) {
         skip(entry, problem);

@@ -229,10 +229,11 @@ export class SyncedTree {
     return row && { kind: row.kind, remoteId: row.remote_id ?? undefined, size: row.size, localMtimeMs: row.local_mtime_ms, inode: row.inode };
   }
 
-  /** The inode (`side` local) or server object ID recorded at a path spelled in any Unicode form. */
-  identityAt(side: Side, path: RelPath): string | undefined {
-    if (side === 'local') return this.#statements.atLocalKey.get(this.#folder, pathKey(path))?.inode;
-    return this.#statements.remoteIdAtKey.get(this.#folder, pathKey(path))?.remote_id ?? undefined;
+  /** The entry recorded at a path spelled in any Unicode form: its inode (`side` local) or object ID, and its spelling there. */
+  recordedAt(side: Side, path: RelPath): { identity: string | undefined; name: string } | undefined {
+    const row = this.#statements[side === 'local' ? 'atLocalKey' : 'atRemoteKey'].get(this.#folder, pathKey(path));
+    if (!row) return undefined;
+    return side === 'local' ? { identity: row.inode, name: row.local_name } : { identity: row.remote_id ?? undefined, name: row.remote_name };
   }
 
   clear(): void {
@@ -259,6 +260,9 @@ export class SyncedTree {
     (side === 'local' ? s.rebaseLocal : s.rebaseRemote).run(to, [...from].length + 1, this.#folder, `${from}/`, `${from}0`);
   }
 }
+
+/** A row looked up by its key on one side. */
+type KeyedRow = Pick<RowRecord, 'kind' | 'remote_id' | 'size' | 'local_mtime_ms' | 'inode' | 'local_name' | 'remote_name'>;
 
 function prepare(db: Db) {
   const columns = 'folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key';
@@ -299,14 +303,11 @@ function prepare(db: Db) {
       `SELECT coalesce(sum(kind = 'file'), 0) AS files, coalesce(sum(kind = 'dir'), 0) AS folders, coalesce(sum(CASE WHEN kind = 'file' THEN size END), 0) AS bytes
        FROM synced WHERE folder = ? AND local_key != ? AND remote_key != ?`,
     ),
-    atLocalKey: prepared<[number, string], { kind: EntryKind; remote_id: string | null; size: number; local_mtime_ms: number; inode: string }>(
-      db,
-      'SELECT kind, remote_id, size, local_mtime_ms, inode FROM synced WHERE folder = ? AND local_key = ?',
-    ),
+    atLocalKey: prepared<[number, string], KeyedRow>(db, 'SELECT kind, remote_id, size, local_mtime_ms, inode, local_name, remote_name FROM synced WHERE folder = ? AND local_key = ?'),
+    atRemoteKey: prepared<[number, string], KeyedRow>(db, 'SELECT kind, remote_id, size, local_mtime_ms, inode, local_name, remote_name FROM synced WHERE folder = ? AND remote_key = ?'),
     clear: prepared<[number]>(db, 'DELETE FROM synced WHERE folder = ?'),
     dirByLocalKey: prepared<[number, string], { id: number }>(db, "SELECT id FROM synced WHERE folder = ? AND kind = 'dir' AND local_key = ?"),
     remoteChildren: prepared<[number, number], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_parent = ?'),
-    remoteIdAtKey: prepared<[number, string], { remote_id: string | null }>(db, 'SELECT remote_id FROM synced WHERE folder = ? AND remote_key = ?'),
     byInode: prepared<[number, string], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND inode = ?'),
     byRemoteId: prepared<[number, string], RowRecord>(db, 'SELECT * FROM synced WHERE folder = ? AND remote_id = ?'),
   };

@@ -120,7 +120,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       rules,
       onNode: (node: LocalNode) => tables.addLocal(node),
       onFolder: (path: string, nodes: readonly LocalNode[]) => tables.addLocalFolder(path, nodes),
-      recorded: (path: RelPath) => tree.identityAt('local', path),
+      recorded: (path: RelPath) => tree.recordedAt('local', path),
       ...(context.signal ? { signal: context.signal } : {}),
     };
     const walkRemote = async (): Promise<RemoteScan> => {
@@ -311,7 +311,7 @@ async function scanRemoteCreatingRoot(
       concurrency: context.config.sync.concurrency,
       maxLocalPathBytes: maxRelativePathBytes(folder.localPath),
       onFolder: (path, nodes, fingerprint) => tables.addRemoteFolder(path, nodes, fingerprint),
-      recorded: (path) => tree.identityAt('remote', path),
+      recorded: (path) => tree.recordedAt('remote', path),
       asBefore: { fingerprint: (path) => tables.listingAsBefore(path), take: (path) => tables.takeListingAsBefore(path) },
       onRestart: () => tables.resetRemote(),
       ...(context.signal ? { signal: context.signal } : {}),

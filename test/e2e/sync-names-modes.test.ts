@@ -133,8 +133,9 @@ describe('names', () => {
     expect(result.stdout).toContain('1 skipped');
     expect(await s.read(composed)).toBe('original');
     expect(await s.fetch(composed)).toBe('original');
-    // The synced one goes on syncing.
-    await s.write(composed, 'edited');
+    // The synced one goes on syncing, also when saved the way editors save (a new inode).
+    await s.write('.edit.tmp', 'edited');
+    await rename(s.localPath('.edit.tmp'), s.localPath(composed));
     await s.sync(1);
     expect(await s.fetch(composed)).toBe('edited');
   });
