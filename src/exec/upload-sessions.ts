@@ -109,7 +109,15 @@ export class UploadSessions {
   over(): void {
     this.writeClosed();
     const earlier = this.#earlierSince;
-    if (this.#unnamed || (earlier !== undefined && !this.#expired(earlier))) return;
+    if (this.#unnamed) {
+      // An earlier note's age would let this pass's unnamed session outlive it.
+      if (earlier !== undefined) {
+        this.state.removeUploadNotes();
+        this.state.addTempFile('upload', this.root, this.now());
+      }
+      return;
+    }
+    if (earlier !== undefined && !this.#expired(earlier)) return;
     if (!this.#noted && earlier === undefined) return;
     this.state.removeUploadNotes();
     this.#noted = false;

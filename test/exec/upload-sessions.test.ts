@@ -76,4 +76,12 @@ describe('UploadSessions', () => {
     expect(s.earlierMayHoldNames).toBe(false);
     expect(state.tempFiles()).toEqual([]);
   });
+
+  it("dates an earlier run's note anew when this pass too may have left a session unnamed", () => {
+    const { sessions: s, state } = sessions(1, 1 + 3_600_000);
+    s.opening();
+    s.unanswered();
+    s.over();
+    expect(state.uploadNotesSince()).toBe(1 + 3_600_000);
+  });
 });
