@@ -130,6 +130,22 @@ export function actionPath(action: Action): string {
  * folder fills in what uploads and moves did not report.
  */
 export async function executePlan(plan: Plan, context: ExecContext): Promise<ExecReport> {
+  // Stops with the run, and once the run finds the server gone. A listener rather than
+  // AbortSignal.any, which on Node 20 leaves a reference on the daemon's lasting signal per pass.
+  const stop = new AbortController();
+  // Every request in flight listens to it, as many as the queue runs at once.
+  setMaxListeners(0, stop.signal);
+  const relay = (): void => stop.abort(context.signal?.reason);
+  if (context.signal?.aborted === true) relay();
+  else context.signal?.addEventListener('abort', relay, { once: true });
+  try {
+    return await execute(plan, context, stop);
+  } finally {
+    context.signal?.removeEventListener('abort', relay);
+  }
+}
+
+async function execute(plan: Plan, context: ExecContext, stop: AbortController): Promise<ExecReport> {
   const { state, logger, now } = context;
   const refs = new RowRefs();
   const results = new Map<Action, ActionResult>();
@@ -140,11 +156,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
   // Paths with a failure on record: only their success needs a write to clear it.
   const failed = new Set(failures.map((f) => f.path));
   let fatal: RemoteError | undefined;
-  // Set once the run finds the server gone: what is not started is left, and retries stop.
-  const serverGone = new AbortController();
-  const stopped = context.signal ? AbortSignal.any([context.signal, serverGone.signal]) : serverGone.signal;
-  // Every request in flight listens to it, as many as the queue runs at once.
-  setMaxListeners(0, stopped);
+  const stopped = stop.signal;
   // Transfers under way stop with the run, as their own retries do.
   const acting: ExecContext = { ...context, ws: { ...context.ws, transfer: { ...context.ws.transfer, signal: stopped } } };
   let quotaFull: { readonly error: RemoteError; readonly retryAtMs: number } | undefined;
@@ -164,7 +176,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       const until = Math.max(...blocked);
       return { status: 'deferred', reason: 'an action it depends on did not complete', ...(until > 0 ? { notBeforeMs: until } : {}) };
     }
-    if (stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
+    if (fatal || stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
     const path = actionPath(action);
     const failing = backoff.get(path);
     if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}`, notBeforeMs: failing.nextRetryMs };
@@ -174,7 +186,7 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
     }
     return context.queue.add(async (): Promise<ActionResult> => {
       // A stop while it waited for a slot: what is not started is left for the next run.
-      if (stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
+      if (fatal || stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
       const written = localPathsWritten(action);
       if (written.length > 0) context.events?.onLocalWrite?.(written);
       try {
@@ -198,7 +210,8 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
         }
         if (isFatal(error)) {
           fatal = error;
-          serverGone.abort();
+          // An answer that was not the protocol's may be this file's alone: what is under way goes on.
+          if (error.kind !== 'protocol') stop.abort(error);
         }
         const failure = error instanceof Error ? error : new Error(String(error));
         context.events?.onActionFailed?.(action, failure);
@@ -224,14 +237,14 @@ export async function executePlan(plan: Plan, context: ExecContext): Promise<Exe
       settled.set(action.id, promise);
       return promise;
     });
-    if (stopped.aborted) break;
+    if (fatal || stopped.aborted) break;
   }
   // What the run did is on disk before it reports; then the closes no record carried (uploads
   // that failed after their session ended, or a conflict's).
   flushGroup(context.db);
   context.ws.sessions.over();
 
-  if (!stopped.aborted) {
+  if (!fatal && !stopped.aborted) {
     try {
       await learnRemoteFacts(context.tree, (dir) =>
         context.queue.add(async () => {
