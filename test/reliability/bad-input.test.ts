@@ -150,14 +150,20 @@ describe('the server refuses or cannot be reached: exit code 4, one line', () =>
     );
   });
 
-  it('the server is unreachable; status says so until a run gets through', async () => {
+  it('the server is unreachable; status says so of every folder until a run gets through', async () => {
     rig = await Rig.start();
-    await configure(rig, baseConfig(rig, (c) => (c.server.url = 'http://127.0.0.1:9')));
+    const second = join(rig.scene.dir, 'second');
+    await mkdir(second);
+    const twoFolders = (c: ConfigShape & { folders: ConfigShape[] }): void => {
+      c.folders.push({ name: 'second', local: second, remote: '/second' });
+    };
+    await configure(rig, baseConfig(rig, (c) => (twoFolders(c), (c.server.url = 'http://127.0.0.1:9'))));
     const result = await rig.run(['sync', '--once']);
     expect(result.code).toBe(4);
     expect(errorLine(result.stderr)).toBe('cloudreve-sync: Server unreachable at http://127.0.0.1:9 (connection refused) [POST /api/v3/user/session]');
-    expect((await rig.run(['status'])).stdout).toMatch(/LAST RUN FAILED \(.+\): Server unreachable at http:\/\/127\.0\.0\.1:9 \(connection refused\)/);
-    await configure(rig, baseConfig(rig));
+    const failed = (await rig.run(['status'])).stdout.match(/LAST RUN FAILED \(.+\): Server unreachable at http:\/\/127\.0\.0\.1:9 \(connection refused\)/g);
+    expect(failed).toHaveLength(2);
+    await configure(rig, baseConfig(rig, twoFolders));
     await rig.sync(0);
     expect((await rig.run(['status'])).stdout).not.toContain('LAST RUN FAILED');
   });

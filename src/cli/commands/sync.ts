@@ -99,9 +99,11 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
         // The server, the login or the state database fail every folder alike: the run stops.
         // What belongs to one folder (its server path, its local folder) leaves the others to sync.
         const unreachable = exitCodeFor(error) === ExitCode.unreachable;
-        // `status` tells of it until a run gets through.
+        // `status` tells of it, for this folder and those the run did not get to, until a run gets through.
         if (unreachable && error instanceof Error && !options.dryRun) {
-          new FolderState(context.db, folderId(context.db, folder.name)).recordRun({ finishedMs: Date.now(), ok: false, counts: {}, error: error.message });
+          for (const missed of folders.slice(folders.indexOf(folder))) {
+            new FolderState(context.db, folderId(context.db, missed.name)).recordRun({ finishedMs: Date.now(), ok: false, counts: {}, error: error.message });
+          }
         }
         const global = unreachable || error instanceof StateError || error instanceof Database.SqliteError || isRemoteError(error, 'aborted');
         if (!(error instanceof Error) || global) throw error;
