@@ -150,4 +150,21 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // The ID in the local folder's marker file (FolderState.localMarker); a folder synced before
   // gets one at its next pass.
   `ALTER TABLE folders ADD COLUMN local_marker TEXT;`,
+  // Sessions were stored under the server URL as configured, a proxy's user and password
+  // included, which the stored session names again: such a one goes (the next run logs in).
+  forgetSessionsNamingCredentials,
 ];
+
+/** Deletes the sessions whose key's URL holds user info, their bytes overwritten rather than left in free pages. */
+function forgetSessionsNamingCredentials(db: Database.Database): void {
+  const keys = (db.prepare('SELECT key FROM sessions').all() as { key: string }[]).map((row) => row.key).filter((key) => /^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i.test(key));
+  if (keys.length === 0) return;
+  const before = db.pragma('secure_delete', { simple: true }) as number;
+  db.pragma('secure_delete = ON');
+  try {
+    const remove = db.prepare('DELETE FROM sessions WHERE key = ?');
+    for (const key of keys) remove.run(key);
+  } finally {
+    db.pragma(`secure_delete = ${before}`);
+  }
+}

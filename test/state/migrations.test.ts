@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,6 +35,20 @@ async function upgraded(sql: string, version = migrations.length - 1): Promise<D
 }
 
 describe('the migrations', () => {
+  it("forget a session stored under a URL with a proxy's user and password, leaving its bytes nowhere in the file", async () => {
+    const secret = 'Pr0xy-S3cret-Value';
+    const db = await upgraded(`INSERT INTO sessions (key, value, updated_ms) VALUES
+        ('https://proxyuser:${secret}@cloud.example.com me@example.com', '{"account":"https://proxyuser:${secret}@cloud.example.com"}', 1),
+        ('https://cloud.example.com me@example.com', '{"cookies":[]}', 1);`);
+    try {
+      expect(db.prepare('SELECT key FROM sessions').all()).toEqual([{ key: 'https://cloud.example.com me@example.com' }]);
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } finally {
+      db.close();
+    }
+    expect((await readFile(join(dir ?? '', databaseFileName))).includes(secret)).toBe(false);
+  });
+
   it('compute again the keys a rename from a name with an emoji cut wrongly', async () => {
     const db = await upgraded(
       `INSERT INTO folders (id, name) VALUES (1, 'docs');
