@@ -52,7 +52,8 @@ export function describeAnswer(answer: GuardAnswer): string {
  * line) and bidirectional overrides (which reorder what follows) spelled as escapes, in quotes.
  */
 export function formatPath(path: string): string {
-  const unsafe = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+  const unsafe = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
   if (!unsafe.test(path)) return path;
-  return `"${path.replace(unsafe, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)}"`;
+  // Quoted, a backslash and a quote of the name itself are escaped too, so none reads as an escape.
+  return `"${path.replace(/["\\]/g, '\\$&').replace(unsafe, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`)}"`;
 }

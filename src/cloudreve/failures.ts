@@ -122,7 +122,7 @@ export function unexpectedBodyError(response: { readonly status: number; readonl
   }
   // A rate limit in front of the server: the server is there, the run stops and comes back.
   if (status === 429) {
-    return new RemoteError(`Too many requests for the proxy in front of ${urlOrigin(ctx.url)} (HTTP 429 ${snippet}); lower sync.requestsPerSecond`, {
+    return new RemoteError(`Too many requests for the proxy in front of ${urlOrigin(ctx.url)} (HTTP 429 ${snippet}); set sync.requestsPerSecond to stay below its limit`, {
       kind: 'network',
       ...where(ctx),
       status,
@@ -207,14 +207,21 @@ function safeCause(error: unknown): Error {
 const unsentCodes: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 /**
+ * Answers of something in front that did not hand the request on: a rate limit, a proxy that
+ * could not reach the server, Cloudflare's for an origin down, refusing, unreachable or failing
+ * TLS. (504 and Cloudflare's 520 and 524 come after the server had the request.)
+ */
+const unsentStatuses: ReadonlySet<number> = new Set([429, 502, 503, 521, 522, 523, 525, 526, 530]);
+
+/**
  * Whether a request that failed may have been carried out all the same: its answer lost (a reset,
  * a timeout, a stop while it was under way, a proxy that gave up waiting), not refused before it
- * was sent, nor answered by a proxy that could not reach the server (502, 503).
+ * was sent, nor answered by something in front that did not hand it on.
  */
 export function mayHaveBeenCarriedOut(error: unknown): boolean {
   if (!(error instanceof RemoteError)) return false;
   if (error.kind === 'aborted') return true;
-  if (!error.retryable || error.kind === 'tls' || error.status === 502 || error.status === 503) return false;
+  if (!error.retryable || error.kind === 'tls' || (error.status !== undefined && unsentStatuses.has(error.status))) return false;
   return !unsentCodes.has(errorCode(error.cause) ?? '');
 }
 

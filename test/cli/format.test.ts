@@ -23,5 +23,6 @@ describe('formatPath', () => {
     expect(formatPath('docs/café 日本.txt')).toBe('docs/café 日本.txt');
     expect(formatPath('new\nline.txt')).toBe('"new\\u{a}line.txt"');
     expect(formatPath('invoice\u202Efdp.exe')).toBe('"invoice\\u{202e}fdp.exe"');
+    expect(formatPath('a\\u{a}"b\n')).toBe('"a\\\\u{a}\\"b\\u{a}"');
   });
 });

@@ -195,6 +195,8 @@ describe('whether a failed request may have been carried out all the same', () =
     expect(mayHaveBeenCarriedOut(refused)).toBe(false);
     const badGateway = await serve((_req, res) => res.writeHead(502).end('Bad Gateway'));
     expect(mayHaveBeenCarriedOut(await failure(client(badGateway, { retries: 0 }).client.ping()))).toBe(false);
+    const limited = await serve((_req, res) => res.writeHead(429).end('slow down'));
+    expect(mayHaveBeenCarriedOut(await failure(client(limited, { retries: 0 }).client.ping()))).toBe(false);
     const reset = await serve((req) => req.socket.destroy());
     expect(mayHaveBeenCarriedOut(await failure(client(reset, { retries: 0 }).client.ping()))).toBe(true);
   });
