@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { bufferSource } from '../../src/remote/sources.js';
@@ -462,6 +463,26 @@ describe('the daemon', () => {
     await eventually(async () => (await skipped()).includes('cafe\u0301.txt') || undefined, 15_000, 'the pass that skips the newcomer');
     expect(await s.fetch(composed)).toBe('original');
     expect(await s.read(composed)).toBe('original');
+  });
+
+  it('carries local renames over as moves while server walks come and go, never as a delete and an upload', async () => {
+    scene = await Scene.start({ daemon: { remoteInterval: '1s', debounce: '200ms' } });
+    const s = scene;
+    const n = 8;
+    for (let i = 0; i < n; i++) await s.write(`f${i}.txt`, `content ${i}`);
+    const daemon = s.daemon('--log-level', 'info');
+    await running(s);
+    await eventually(async () => Object.keys(await s.remoteTree()).length === n || undefined, 15_000, 'the first upload');
+    const ids = new Map<number, string | undefined>();
+    for (let i = 0; i < n; i++) ids.set(i, (await s.entry(`f${i}.txt`))?.id);
+    // One at a time, as a user tidies up, so that walks fall between a rename's two reports.
+    for (let i = 0; i < n; i++) {
+      await rename(s.localPath(`f${i}.txt`), s.localPath(`renamed-${i}.txt`));
+      await sleep(450);
+    }
+    await eventually(async () => Object.keys(await s.remoteTree()).every((path) => path.startsWith('renamed-')) || undefined, 20_000, 'the renames on the server');
+    for (let i = 0; i < n; i++) expect((await s.entry(`renamed-${i}.txt`))?.id).toBe(ids.get(i));
+    expect(daemon.output).not.toContain('deleted on server');
   });
 
   it('watches the folder again after it was renamed away and back', async () => {
