@@ -40,12 +40,7 @@ describe('names', () => {
   });
 
   it('leaves a file and a folder where they were synced when the server renames them to names this side skips', async () => {
-    scene = await Scene.start();
-    const s = scene;
-    await s.write('a.txt', 'a');
-    await s.write('dir/x.txt', 'x');
-    await s.write('keep.txt', 'k');
-    await s.sync();
+    const s = await syncedThree();
     await s.server.rename((await s.entry('a.txt', 'file')) ?? missing('a.txt'), 'a\n.txt');
     await s.server.rename((await s.entry('dir', 'dir')) ?? missing('dir'), 'dir\t');
     const result = await s.sync(1);
@@ -64,12 +59,7 @@ describe('names', () => {
   });
 
   it('leaves a file and a folder where they were synced when they are renamed locally to names the scan skips', async () => {
-    scene = await Scene.start();
-    const s = scene;
-    await s.write('a.txt', 'a');
-    await s.write('dir/x.txt', 'x');
-    await s.write('keep.txt', 'k');
-    await s.sync();
+    const s = await syncedThree();
     await rename(s.localPath('a.txt'), s.localPath('a\n.txt'));
     await rename(s.localPath('dir'), s.localPath('dir\\2'));
     const result = await s.sync(1);
@@ -320,6 +310,16 @@ describe('links', () => {
     expect(zero.stderr).toContain('--expire: expected at least 1s, got "0s"');
   });
 });
+
+/** A scene with a file, a folder holding one and a file to keep, synced. */
+async function syncedThree(): Promise<Scene> {
+  scene = await Scene.start();
+  await scene.write('a.txt', 'a');
+  await scene.write('dir/x.txt', 'x');
+  await scene.write('keep.txt', 'k');
+  await scene.sync();
+  return scene;
+}
 
 function missing(path: string): never {
   throw new Error(`${path} is not on the server`);
