@@ -6,6 +6,7 @@ import { Code } from './codes.js';
 import type { Cookies } from './cookies.js';
 import { codeError, protocolError, type FailureContext } from './failures.js';
 import { apiPrefix, apiUrl, type HttpMethod, type HttpTransport, type ParsedAnswer } from './http.js';
+import { withoutCredentials } from './redact.js';
 import { siteUserSchema, type Envelope } from './wire.js';
 
 /** Where the session cookie survives a restart. `save(undefined)` forgets it (logout). */
@@ -46,11 +47,7 @@ const persistedSchema = z.object({
 
 export function accountKey(baseUrl: string, username: string): string {
   // Without a proxy's user and password that the URL may carry: the key is stored.
-  const url = new URL(baseUrl);
-  if (url.username === '' && url.password === '') return `${baseUrl}\n${username}`;
-  url.username = '';
-  url.password = '';
-  return `${url.href.replace(/\/$/, '')}\n${username}`;
+  return `${withoutCredentials(baseUrl)}\n${username}`;
 }
 
 export function restoreSession(store: SessionStore | undefined, account: string, logger: Logger): RestoredSession {

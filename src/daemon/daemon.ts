@@ -1,7 +1,6 @@
 import type PQueue from 'p-queue';
-import type { CloudreveV3 } from '../cloudreve/index.js';
+import { withoutCredentials, type CloudreveV3 } from '../cloudreve/index.js';
 import type { Config } from '../config/load.js';
-import { withoutCredentials } from '../config/url.js';
 import type { Logger } from '../log/logger.js';
 import { checkDatabaseFile, openDatabase, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';

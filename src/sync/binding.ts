@@ -1,5 +1,5 @@
 import type { FolderConfig, ServerConfig } from '../config/load.js';
-import { withoutCredentials } from '../config/url.js';
+import { withoutCredentials } from '../cloudreve/index.js';
 import type { GuardTrip } from '../plan/types.js';
 
 /** What a folder's Synced tree is recorded between. */

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { CloudreveV3, type RequestEvent } from '../cloudreve/index.js';
+import { CloudreveV3, withoutCredentials, type RequestEvent } from '../cloudreve/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { ServerConfig } from '../config/load.js';
-import { withoutCredentials } from '../config/url.js';
 import type { Logger } from '../log/logger.js';
 import type { Db } from '../state/database.js';
 import { sessionStore } from '../state/sessions.js';

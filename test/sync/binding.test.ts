@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FolderConfig, ServerConfig } from '../../src/config/load.js';
-import { withoutCredentials } from '../../src/config/url.js';
+import { withoutCredentials } from '../../src/cloudreve/index.js';
 import { bindingGuard, bindingOf } from '../../src/sync/binding.js';
 
 const server = { url: 'https://cloud.example.com', username: 'me@example.com' } as ServerConfig;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { withoutCredentials } from '../../config/url.js';
+import { withoutCredentials } from '../../cloudreve/index.js';
 import type { GlobalOptions } from '../context.js';
 import { runCommand } from '../run.js';
 
