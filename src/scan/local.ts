@@ -219,8 +219,8 @@ class Walk {
       const twin = joinPath(folder.path, recorded.name);
       await this.#visit(folder, { name: recorded.name, listedAsDir: false, path: twin, details: detailsLater(join(this.#root, twin)) });
     }
+    this.#skipTwins(folder);
     const node = folder.byKey.get(pathKey(name));
-    for (const twin of folder.twins) if (node) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(node.path)), twin.inode);
     if (node) this.#emit(node);
     // Below a twin that is not synced there is nothing to look at.
     return node?.path === path ? node : undefined;
@@ -303,13 +303,18 @@ class Walk {
     } finally {
       await closeDir(handle, pace);
     }
+    this.#skipTwins(folder);
+    const nodes = [...folder.byKey.values()];
+    this.#emitFolder(folder.path, nodes);
+    for (const node of nodes) if (node.kind === 'dir') pending.push(node);
+  }
+
+  /** Reports the NFC twins of `folder` that are not synced, naming the one that is. */
+  #skipTwins(folder: Folder): void {
     for (const twin of folder.twins) {
       const kept = folder.byKey.get(pathKey(baseName(twin.path)));
       if (kept) this.#skip(twin.path, twin.kind, nfcTwinReason(baseName(kept.path)), twin.inode);
     }
-    const nodes = [...folder.byKey.values()];
-    this.#emitFolder(folder.path, nodes);
-    for (const node of nodes) if (node.kind === 'dir') pending.push(node);
   }
 
   /** Settles the oldest entries until at most `keep` are left waiting for their lstat. */
