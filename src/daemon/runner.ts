@@ -78,7 +78,7 @@ export class FolderRunner {
   #watcher: LocalWatcher | undefined;
   /** The watcher lost the root (see WatcherOptions.onRootLost). */
   #rootLost = false;
-  /** A restart of the watcher under way (see #rulesChanged); the next, and the stop, wait for it. */
+  /** A restart of the watcher under way (see #restartWatcher); the next, and the stop, wait for it. */
   #watcherTurn: Promise<void> = Promise.resolve();
   #polling = false;
   /** A pass ran before the watcher was ready: what changed meanwhile may have gone unreported. */
@@ -198,7 +198,7 @@ export class FolderRunner {
       stableMs: Math.min(this.#shared.config.daemon.debounce / 2, 2000),
       logger: this.#log,
       onChange: (path) => this.#changed(path),
-      onRulesChanged: () => this.#rulesChanged(),
+      onRulesChanged: () => this.#restartWatcher(),
       onRootLost: () => {
         this.#rootLost = true;
       },
@@ -215,11 +215,11 @@ export class FolderRunner {
   }
 
   /**
-   * `.cloudreveignore` changed: a watcher started with the new rules watches the folders they no
-   * longer leave out, and a full pass, once it is watching, applies them to both sides. (Also
-   * for a root that came back after its watcher lost it.)
+   * A new watcher, then a full pass once it watches: after `.cloudreveignore` changed, the new
+   * watcher watches the folders its rules no longer leave out and the pass applies them to both
+   * sides; after the root came back, the new watcher watches it again and the pass catches up.
    */
-  #rulesChanged(): void {
+  #restartWatcher(): void {
     this.#watcherTurn = this.#watcherTurn
       .then(async () => {
         const old = this.#watcher;
@@ -314,7 +314,7 @@ export class FolderRunner {
     // The root was renamed away and back, say: watched again from the next walk time on.
     if (this.#rootLost && (this.#needWalk || this.#needFull) && isDirectory(this.#folder.localPath)) {
       this.#rootLost = false;
-      this.#rulesChanged();
+      this.#restartWatcher();
     }
     if (this.phase === 'paused') {
       // A paused folder makes no passes, which is where the state files are checked otherwise:
