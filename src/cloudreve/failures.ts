@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { RemoteError, type RemoteErrorKind } from '../remote/errors.js';
 import { isRetryableCode, kindForCode } from './codes.js';
+import type { HttpResponse } from './http.js';
 import { bodySnippet, redactText, urlOrigin, urlPath } from './redact.js';
 import type { Envelope } from './wire.js';
 
@@ -82,7 +82,7 @@ export function protocolError(summary: string, ctx: FailureContext, status?: num
 const gatewayStatuses: ReadonlySet<number> = new Set([502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 527, 530]);
 
 /** An answer that is not the JSON envelope: a proxy's error page, another web application, a panic. */
-export function unexpectedBodyError(response: { readonly status: number; readonly headers: IncomingHttpHeaders; readonly body: string }, ctx: FailureContext): RemoteError {
+export function unexpectedBodyError(response: HttpResponse, ctx: FailureContext): RemoteError {
   const { status, body } = response;
   const snippet = bodySnippet(body);
   // A proxy's answer that Cloudreve behind it is down or too slow (a NAS's reverse proxy, nginx,
