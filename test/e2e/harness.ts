@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -8,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { CloudreveV3 } from '../../src/cloudreve/index.js';
 import { bufferSource } from '../../src/remote/sources.js';
-import { migrations } from '../../src/state/migrations.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
+import { databaseAtSchema } from '../helpers/old-schema.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { startStandin, type Standin, type StandinOptions } from '../standin/index.js';
 
@@ -190,13 +189,7 @@ export class Scene {
    */
   async writeOldStateDatabase(rows: number): Promise<void> {
     await mkdir(this.stateDir, { recursive: true });
-    const db = new Database(join(this.stateDir, 'cloudreve-sync.db'));
-    const schema = 6;
-    for (const step of migrations.slice(0, schema)) {
-      if (typeof step === 'string') db.exec(step);
-      else step(db);
-    }
-    db.pragma(`user_version = ${schema}`);
+    const db = databaseAtSchema(join(this.stateDir, 'cloudreve-sync.db'), 6);
     db.exec(`INSERT INTO folders (id, name) VALUES (2, 'other')`);
     const insert = db.prepare(`INSERT INTO synced (folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms) VALUES (2, 'file', 0, ?, 0, ?, 1, 1, ?, ?, 1)`);
     db.transaction(() => {

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { databaseFileName, openDatabase, type Db } from '../../src/state/databas
 import { migrations } from '../../src/state/migrations.js';
 import { SyncedTree } from '../../src/state/synced.js';
 import { backfillSyncedKeys } from '../../src/state/synced-keys.js';
+import { databaseAtSchema } from '../helpers/old-schema.js';
 
 let dir: string | undefined;
 afterEach(async () => {
@@ -14,21 +14,10 @@ afterEach(async () => {
   dir = undefined;
 });
 
-/** A state database as a release with the first `version` migrations left it. */
-function atSchema(file: string, version: number): Db {
-  const db = new Database(file);
-  for (const migration of migrations.slice(0, version)) {
-    if (typeof migration === 'string') db.exec(migration);
-    else migration(db);
-  }
-  db.pragma(`user_version = ${version}`);
-  return db;
-}
-
 /** A state database at schema `version` holding the rows `sql` writes, then opened (and so migrated) as cloudreve-sync opens it. */
 async function upgraded(sql: string, version = migrations.length - 1): Promise<Db> {
   dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
-  const old = atSchema(join(dir, databaseFileName), version);
+  const old = databaseAtSchema(join(dir, databaseFileName), version);
   old.exec(sql);
   old.close();
   return openDatabase(dir);
