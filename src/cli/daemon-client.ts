@@ -12,10 +12,18 @@ function target(listen: string): { host: string; port: number } | undefined {
 }
 
 /**
- * Asks the running daemon; undefined when none answers (not running, status server off), so
- * the caller falls back to the state database.
+ * Asks the running daemon that keeps the state database `state` (see stateIdentity); undefined
+ * when none answers (not running, status server off) or the one answering keeps another
+ * database (another install's daemon on the same address), so the caller falls back to its
+ * own state database.
  */
-export function askDaemon(listen: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown } | undefined> {
+export async function askDaemon(listen: string, state: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown } | undefined> {
+  const reply = await ask(listen, method, `${path}?state=${encodeURIComponent(state)}`);
+  // A daemon of a version before the identity does not name one: it may be anyone's.
+  return (reply?.body as { state?: unknown } | null | undefined)?.state === state ? reply : undefined;
+}
+
+function ask(listen: string, method: 'GET' | 'POST', path: string): Promise<{ status: number; body: unknown } | undefined> {
   const to = target(listen);
   if (!to) return Promise.resolve(undefined);
   return new Promise((resolve) => {

@@ -4,6 +4,7 @@ import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { checkDatabaseFile, openDatabase, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
+import { stateIdentity } from '../state/identity.js';
 import { acquireLock, type StateLock } from '../state/lock.js';
 import { folderId } from '../state/synced.js';
 import { createClient } from '../sync/client.js';
@@ -217,7 +218,7 @@ export class Daemon {
     try {
       this.#status = await StatusServer.start(
         listen,
-        { unhealthy: () => this.unhealthy(), status: () => this.status(), resume: (folder) => this.resume(folder) },
+        { state: stateIdentity(this.#db), unhealthy: () => this.unhealthy(), status: () => this.status(), resume: (folder) => this.resume(folder) },
         this.#metrics,
         this.#logger,
       );

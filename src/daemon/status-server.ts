@@ -5,9 +5,11 @@ import type { GuardAnswer } from '../tree/types.js';
 import type { Metrics } from './metrics.js';
 
 export interface StatusSource {
+  /** The identity of the state database the daemon keeps (see stateIdentity). */
+  readonly state: string;
   /** Why the daemon is not healthy; empty when it is. */
   unhealthy(): string[];
-  status(): unknown;
+  status(): object;
   /** Resumes a folder a guard stopped (see Resumed); undefined when there is no such folder. */
   resume(folder: string): Resumed | undefined;
 }
@@ -18,7 +20,8 @@ export type Resumed = { readonly resumed: false } | { readonly resumed: true; re
 /**
  * The daemon's HTTP face: /healthz for Docker and monitors, /status as JSON, /metrics for
  * Prometheus, and POST /folders/<name>/resume for `cloudreve-sync resume`. Binds to loopback
- * unless configured otherwise: it has no authentication.
+ * unless configured otherwise: it has no authentication. A request naming another state
+ * database (`?state=`) is refused: it comes from an install whose own daemon is not this one.
  */
 export class StatusServer {
   private constructor(
@@ -53,14 +56,20 @@ export class StatusServer {
 }
 
 async function handle(request: IncomingMessage, response: ServerResponse, source: StatusSource, metrics: Metrics): Promise<void> {
-  const path = (request.url ?? '/').split('?')[0] ?? '/';
+  const url = new URL(request.url ?? '/', 'http://status');
+  const path = url.pathname;
+  const asked = url.searchParams.get('state');
+  if (asked !== null && asked !== source.state) {
+    respond(response, 409, { error: 'this daemon keeps another state database', state: source.state });
+    return;
+  }
   if (request.method === 'GET' && path === '/healthz') {
     const reasons = source.unhealthy();
     respond(response, reasons.length === 0 ? 200 : 503, reasons.length === 0 ? { status: 'ok' } : { status: 'unhealthy', reasons });
     return;
   }
   if (request.method === 'GET' && path === '/status') {
-    respond(response, 200, source.status());
+    respond(response, 200, { state: source.state, ...source.status() });
     return;
   }
   if (request.method === 'GET' && path === '/metrics') {
@@ -75,7 +84,7 @@ async function handle(request: IncomingMessage, response: ServerResponse, source
     const resumed = source.resume(folder);
     if (resumed === undefined) respond(response, 404, { error: `no folder named "${folder}"` });
     // `answer: null` says it answered nothing, which a daemon from before answers did not say.
-    else respond(response, 200, resumed.resumed ? { folder, resumed: true, answer: resumed.answer ?? null } : { folder, resumed: false });
+    else respond(response, 200, { state: source.state, folder, ...(resumed.resumed ? { resumed: true, answer: resumed.answer ?? null } : { resumed: false }) });
     return;
   }
   respond(response, 404, { error: 'not found' });

@@ -153,10 +153,14 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // Sessions were stored under the server URL as configured, a proxy's user and password
   // included, which the stored session names again: such a one goes (the next run logs in).
   forgetSessionsNamingCredentials,
+  // Which state database this is (stateIdentity): `status` and `resume` ask the daemon on the
+  // configured status address, which may be another install's (two users, two accounts).
+  `CREATE TABLE identity (id TEXT NOT NULL) STRICT;
+   INSERT INTO identity VALUES (lower(hex(randomblob(16))));`,
 ];
 
 /** Deletes the sessions whose key's URL holds user info, their bytes overwritten rather than left in free pages. */
-function forgetSessionsNamingCredentials(db: Database.Database): void {
+export function forgetSessionsNamingCredentials(db: Database.Database): void {
   const keys = (db.prepare('SELECT key FROM sessions').all() as { key: string }[]).map((row) => row.key).filter((key) => /^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i.test(key));
   if (keys.length === 0) return;
   const before = db.pragma('secure_delete', { simple: true }) as number;

@@ -14,7 +14,7 @@ describe('StatusServer', () => {
     const resumed: string[] = [];
     server = await StatusServer.start(
       '127.0.0.1:0',
-      { unhealthy: () => ['main: paused: too many deletes'], status: () => ({ folders: [] }), resume: (f) => (resumed.push(f), f === 'main' ? { resumed: true, answer: { guard: 'root', side: 'local' } } : f === 'gone' ? { resumed: true, answer: undefined } : f === 'idle' ? { resumed: false } : undefined) },
+      { state: 'abc', unhealthy: () => ['main: paused: too many deletes'], status: () => ({ folders: [] }), resume: (f) => (resumed.push(f), f === 'main' ? { resumed: true, answer: { guard: 'root', side: 'local' } } : f === 'gone' ? { resumed: true, answer: undefined } : f === 'idle' ? { resumed: false } : undefined) },
       new Metrics(),
       silentLogger,
     );
@@ -23,11 +23,17 @@ describe('StatusServer', () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(503);
     expect(await health.json()).toEqual({ status: 'unhealthy', reasons: ['main: paused: too many deletes'] });
-    expect(await (await fetch(`${base}/status`)).json()).toEqual({ folders: [] });
+    expect(await (await fetch(`${base}/status`)).json()).toEqual({ state: 'abc', folders: [] });
+    expect(await (await fetch(`${base}/status?state=abc`)).json()).toEqual({ state: 'abc', folders: [] });
+    // Asked on behalf of another state database: another install's CLI, whose daemon this is not.
+    const other = await fetch(`${base}/status?state=def`);
+    expect(other.status).toBe(409);
+    expect(await other.json()).toEqual({ error: 'this daemon keeps another state database', state: 'abc' });
+    expect((await fetch(`${base}/folders/main/resume?state=def`, { method: 'POST' })).status).toBe(409);
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE cloudreve_sync_files_total counter');
-    expect(await (await fetch(`${base}/folders/main/resume`, { method: 'POST' })).json()).toEqual({ folder: 'main', resumed: true, answer: { guard: 'root', side: 'local' } });
-    expect(await (await fetch(`${base}/folders/gone/resume`, { method: 'POST' })).json()).toEqual({ folder: 'gone', resumed: true, answer: null });
-    expect(await (await fetch(`${base}/folders/idle/resume`, { method: 'POST' })).json()).toEqual({ folder: 'idle', resumed: false });
+    expect(await (await fetch(`${base}/folders/main/resume`, { method: 'POST' })).json()).toEqual({ state: 'abc', folder: 'main', resumed: true, answer: { guard: 'root', side: 'local' } });
+    expect(await (await fetch(`${base}/folders/gone/resume`, { method: 'POST' })).json()).toEqual({ state: 'abc', folder: 'gone', resumed: true, answer: null });
+    expect(await (await fetch(`${base}/folders/idle/resume`, { method: 'POST' })).json()).toEqual({ state: 'abc', folder: 'idle', resumed: false });
     expect((await fetch(`${base}/folders/other/resume`, { method: 'POST' })).status).toBe(404);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect(resumed).toEqual(['main', 'gone', 'idle', 'other']);

@@ -523,6 +523,34 @@ describe('the daemon', () => {
     expect((await s.status('/healthz')).code).toBe(200);
   });
 
+  it("acts on its own daemon only: another install's, answering on the same status address, is neither resumed nor shown", async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    s.daemon();
+    await running(s);
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    // Another install on this machine: its own state directory and folder of the same name, the
+    // same status address (as two installs left at the default have).
+    const config = parse(await readFile(s.configPath, 'utf8')) as { stateDir: string; folders: { local: string }[] };
+    const otherLocal = join(s.dir, 'other-local');
+    await mkdir(otherLocal);
+    const otherConfig = join(s.dir, 'other.yaml');
+    await writeFile(otherConfig, stringify({ ...config, stateDir: join(s.dir, 'other-state'), folders: [{ ...config.folders[0], local: otherLocal }] }));
+
+    expect((await s.cli('--config', otherConfig, 'resume', 'main')).stdout).toContain('main: no safety guard stopped it; nothing to resume');
+    const status = await s.cli('--config', otherConfig, 'status');
+    expect(status.stdout).not.toContain('daemon:');
+    expect(status.stdout).not.toContain('PAUSED');
+    await sleep(2500);
+    expect(((await s.status('/status')).body as Status).folders[0]?.phase).toBe('paused');
+    expect(await s.fetch('a.txt')).toBe('a');
+    expect((await s.cli('status')).stdout).toContain('daemon: paused');
+  });
+
   it('notices a resume given while its status server is off, also when it scans instead of watching', async () => {
     scene = await Scene.start();
     const s = scene;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { databaseFileName, openDatabase, type Db } from '../../src/state/database.js';
-import { migrations } from '../../src/state/migrations.js';
+import { forgetSessionsNamingCredentials, migrations } from '../../src/state/migrations.js';
+import { stateIdentity } from '../../src/state/identity.js';
 import { SyncedTree } from '../../src/state/synced.js';
 import { backfillSyncedKeys } from '../../src/state/synced-keys.js';
 import { databaseAtSchema } from '../helpers/old-schema.js';
@@ -15,7 +16,7 @@ afterEach(async () => {
 });
 
 /** A state database at schema `version` holding the rows `sql` writes, then opened (and so migrated) as cloudreve-sync opens it. */
-async function upgraded(sql: string, version = migrations.length - 1): Promise<Db> {
+async function upgraded(sql: string, version: number): Promise<Db> {
   dir = await mkdtemp(join(tmpdir(), 'cloudreve-sync-migrate-'));
   const old = databaseAtSchema(join(dir, databaseFileName), version);
   old.exec(sql);
@@ -28,7 +29,9 @@ describe('the migrations', () => {
     const secret = 'Pr0xy-S3cret-Value';
     const db = await upgraded(`INSERT INTO sessions (key, value, updated_ms) VALUES
         ('https://proxyuser:${secret}@cloud.example.com me@example.com', '{"account":"https://proxyuser:${secret}@cloud.example.com"}', 1),
-        ('https://cloud.example.com me@example.com', '{"cookies":[]}', 1);`);
+        ('https://cloud.example.com me@example.com', '{"cookies":[]}', 1);`,
+      migrations.lastIndexOf(forgetSessionsNamingCredentials),
+    );
     try {
       expect(db.prepare('SELECT key FROM sessions').all()).toEqual([{ key: 'https://cloud.example.com me@example.com' }]);
       db.pragma('wal_checkpoint(TRUNCATE)');
@@ -59,7 +62,9 @@ describe('the migrations', () => {
         (1, 1, 'dir', 0, 'a', 0, 'a', 0, 1, '1', '10', 5, 'a', 'a'),
         (2, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '2', '11', 5, 'a/x.txt', 'a/x.txt'),
         (3, 1, 'file', 1, 'y.txt', 1, 'y.txt', 3, 1, '3', NULL, NULL, 'a/y.txt', 'a/y.txt'),
-        (4, 2, 'file', 0, 'z.txt', 0, 'z.txt', 3, 1, '4', NULL, NULL, 'z.txt', 'z.txt');`);
+        (4, 2, 'file', 0, 'z.txt', 0, 'z.txt', 3, 1, '4', NULL, NULL, 'z.txt', 'z.txt');`,
+      migrations.length - 1,
+    );
     try {
       const tree = new SyncedTree(db, 1);
       expect(tree.counts()).toEqual({ entries: 3, files: 2 });
@@ -79,13 +84,32 @@ describe('the migrations', () => {
   });
 });
 
-describe('the latest migration', () => {
+describe('the identity', () => {
+  it('is given to a database at its upgrade and differs between databases', async () => {
+    const db = await upgraded('', migrations.length - 1);
+    const other = await mkdtemp(join(tmpdir(), 'cloudreve-sync-identity-'));
+    const fresh = openDatabase(other);
+    try {
+      expect(stateIdentity(db)).toMatch(/^[0-9a-f]{32}$/);
+      expect(stateIdentity(fresh)).toMatch(/^[0-9a-f]{32}$/);
+      expect(stateIdentity(fresh)).not.toBe(stateIdentity(db));
+    } finally {
+      db.close();
+      fresh.close();
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the folder digests migration', () => {
   it('keeps folder digests only while no Synced row in the folder changes, on the side the row is in', async () => {
     const db = await upgraded(`INSERT INTO folders (id, name) VALUES (1, 'docs'), (2, 'other');
       INSERT INTO synced (id, folder, kind, local_parent, local_name, remote_parent, remote_name, size, local_mtime_ms, inode, remote_id, remote_modified_ms, local_key, remote_key) VALUES
         (1, 1, 'dir', 0, 'a', 0, 'a', 0, 1, '1', '10', 5, 'a', 'a'),
         (2, 1, 'dir', 0, 'b', 0, 'b', 0, 1, '2', '11', 5, 'b', 'b'),
-        (3, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '3', '12', 5, 'a/x.txt', 'a/x.txt');`);
+        (3, 1, 'file', 1, 'x.txt', 1, 'x.txt', 3, 1, '3', '12', 5, 'a/x.txt', 'a/x.txt');`,
+      migrations.length - 1,
+    );
     try {
       const all = `INSERT OR REPLACE INTO folder_digests (folder, side, dir, digest, files) VALUES
         (1, 'local', 0, 'r', 1), (1, 'remote', 0, 'r', 1), (1, 'local', 1, 'a', 1), (1, 'remote', 1, 'a', 1), (1, 'local', 2, 'b', 0), (1, 'remote', 2, 'b', 0), (2, 'local', 1, 'other', 0)`;

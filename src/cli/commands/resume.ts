@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { FolderState, guardAnswerOf } from '../../state/folder-state.js';
 import type { GuardAnswer } from '../../tree/types.js';
+import { stateIdentity } from '../../state/identity.js';
 import { folderId } from '../../state/synced.js';
 import type { GlobalOptions } from '../context.js';
 import { askDaemon } from '../daemon-client.js';
@@ -29,7 +30,7 @@ export function resumeCommand(program: Command): void {
         if (!config.folders.some((f) => f.name === name)) {
           throw new CliError(`no folder named "${name}"; configured: ${config.folders.map((f) => f.name).join(', ')}`, ExitCode.usage);
         }
-        const reply = await askDaemon(config.daemon.status.listen, 'POST', `/folders/${encodeURIComponent(name)}/resume`);
+        const reply = await askDaemon(config.daemon.status.listen, stateIdentity(db), 'POST', `/folders/${encodeURIComponent(name)}/resume`);
         if (reply?.status === 200) {
           const body = reply.body as { resumed?: unknown; answer?: unknown } | null;
           // A daemon from before answers does not say what it agreed to.

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { FolderState } from '../../state/folder-state.js';
+import { stateIdentity } from '../../state/identity.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
 import type { GuardAnswer } from '../../tree/types.js';
 import type { CommandContext, GlobalOptions } from '../context.js';
@@ -16,7 +17,7 @@ export function statusCommand(program: Command): void {
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
       runCommand(program.opts<GlobalOptions>(), async (context) => {
-        const live = await askDaemon(context.config.daemon.status.listen, 'GET', '/status');
+        const live = await askDaemon(context.config.daemon.status.listen, stateIdentity(context.db), 'GET', '/status');
         const running = (live?.body as { folders?: DaemonFolder[] } | undefined)?.folders ?? [];
         const report = folderStatuses(context).map((status) => {
           const daemon = running.find((f) => f.folder === status.folder);
