@@ -118,7 +118,7 @@ export class Daemon {
     // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
     // the next pass by the new settings.
     for (const name of paused) {
-      new FolderState(this.#db, folderId(this.#db, name)).resume(undefined);
+      new FolderState(this.#db, folderId(this.#db, name)).liftPause();
       this.#metrics.paused.set({ folder: name }, 0);
     }
     if (JSON.stringify(config.server) !== JSON.stringify(this.#config.server)) {

@@ -238,10 +238,19 @@ export class FolderState {
 
   /**
    * Lifts a pause. `answer`: the user looked and agreed, so the passes run past that stop (see
-   * `answer`); without it (a changed config) the guards judge the next pass afresh.
+   * `answer`); without it (a resume of a missing folder) the guards judge the next pass afresh.
    */
   resume(answer: GuardAnswer | undefined): void {
     prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, answer = ? WHERE id = ?').run(answer === undefined ? null : JSON.stringify(answer), this.#folder);
+  }
+
+  /**
+   * Lifts a pause still in place, for a changed config: the guards judge the next pass afresh.
+   * One a `resume` lifted meanwhile (while a reload waited for the passes in flight) keeps the
+   * answer that resume gave.
+   */
+  liftPause(): void {
+    prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, answer = NULL WHERE id = ? AND paused_reason IS NOT NULL').run(this.#folder);
   }
 
   /**

@@ -333,6 +333,31 @@ describe('the daemon', () => {
     expect(s.standin.control.openUploadSessions()).toEqual([]);
   });
 
+  it('keeps a resume given while a reload waits for a pass in flight', async () => {
+    const s = await Scene.start({ standin: { chunkSize: 4096 } });
+    scene = s;
+    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await mkdir(join(s.dir, 'big'));
+    await writeFile(s.configPath, stringify({ ...config, folders: [...config.folders, { name: 'big', local: join(s.dir, 'big'), remote: '/big' }] }));
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    const proc = s.daemon('--log-level', 'info');
+    const phases = async (): Promise<string[]> => ((await s.status('/status')).body as Status).folders.map((f) => f.phase);
+    await eventually(async () => (await phases()).every((p) => p === 'idle'), 15_000, 'the first passes');
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => (await phases())[0] === 'paused', 15_000, 'the pause');
+    s.standin.control.setLatency(100);
+    await writeFile(join(s.dir, 'big', 'big.bin'), Buffer.alloc(200 * 1024, 7));
+    await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    proc.signal('SIGHUP');
+    await sleep(300);
+    expect((await s.cli('resume', 'main')).stdout).toContain('main: resumed; the running daemon syncs it now, past the guard for an empty local folder');
+    await eventually(() => proc.output.includes('config reloaded') || undefined, 20_000, 'the reload');
+    s.standin.control.setLatency(0);
+    await eventually(async () => (await s.server.list(s.remotePath(''))).entries.length === 0, 15_000, 'the deletes the resume agreed to');
+  });
+
   it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {
     const { s } = await syncedDaemon({ daemon: { remoteInterval: '1h' } }, { '.cloudreveignore': 'private/\n', 'private/old.txt': 'o', 'public.txt': 'p' });
     expect(await s.entry('private', 'dir')).toBeUndefined();
