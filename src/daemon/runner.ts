@@ -108,7 +108,10 @@ export class FolderRunner {
     this.#log = shared.logger.child({ folder: folder.name });
     this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now, shared.monotonicNow);
     const paused = this.#state.pausedReason();
-    if (paused !== undefined) this.#pause(paused);
+    if (paused !== undefined) {
+      this.#pause(paused);
+      this.#log.error(`paused since an earlier run: ${paused}; run "cloudreve-sync resume ${this.name}" once you have checked`);
+    }
     this.lastSuccessMs = lastSuccessMs ?? this.#state.lastRun().lastSyncMs;
   }
 

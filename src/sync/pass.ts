@@ -220,6 +220,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     if (markerTrip !== undefined && planned.stopped !== markerTrip) await markHere();
     return { folder, plan: planned, skipped };
   }
+  // The daemon's pause (from a stop a `sync --once` has now got past) no longer holds.
+  state.liftPause();
 
   const trash = new LocalTrash(join(context.config.stateDir, 'trash', folder.name), now);
   await trash.purge(folder.trashDays);

@@ -548,6 +548,34 @@ describe('the daemon', () => {
     expect((await s.status('/healthz')).code).toBe(200);
   });
 
+  it('starts paused where it stopped paused, saying so, until a sync --once the guards let through', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    const first = s.daemon();
+    await running(s);
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    first.signal('SIGTERM');
+    await first.exited;
+
+    const second = s.daemon();
+    await eventually(() => second.output.includes('paused since an earlier run: the local folder is empty') || undefined, 15_000, 'the pause logged at start');
+    expect(((await s.status('/status')).body as Status).folders[0]?.phase).toBe('paused');
+    second.signal('SIGTERM');
+    await second.exited;
+
+    // The user put the files back and ran a pass by hand: the stop no longer holds.
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    await s.sync();
+    expect((await s.cli('status')).stdout).not.toContain('PAUSED');
+    s.daemon();
+    await running(s);
+  });
+
   it("acts on its own daemon only: another install's, answering on the same status address, is neither resumed nor shown", async () => {
     scene = await Scene.start();
     const s = scene;
