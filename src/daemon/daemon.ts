@@ -126,7 +126,8 @@ export class Daemon {
       this.#client = this.#newClient(config);
     }
     this.#queue = this.#newQueue(config);
-    if (config.daemon.status.listen !== this.#config.daemon.status.listen) {
+    // Also where it could not listen before: the address may have been freed since, as its log said to.
+    if (config.daemon.status.listen !== this.#config.daemon.status.listen || this.#status === undefined) {
       await this.#status?.close();
       this.#status = undefined;
       await this.#startStatusServer(config);

@@ -406,25 +406,29 @@ describe('the daemon', () => {
     expect(await proc.exited).toEqual({ code: 0, signal: null });
   });
 
-  it.each(['start', 'reload'] as const)('keeps syncing when its status address is taken at a %s, and says so', async (when) => {
+  it.each(['start', 'reload'] as const)('keeps syncing when its status address is taken at a %s, says so, and listens there at a reload once it is free', async (when) => {
     scene = await Scene.start();
     const s = scene;
     const started = when === 'reload' ? s.daemon() : undefined;
     if (started) await running(s);
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
+    const config = parse(await readFile(s.configPath, 'utf8')) as { daemon: { status: { listen: string } } };
+    config.daemon.status.listen = address;
+    await writeFile(s.configPath, stringify(config));
+    started?.signal('SIGHUP');
+    const proc = started ?? s.daemon();
     try {
-      const config = parse(await readFile(s.configPath, 'utf8')) as { daemon: { status: { listen: string } } };
-      config.daemon.status.listen = `127.0.0.1:${(taken.address() as AddressInfo).port}`;
-      await writeFile(s.configPath, stringify(config));
-      started?.signal('SIGHUP');
-      const proc = started ?? s.daemon();
       await eventually(() => proc.output.includes('cannot start the status server'), 10_000, 'the failed listen');
       await s.write('after.txt', 'a');
       await eventually(async () => (await s.entry('after.txt')) !== undefined, 10_000, 'the upload');
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+    // The operator freed the address, as the log said, and reloads the same config.
+    proc.signal('SIGHUP');
+    await eventually(async () => (await fetch(`http://${address}/healthz`).catch(() => undefined))?.status === 200, 15_000, 'the status server');
   });
 
   it('refuses to start a second time on the same state directory', async () => {
