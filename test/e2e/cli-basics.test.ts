@@ -184,7 +184,7 @@ describe('the CLI', () => {
     expect(await s.fetch('a.txt')).toBe('a');
   });
 
-  it('stops a run on Ctrl+C as the daemon stops a pass: the upload under way cancelled, nothing left behind', async () => {
+  it.each(['SIGINT', 'SIGHUP'] as const)('stops a run on %s as the daemon stops a pass: the upload under way cancelled, nothing left behind', async (signal) => {
     scene = await Scene.start({ standin: { chunkSize: 4096 } });
     const s = scene;
     await s.write('big.bin', Buffer.alloc(200 * 1024, 7));
@@ -193,7 +193,7 @@ describe('the CLI', () => {
     const run = spawn(process.execPath, [cliPath, '--config', s.configPath, 'sync', '--once'], { stdio: 'ignore' });
     const exited = once(run, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
-    run.kill('SIGINT');
+    run.kill(signal);
     expect(await exited).toEqual([1, null]);
     expect(s.standin.control.openUploadSessions()).toEqual([]);
     s.standin.control.setLatency(0);

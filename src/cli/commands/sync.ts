@@ -23,6 +23,8 @@ interface SyncOptions {
   readonly force?: boolean;
 }
 
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export function syncCommand(program: Command): void {
   program
     .command('sync')
@@ -54,7 +56,8 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
   const results: FolderRun[] = [];
   // Ctrl+C (or a SIGTERM) stops the run as a stop does the daemon's pass: transfers cancelled,
   // their temporary files and upload sessions cleaned up, nothing more started. A second one
-  // ends the process at once.
+  // ends the process at once. So does a SIGHUP (the terminal of a run by hand closed, an SSH
+  // connection dropped, or one meant for the daemon), whose default would end it mid-transfer.
   const abort = new AbortController();
   const interrupt = (signal: NodeJS.Signals): void => {
     if (abort.signal.aborted) {
@@ -66,11 +69,9 @@ async function syncOnce(context: CommandContext, options: SyncOptions): Promise<
     abort.abort(new Error(`stopped by ${signal}`));
   };
   const stopListening = (): void => {
-    process.off('SIGINT', interrupt);
-    process.off('SIGTERM', interrupt);
+    for (const signal of stopSignals) process.off(signal, interrupt);
   };
-  process.on('SIGINT', interrupt);
-  process.on('SIGTERM', interrupt);
+  for (const signal of stopSignals) process.on(signal, interrupt);
   try {
     for (const folder of folders) {
       if (abort.signal.aborted) {
