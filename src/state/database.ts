@@ -133,7 +133,7 @@ export function openDatabase(stateDir: string): Db {
     databaseFiles.set(db, new FileAtPath(file, 'the state database'));
   } catch (error) {
     if (error instanceof StateError) throw error;
-    throw new StateError(`cannot open the state database ${file}: ${(error as Error).message}`, { cause: error });
+    throw stateFailure(error, stateDir) ?? new StateError(`cannot open the state database ${file}: ${(error as Error).message}`, { cause: error });
   }
   return db;
 }

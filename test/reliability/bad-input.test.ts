@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { execFileSync } from 'node:child_process';
-import { appendFile, chmod, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, mkdir, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -379,6 +379,21 @@ describe('local trouble', () => {
     const result = await rig.sync(2);
     expect(tail(result.stderr)).toContain(`the state database ${file} failed: database disk image is malformed (SQLITE_CORRUPT); move it aside`);
     expect(Object.keys(await rig.scene.remoteTree())).toHaveLength(201);
+  });
+
+  it('a state database overwritten whole: exit 2, naming the file and what to do, for sync and status alike', async () => {
+    rig = await Rig.start();
+    await rig.scene.write('a.txt', 'a');
+    await rig.sync(0);
+    const file = join(rig.stateDir, 'cloudreve-sync.db');
+    await writeFile(file, Buffer.alloc(64 * 1024, 0x5a));
+    await rm(`${file}-wal`, { force: true });
+    await rm(`${file}-shm`, { force: true });
+    const hint = 'move it aside with its -wal and -shm files: the next run starts a new one and merges both sides, deleting nothing';
+    expect(tail((await rig.sync(2)).stderr)).toContain(`the state database ${file} failed: file is not a database (SQLITE_NOTADB); ${hint}`);
+    const status = await rig.run(['status']);
+    expect([status.code, tail(status.stderr)]).toEqual([2, expect.stringContaining(hint)]);
+    expect(await rig.scene.fetch('a.txt')).toBe('a');
   });
 
   it('a read-only folder synced upload-only: sent, with nothing written there, dry run included', async (ctx) => {
