@@ -138,6 +138,18 @@ export function openDatabase(stateDir: string): Db {
   return db;
 }
 
+/**
+ * The state database for a command that only looks (`status`): the one in `stateDir` when there
+ * is one, else an empty one in memory. Looking creates nothing: a state directory deleted under
+ * a running daemon stays gone for that daemon to notice, rather than made anew beside it.
+ */
+export function openDatabaseToRead(stateDir: string): Db {
+  if (existsSync(join(stateDir, databaseFileName))) return openDatabase(stateDir);
+  const db = new Database(':memory:');
+  applyMigrations(db);
+  return db;
+}
+
 /** Creates the state directory (owner only) if it is missing; a StateError says why it cannot. */
 export function makeStateDir(stateDir: string): void {
   try {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -171,6 +172,14 @@ describe('the CLI', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('server.url: expected an http:// or https:// URL');
     expect(result.stderr).toContain('server.colour: unknown key');
+  });
+
+  it('shows the status of folders never synced without creating a state directory', async () => {
+    scene = await Scene.start();
+    const result = await scene.cli('status');
+    expect([result.code, result.stderr]).toEqual([0, '']);
+    expect(result.stdout).toContain('last successful sync: never');
+    expect(existsSync(scene.stateDir)).toBe(false);
   });
 
   it('upgrades a state database once when two commands find it of an older version', async () => {

@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Config } from '../../config/load.js';
+import { openDatabaseToRead, type Db } from '../../state/database.js';
 import { FolderState } from '../../state/folder-state.js';
 import { stateIdentity } from '../../state/identity.js';
 import { folderId, SyncedTree } from '../../state/synced.js';
 import type { GuardAnswer } from '../../tree/types.js';
-import type { CommandContext, GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
 import { counted, describeAnswer, formatBytes, formatPath, formatTime } from '../format.js';
 import { askDaemon } from '../daemon-client.js';
 import { runCommand } from '../run.js';
@@ -16,15 +18,20 @@ export function statusCommand(program: Command): void {
     .description('show, per folder, the last sync, what is tracked, open conflicts and paths that fail or are skipped')
     .option('--json', 'print JSON')
     .action((options: { json?: boolean }) =>
-      runCommand(program.opts<GlobalOptions>(), async (context) => {
-        const live = await askDaemon(context.config.daemon.status.listen, stateIdentity(context.db), 'GET', '/status');
-        const running = (live?.body as { folders?: DaemonFolder[] } | undefined)?.folders ?? [];
-        const report = folderStatuses(context).map((status) => {
-          const daemon = running.find((f) => f.folder === status.folder);
-          return daemon ? { ...status, daemon } : status;
-        });
-        const text = report.length === 0 ? `no folders are configured in ${context.config.source ?? 'the config file'}` : report.map(describe).join('\n\n');
-        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
+      runCommand(program.opts<GlobalOptions>(), async ({ config }) => {
+        const db = openDatabaseToRead(config.stateDir);
+        try {
+          const live = await askDaemon(config.daemon.status.listen, stateIdentity(db), 'GET', '/status');
+          const running = (live?.body as { folders?: DaemonFolder[] } | undefined)?.folders ?? [];
+          const report = folderStatuses(config, db).map((status) => {
+            const daemon = running.find((f) => f.folder === status.folder);
+            return daemon ? { ...status, daemon } : status;
+          });
+          const text = report.length === 0 ? `no folders are configured in ${config.source ?? 'the config file'}` : report.map(describe).join('\n\n');
+          process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
+        } finally {
+          db.close();
+        }
       }),
     );
 }
@@ -56,8 +63,7 @@ export interface FolderStatus {
   readonly daemon?: DaemonFolder;
 }
 
-export function folderStatuses(context: CommandContext): FolderStatus[] {
-  const { db, config } = context;
+export function folderStatuses(config: Config, db: Db): FolderStatus[] {
   return config.folders.map((folder) => {
     const id = folderId(db, folder.name);
     const state = new FolderState(db, id);
