@@ -65,10 +65,11 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
     resolved.local[view.item.index] = spot.name;
     resolved.remote[view.item.index] = spot.name;
     if (source !== undefined) {
-      // The written side keeps the name it has (a conflict copy's, say) unless the source renamed.
+      // The written side keeps the name it has (a conflict copy's, say) unless the source renamed
+      // (to an aside name too: see resolveSpot).
       const src = source === 'local' ? view.local : view.remote;
       const dest = source === 'local' ? view.remote : view.local;
-      const renamed = src.now !== undefined && src.base !== undefined && pathKey(src.now.name) !== pathKey(src.base.name) && !isAsideName(src.now.name);
+      const renamed = src.now !== undefined && src.base !== undefined && pathKey(src.now.name) !== pathKey(src.base.name);
       if (dest.now && !renamed && !isAsideName(dest.now.name)) (source === 'local' ? resolved.remote : resolved.local)[view.item.index] = dest.now.name;
     }
   }
@@ -150,12 +151,14 @@ function resolveSpot(view: ItemView, source: Side | undefined): Spot {
   const { local, remote, item } = view;
   const found = (source === 'remote' ? remote.now ?? local.now : local.now ?? remote.now) ?? local.base ?? remote.base;
   if (found === undefined) throw new Error(`item ${item.index} has no position on any side`);
+  // In a one-way mode the source side is never written: a name there, one of the shape a plan
+  // moves entries aside under included, is another device's or its user's, and it stands.
+  if (source !== undefined) return { parent: found.parent, name: found.name };
   // A name a plan gave a synced entry to make room is never a user's rename: a run killed before
   // it moved the entry on left it there. The entry gets back the name it had. (A new entry's
   // name of that shape is the user's own.)
   const unaside = (name: string): string => (isAsideName(name) ? (local.base?.name ?? remote.base?.name ?? name) : name);
   const fallback: Spot = { parent: found.parent, name: unaside(found.name) };
-  if (source !== undefined) return fallback;
   const parentFrom = (side: SideView): Item | undefined => (side.now && side.base && side.now.parent !== side.base.parent ? side.now.parent : undefined);
   const nameFrom = (side: SideView): string | undefined =>
     side.now && side.base && pathKey(side.now.name) !== pathKey(side.base.name) && !isAsideName(side.now.name) ? side.now.name : undefined;

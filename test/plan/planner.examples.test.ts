@@ -417,6 +417,35 @@ describe('upload-only', () => {
   });
 });
 
+describe('one-way modes', () => {
+  it.each([
+    ['download-only', 'remote'],
+    ['upload-only', 'local'],
+  ] as const)("never rename the source side, %s, even where another device left a name it moves entries aside under", async (mode, source) => {
+    const write = (path: string, content: string): void => {
+      if (source === 'local') local.write(path, content);
+      else remote.create(path, 'file', content);
+    };
+    const move = (from: string, to: string): void => {
+      if (source === 'local') local.move(from, to);
+      else remote.move(remote.find(from, 'file')?.id ?? '', to);
+    };
+    write('a.txt', 'AAA');
+    write('b.txt', 'BBBBB');
+    await sync({ mode });
+    // A two-way device swapping the two names, stopped midway, or a user's own name of that shape.
+    move('a.txt', 'a.txt.cloudreve-sync-aside-0');
+    move('b.txt', 'a.txt');
+    const p = await sync({ mode });
+    expect(p.actions.filter((a) => 'side' in a && a.side === source)).toEqual([]);
+    // The written side mirrors the names as they are.
+    const mirrored = ['a.txt.cloudreve-sync-aside-0=AAA', 'a.txt=BBBBB'].sort();
+    expect([...local.entries.entries()].map(([path, e]) => `${path}=${e.content}`).sort()).toEqual(mirrored);
+    expect([...remote.byId.values()].map((e) => `${e.path}=${e.content}`).sort()).toEqual(mirrored);
+    expect(count(await sync({ mode }), 'move')).toBe(0);
+  });
+});
+
 describe('after a one-way mode', () => {
   const kinds = (p: Plan): string[] => p.actions.map((a) => `${a.type}${'side' in a ? ` ${a.side}` : ''}`).sort();
 
