@@ -118,7 +118,20 @@ export class LocalTree {
 
   /** A path for a temporary file in the folder of `path`, written down in the journal. */
   tempBeside(path: RelPath): string {
-    const temp = join(dirname(this.abs(path)), `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
+    return this.#tempIn(dirname(this.abs(path)));
+  }
+
+  /**
+   * A temporary file's path in `dir` (made if missing), outside the synced folder: for a folder
+   * synced upload-only, which is never written (it may be read-only).
+   */
+  async tempOutside(dir: string): Promise<string> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return this.#tempIn(dir);
+  }
+
+  #tempIn(dir: string): string {
+    const temp = join(dir, `${tempPrefix}${randomBytes(6).toString('hex')}.tmp`);
     this.journal?.created('local', temp);
     return temp;
   }

@@ -303,7 +303,8 @@ async function downloadWhole(path: RelPath, remote: RemoteFacts, temp: string, w
 export async function settleConflict(action: ConflictAction, ws: Workspace, setAside: () => void): Promise<ConflictOutcome> {
   await ws.local.expect(action.localPath, action.local);
   const fetchRemote = async (): Promise<string> => {
-    const temp = ws.local.tempBeside(action.localPath);
+    // Upload-only never writes in the folder: the server's version waits beside the trash it may go to.
+    const temp = action.mode === 'upload-only' ? await ws.local.tempOutside(ws.trash.dir) : ws.local.tempBeside(action.localPath);
     try {
       await downloadWhole(action.localPath, action.remote, temp, ws);
     } catch (error) {

@@ -1,7 +1,8 @@
-import { rm } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { isRemoteError } from '../remote/errors.js';
+import { errnoCode } from '../scan/errors.js';
 import { isOwnTempName } from '../scan/ignore.js';
 import type { FolderState } from '../state/folder-state.js';
 import type { RelPath } from '../tree/types.js';
@@ -38,10 +39,11 @@ export async function sweepTempFiles(state: FolderState, remote: RemoteTree, ser
       state.removeTempFile(side, path);
       continue;
     }
-    if (side === 'local') await rm(path, { force: true });
-    else if (!(await removeAtNotedPath(remote.remote, path)) && !serverWalked) continue;
+    // Found by this pass's walk, a local one may be gone already (see removeLeftovers).
+    const removed = side === 'local' ? await removeLocal(path) : await removeAtNotedPath(remote.remote, path);
+    if (side === 'remote' && !removed && !serverWalked) continue;
     state.removeTempFile(side, path);
-    logger.info({ side, path }, removedLeftover);
+    if (removed) logger.info({ side, path }, removedLeftover);
   }
 }
 
@@ -92,10 +94,20 @@ export async function removeMovedRemoteTempFiles(state: FolderState, remote: Rem
 export async function removeLeftovers(root: string, paths: readonly RelPath[], logger: Logger): Promise<void> {
   for (const path of paths) {
     try {
-      await rm(join(root, path), { force: true });
-      logger.info({ side: 'local', path }, removedLeftover);
+      if (await removeLocal(join(root, path))) logger.info({ side: 'local', path }, removedLeftover);
     } catch (error) {
       logger.warn({ side: 'local', path, err: error }, 'cannot remove a temporary file left by an interrupted run');
     }
+  }
+}
+
+/** Removes a local file; whether it was there. */
+async function removeLocal(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
   }
 }

@@ -396,24 +396,45 @@ describe('local trouble', () => {
     expect(await rig.scene.fetch('a.txt')).toBe('a');
   });
 
-  it('a read-only folder synced upload-only: sent, with nothing written there, dry run included', async (ctx) => {
+  it('a read-only folder synced upload-only: sent, with nothing written there, dry run and conflicts included', async (ctx) => {
     if (!root) ctx.skip('a read-only bind mount needs root');
     rig = await Rig.start();
-    const source = join(rig.scene.dir, 'read-only');
+    const r = rig;
+    // The share as the user edits it, and as cloudreve-sync sees it: read-only.
+    const source = join(r.scene.dir, 'share');
+    const view = join(r.scene.dir, 'read-only');
     await mkdir(join(source, '2024'), { recursive: true });
+    await mkdir(view);
     await writeFile(join(source, '2024', 'report.txt'), 'from a read-only share');
     try {
-      execFileSync('mount', ['--bind', '-o', 'ro', source, source], { stdio: 'ignore' });
+      execFileSync('mount', ['--bind', '-o', 'ro', source, view], { stdio: 'ignore' });
     } catch {
       ctx.skip('this machine does not let us bind-mount');
     }
     try {
-      await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: source, remote: '/sync', mode: 'upload-only' }])));
-      await rig.sync(0, ['--dry-run']);
-      await rig.sync(0);
-      expect(await rig.scene.fetch('2024/report.txt')).toBe('from a read-only share');
+      const configured = (conflict: string): Promise<void> => configure(r, baseConfig(r, (c) => (c.folders = [{ name: 'main', local: view, remote: '/sync', mode: 'upload-only', conflict }])));
+      await configured('keep-both');
+      await r.sync(0, ['--dry-run']);
+      await r.sync(0);
+      expect(await r.scene.fetch('2024/report.txt')).toBe('from a read-only share');
+      // Edited on both sides to the same size: telling them apart means fetching the server's
+      // version, which waits outside the folder; so does the one local-wins keeps in the trash.
+      for (const [conflict, round] of [['keep-both', '1'], ['local', '2']] as const) {
+        await configured(conflict);
+        await writeFile(join(source, '2024', 'report.txt'), `local edit ${round}, same size`);
+        const entry = await r.scene.entry('2024/report.txt', 'file');
+        await r.scene.server.replace(entry?.id ?? '', bufferSource(Buffer.from(`server edit ${round} same size`), Date.now()));
+        const result = await r.sync(1);
+        expect(result.stdout).toContain(' 0 failed');
+        expect(await r.scene.fetch('2024/report.txt')).toBe(`local edit ${round}, same size`);
+      }
+      expect(Object.values(await r.scene.remoteTree()).filter((content) => content === 'server edit 1 same size')).toHaveLength(1);
+      expect(await readdir(join(source, '2024'))).toEqual(['report.txt']);
+      const trashed = await readdir(join(r.stateDir, 'trash', 'main'), { recursive: true, withFileTypes: true });
+      const kept = await Promise.all(trashed.filter((e) => e.isFile()).map((e) => readFile(join(e.parentPath, e.name), 'utf8')));
+      expect(kept).toEqual(['server edit 2 same size']);
     } finally {
-      execFileSync('umount', [source]);
+      execFileSync('umount', [view]);
     }
   });
 

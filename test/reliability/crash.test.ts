@@ -1,4 +1,5 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
 import { useReliabilityHooks } from './hooks.js';
@@ -105,6 +106,12 @@ describe('a sync killed at a crash point', () => {
       rig.endBackoff();
       const result = await rig.run(['sync', '--once']);
       restarts.push(`${result.code ?? result.signal}: ${result.stdout.trim()}`);
+      // A leftover the walk found and the journal noted is removed, and said, once.
+      const removed = result.stderr
+        .split('\n')
+        .filter((line) => line.includes('removed a temporary file left by an interrupted run'))
+        .map((line) => basename((JSON.parse(line) as { path: string }).path));
+      expect(new Set(removed).size, removed.join(', ')).toBe(removed.length);
       if (result.code === 0) break;
       if (attempt === 4 || result.code !== 1) throw new Error(`no convergence after a crash at ${point}:\n${restarts.join('\n')}\n${tail(result.stderr, 40)}\n${await rig.dumpRuns(`crash-${point}`)}`);
     }
