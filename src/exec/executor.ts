@@ -284,7 +284,9 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
       recordConflict(tree, refs, action, outcome);
       ws.sessions.writeClosed();
       crashPoint('conflict:in-transaction');
-      if (outcome.kind === 'copied') state.addConflict(action.localPath, action.conflictPath, now());
+      // A copy on the local side (under download-only, there alone) is listed until the user removes it.
+      const localCopy = outcome.kind === 'copied' || (outcome.kind === 'settled' && action.resolution === 'keep-both' && action.mode === 'download-only');
+      if (localCopy) state.addConflict(action.localPath, action.conflictPath, now());
     });
     // The same content on both sides was never a conflict.
     return outcome.kind === 'identical' ? 'recorded' : 'conflicts';

@@ -108,13 +108,6 @@ export class FolderState {
     ).all(this.#folder);
   }
 
-  /** Forgets conflict copies that no longer exist (the user dealt with them). */
-  pruneConflicts(exists: (copyPath: string) => boolean): void {
-    for (const conflict of this.conflicts()) {
-      if (!exists(conflict.copyPath)) prepared(this.#db, 'DELETE FROM conflicts WHERE folder = ? AND copy_path = ?').run(this.#folder, conflict.copyPath);
-    }
-  }
-
   /**
    * Replaces the skipped paths with what a pass found; a pass that looked at some paths only (and
    * what lies below them) replaces those alone, the rest being as the last pass found it.

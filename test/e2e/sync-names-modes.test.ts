@@ -233,6 +233,23 @@ describe('one-way modes', () => {
   });
 });
 
+describe('a conflict under download-only', () => {
+  it('keeps the local version as a copy, which status lists as it does under two-way', async () => {
+    scene = await Scene.start({ folder: { mode: 'download-only' } });
+    const s = scene;
+    await s.put('notes.txt', 'first');
+    await s.sync();
+    await s.write('notes.txt', 'edited here');
+    const entry = await s.entry('notes.txt', 'file');
+    await s.server.replace(entry?.id ?? '', bufferSource(Buffer.from('edited there, longer'), Date.now()));
+    await s.sync(1);
+    const tree = await s.localTree();
+    const copy = Object.keys(tree).find((path) => path.startsWith('notes (conflict '));
+    expect(tree).toEqual({ 'notes.txt': 'edited there, longer', [copy ?? '']: 'edited here' });
+    expect((await s.cli('status')).stdout).toContain(`conflicts (1):\n    notes.txt: other version kept as ${copy ?? ''}`);
+  });
+});
+
 describe('a one-way mode turned two-way', () => {
   async function deletedUnderDownloadOnly(): Promise<Scene> {
     const s = await Scene.start({ folder: { mode: 'download-only' } });
