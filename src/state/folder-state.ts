@@ -97,6 +97,13 @@ export class FolderState {
     prepared(this.#db, 'DELETE FROM failures WHERE folder = ? AND path = ?').run(this.#folder, path);
   }
 
+  /** Forgets the failures of every path but `planned`: a pass that saw everything has nothing left to do there. */
+  clearFailuresBut(planned: ReadonlySet<string>): void {
+    this.#db.transaction(() => {
+      for (const { path } of this.failures()) if (!planned.has(path)) this.clearFailure(path);
+    })();
+  }
+
   addConflict(path: string, copyPath: string, nowMs: number): void {
     prepared(this.#db, 'INSERT OR REPLACE INTO conflicts (folder, path, copy_path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, path, copyPath, nowMs);
   }

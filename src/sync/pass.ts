@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
-import { executePlan, type ExecEvents, type ExecReport } from '../exec/executor.js';
+import { actionPath, executePlan, type ExecEvents, type ExecReport } from '../exec/executor.js';
 import { LocalTree } from '../exec/local-fs.js';
 import { UploadSessions } from '../exec/upload-sessions.js';
 import { RemoteTree } from '../exec/remote-tree.js';
@@ -264,6 +264,10 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const sawAll = local.unknown.length === 0 && remoteScan.unknown.length === 0;
   const keptAll = planned.heldBack === 0 || (ok && allDone && planned.skipped.length === 0);
   if (formerSource !== undefined && scope.kind === 'full' && sawAll && keptAll) state.setOneWaySource(source);
+  // A path failing before that this pass, which saw everything, planned nothing for is over: the
+  // file deleted since, say, or a mode that no longer sends it. Its record would be shown as
+  // failing, and hold back the path's next action, for good.
+  if (scope.kind === 'full' && sawAll) state.clearFailuresBut(new Set(planned.actions.map(actionPath)));
   await markHere();
   return { folder, plan: planned, skipped, report };
 }

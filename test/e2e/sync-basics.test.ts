@@ -107,6 +107,22 @@ describe('sync --once', () => {
     expect((await scene.server.stat(scene.remotePath('photo.jpg'), 'file'))?.modifiedMs).toBe(tomorrow * 1000);
   });
 
+  it('forgets a failing path once there is nothing left to do there', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('kept.txt', 'k');
+    await s.write('dropped.txt', 'd');
+    s.standin.control.failNext('PUT /api/v3/file/upload', 20, 'code50001');
+    await s.sync(1);
+    s.standin.control.failNext('PUT /api/v3/file/upload', 0, 'code50001');
+    const failing = async (): Promise<string[]> => (JSON.parse((await s.cli('status', '--json')).stdout) as { failing: { path: string }[] }[])[0]?.failing.map((f) => f.path) ?? [];
+    expect(await failing()).toEqual(['dropped.txt', 'kept.txt']);
+    // The user gave up on one of them; the other still waits for its retry.
+    await rm(s.localPath('dropped.txt'));
+    expect((await s.sync(1)).stdout).toBe('main: 0 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 1 deferred, 0 failed\n');
+    expect(await failing()).toEqual(['kept.txt']);
+  });
+
   it('deletes on the other side into a trash, and a modified file beats a delete', async () => {
     scene = await Scene.start();
     await scene.write('gone-locally.txt', 'l');
