@@ -325,6 +325,12 @@ describe('links', () => {
     const zero = await scene.cli('share', scene.localPath('not synced yet'), '--expire', '0s');
     expect(zero.code).toBe(2);
     expect(zero.stderr).toContain('--expire: expected at least 1s, got "0s"');
+    // A mistyped path is said to be one; a new file is not synced yet, by the daemon if one runs.
+    expect((await scene.cli('link', scene.localPath('docs/reprot.pdf'))).stderr).toContain(`${scene.localPath('docs/reprot.pdf')} does not exist`);
+    await scene.write('docs/new.txt', 'new');
+    expect((await scene.cli('link', scene.localPath('docs/new.txt'))).stderr).toContain(
+      'docs/new.txt in folder "main" has not been synced yet; let the daemon sync it, or run "cloudreve-sync sync --once" first if none runs',
+    );
   });
 });
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import type { FolderConfig } from '../../config/load.js';
@@ -66,6 +67,8 @@ function expireOf(text: string): number {
   return seconds;
 }
 
+const syncFirst = 'let the daemon sync it, or run "cloudreve-sync sync --once" first if none runs';
+
 /** The server object behind a local path: the synced folder's own, or one of the Synced tree. */
 async function findSynced(context: CommandContext, path: string): Promise<ObjectRef> {
   const absolute = resolve(path);
@@ -73,11 +76,14 @@ async function findSynced(context: CommandContext, path: string): Promise<Object
   if (!folder) throw new CliError(`${absolute} is not inside a synced folder`, ExitCode.usage);
   if (absolute === folder.localPath) {
     const root = await context.client.stat(folder.remotePath, 'dir');
-    if (root === undefined) throw new CliError(`the server folder ${folder.remotePath} of folder "${folder.name}" does not exist yet; run "cloudreve-sync sync --once" first`, ExitCode.partial);
+    if (root === undefined) throw new CliError(`the server folder ${folder.remotePath} of folder "${folder.name}" does not exist yet; ${syncFirst}`, ExitCode.partial);
     return root;
   }
   const relative = absolute.slice(folder.localPath.length + 1).split(sep).join('/');
   const synced = new SyncedTree(context.db, folderId(context.db, folder.name)).atLocalPath(relative);
-  if (synced?.remoteId === undefined) throw new CliError(`${relative} in folder "${folder.name}" has not been synced yet; run "cloudreve-sync sync --once" first`, ExitCode.partial);
+  if (synced?.remoteId === undefined) {
+    if (!existsSync(absolute)) throw new CliError(`${absolute} does not exist`, ExitCode.partial);
+    throw new CliError(`${relative} in folder "${folder.name}" has not been synced yet; ${syncFirst}`, ExitCode.partial);
+  }
   return { kind: synced.kind, id: synced.remoteId };
 }

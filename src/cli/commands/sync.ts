@@ -28,12 +28,12 @@ const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 export function syncCommand(program: Command): void {
   program
     .command('sync')
-    .description('sync the configured folders')
-    .option('--once', 'one full pass, then exit')
-    .option('--folder <name>', 'only this folder')
-    .option('--dry-run', 'show what would be done, change nothing')
-    .option('--json', 'print the plan or the result as JSON')
-    .option('--force', 'run even when a safety guard (mass delete, emptied folder, changed folder pair) would stop it')
+    .description('keep the configured folders in sync until stopped (the daemon: SIGHUP reloads the config), or with --once make one full pass and exit')
+    .option('--once', 'one full pass, then exit (for cron or by hand)')
+    .option('--folder <name>', 'with --once: only this folder')
+    .option('--dry-run', 'with --once: show what would be done, change nothing')
+    .option('--json', 'with --once: print the plan or the result as JSON')
+    .option('--force', 'with --once: run even when a safety guard (mass delete, emptied folder, changed folder pair) would stop it')
     .action((options: SyncOptions) => runCommand(program.opts<GlobalOptions>(), (context) => syncOnce(context, options)));
 }
 
