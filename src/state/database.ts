@@ -104,12 +104,7 @@ export function openDatabase(stateDir: string): Db {
   makeStateDir(stateDir);
   const file = join(stateDir, databaseFileName);
   // A new database beside another one's write-ahead log would take that log for its own.
-  const orphans = existsSync(file) ? [] : ['-wal', '-shm'].map((suffix) => `${file}${suffix}`).filter((path) => existsSync(path));
-  if (orphans.length > 0) {
-    throw new StateError(
-      `the state database ${file} is missing but ${orphans.join(' and ')} ${orphans.length > 1 ? 'are' : 'is'} there: a cloudreve-sync still running may be using it deleted; stop it, then remove ${orphans.length > 1 ? 'them' : 'it'} (the next run merges both sides and deletes nothing)`,
-    );
-  }
+  refuseOrphanLog(file);
   let db: Db;
   try {
     // Created here so that it never exists with wider permissions than 0600.
@@ -144,10 +139,23 @@ export function openDatabase(stateDir: string): Db {
  * a running daemon stays gone for that daemon to notice, rather than made anew beside it.
  */
 export function openDatabaseToRead(stateDir: string): Db {
-  if (existsSync(join(stateDir, databaseFileName))) return openDatabase(stateDir);
+  const file = join(stateDir, databaseFileName);
+  if (existsSync(file)) return openDatabase(stateDir);
+  // Said here too: what it looks at is in use, deleted, by a process still running.
+  refuseOrphanLog(file);
   const db = new Database(':memory:');
   applyMigrations(db);
   return db;
+}
+
+/** Throws a StateError when the database `file` is missing but its write-ahead log is there. */
+function refuseOrphanLog(file: string): void {
+  if (existsSync(file)) return;
+  const orphans = ['-wal', '-shm'].map((suffix) => `${file}${suffix}`).filter((path) => existsSync(path));
+  if (orphans.length === 0) return;
+  throw new StateError(
+    `the state database ${file} is missing but ${orphans.join(' and ')} ${orphans.length > 1 ? 'are' : 'is'} there: a cloudreve-sync still running may be using it deleted; stop it, then remove ${orphans.length > 1 ? 'them' : 'it'} (the next run merges both sides and deletes nothing)`,
+  );
 }
 
 /** Creates the state directory (owner only) if it is missing; a StateError says why it cannot. */
