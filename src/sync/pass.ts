@@ -324,12 +324,16 @@ async function scanRemoteCreatingRoot(
     });
   const first = await scan();
   if (first.rootExists || !firstRun || folder.mode === 'download-only') return first;
-  // A dry run shows the plan as if the folder had been created.
-  if (dryRun) return { ...first, rootExists: true };
+  const inTheWay = (cause?: unknown): Error => new Error(`cannot create the server folder ${folder.remotePath}: a file of that name is in the way`, { cause });
+  // A dry run shows the plan as if the folder had been created, unless it could not be.
+  if (dryRun) {
+    if ((await context.remote.stat(folder.remotePath, 'file')) !== undefined) throw inTheWay();
+    return { ...first, rootExists: true };
+  }
   try {
     await context.remote.mkdir(folder.remotePath);
   } catch (error) {
-    if (isRemoteError(error, 'exists')) throw new Error(`cannot create the server folder ${folder.remotePath}: a file of that name is in the way`, { cause: error });
+    if (isRemoteError(error, 'exists')) throw inTheWay(error);
     throw error;
   }
   tables.resetRemote();

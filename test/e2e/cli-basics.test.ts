@@ -158,6 +158,10 @@ describe('the CLI', () => {
     const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
     await writeFile(s.configPath, stringify({ ...config, folders: [{ name: 'bad', local: other, remote: '/taken' }, ...config.folders] }));
     await mkdir(other);
+    // A dry run says so too, rather than show a plan the run cannot carry out.
+    const dry = await s.cli('sync', '--once', '--dry-run');
+    expect(dry.code).toBe(1);
+    expect(dry.stdout).toContain('bad: failed: cannot create the server folder /taken: a file of that name is in the way');
     const result = await s.cli('sync', '--once');
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('bad: failed: cannot create the server folder /taken: a file of that name is in the way');
