@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { FolderState, guardAnswerOf } from '../../state/folder-state.js';
-import type { GuardAnswer } from '../../tree/types.js';
 import { stateIdentity } from '../../state/identity.js';
 import { folderId } from '../../state/synced.js';
+import type { GuardAnswer } from '../../tree/types.js';
 import type { GlobalOptions } from '../context.js';
 import { askDaemon } from '../daemon-client.js';
 import { CliError, ExitCode } from '../exit-codes.js';
