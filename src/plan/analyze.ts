@@ -57,7 +57,7 @@ export function analyze(matched: MatchedItems): ItemView[] {
     let localChanged = false;
     let remoteChanged = false;
     if (base && item.kind === 'file') {
-      if (item.local) localChanged = item.local.size !== base.size || item.local.mtimeMs !== base.localMtimeMs;
+      if (item.local) localChanged = item.local.size !== base.size || item.local.mtimeMs !== base.localMtimeMs || item.localUnsure === true;
       if (item.remote) {
         const known = base.remote;
         remoteChanged =

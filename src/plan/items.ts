@@ -19,6 +19,13 @@ export interface Item {
    * may join the two, never a policy that picks a winner.
    */
   readonly detached?: true;
+  /**
+   * Its local file holds the inode another Synced entry recorded, at a path whose own entry it
+   * resembles (size and time): two names swapped, or inodes a restore handed out again in another
+   * order (see `matchSide`). Which bytes are where cannot be told from that, so the file counts as
+   * changed locally and is sent again.
+   */
+  readonly localUnsure?: true;
 }
 
 export interface MatchedItems {
@@ -46,6 +53,7 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
   const localOf = new Map<SyncedNode, LocalNode>();
   const remoteOf = new Map<SyncedNode, RemoteNode>();
 
+  const unsure = new Set<LocalNode>();
   const unmatchedLocal = matchSide(
     synced,
     input.local.nodes,
@@ -58,6 +66,7 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
     asRecorded,
     // And one that shows its own path's record is taken for left in place (see matchSide).
     asRecorded,
+    unsure,
   );
   const unmatchedRemote = matchSide(
     synced,
@@ -69,6 +78,7 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
     (base) => base.remote?.id,
     () => true,
     undefined,
+    undefined,
   );
 
   const detached = detachedFiles(synced, localOf, remoteOf, unmatchedLocal, unmatchedRemote, mode);
@@ -76,7 +86,8 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
   const root: Item = { index: 0, kind: 'dir', base: undefined, local: undefined, remote: undefined };
   const items: Item[] = [root];
   for (const base of synced) {
-    items.push({ index: items.length, kind: base.kind, base, local: localOf.get(base), remote: remoteOf.get(base) });
+    const local = localOf.get(base);
+    items.push({ index: items.length, kind: base.kind, base, local, remote: remoteOf.get(base), ...(local && unsure.has(local) ? { localUnsure: true } : {}) });
   }
   const newRemoteByKey = new Map<string, RemoteNode>();
   for (const remote of unmatchedRemote) newRemoteByKey.set(kindKey(remote.kind, pathKey(remote.path)), remote);
@@ -159,7 +170,8 @@ function asRecorded(base: SyncedNode, local: LocalNode): boolean {
  * filesystem hands the freed inodes out again in another order; taken for moves, those identities
  * would carry one file's server object to another's path. So a node that could stay its own
  * path's entry is not taken for a move from a path that a node as recorded still fills: the
- * identities were shuffled, not the entries. A folder shows nothing of itself to compare; the
+ * identities were shuffled, not the entries (or the names swapped: such a file goes to `unsure`,
+ * its bytes to be sent again). A folder shows nothing of itself to compare; the
  * files it holds tell: most of them moved with it from the base's folder (`mv cur prev`, then
  * `mkdir cur`) is a move, whatever fills the old path.
  */
@@ -173,6 +185,7 @@ function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKi
   baseIdentity: (base: SyncedNode) => string | undefined,
   plausibleMove: (base: SyncedNode, node: Node) => boolean,
   inPlace: ((base: SyncedNode, node: Node) => boolean) | undefined,
+  unsure: Set<Node> | undefined,
 ): Node[] {
   const baseByPath = new Map<string, SyncedNode[]>();
   for (const base of synced) push(baseByPath, kindKey(base.kind, pathKey(basePath(base))), base);
@@ -215,16 +228,26 @@ function matchSide<Node extends { readonly path: RelPath; readonly kind: EntryKi
     const moved = files.filter((file) => bases.get(nodeIdentity(file))?.some((b) => pathKey(parentOf(basePath(b))) === from && plausibleMove(b, file)));
     return moved.length * 2 > files.length;
   };
+  // A file whose recorded folder is the folder it is in now, moved: it moved with that folder.
+  const withItsFolder = (base: SyncedNode, node: Node): boolean => {
+    const from = parentOf(basePath(base));
+    const folder = baseByPath.get(kindKey('dir', pathKey(from)))?.[0];
+    const now = folder === undefined ? undefined : matched.get(folder);
+    return now !== undefined && pathKey(now.path) === pathKey(parentOf(node.path)) && pathKey(now.path) !== pathKey(from);
+  };
   const shuffled = (base: SyncedNode, node: Node): boolean => {
-    if (inPlace === undefined || (node.kind === 'dir' && movedWith(base, node))) return false;
+    if (inPlace === undefined || (node.kind === 'dir' ? movedWith(base, node) : withItsFolder(base, node))) return false;
     const own = baseByPath.get(kindKey(node.kind, pathKey(node.path)))?.find((b) => b !== base && !matched.has(b));
     const there = nodeByPath.get(kindKey(base.kind, pathKey(basePath(base))));
     return own !== undefined && inPlace(own, node) && there !== undefined && there !== node && !claimed.has(there) && inPlace(base, there);
   };
-  for (const node of nodes) {
+  // Folders first, so that a file can be told to have moved with its folder.
+  for (const node of [...nodes.filter((n) => n.kind === 'dir'), ...nodes.filter((n) => n.kind !== 'dir')]) {
     if (claimed.has(node)) continue;
     const base = baseByIdentity.get(kindKey(node.kind, nodeIdentity(node)))?.find((b) => !matched.has(b) && plausibleMove(b, node));
-    if (base && !shuffled(base, node)) take(base, node);
+    if (base === undefined) continue;
+    if (!shuffled(base, node)) take(base, node);
+    else if (node.kind === 'file') unsure?.add(node);
   }
   // Pass 3: same path, new identity.
   const unmatched: Node[] = [];
