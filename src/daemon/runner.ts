@@ -87,6 +87,8 @@ export class FolderRunner {
   #needWalk = false;
   /** On `monotonicNow`, as is `#retryAt`. */
   #dirtyDueAt: number | undefined;
+  /** When the oldest of the pending local changes was reported (monotonic). */
+  #dirtySince: number | undefined;
   #debouncing = false;
   #retryAt = 0;
   #offlineBackoffMs = 0;
@@ -244,6 +246,7 @@ export class FolderRunner {
     // A resume starts with a full pass: a paused folder need not pile up what changed meanwhile.
     if (this.phase === 'paused') return;
     this.#dirty.add(path);
+    this.#dirtySince ??= this.#shared.monotonicNow();
     // Debounce: the pass waits until changes stop coming for a moment.
     this.#dirtyDueAt = this.#shared.monotonicNow() + this.#shared.config.daemon.debounce;
     if (!this.#debouncing) {
@@ -332,9 +335,14 @@ export class FolderRunner {
       this.#after(this.#retryAt - now, () => undefined);
       return undefined;
     }
+    // A folder that never goes quiet (a log written every second) would hold its other changes
+    // back for good: once they have waited a whole walk interval, the walk scans the folder
+    // whole, which also sees a rename whose new name the watcher has yet to report.
+    if (this.#needWalk && this.#dirtySince !== undefined && now - this.#dirtySince >= this.#shared.config.daemon.remoteInterval) this.#needFull = true;
     if (this.#needFull) {
       this.#needFull = false;
       this.#needWalk = false;
+      this.#dirtySince = undefined;
       this.#dirty.take();
       return { kind: 'full' };
     }
@@ -356,6 +364,7 @@ export class FolderRunner {
   /** The pending local changes, without the echoes of this daemon's own writes. */
   async #takeDirty(): Promise<RelPath[]> {
     this.#echo.prune();
+    this.#dirtySince = undefined;
     return userChanges(this.#folder.localPath, this.#dirty.take(), this.#echo, this.#tree);
   }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -512,6 +512,28 @@ describe('the daemon', () => {
     await eventually(async () => Object.keys(await s.remoteTree()).every((path) => path.startsWith('renamed-')) || undefined, 20_000, 'the renames on the server');
     for (let i = 0; i < n; i++) expect((await s.entry(`renamed-${i}.txt`))?.id).toBe(ids.get(i));
     expect(daemon.output).not.toContain('deleted on server');
+  });
+
+  it('sends a change within two walk intervals while another file is written every 0.7 s', async () => {
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '2s', debounce: '1s' } }, { 'a.txt': 'a' });
+    let writing = true;
+    const writer = (async (): Promise<void> => {
+      while (writing) {
+        // Still for longer than the watcher waits (half the debounce), so reported each time.
+        await appendFile(s.localPath('app.log'), 'a line of the log\n');
+        await sleep(700);
+      }
+    })();
+    try {
+      await sleep(1000);
+      await s.write('report.txt', 'important');
+      const written = Date.now();
+      await eventually(async () => (await s.entry('report.txt')) !== undefined, 15_000, 'the upload beside the busy log');
+      expect(Date.now() - written).toBeLessThan(8000);
+    } finally {
+      writing = false;
+      await writer;
+    }
   });
 
   it('watches the folder again after it was renamed away and back', async () => {
