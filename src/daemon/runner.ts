@@ -198,9 +198,6 @@ export class FolderRunner {
     const watcher = await LocalWatcher.start({
       root: this.#folder.localPath,
       rules,
-      // Half the debounce: the new path of a rename, reported once the file stood still, comes
-      // before the pass its old path's report is due for.
-      stableMs: Math.min(this.#shared.config.daemon.debounce / 2, 2000),
       logger: this.#log,
       onChange: (path) => this.#changed(path),
       onRulesChanged: () => this.#restartWatcher(),
@@ -347,8 +344,8 @@ export class FolderRunner {
       return { kind: 'full' };
     }
     // Local changes still settling wait for their due time, also when a walk comes first: the
-    // watcher reports a rename's old path at once and its new one once the file stood still,
-    // and the old path alone would be planned as a delete.
+    // watcher may report a rename's two paths a moment apart, and the old path alone would be
+    // planned as a delete.
     const due = this.#dirty.size > 0 && this.#dirtyDueAt !== undefined && now >= this.#dirtyDueAt;
     if (this.#needWalk) {
       this.#needWalk = false;

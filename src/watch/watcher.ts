@@ -7,8 +7,6 @@ import type { RelPath } from '../tree/types.js';
 export interface WatcherOptions {
   readonly root: string;
   readonly rules: IgnoreRules;
-  /** A file must keep its size this long before its change is reported. */
-  readonly stableMs: number;
   readonly logger: Logger;
   readonly onChange: (path: RelPath) => void;
   /** `.cloudreveignore` was written, created or removed: the rules the watcher was started with are out of date. */
@@ -22,7 +20,13 @@ export interface WatcherOptions {
   readonly onRootLost: () => void;
 }
 
-/** Watches a local folder and reports changed paths, relative to the root. */
+/**
+ * Watches a local folder and reports changed paths, relative to the root, as they change: the
+ * caller debounces, and a pass leaves a file still being written for later. (chokidar's
+ * `awaitWriteFinish` would hold each report until the file stood still, but a file deleted and
+ * written again within its throttle left it waiting for that path for good, deaf to every later
+ * change there.)
+ */
 export class LocalWatcher {
   private constructor(private readonly watcher: FSWatcher) {}
 
@@ -33,7 +37,6 @@ export class LocalWatcher {
       ignoreInitial: true,
       followSymlinks: false,
       ignorePermissionErrors: true,
-      awaitWriteFinish: { stabilityThreshold: options.stableMs, pollInterval: Math.max(50, Math.min(500, options.stableMs / 4)) },
       ignored: (absolute, stats) => {
         const path = rel(absolute);
         if (path === '' || path.startsWith('..') || path === ignoreFileName) return false;

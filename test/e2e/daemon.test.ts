@@ -536,6 +536,23 @@ describe('the daemon', () => {
     }
   });
 
+  it('keeps hearing a file deleted and written again in quick succession', async () => {
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '1h', debounce: '1s' } }, { 'd/notes.txt': 'v0' });
+    const file = s.localPath('d/notes.txt');
+    await rm(file);
+    await sleep(20);
+    await writeFile(file, 'v1');
+    await sleep(40);
+    await rm(file);
+    await sleep(300);
+    await writeFile(file, 'v2 after the gap');
+    await eventually(async () => (await s.fetch('d/notes.txt').catch(() => undefined)) === 'v2 after the gap', 10_000, 'the rewrite');
+    // Later edits are heard too (the server is walked once an hour here: only the watcher tells).
+    await sleep(1500);
+    await writeFile(file, 'edited later');
+    await eventually(async () => (await s.fetch('d/notes.txt').catch(() => undefined)) === 'edited later', 10_000, 'the later edit');
+  });
+
   it('watches the folder again after it was renamed away and back', async () => {
     const { s } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b/c.txt': 'c' });
     const aside = join(s.dir, 'aside');
