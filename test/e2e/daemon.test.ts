@@ -35,6 +35,15 @@ async function syncedDaemon(options: SceneOptions = {}, files: Readonly<Record<s
   return { s, daemon };
 }
 
+/** A daemon whose folder its safety guard paused: both of its files deleted locally. */
+async function pausedDaemon(options: SceneOptions = {}): Promise<{ s: Scene; daemon: DaemonProcess }> {
+  const { s, daemon } = await syncedDaemon(options, { 'a.txt': 'a', 'b.txt': 'b' });
+  await rm(s.localPath('a.txt'));
+  await rm(s.localPath('b.txt'));
+  await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+  return { s, daemon };
+}
+
 async function daemonUploading(size: number, latencyMs: number): Promise<{ s: Scene; proc: DaemonProcess }> {
   const s = await Scene.start({ standin: { chunkSize: 4096 } });
   scene = s;
@@ -474,10 +483,7 @@ describe('the daemon', () => {
   });
 
   it('ends when its state directory is deleted while every folder is paused, at its next walk time', async () => {
-    const { s, daemon } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b.txt': 'b' });
-    await rm(s.localPath('a.txt'));
-    await rm(s.localPath('b.txt'));
-    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    const { s, daemon } = await pausedDaemon({ daemon: { remoteInterval: '1s' } });
     await rm(s.stateDir, { recursive: true });
     expect((await daemon.exited).code).toBe(1);
     expect(daemon.output).toContain('was deleted while this cloudreve-sync ran');
@@ -569,15 +575,7 @@ describe('the daemon', () => {
   });
 
   it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
-    scene = await Scene.start();
-    const s = scene;
-    await s.write('a.txt', 'a');
-    await s.write('b.txt', 'b');
-    s.daemon();
-    await running(s);
-    await rm(s.localPath('a.txt'));
-    await rm(s.localPath('b.txt'));
-    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    const { s } = await pausedDaemon();
     const health = await s.status('/healthz');
     expect(health.code).toBe(503);
     expect(JSON.stringify(health.body)).toContain('the local folder is empty');
@@ -592,15 +590,7 @@ describe('the daemon', () => {
   });
 
   it('starts paused where it stopped paused, saying so, until a sync --once the guards let through', async () => {
-    scene = await Scene.start();
-    const s = scene;
-    await s.write('a.txt', 'a');
-    await s.write('b.txt', 'b');
-    const first = s.daemon();
-    await running(s);
-    await rm(s.localPath('a.txt'));
-    await rm(s.localPath('b.txt'));
-    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    const { s, daemon: first } = await pausedDaemon();
     first.signal('SIGTERM');
     await first.exited;
 
@@ -620,15 +610,7 @@ describe('the daemon', () => {
   });
 
   it("acts on its own daemon only: another install's, answering on the same status address, is neither resumed nor shown", async () => {
-    scene = await Scene.start();
-    const s = scene;
-    await s.write('a.txt', 'a');
-    await s.write('b.txt', 'b');
-    s.daemon();
-    await running(s);
-    await rm(s.localPath('a.txt'));
-    await rm(s.localPath('b.txt'));
-    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    const { s } = await pausedDaemon();
     // Another install on this machine: its own state directory and folder of the same name, the
     // same status address (as two installs left at the default have).
     const config = parse(await readFile(s.configPath, 'utf8')) as { stateDir: string; folders: { local: string }[] };
