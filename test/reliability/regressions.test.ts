@@ -110,6 +110,34 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
     expect(s.standin.control.openUploadSessions()).toEqual([]);
   });
 
+  it("is freed without deleting the file of an upload of the same pass that completes while the server cancels", async () => {
+    // Crash runs: the cancel of the account's uploads found another upload of the pass still
+    // open, its last chunk landed, and the server deleted the finished file by ID; it was
+    // recorded as sent, and the next run took it for a delete made on the server.
+    rig = await syncedRig(0, { chunkSize: 512 });
+    const s = rig.scene;
+    await openSessionElsewhere(s, 'report.txt');
+    const db = new Database(join(rig.stateDir, 'cloudreve-sync.db'));
+    const folder = (db.prepare("SELECT id FROM folders WHERE name = 'main'").get() as { id: number }).id;
+    db.prepare("INSERT INTO temp_files (folder, side, path, created_ms) VALUES (?, 'upload', '/sync', ?)").run(folder, Date.now());
+    db.close();
+    const big = 'chunked '.repeat(320);
+    await s.write('big.txt', big);
+    await s.write('report.txt', 'report');
+    s.standin.control.setLatency(100);
+    s.standin.control.pauseCancelAll(1500);
+    try {
+      await rig.sync(0);
+    } finally {
+      s.standin.control.setLatency(0);
+      s.standin.control.pauseCancelAll(0);
+    }
+    expect(await s.fetch('big.txt')).toBe(big);
+    expect(await s.fetch('report.txt')).toBe('report');
+    await rig.sync(0);
+    expect(await s.localTree()).toEqual({ 'big.txt': big, 'report.txt': 'report', 'seed.txt': 'seed' });
+  });
+
   it('lost on the way back in a run that went on, is cancelled by the next run all the same', async () => {
     // An executor review: the retry met the session as an upload in progress, and the pass
     // crossed out its note at the end, so the name stayed reserved for a day.

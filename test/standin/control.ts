@@ -39,6 +39,9 @@ export function createControl(app: App, plan: FaultPlan): StandinControl {
     failNext: (route, count, fault) => plan.failNext(route, count, fault),
     setLatency: (ms) => plan.setLatency(ms),
     dropNextChunk: (afterBytes) => plan.dropNextChunk(afterBytes),
+    pauseCancelAll: (ms) => {
+      app.uploads.cancelAllPauseMs = byteCount('pauseCancelAll', ms);
+    },
     expireLoginSessions: () => app.sessions.clear(),
     expireUploadSessions: () => app.uploads.expireAll(),
     advanceClock: (ms) => app.clock.advance(ms),
@@ -93,6 +96,7 @@ export function controlEndpoint(control: StandinControl, addUser: Standin['addUs
     failNext: ([route, count, fault]) => control.failNext(text(route, 'route'), number(count, 'count'), text(fault, 'fault') as Fault),
     setLatency: ([ms]) => control.setLatency(number(ms, 'ms')),
     dropNextChunk: ([afterBytes]) => control.dropNextChunk(number(afterBytes, 'afterBytes')),
+    pauseCancelAll: ([ms]) => control.pauseCancelAll(number(ms, 'ms')),
     expireLoginSessions: () => control.expireLoginSessions(),
     expireUploadSessions: () => control.expireUploadSessions(),
     advanceClock: ([ms]) => control.advanceClock(number(ms, 'ms')),

@@ -91,6 +91,8 @@ export interface StandinControl {
   setLatency(ms: number): void;
   /** The next chunk-carrying request (any policy) reads `afterBytes` of its body, then its socket is destroyed. */
   dropNextChunk(afterBytes: number): void;
+  /** `DELETE /file/upload` waits `ms` between finding the user's placeholders and deleting them. */
+  pauseCancelAll(ms: number): void;
   /** Every existing cookie becomes anonymous. */
   expireLoginSessions(): void;
   /** Every open upload session answers 40011 from now on; placeholders keep reserving names. */

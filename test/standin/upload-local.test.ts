@@ -251,4 +251,20 @@ describe('cancelling and expiry', () => {
     expect(await c.api('DELETE', '/file/upload')).toEqual({ code: 0, msg: '' });
     expect((await c.api('PUT', '/file/upload', { path: '/sub', size: 4, name: 'two.bin', policy_id: await c.policyId() })).code).toBe(0);
   });
+
+  it('deletes the file of an upload that completes while the cancel of all runs, as Cloudreve does', async () => {
+    const c = await freshUser();
+    const { sessionID } = await session(c, { size: 4, name: 'landing.bin' });
+    standin.control.pauseCancelAll(300);
+    try {
+      const cancelling = c.api('DELETE', '/file/upload');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await chunk(c, sessionID, 0, 'abcd')).toEqual({ code: 0, msg: '' });
+      expect(find(await c.list('/'), 'landing.bin')).toBeDefined();
+      expect(await cancelling).toEqual({ code: 0, msg: '' });
+      expect(find(await c.list('/'), 'landing.bin')).toBeUndefined();
+    } finally {
+      standin.control.pauseCancelAll(0);
+    }
+  });
 });

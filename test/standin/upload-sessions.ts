@@ -21,6 +21,8 @@ export interface UploadSession {
 /** Cloudreve's cache of upload sessions; entries vanish at expiry, placeholders do not. */
 export class UploadSessions {
   readonly #live = new Map<string, UploadSession>();
+  /** How long `DELETE /file/upload` takes between finding the placeholders and deleting them. */
+  cancelAllPauseMs = 0;
 
   constructor(private readonly clock: Clock) {}
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from './app.js';
 import { AppError, ErrInsufficientCapacity, ErrUploadSessionExpired, ok, paramError } from './envelope.js';
 import { assertNameFree, createDirectory, deleteFile, validateFile } from './filesystem.js';
@@ -177,9 +178,13 @@ export function uploadRoutes(app: App, providers: Readonly<Record<PolicyType, Pr
       pattern: '/api/v3/file/upload',
       scope: 'api',
       handle: loginRequired(async (_ctx, user) => {
-        for (const id of [...store.placeholders.values()]) {
+        // As DeleteAllUploadSession: the placeholders are found, then deleted by file ID, so a
+        // chunk that completes its upload in between has the finished file deleted.
+        const found = [...store.placeholders.values()].filter((id) => store.files.get(id)?.ownerId === user.id);
+        if (app.uploads.cancelAllPauseMs > 0) await sleep(app.uploads.cancelAllPauseMs);
+        for (const id of found) {
           const file = store.files.get(id);
-          if (file?.ownerId === user.id) await deleteFile(app, file);
+          if (file !== undefined) await deleteFile(app, file);
         }
         return ok();
       }),
