@@ -156,6 +156,24 @@ export class Rig {
     }
   }
 
+  /**
+   * What the state knows of upload sessions (UploadSessions): whether it still notes that some
+   * may be open unnamed, and the IDs of those written down.
+   */
+  uploadNotes(): { unnamedMayBeOpen: boolean; sessionIds: ReadonlySet<string> } {
+    const file = join(this.scene.stateDir, 'cloudreve-sync.db');
+    if (!existsSync(file)) return { unnamedMayBeOpen: false, sessionIds: new Set() };
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      return {
+        unnamedMayBeOpen: db.prepare("SELECT 1 FROM temp_files WHERE side = 'upload'").get() !== undefined,
+        sessionIds: new Set(db.prepare('SELECT session_id FROM upload_sessions').pluck().all() as string[]),
+      };
+    } finally {
+      db.close();
+    }
+  }
+
   /** Lets every failing path be tried again at once, as if its backoff had run out. */
   endBackoff(): void {
     this.setRetryTimes(0);
