@@ -268,6 +268,9 @@ async function holdsOnly(ws: Workspace, path: RelPath, entry: ScannedRemote, sca
 }
 
 async function download(action: DownloadAction, ws: Workspace): Promise<Outcome> {
+  // Looked at before the transfer too: what took the file's place since the scan (a link the
+  // scan skips, say) would have it fetched whole only to be left for the next run, every run.
+  await ws.local.expect(action.localPath, action.existing);
   const local = await ws.local.writeAtomically(
     action.localPath,
     action.remote.modifiedMs,

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
@@ -299,6 +299,26 @@ describe('a one-way mode turned two-way', () => {
     await s.sync();
     expect(await s.read('theirs.txt')).toBe('theirs');
     expect((await s.remoteTree())['theirs.txt']).toBe('theirs');
+  });
+});
+
+describe('a synced file replaced by a symbolic link', () => {
+  it('is left as it is, and a server edit of the file is not fetched only to be left', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('f.txt', 'regular');
+    await s.write('t.txt', 'target');
+    await s.sync();
+    await rm(s.localPath('f.txt'));
+    await symlink('t.txt', s.localPath('f.txt'));
+    await s.cli('sync', '--once');
+    const entry = await s.entry('f.txt', 'file');
+    await s.server.replace(entry?.id ?? '', bufferSource(Buffer.from('edited on the server'), Date.now()));
+    s.standin.control.resetCounts();
+    expect((await s.cli('sync', '--once')).stdout).toContain(' 1 deferred');
+    expect(s.standin.control.requestCounts()['PUT /api/v3/file/download/:id'] ?? 0).toBe(0);
+    expect((await lstat(s.localPath('f.txt'))).isSymbolicLink()).toBe(true);
+    expect(await s.fetch('f.txt')).toBe('edited on the server');
   });
 });
 
