@@ -89,7 +89,7 @@ function remembered<N extends LocalNode | RemoteNode>(snapshot: { readonly nodes
     const place = places.find(({ then }) => isWithin(key, then));
     if (!place) continue;
     const path = rebase(side.path(base), place.from, place.to);
-    if (!seen.has(pathKey(path))) found.push({ ...side.fromSynced(base), path });
+    if (!seen.has(pathKey(path))) found.push({ ...side.fromSynced(base), path, unseen: true });
   }
   return found;
 }

@@ -8,7 +8,8 @@ import type { ConflictResolution, PlanInput, PlanOptions, SyncMode } from './typ
 /**
  * - keep: in the target tree, present on both sides when the plan is done;
  * - drop: deleted from whichever side still has it;
- * - frozen: a one-way mode may not mirror what happened to it, so it is left as it is;
+ * - frozen: left as it is: a one-way mode may not mirror what happened to it, or a side's scan
+ *   could not see it;
  * - skipped: cannot be synced (name, collision) and is left as it is, with a reason.
  */
 export type Fate = 'keep' | 'drop' | 'frozen' | 'skipped';
@@ -126,6 +127,10 @@ function deletedUnmirrored({ item, local, remote }: ItemView, formerSource: Side
 
 function initialFate(view: ItemView, source: Side | undefined): Fate {
   const { item, local, remote } = view;
+  // Where a scan saw something else (a link where a synced file was) or nothing it could read,
+  // a download, move or delete would find that in its way at every pass: the other side's
+  // changes wait until the path can be seen again.
+  if (item.local?.unseen === true || item.remote?.unseen === true) return 'frozen';
   if (source !== undefined) {
     const src = source === 'local' ? local : remote;
     const dest = source === 'local' ? remote : local;

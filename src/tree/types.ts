@@ -20,6 +20,8 @@ export interface LocalNode {
   readonly mtimeMs: number;
   /** The inode number as a decimal string; recognises renames on the same filesystem. */
   readonly inode: string;
+  /** Not seen by the scan, and stood in by the planner as the Synced tree remembers it. */
+  readonly unseen?: true;
 }
 
 /** What the remote scanner saw. */
@@ -29,6 +31,8 @@ export interface RemoteNode {
   readonly id: string;
   readonly size: number;
   readonly modifiedMs: number;
+  /** Not seen by the scan, and stood in by the planner as the Synced tree remembers it. */
+  readonly unseen?: true;
 }
 
 /**

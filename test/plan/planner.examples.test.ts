@@ -555,6 +555,21 @@ describe('a file cut short', () => {
 });
 
 describe('what a run cannot see', () => {
+  it.each([
+    ['edited', (id: string) => remote.update(id, 'edited on the server')],
+    ['deleted', (id: string) => remote.remove(id, false)],
+    ['renamed', (id: string) => remote.move(id, 'renamed.txt')],
+  ] as const)('leaves a synced file whose local path the scan skipped (a link now) as it is when the server %s it', async (_, change) => {
+    // Each such write would find the link in its way: deferred at every pass, the daemon's every few seconds.
+    local.write('f.txt', 'synced');
+    local.write('other.txt', 'other');
+    await sync();
+    local.remove('f.txt', false);
+    change(remote.find('f.txt', 'file')?.id ?? '');
+    const p = planNow({}, { localUnknown: ['f.txt'] });
+    expect(p.actions).toEqual([]);
+  });
+
   it('treats an unreadable local folder as unchanged, never as deleted', async () => {
     local.mkdir('locked');
     local.write('locked/secret', 's');
