@@ -85,6 +85,12 @@ export class FolderRunner {
   #passedUnwatched = false;
   #needFull = true;
   #needWalk = false;
+  /**
+   * The pending local changes, once due, are to be looked at with a walk of the server: an action
+   * found the server changed where a pass that trusts its memory of the server would not look
+   * (a file edited inside a folder the user deleted, whose listing stays the same).
+   */
+  #walkWhenDue = false;
   /** On `monotonicNow`, as is `#retryAt`. */
   #dirtyDueAt: number | undefined;
   /** When the oldest of the pending local changes was reported (monotonic). */
@@ -339,6 +345,7 @@ export class FolderRunner {
     if (this.#needFull) {
       this.#needFull = false;
       this.#needWalk = false;
+      this.#walkWhenDue = false;
       this.#dirtySince = undefined;
       this.#dirty.take();
       return { kind: 'full' };
@@ -347,8 +354,9 @@ export class FolderRunner {
     // watcher may report a rename's two paths a moment apart, and the old path alone would be
     // planned as a delete.
     const due = this.#dirty.size > 0 && this.#dirtyDueAt !== undefined && now >= this.#dirtyDueAt;
-    if (this.#needWalk) {
+    if (this.#needWalk || (due && this.#walkWhenDue)) {
       this.#needWalk = false;
+      if (due) this.#walkWhenDue = false;
       return { kind: 'remote-walk', paths: due ? await this.#takeDirty() : [] };
     }
     if (due) {
@@ -431,17 +439,19 @@ export class FolderRunner {
    */
   #lookAgain(results: ReadonlyMap<Action, ActionResult>): void {
     const soon = this.#shared.now() + this.#shared.config.sync.settleTime + this.#shared.config.daemon.debounce;
-    const byTime = new Map<number, RelPath[]>();
+    const byTime = new Map<number, { paths: RelPath[]; serverChanged: boolean }>();
     for (const [action, result] of results) {
       if (result.status === 'done') continue;
       const until = blockedUntil(result) ?? soon;
       const at = Math.ceil(until / 1000) * 1000;
-      const paths = byTime.get(at);
-      if (paths) paths.push(actionPath(action));
-      else byTime.set(at, [actionPath(action)]);
+      const group = byTime.get(at) ?? { paths: [], serverChanged: false };
+      group.paths.push(actionPath(action));
+      if (result.status === 'deferred' && result.serverChanged === true) group.serverChanged = true;
+      byTime.set(at, group);
     }
-    for (const [at, paths] of byTime) {
+    for (const [at, { paths, serverChanged }] of byTime) {
       this.#after(Math.max(at - this.#shared.now(), 0), () => {
+        if (serverChanged) this.#walkWhenDue = true;
         for (const path of paths) this.#changed(path);
       });
     }

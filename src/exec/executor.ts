@@ -11,7 +11,7 @@ import type { LocalWrite } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { launchInOrder } from './launch.js';
 import { learnRemoteFacts } from './learn.js';
-import { DeferredError, isDeferral, perform, settleConflict, type Workspace } from './perform.js';
+import { DeferredError, isDeferral, perform, ServerChangedError, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
 import { recordConflict, recordOutcome, RowRefs } from './rows.js';
 import { stateJournal, sweepTempFiles } from './temp-files.js';
@@ -81,8 +81,10 @@ export type ActionResult =
    * Not carried out now, without being a failure: it changed, waits, or its dependency did not
    * run. `notBeforeMs`: it cannot run before then (its path, or a dependency's, is backing off
    * after a failure); without it, it can run again as soon as its path has settled.
+   * `serverChanged`: the server changed there since the scan, perhaps deeper down than a pass
+   * that trusts its memory of the server would look.
    */
-  | { readonly status: 'deferred'; readonly reason: string; readonly notBeforeMs?: number }
+  | { readonly status: 'deferred'; readonly reason: string; readonly notBeforeMs?: number; readonly serverChanged?: true }
   /** `retryAtMs`: when its backoff ends. */
   | { readonly status: 'failed'; readonly error: Error; readonly retryAtMs: number };
 
@@ -206,7 +208,7 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
         // path's fault, and the next run does it.
         if (isDeferral(error) || stopped.aborted) {
           logger.info({ path, action: action.type, reason: describe(error) }, 'left for the next run');
-          return { status: 'deferred', reason: describe(error) };
+          return { status: 'deferred', reason: describe(error), ...(error instanceof ServerChangedError ? { serverChanged: true } : {}) };
         }
         if (isFatal(error)) {
           fatal = error;

@@ -37,7 +37,12 @@ export interface Workspace {
 
 /** The action could not run now, for a reason that is not a failure: the next run re-plans it. */
 export class DeferredError extends Error {
-  override readonly name = 'DeferredError';
+  override readonly name: string = 'DeferredError';
+}
+
+/** Deferred because the server changed where the action was to write since the scan. */
+export class ServerChangedError extends DeferredError {
+  override readonly name = 'ServerChangedError';
 }
 
 /** Carries out one action on the disk and the server; the caller records the outcome. */
@@ -215,8 +220,8 @@ async function expectOnServer(ws: Workspace, path: RelPath, expected: RemoteFact
   throw changedOnServer(path);
 }
 
-function changedOnServer(path: RelPath): DeferredError {
-  return new DeferredError(`${path} changed on the server since the scan; it will be looked at again next run`);
+function changedOnServer(path: RelPath): ServerChangedError {
+  return new ServerChangedError(`${path} changed on the server since the scan; it will be looked at again next run`);
 }
 
 /**

@@ -21,10 +21,6 @@ async function running(s: Scene): Promise<void> {
   await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'idle', 15_000, 'the first pass');
 }
 
-/**
- * A daemon on a new scene (4 KiB chunks) uploading `big.bin` of `size` bytes, the stand-in
- * answering each request `latencyMs` late, once its chunks flow.
- */
 /** A daemon past its first pass over `files`. */
 async function syncedDaemon(options: SceneOptions = {}, files: Readonly<Record<string, string>> = { 'a.txt': 'a' }): Promise<{ s: Scene; daemon: DaemonProcess }> {
   const s = await Scene.start(options);
@@ -44,6 +40,10 @@ async function pausedDaemon(options: SceneOptions = {}): Promise<{ s: Scene; dae
   return { s, daemon };
 }
 
+/**
+ * A daemon on a new scene (4 KiB chunks) uploading `big.bin` of `size` bytes, the stand-in
+ * answering each request `latencyMs` late, once its chunks flow.
+ */
 async function daemonUploading(size: number, latencyMs: number): Promise<{ s: Scene; proc: DaemonProcess }> {
   const s = await Scene.start({ standin: { chunkSize: 4096 } });
   scene = s;
@@ -56,6 +56,19 @@ async function daemonUploading(size: number, latencyMs: number): Promise<{ s: Sc
 }
 
 describe('the daemon', () => {
+  it('settles a folder moved out while a file in it was edited on the server with a walk of the server, not a retry every few seconds', async () => {
+    // A pass over the local change trusted the server folder's listing, which an edit deeper
+    // down leaves as it was: the folder's delete found the edit and was deferred, and each such
+    // pass after it did the same until the next full pass, an hour later.
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '1h', debounce: '300ms' } }, { 'docs/a.txt': 'a', 'docs/b.txt': 'b', 'keep.txt': 'k' });
+    const edited = await s.entry('docs/a.txt', 'file');
+    await s.server.replace(edited?.id ?? '', bufferSource(Buffer.from('edited on the server'), Date.now()));
+    await rename(s.localPath('docs'), join(s.dir, 'moved-out'));
+    await eventually(async () => (await s.entry('docs/b.txt')) === undefined && (await s.exists('docs/a.txt')), 15_000, 'the rest deleted, the edit kept');
+    expect(await s.localTree()).toEqual({ docs: '/', 'docs/a.txt': 'edited on the server', 'keep.txt': 'k' });
+    expect(await s.remoteTree()).toEqual(await s.localTree());
+  });
+
   it('sends a local change within seconds and brings a server change after one walk', async () => {
     scene = await Scene.start();
     const s = scene;
