@@ -30,6 +30,7 @@ import { urlOrigin } from './redact.js';
 import { Session, accountKey, restoreSession } from './session.js';
 import type { ObjectProperties, SiteConfig, UserInfo, WebDavAccount } from './types.js';
 import { cancelUploadSession, uploadFile } from './upload/driver.js';
+import { UploadGate } from './upload/gate.js';
 import {
   listingSchema,
   propertySchema,
@@ -61,6 +62,7 @@ export class CloudreveV3 implements Remote, RemoteSharer {
   private readonly chunkRetries: number;
   /** The user's upload policy as the latest listing reported it. */
   private policy: UploadPolicy | undefined;
+  readonly #uploads = new UploadGate();
 
   constructor(options: CloudreveV3Options) {
     this.baseUrl = baseUrlOf(options.url);
@@ -145,7 +147,11 @@ export class CloudreveV3 implements Remote, RemoteSharer {
     await this.api.run({ method: 'POST', route: '/file/create', path: '/file/create', json: { path }, idempotent: false, target: path });
   }
 
-  async upload(dir: string, name: string, source: ByteSource, options: UploadOptions = {}): Promise<void> {
+  upload(dir: string, name: string, source: ByteSource, options: UploadOptions = {}): Promise<void> {
+    return this.#uploads.upload(() => this.#upload(dir, name, source, options));
+  }
+
+  async #upload(dir: string, name: string, source: ByteSource, options: UploadOptions): Promise<void> {
     checkedPath(dir);
     const target = joinPath(dir, name);
     checkName(name, target);
@@ -265,7 +271,9 @@ export class CloudreveV3 implements Remote, RemoteSharer {
   }
 
   async cancelAllUploads(): Promise<void> {
-    await this.api.run({ method: 'DELETE', route: '/file/upload', path: '/file/upload', idempotent: true });
+    await this.#uploads.cancel(async () => {
+      await this.api.run({ method: 'DELETE', route: '/file/upload', path: '/file/upload', idempotent: true });
+    });
   }
 
   async quota(): Promise<Quota> {

@@ -115,7 +115,7 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
     },
   };
   const { remote } = ws.remote;
-  const send = (): Promise<unknown> => ws.sessions.send(() => remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options));
+  const send = (): Promise<unknown> => remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   try {
     try {
       await send();

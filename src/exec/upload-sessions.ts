@@ -29,11 +29,6 @@ export class UploadSessions {
   /** Since when an earlier run's unnamed sessions may hold names, or undefined. */
   #earlierSince: number | undefined;
   #freeing: Promise<void> | undefined;
-  /** While the account's uploads are being cancelled, new uploads wait for it to end. */
-  #cancelling: Promise<void> | undefined;
-  /** Uploads under way, and who waits for there to be none. */
-  #sending = 0;
-  #idle: (() => void)[] = [];
   #closed: string[] = [];
 
   constructor(
@@ -75,31 +70,12 @@ export class UploadSessions {
   }
 
   /**
-   * Runs one upload (its session, chunks and all) unless the account's uploads are being
-   * cancelled: then it starts once that is done.
-   */
-  async send<T>(upload: () => Promise<T>): Promise<T> {
-    while (this.#cancelling !== undefined) await this.#cancelling;
-    this.#sending++;
-    try {
-      return await upload();
-    } finally {
-      this.#sending--;
-      if (this.#sending === 0) for (const wake of this.#idle.splice(0)) wake();
-    }
-  }
-
-  /**
    * Cancels the account's unfinished uploads (`cancelAll`), once a pass, to free the names an
-   * earlier run's unnamed sessions hold. It waits for this pass's uploads under way to end and
-   * starts no other until it is done: the server finds the unfinished uploads and then deletes
-   * their files, so an upload completing in between would be deleted whole once recorded as
-   * sent, and taken by the next run for a delete made on the server.
+   * earlier run's unnamed sessions hold. The client lets its uploads under way end first (see
+   * Remote.cancelAllUploads), so this pass's own are not cancelled.
    */
   freeEarlierNames(cancelAll: () => Promise<void>): Promise<void> {
-    if (this.#freeing !== undefined) return this.#freeing;
-    const idle = this.#sending === 0 ? Promise.resolve() : new Promise<void>((wake) => this.#idle.push(wake));
-    const freeing = idle.then(cancelAll).then(() => {
+    this.#freeing ??= cancelAll().then(() => {
       this.#earlierSince = undefined;
       this.state.removeUploadNotes();
       if (this.#noted) this.state.addTempFile('upload', this.root, this.now());
@@ -107,15 +83,7 @@ export class UploadSessions {
         "an upload found its name held by an upload in progress, and an earlier run may have left a session open unnamed (it was killed or got no answer while opening one): the account's unfinished uploads were cancelled to free the names they reserve",
       );
     });
-    this.#freeing = freeing;
-    // Settles either way: how the cancel went is the caller's to hear, not the waiting uploads'.
-    this.#cancelling = freeing.then(
-      () => undefined,
-      () => undefined,
-    ).then(() => {
-      this.#cancelling = undefined;
-    });
-    return freeing;
+    return this.#freeing;
   }
 
   /** The server answered with the ID of a session for `path`. */

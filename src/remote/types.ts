@@ -68,7 +68,8 @@ export interface Remote {
   /**
    * Abandons every upload session of the account, for when one was opened but its ID never
    * arrived (the process was killed while waiting for the answer): the name it reserves can be
-   * freed no other way. Uploads other clients have in progress must start over.
+   * freed no other way. Uploads other clients have in progress must start over; this client's
+   * own under way end first, and none starts until it is done (all its folders share it).
    */
   cancelAllUploads?(): Promise<void>;
 

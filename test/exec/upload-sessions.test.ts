@@ -71,42 +71,6 @@ describe('UploadSessions', () => {
     expect(state.tempFiles()).toEqual([]);
   });
 
-  it("cancels the account's uploads only once this pass's uploads under way have ended, and starts none meanwhile", async () => {
-    // The server finds the unfinished uploads, then deletes their files: one completing in between is deleted whole.
-    const { sessions: s } = sessions(1, 1 + 3_600_000);
-    const events: string[] = [];
-    let finishUpload = (): void => undefined;
-    const underWay = s.send(() => new Promise<void>((resolve) => (finishUpload = resolve)).then(() => events.push('upload under way ended')));
-    let finishCancel = (): void => undefined;
-    const freeing = s.freeEarlierNames(() => {
-      events.push('cancel started');
-      return new Promise<void>((resolve) => (finishCancel = resolve)).then(() => {
-        events.push('cancel ended');
-      });
-    });
-    const later = s.send(() => {
-      events.push('later upload started');
-      return Promise.resolve();
-    });
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(events).toEqual([]);
-    finishUpload();
-    await underWay;
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(events).toEqual(['upload under way ended', 'cancel started']);
-    finishCancel();
-    await Promise.all([freeing, later]);
-    expect(events).toEqual(['upload under way ended', 'cancel started', 'cancel ended', 'later upload started']);
-  });
-
-  it('lets uploads go on when the cancel fails, and gives its error to those that asked for it', async () => {
-    const { sessions: s } = sessions(1, 1 + 3_600_000);
-    const freeing = s.freeEarlierNames(() => Promise.reject(new Error('server down')));
-    const later = s.send(() => Promise.resolve('sent'));
-    await expect(freeing).rejects.toThrow('server down');
-    await expect(later).resolves.toBe('sent');
-  });
-
   it('forgets a note older than an unnamed session can live', () => {
     const { sessions: s, state } = sessions(1, 1 + unnamedSessionLifetimeMs + 1);
     expect(s.earlierMayHoldNames).toBe(false);
