@@ -105,8 +105,18 @@ export class LocalTree {
       written = factsOf(await lstat(temp, { bigint: true }));
       await this.expect(path, expected);
       crashPoint('download:before-rename');
-      if (expected) await displace(path);
-      await rename(temp, target);
+      if (expected && (await sameContent(temp, target))) {
+        // The same bytes (a file another device only renamed, fetched again to be sure): the
+        // file stays, with the server's time, and no copy of it goes to the trash. Looked at
+        // once more after the read: an edit made meanwhile must not be given the server's time.
+        await this.expect(path, expected);
+        await utimes(target, seconds, seconds);
+        written = factsOf(await lstat(target, { bigint: true }));
+        await rm(temp, { force: true });
+      } else {
+        if (expected) await displace(path);
+        await rename(temp, target);
+      }
     } catch (error) {
       await rm(temp, { force: true });
       this.journal?.removed('local', temp);

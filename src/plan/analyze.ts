@@ -60,10 +60,13 @@ export function analyze(matched: MatchedItems): ItemView[] {
       if (item.local) localChanged = item.local.size !== base.size || item.local.mtimeMs !== base.localMtimeMs || item.localUnsure === true;
       if (item.remote) {
         const known = base.remote;
+        // Cloudreve dates a file it renames or moves anew, so a new date cannot tell another
+        // device's move from an edit of the same size made with it: both count as changed, and
+        // the bytes are fetched again. (After this client's own move the date is unknown until
+        // a listing tells it.)
         remoteChanged =
           item.remote.size !== base.size ||
-          (known !== undefined &&
-            (known.id !== item.remote.id || (!remoteMoved && known.modifiedMs !== undefined && known.modifiedMs !== item.remote.modifiedMs))) ||
+          (known !== undefined && (known.id !== item.remote.id || (known.modifiedMs !== undefined && known.modifiedMs !== item.remote.modifiedMs))) ||
           (known === undefined && base.sentModifiedMs !== undefined && !isUploadDate(item.remote.modifiedMs, base.sentModifiedMs));
       }
     }
