@@ -91,6 +91,8 @@ export class FolderRunner {
    * (a file edited inside a folder the user deleted, whose listing stays the same).
    */
   #walkWhenDue = false;
+  /** The `#retryAt` a wake-up is set for. */
+  #retryWakeAt: number | undefined;
   /** On `monotonicNow`, as is `#retryAt`. */
   #dirtyDueAt: number | undefined;
   /** When the oldest of the pending local changes was reported (monotonic). */
@@ -335,7 +337,11 @@ export class FolderRunner {
       return undefined;
     }
     if (now < this.#retryAt) {
-      this.#after(this.#retryAt - now, () => undefined);
+      // One wake-up for the retry, not one more for every change reported meanwhile.
+      if (this.#retryWakeAt !== this.#retryAt) {
+        this.#retryWakeAt = this.#retryAt;
+        this.#after(this.#retryAt - now, () => undefined);
+      }
       return undefined;
     }
     // A folder that never goes quiet (a log written every second) would hold its other changes

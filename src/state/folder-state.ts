@@ -21,6 +21,14 @@ export interface Conflict {
   readonly createdMs: number;
 }
 
+/** How old the record of a run may grow before a run that ended the same way writes it anew. */
+export const unchangedRunRewriteMs = 3_600_000;
+
+/** Whether two runs ended the same way, whenever they finished. */
+function sameOutcome(a: RunSummary, b: RunSummary): boolean {
+  return JSON.stringify({ ...a, finishedMs: 0 }) === JSON.stringify({ ...b, finishedMs: 0 });
+}
+
 export interface RunSummary {
   readonly finishedMs: number;
   readonly ok: boolean;
@@ -183,6 +191,10 @@ export class FolderState {
   }
 
   recordRun(summary: RunSummary): void {
+    // A daemon's idle passes end alike every minute: written each time, the database would keep
+    // the disk under the state directory from ever spinning down.
+    const { lastSyncMs, last } = this.lastRun();
+    if (summary.ok && last?.ok === true && lastSyncMs !== undefined && summary.finishedMs - lastSyncMs < unchangedRunRewriteMs && sameOutcome(last, summary)) return;
     const column = summary.ok ? 'last_sync_ms = ?, ' : '';
     const values = summary.ok ? [summary.finishedMs, JSON.stringify(summary), this.#folder] : [JSON.stringify(summary), this.#folder];
     prepared(this.#db, `UPDATE folders SET ${column}last_result = ? WHERE id = ?`).run(...values);

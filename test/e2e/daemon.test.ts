@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -302,6 +303,27 @@ describe('the daemon', () => {
     const listing = await s.server.list(s.remotePath(''));
     expect(listing.entries.map((e) => `${e.name}:${e.size}`)).toEqual([`big.bin:${200 * 1024}`]);
     expect(s.standin.control.openUploadSessions()).toEqual([]);
+  });
+
+  it('writes nothing to its database while idle, so that the disk under it can spin down; status takes the last sync from the daemon', async () => {
+    // Every idle walk (every minute by default) rewrote the folder's last-run record.
+    const { s } = await syncedDaemon();
+    const file = join(s.stateDir, 'cloudreve-sync.db');
+    const recorded = (): number => {
+      const db = new Database(file, { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare('SELECT last_sync_ms FROM folders').pluck().get() as number | null) ?? 0;
+      } finally {
+        db.close();
+      }
+    };
+    await sleep(1500);
+    const before = { recorded: recorded(), wal: statSync(`${file}-wal`).size };
+    // Three walks of the server, one a second.
+    await sleep(3000);
+    expect({ recorded: recorded(), wal: statSync(`${file}-wal`).size }).toEqual(before);
+    const status = JSON.parse((await s.cli('status', '--json')).stdout) as { lastSync: string | null }[];
+    expect(Date.parse(status[0]?.lastSync ?? '')).toBeGreaterThan(before.recorded + 2000);
   });
 
   it('on SIGTERM starts no more of the pass, and does not count that pass as a successful sync', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { FolderState } from '../../src/state/folder-state.js';
+import { FolderState, unchangedRunRewriteMs } from '../../src/state/folder-state.js';
 import { folderId } from '../../src/state/synced.js';
 import { openMemoryState } from '../helpers/memory-state.js';
 
@@ -55,5 +55,28 @@ describe('FolderState skipped paths', () => {
     expect(state.skipped().map((s) => `${s.side} ${s.path}`)).toEqual(['local a/bad:4', 'remote b/bad:2']);
     state.replaceSkipped([]);
     expect(state.skipped()).toEqual([]);
+  });
+});
+
+describe('FolderState run records', () => {
+  const idle = (finishedMs: number): { finishedMs: number; ok: true; counts: Record<string, number> } => ({ finishedMs, ok: true, counts: { uploaded: 0 } });
+
+  it("writes a run that ended as the last one did only once that record is an hour old, so an idle daemon's disk can spin down", () => {
+    const state = folderState();
+    state.recordRun(idle(1_000));
+    state.recordRun(idle(61_000));
+    expect(state.lastRun().lastSyncMs).toBe(1_000);
+    state.recordRun(idle(1_000 + unchangedRunRewriteMs));
+    expect(state.lastRun().lastSyncMs).toBe(1_000 + unchangedRunRewriteMs);
+  });
+
+  it('writes a run that ended otherwise at once', () => {
+    const state = folderState();
+    state.recordRun(idle(1_000));
+    state.recordRun({ finishedMs: 2_000, ok: true, counts: { uploaded: 1 } });
+    expect(state.lastRun()).toEqual({ lastSyncMs: 2_000, last: { finishedMs: 2_000, ok: true, counts: { uploaded: 1 } } });
+    state.recordRun({ finishedMs: 3_000, ok: false, counts: {}, error: 'server down' });
+    state.recordRun(idle(4_000));
+    expect(state.lastRun()).toEqual({ lastSyncMs: 4_000, last: idle(4_000) });
   });
 });

@@ -25,7 +25,7 @@ export function statusCommand(program: Command): void {
           const running = (live?.body as { folders?: DaemonFolder[] } | undefined)?.folders ?? [];
           const report = folderStatuses(config, db).map((status) => {
             const daemon = running.find((f) => f.folder === status.folder);
-            return daemon ? { ...status, daemon } : status;
+            return daemon ? { ...status, lastSync: daemon.lastSuccess ?? status.lastSync, daemon } : status;
           });
           const text = report.length === 0 ? `no folders are configured in ${config.source ?? 'the config file'}` : report.map(describe).join('\n\n');
           process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${text}\n`);
@@ -43,6 +43,8 @@ interface DaemonFolder {
   readonly reason: string | null;
   readonly watching: string;
   readonly pendingLocalChanges: number;
+  /** Its last successful pass: the database has it only to the hour while nothing changes. */
+  readonly lastSuccess?: string | null;
 }
 
 export interface FolderStatus {
