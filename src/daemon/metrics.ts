@@ -1,8 +1,16 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
-/** The daemon's Prometheus metrics, in a registry of their own (no process-global state). */
+/**
+ * The daemon's Prometheus metrics, in a registry of their own (no process-global state), with
+ * the process's own (resident memory, heap, open file descriptors, event-loop lag): what a
+ * service left running for weeks on a small NAS is watched for.
+ */
 export class Metrics {
   readonly registry = new Registry();
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
   readonly files = new Counter({ name: 'cloudreve_sync_files_total', help: 'Files transferred, by direction', labelNames: ['direction'] as const, registers: [this.registry] });
   readonly bytes = new Counter({ name: 'cloudreve_sync_bytes_total', help: 'Bytes transferred, by direction', labelNames: ['direction'] as const, registers: [this.registry] });
   readonly actions = new Counter({ name: 'cloudreve_sync_actions_total', help: 'Actions carried out, by type and result', labelNames: ['type', 'result'] as const, registers: [this.registry] });

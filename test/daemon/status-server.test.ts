@@ -30,7 +30,10 @@ describe('StatusServer', () => {
     expect(other.status).toBe(409);
     expect(await other.json()).toEqual({ error: 'this daemon keeps another state database', state: 'abc' });
     expect((await fetch(`${base}/folders/main/resume?state=def`, { method: 'POST' })).status).toBe(409);
-    expect(await (await fetch(`${base}/metrics`)).text()).toContain('# TYPE cloudreve_sync_files_total counter');
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('# TYPE cloudreve_sync_files_total counter');
+    // What a service left running for weeks is watched for.
+    for (const name of ['process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes']) expect(metrics).toContain(`# TYPE ${name} gauge`);
     expect(await (await fetch(`${base}/folders/main/resume`, { method: 'POST' })).json()).toEqual({ state: 'abc', folder: 'main', resumed: true, answer: { guard: 'root', side: 'local' } });
     expect(await (await fetch(`${base}/folders/gone/resume`, { method: 'POST' })).json()).toEqual({ state: 'abc', folder: 'gone', resumed: true, answer: null });
     expect(await (await fetch(`${base}/folders/idle/resume`, { method: 'POST' })).json()).toEqual({ state: 'abc', folder: 'idle', resumed: false });
