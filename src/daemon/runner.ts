@@ -337,10 +337,13 @@ export class FolderRunner {
       return undefined;
     }
     if (now < this.#retryAt) {
-      // One wake-up for the retry, not one more for every change reported meanwhile.
+      // One wake-up for the retry, not one more for every change reported meanwhile. A timer
+      // may fire a fraction of a millisecond early: the wake-up then asks for the next one.
       if (this.#retryWakeAt !== this.#retryAt) {
         this.#retryWakeAt = this.#retryAt;
-        this.#after(this.#retryAt - now, () => undefined);
+        this.#after(this.#retryAt - now, () => {
+          this.#retryWakeAt = undefined;
+        });
       }
       return undefined;
     }
