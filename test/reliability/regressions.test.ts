@@ -99,10 +99,7 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
     // What the killed run left: a session on the server, and in the state only "being opened".
     await openSessionElsewhere(s, 'report.txt');
     expect(s.standin.control.openUploadSessions().map((x) => x.name)).toEqual(['report.txt']);
-    const db = new Database(join(rig.stateDir, 'cloudreve-sync.db'));
-    const folder = (db.prepare("SELECT id FROM folders WHERE name = 'main'").get() as { id: number }).id;
-    db.prepare("INSERT INTO temp_files (folder, side, path, created_ms) VALUES (?, 'upload', '/sync/report.txt', ?)").run(folder, Date.now());
-    db.close();
+    noteSessionsOpening(rig, '/sync/report.txt');
 
     await s.write('report.txt', 'report');
     await rig.sync(0);
@@ -117,10 +114,7 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
     rig = await syncedRig(0, { chunkSize: 512 });
     const s = rig.scene;
     await openSessionElsewhere(s, 'report.txt');
-    const db = new Database(join(rig.stateDir, 'cloudreve-sync.db'));
-    const folder = (db.prepare("SELECT id FROM folders WHERE name = 'main'").get() as { id: number }).id;
-    db.prepare("INSERT INTO temp_files (folder, side, path, created_ms) VALUES (?, 'upload', '/sync', ?)").run(folder, Date.now());
-    db.close();
+    noteSessionsOpening(rig, '/sync');
     const big = 'chunked '.repeat(320);
     await s.write('big.txt', big);
     await s.write('report.txt', 'report');
@@ -190,6 +184,17 @@ describe("another device's upload in progress (src/exec/upload-sessions.ts)", ()
     expect(s.standin.control.openUploadSessions()).toEqual([]);
   });
 });
+
+/** Writes in the state what a run killed while it asked for an upload session leaves: the note that sessions were being opened, under `path`. */
+function noteSessionsOpening(r: Rig, path: string): void {
+  const db = new Database(join(r.stateDir, 'cloudreve-sync.db'));
+  try {
+    const folder = (db.prepare("SELECT id FROM folders WHERE name = 'main'").get() as { id: number }).id;
+    db.prepare("INSERT INTO temp_files (folder, side, path, created_ms) VALUES (?, 'upload', ?, ?)").run(folder, path, Date.now());
+  } finally {
+    db.close();
+  }
+}
 
 /** Opens an upload session for `name` in /sync as another device of the same account would. */
 async function openSessionElsewhere(s: Rig['scene'], name: string): Promise<void> {

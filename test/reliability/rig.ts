@@ -161,17 +161,10 @@ export class Rig {
    * may be open unnamed, and the IDs of those written down.
    */
   uploadNotes(): { unnamedMayBeOpen: boolean; sessionIds: ReadonlySet<string> } {
-    const file = join(this.scene.stateDir, 'cloudreve-sync.db');
-    if (!existsSync(file)) return { unnamedMayBeOpen: false, sessionIds: new Set() };
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      return {
-        unnamedMayBeOpen: db.prepare("SELECT 1 FROM temp_files WHERE side = 'upload'").get() !== undefined,
-        sessionIds: new Set(db.prepare('SELECT session_id FROM upload_sessions').pluck().all() as string[]),
-      };
-    } finally {
-      db.close();
-    }
+    return this.#inDatabase(true, { unnamedMayBeOpen: false, sessionIds: new Set<string>() }, (db) => ({
+      unnamedMayBeOpen: db.prepare("SELECT 1 FROM temp_files WHERE side = 'upload'").get() !== undefined,
+      sessionIds: new Set(db.prepare('SELECT session_id FROM upload_sessions').pluck().all() as string[]),
+    }));
   }
 
   /** Lets every failing path be tried again at once, as if its backoff had run out. */
@@ -181,11 +174,18 @@ export class Rig {
 
   /** Sets when every failing path is to be tried again, in ms since the epoch. */
   setRetryTimes(ms: number): void {
-    const file = join(this.scene.stateDir, 'cloudreve-sync.db');
-    if (!existsSync(file)) return;
-    const db = new Database(file, { fileMustExist: true });
-    try {
+    this.#inDatabase(false, undefined, (db) => {
       db.prepare('UPDATE failures SET next_retry_ms = ?').run(ms);
+    });
+  }
+
+  /** `use` run on the state database, or `absent` while there is none. */
+  #inDatabase<T>(readonly: boolean, absent: T, use: (db: Database.Database) => T): T {
+    const file = join(this.scene.stateDir, 'cloudreve-sync.db');
+    if (!existsSync(file)) return absent;
+    const db = new Database(file, { readonly, fileMustExist: true });
+    try {
+      return use(db);
     } finally {
       db.close();
     }
