@@ -1,13 +1,15 @@
 import { rename, rm } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { isRemoteError } from '../remote/errors.js';
-import { isOwnTempFileName } from '../scan/ignore.js';
+import { isDroppingName, isOwnTempFileName } from '../scan/ignore.js';
+import type { LocalScan } from '../scan/local.js';
+import { unknownOf } from '../scan/unknown.js';
 import type { RemoteEntry, TransferOptions } from '../remote/types.js';
-import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, ScannedRemote, UploadAction } from '../plan/types.js';
-import { baseName, joinPath, parentOf } from '../tree/paths.js';
-import type { RelPath } from '../tree/types.js';
+import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, ScannedLocal, ScannedRemote, UploadAction } from '../plan/types.js';
+import { baseName, isWithin, joinPath, parentOf } from '../tree/paths.js';
+import type { LocalNode, RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
-import { LocalChangedError } from './local-facts.js';
+import { LocalChangedError, sameFacts } from './local-facts.js';
 import { sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome, RemoteAfterConflict } from './rows.js';
@@ -27,12 +29,8 @@ export interface Workspace {
   /** Told of upload sessions, so that one left open by a crash can be cancelled later. */
   readonly sessions: UploadSessions;
   readonly transfer: TransferOptions;
-  /**
-   * Whether a local folder holds what deleting it must not take: an entry the ignore rules leave
-   * out (droppings aside) or one a scan cannot read. A plan made without reading the folder (the
-   * daemon's server walk takes the local side as remembered) cannot know.
-   */
-  readonly holdsUnsynced?: (path: RelPath) => Promise<boolean>;
+  /** A scan of a local folder as it is now, with the run's ignore rules: what a folder delete looks at first. */
+  readonly rescan?: (path: RelPath) => Promise<LocalScan>;
 }
 
 /** The action could not run now, for a reason that is not a failure: the next run re-plans it. */
@@ -78,10 +76,31 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
   }
   if (action.local) await ws.local.expect(action.path, action.local);
   else if ((await ws.local.facts(action.path)) === undefined) return;
-  if (action.kind === 'dir' && (await ws.holdsUnsynced?.(action.path))) {
-    throw new DeferredError(`${action.path} holds entries the ignore rules leave out or that cannot be read; a pass that reads it keeps them`);
-  }
+  if (action.kind === 'dir' && ws.rescan) expectLocalOnlyScanned(action.path, action.localTree ?? [], await ws.rescan(action.path));
   await ws.trash.put(ws.local.abs(action.path), action.path);
+}
+
+/**
+ * Throws unless the local folder `path` holds nothing but what `scanned` has, as it was. It goes
+ * to the trash whole: what was written into it since the scan would be on neither side, and
+ * what the scan could not see (an ignored entry, an unreadable one) on neither side ever. The
+ * plan of a pass that did not read the folder (the daemon's server walk) has it as the Synced
+ * tree remembers it, which this looks at too.
+ */
+function expectLocalOnlyScanned(path: RelPath, scanned: readonly ScannedLocal[], now: LocalScan): void {
+  const below = (p: RelPath): boolean => isWithin(p, path);
+  if (unknownOf(now).some(below) || now.ignored.some((p) => below(p) && !isDroppingName(baseName(p)))) {
+    throw new DeferredError(`${path} holds entries the ignore rules leave out or that cannot be read; a pass that reads it keeps them`);
+  }
+  const seen = new Map(scanned.map((entry) => [entry.path, entry]));
+  const asSeen = (node: LocalNode): boolean => {
+    const entry = seen.get(node.path);
+    return entry?.kind === node.kind && (node.kind === 'dir' ? entry.inode === node.inode : sameFacts(node, entry));
+  };
+  const changed = now.nodes.find((node) => below(node.path) && !asSeen(node));
+  if (changed) {
+    throw new LocalChangedError(`${changed.path} ${seen.has(changed.path) ? 'changed' : 'appeared'} since the scan, so ${path}, which the server deleted, stays; it will be looked at again next run`);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ItemView } from './analyze.js';
 import type { Item, MatchedItems } from './items.js';
 import { sourceOf, type Target } from './target.js';
 import { asideName } from './names.js';
-import type { Action, LocalFacts, NodeRef, Placement, PlanOptions, RemoteFacts, RowWrite, ScannedRemote, Stage } from './types.js';
+import type { Action, LocalFacts, NodeRef, Placement, PlanOptions, RemoteFacts, RowWrite, ScannedLocal, ScannedRemote, Stage } from './types.js';
 
 export interface Emitted {
   readonly actions: Action[];
@@ -246,11 +246,20 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
     return rows;
   };
 
-  const scannedBelow = (item: Item): ScannedRemote[] =>
-    models.remote.subtree(item).flatMap((below) => {
-      const facts = remoteFacts(below);
-      return facts ? [{ kind: below.kind, ...facts }] : [];
+  /** `item` and everything below it on `side`, as the scans saw them. */
+  const scannedBelow = <T>(side: Side, item: Item, seen: (below: Item) => T | undefined): T[] =>
+    models[side].subtree(item).flatMap((below) => {
+      const facts = seen(below);
+      return facts === undefined ? [] : [facts];
     });
+  const scannedRemote = (below: Item): ScannedRemote | undefined => {
+    const facts = remoteFacts(below);
+    return facts && { kind: below.kind, ...facts };
+  };
+  const scannedLocal = (below: Item): ScannedLocal | undefined => {
+    const facts = localFacts(below);
+    return facts && { path: models.local.path(below, root), kind: below.kind, ...facts };
+  };
   const emitDelete = (side: Side, item: Item, stage: Stage, after: number[]): void => {
     const model = models[side];
     const facts = side === 'local' && item.kind === 'file' ? localFacts(item) : undefined;
@@ -261,8 +270,9 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
       side,
       kind: item.kind,
       path: model.path(item, root),
-      ...(side === 'remote' && item.remote ? { remoteId: item.remote.id, remote: scannedBelow(item) } : {}),
+      ...(side === 'remote' && item.remote ? { remoteId: item.remote.id, remote: scannedBelow('remote', item, scannedRemote) } : {}),
       ...(facts ? { local: facts } : {}),
+      ...(side === 'local' && item.kind === 'dir' ? { localTree: scannedBelow('local', item, scannedLocal) } : {}),
       rows: rowsGoingWith(side, item),
     });
     deletes[side] += droppedFiles[side].get(item) ?? 0;

@@ -114,6 +114,12 @@ export interface ScannedRemote extends RemoteFacts {
   readonly kind: EntryKind;
 }
 
+/** A local entry as a scan saw it (or, not read by the pass, as the Synced tree remembers it). */
+export interface ScannedLocal extends LocalFacts {
+  readonly path: RelPath;
+  readonly kind: EntryKind;
+}
+
 /**
  * Names a Synced row: an existing one by its ID (0 is the root), or an entry that gets its row
  * during this plan, by a number unique within the plan.
@@ -221,6 +227,11 @@ export interface DeleteAction extends ActionBase {
   readonly remoteId?: string;
   /** For local files: the delete only happens if the file still has these facts. */
   readonly local?: LocalFacts;
+  /**
+   * For local folders: the folder, then everything below it, as scanned. The folder goes to the
+   * trash whole, so the delete only happens if it holds nothing else, as it was.
+   */
+  readonly localTree?: readonly ScannedLocal[];
   /**
    * For the server: the entry, then everything below it, as scanned. Cloudreve deletes a folder
    * with whatever it holds, so the delete only happens if the server holds nothing else.

@@ -16,11 +16,12 @@ import { detectCaseInsensitive } from '../scan/case.js';
 import { createIgnoreRules, isDroppingName, type IgnoreRules } from '../scan/ignore.js';
 import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../scan/local.js';
 import { listingRevision, scanRemote, type RemoteScan } from '../scan/remote.js';
+import { unknownOf } from '../scan/unknown.js';
 import { PassTables } from '../state/pass-tables.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
-import { baseName, isWithin, maxNameBytes } from '../tree/paths.js';
+import { maxNameBytes } from '../tree/paths.js';
 import { version } from '../version.js';
 import type { LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf } from './binding.js';
@@ -235,11 +236,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       replaceMaxSize: context.config.sync.replaceMaxSize,
       sessions: new UploadSessions(state, now, folder.remotePath, log),
       transfer: context.signal ? { signal: context.signal } : {},
-      holdsUnsynced: async (path) => {
-        const scan = await scanLocalPaths(folder.localPath, [path], { rules });
-        const below = (p: RelPath): boolean => isWithin(p, path);
-        return unknownOf(scan).some(below) || scan.ignored.some((p) => below(p) && !isDroppingName(baseName(p)));
-      },
+      rescan: (path) => scanLocalPaths(folder.localPath, [path], { rules }),
     },
     db,
     tree,
@@ -270,11 +267,6 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   if (scope.kind === 'full' && sawAll) state.clearFailuresBut(new Set(planned.actions.map(actionPath)));
   await markHere();
   return { folder, plan: planned, skipped, report };
-}
-
-/** A path a scanner skipped (now a symlink, say) is not a deletion of what was synced there. */
-function unknownOf(scan: { unknown: readonly string[]; skipped: readonly SkippedPath[] }): string[] {
-  return [...scan.unknown, ...scan.skipped.map((s) => s.path)];
 }
 
 function stoppedBy(trip: GuardTrip): Plan {

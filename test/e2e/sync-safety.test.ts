@@ -289,6 +289,52 @@ describe('ignored local files', () => {
   });
 });
 
+describe('a local folder the server deleted', () => {
+  /**
+   * Synced `gone.txt`, `dir/a.txt` and `dir/sub/b.txt`; the server deletes `gone.txt` and `dir`.
+   * The next run starts one action every two seconds: the local delete of `gone.txt` comes
+   * first, and once it is done, before the delete of `dir`, `change` is made to `dir`.
+   */
+  async function changedBeforeItsDelete(change: (s: Scene) => Promise<void>): Promise<{ s: Scene; stdout: string }> {
+    scene = await Scene.start();
+    const s = scene;
+    // Synced first, so that its delete is planned first.
+    await s.write('gone.txt', 'synced gone.txt');
+    await s.sync();
+    for (const path of ['dir/a.txt', 'dir/sub/b.txt', 'keep.txt']) await s.write(path, `synced ${path}`);
+    await s.sync();
+    const gone = await Promise.all(['gone.txt', 'dir'].map((path) => s.entry(path)));
+    await s.server.delete(gone.map((entry) => entry ?? { id: '', kind: 'dir' }));
+    const config = await readFile(s.configPath, 'utf8');
+    const slowed = parse(config) as { sync: Record<string, unknown> };
+    await writeFile(s.configPath, stringify({ ...slowed, sync: { ...slowed.sync, requestsPerSecond: 0.5 } }));
+    const run = s.cli('sync', '--once');
+    while (await s.exists('gone.txt')) await new Promise((resolve) => setTimeout(resolve, 5));
+    await change(s);
+    const result = await run;
+    await writeFile(s.configPath, config);
+    expect(result.code).toBe(1);
+    return { s, stdout: result.stdout };
+  }
+
+  it('is kept when a file was written into it after the scan: the delete waits, and the next run sends the file up', async () => {
+    const { s, stdout } = await changedBeforeItsDelete((s) => s.write('dir/sub/new.txt', 'written meanwhile'));
+    expect(stdout).toContain('1 deleted, 0 conflicts, 0 skipped, 1 deferred');
+    expect(await s.read('dir/sub/new.txt')).toBe('written meanwhile');
+    await s.sync();
+    expect(await s.fetch('dir/sub/new.txt')).toBe('written meanwhile');
+    expect(await s.localTree()).toEqual({ 'keep.txt': 'synced keep.txt', dir: '/', 'dir/sub': '/', 'dir/sub/new.txt': 'written meanwhile' });
+  });
+
+  it('is kept when a file in it was edited after the scan, and the edit goes up', async () => {
+    const { s, stdout } = await changedBeforeItsDelete((s) => s.write('dir/a.txt', 'edited meanwhile'));
+    expect(stdout).toContain('1 deferred');
+    await s.sync();
+    expect(await s.fetch('dir/a.txt')).toBe('edited meanwhile');
+    expect(await s.exists('dir/sub/b.txt')).toBe(false);
+  });
+});
+
 describe('temporary files', () => {
   it('removes its own temporary files that an earlier run left anywhere, and nothing else of their prefix', async () => {
     // Random soak seed 447576: a folder renamed while a download wrote beside its target carried
