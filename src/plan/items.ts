@@ -62,8 +62,7 @@ export function matchItems(input: PlanInput, mode: SyncMode): MatchedItems {
     (base, local) => base.inode !== '' && base.inode === local.inode,
     (local) => local.inode,
     (base) => (base.inode === '' ? undefined : base.inode),
-    // An inode alone can be reused by an unrelated new file; a moved file keeps size and mtime.
-    asRecorded,
+    movedLocally(synced, input.local.nodes),
     // And one that shows its own path's record is taken for left in place (see matchSide).
     asRecorded,
     unsure,
@@ -162,6 +161,38 @@ function detachedFiles(
 /** A local entry that shows what its Synced entry recorded (a folder shows nothing to compare). */
 function asRecorded(base: SyncedNode, local: LocalNode): boolean {
   return base.kind === 'dir' || (base.size === local.size && base.localMtimeMs === local.mtimeMs);
+}
+
+/**
+ * Whether a local entry on a Synced entry's inode at another path can be that entry moved. A
+ * filesystem hands freed inodes out again: to a new file, which a moved one tells apart by its
+ * size and time, or to a new folder (`rm -rf old && mkdir new`), which a moved one tells apart
+ * by holding one of the entries it held (by inode, a file as recorded). Taken for a rename, the
+ * new folder would take the server folder to its name, with what other devices put in it. A
+ * folder that held nothing shows nothing either way, and is taken for moved.
+ */
+function movedLocally(synced: readonly SyncedNode[], nodes: readonly LocalNode[]): (base: SyncedNode, local: LocalNode) => boolean {
+  // Built at the first folder found elsewhere: a pass without one never pays for it.
+  let byFolder: { readonly before: Map<string, SyncedNode[]>; readonly now: Map<string, LocalNode[]> } | undefined;
+  const held = (): NonNullable<typeof byFolder> => {
+    if (byFolder === undefined) {
+      byFolder = { before: new Map(), now: new Map() };
+      for (const b of synced) push(byFolder.before, pathKey(parentOf(b.localPath)), b);
+      for (const n of nodes) push(byFolder.now, pathKey(parentOf(n.path)), n);
+    }
+    return byFolder;
+  };
+  return (base, local) => {
+    if (base.kind === 'file') return asRecorded(base, local);
+    const { before, now } = held();
+    const heldBefore = before.get(pathKey(base.localPath)) ?? [];
+    if (heldBefore.length === 0) return true;
+    const byInode = new Map(heldBefore.filter((b) => b.inode !== '').map((b) => [kindKey(b.kind, b.inode), b]));
+    return (now.get(pathKey(local.path)) ?? []).some((entry) => {
+      const was = byInode.get(kindKey(entry.kind, entry.inode));
+      return was !== undefined && asRecorded(was, entry);
+    });
+  };
 }
 
 /**

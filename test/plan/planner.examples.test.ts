@@ -112,10 +112,46 @@ describe('moves', () => {
     if (made) made.inode = freed;
     const p = await sync();
     expect(count(p, 'upload')).toBe(0);
-    // The folder moves (the new one, on the old one's inode, is taken for it renamed: a known
-    // limitation); its files do not move one by one.
-    expect(count(p, 'move')).toBeLessThanOrEqual(3);
+    // The folder moves, not its files one by one; the new one, on the old one's inode but
+    // holding none of its files, is a new folder.
+    expect(count(p, 'move')).toBe(1);
     expect(remote.find('prev/3.log', 'file')?.content).toBe('cur 3');
+    expect(remote.find('cur', 'dir')).toBeDefined();
+    expect(planNow().actions).toEqual([]);
+  });
+
+  it('does not take a new folder that got the inode of a deleted one for it renamed', async () => {
+    local.mkdir('old');
+    for (const name of ['a', 'b']) local.write(`old/${name}`, `old ${name}`);
+    for (let i = 0; i < 6; i++) local.write(`keep${i}`, `kept ${i}`);
+    await sync();
+    remote.create('old/theirs', 'file', 'from another device');
+    // rm -rf old; mkdir new, which gets the freed inode.
+    const freed = local.entries.get('old')?.inode ?? 0;
+    local.remove('old', false);
+    local.mkdir('new');
+    const made = local.entries.get('new');
+    if (made) made.inode = freed;
+    const p = await sync();
+    expect(count(p, 'move')).toBe(0);
+    expect(remote.find('new', 'dir')).toBeDefined();
+    // What another device put into the deleted folder stays where it put it, and comes back here.
+    expect(remote.find('old/theirs', 'file')?.content).toBe('from another device');
+    expect(local.entries.get('old/theirs')?.content).toBe('from another device');
+    expect(remote.find('old/a', 'file')).toBeUndefined();
+    expect(planNow().actions).toEqual([]);
+  });
+
+  it('takes a renamed folder for moved by the entries it took along, even with its files replaced but one', async () => {
+    local.mkdir('docs');
+    local.mkdir('docs/sub');
+    local.write('docs/a', 'a');
+    await sync();
+    local.move('docs', 'papers');
+    local.replace('papers/a', 'a, saved anew');
+    const p = await sync();
+    expect(count(p, 'move')).toBe(1);
+    expect(remote.find('papers/a', 'file')?.content).toBe('a, saved anew');
   });
 
   it('still takes a file moved onto a path whose old file went elsewhere for a move', async () => {
