@@ -84,7 +84,7 @@ export class Daemon {
     this.#askStop();
     return this.#inTurn(async () => {
       this.#logger.info('stopping');
-      await this.#stopRunners('abandon');
+      await this.#stopRunners(this.#runners, 'abandon');
       await this.#status?.close();
       this.#client.close();
       this.#db.close();
@@ -92,7 +92,10 @@ export class Daemon {
     });
   }
 
-  /** Applies a changed config (SIGHUP): every folder restarts with it; a bad config is refused. */
+  /**
+   * Applies a changed config (SIGHUP): the folders restart with it (only those it changes, when it
+   * changes nothing but folders); a bad config is refused.
+   */
   reload(config: Config): Promise<void> {
     return this.#inTurn(() => (this.#stopping ? Promise.resolve() : this.#reload(config)));
   }
@@ -112,8 +115,14 @@ export class Daemon {
       this.#logger.error('the new config moves the state directory; restart cloudreve-sync to apply it. Keeping the old config');
       return;
     }
-    const paused = this.#runners.filter((r) => r.phase === 'paused').map((r) => r.name);
-    await this.#stopRunners('wait');
+    // A reload that changes only some folders restarts only those: the others sync on, a first
+    // upload of many hours included, instead of waiting for the longest pass in flight.
+    const whole = !sameBesidesFolders(config, this.#config);
+    const before = new Map(this.#config.folders.map((folder) => [folder.name, JSON.stringify(folder)]));
+    const unchanged = new Set(whole ? [] : config.folders.filter((folder) => before.get(folder.name) === JSON.stringify(folder)).map((folder) => folder.name));
+    const restarted = this.#runners.filter((runner) => !unchanged.has(runner.name));
+    const paused = restarted.filter((r) => r.phase === 'paused').map((r) => r.name);
+    await this.#stopRunners(restarted, 'wait');
     if (this.#stopping) return;
     // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
     // the next pass by the new settings.
@@ -125,7 +134,7 @@ export class Daemon {
       this.#client.close();
       this.#client = this.#newClient(config);
     }
-    this.#queue = this.#newQueue(config);
+    if (whole) this.#queue = this.#newQueue(config);
     // Also where it could not listen before: the address may have been freed since, as its log said to.
     if (config.daemon.status.listen !== this.#config.daemon.status.listen || this.#status === undefined) {
       await this.#status?.close();
@@ -134,8 +143,8 @@ export class Daemon {
     }
     this.#config = config;
     if (this.#stopping) return;
-    this.#startRunners();
-    this.#logger.info({ folders: config.folders.map((f) => f.name) }, 'config reloaded');
+    const kept = this.#startRunners(unchanged);
+    this.#logger.info({ folders: config.folders.map((f) => f.name), restarted: config.folders.map((f) => f.name).filter((name) => !kept.has(name)) }, 'config reloaded');
   }
 
   resume(folder: string): Resumed | undefined {
@@ -166,7 +175,9 @@ export class Daemon {
     };
   }
 
-  #startRunners(): void {
+  /** Starts a runner for each configured folder but those in `keep`, whose runners go on; says which went on. */
+  #startRunners(keep: ReadonlySet<string> = new Set()): ReadonlySet<string> {
+    const kept = new Map(this.#runners.filter((r) => keep.has(r.name)).map((r) => [r.name, r]));
     // A reload keeps what the runners it replaces knew of their last pass.
     const before = new Map(this.#runners.map((r) => [r.name, r.lastSuccessMs]));
     const shared = {
@@ -184,8 +195,14 @@ export class Daemon {
       },
       fatal: (error: Error) => this.#fail(error),
     };
-    this.#runners = this.#config.folders.map((folder) => new FolderRunner(folder, shared, before.get(folder.name)));
-    for (const runner of this.#runners) runner.start();
+    this.#runners = this.#config.folders.map((folder) => {
+      const runner = kept.get(folder.name);
+      if (runner) return runner;
+      const started = new FolderRunner(folder, shared, before.get(folder.name));
+      started.start();
+      return started;
+    });
+    return new Set(kept.keys());
   }
 
   /**
@@ -194,8 +211,8 @@ export class Daemon {
    * passes finish, however long they take, since new runners beside an old pass would sync the
    * same folder twice at once.
    */
-  async #stopRunners(late: 'abandon' | 'wait'): Promise<void> {
-    const stopping = Promise.all(this.#runners.map((r) => r.stop(late === 'abandon')));
+  async #stopRunners(runners: readonly FolderRunner[], late: 'abandon' | 'wait'): Promise<void> {
+    const stopping = Promise.all(runners.map((r) => r.stop(late === 'abandon')));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), stopTimeoutMs);
@@ -209,7 +226,8 @@ export class Daemon {
       // for meanwhile gives up the wait, and its own turn gives the passes stopTimeoutMs.
       await Promise.race([stopping, this.#stopAsked]);
     }
-    this.#queue.clear();
+    // What abandoned passes left queued must not start; the folders a reload keeps have theirs there too.
+    if (late === 'abandon') this.#queue.clear();
   }
 
   /** The folders sync on without it; only the status server waits for a config it can listen on. */
@@ -241,4 +259,9 @@ export class Daemon {
     queue.on('next', depth);
     return queue;
   }
+}
+
+/** Whether two configs differ at most in their folders. */
+function sameBesidesFolders(a: Config, b: Config): boolean {
+  return JSON.stringify({ ...a, folders: [] }) === JSON.stringify({ ...b, folders: [] });
 }

@@ -361,6 +361,7 @@ describe('the daemon', () => {
 
   it('on SIGHUP lets an upload in progress finish', async () => {
     const { s, proc } = await daemonUploading(100 * 1024, 50);
+    await s.changeSync({ retries: 2 });
     proc.signal('SIGHUP');
     await eventually(async () => (await s.entry('big.bin')) !== undefined, 20_000, 'the upload');
     expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(1);
@@ -368,6 +369,7 @@ describe('the daemon', () => {
 
   it('on SIGTERM while a reload waits for an upload, cancels it and exits cleanly', async () => {
     const { s, proc } = await daemonUploading(1024 * 1024, 100);
+    await s.changeSync({ retries: 2 });
     proc.signal('SIGHUP');
     await new Promise((resolve) => setTimeout(resolve, 300));
     const stoppedAt = Date.now();
@@ -380,9 +382,7 @@ describe('the daemon', () => {
   it('keeps a resume given while a reload waits for a pass in flight', async () => {
     const s = await Scene.start({ standin: { chunkSize: 4096 } });
     scene = s;
-    const config = parse(await readFile(s.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-    await mkdir(join(s.dir, 'big'));
-    await writeFile(s.configPath, stringify({ ...config, folders: [...config.folders, { name: 'big', local: join(s.dir, 'big'), remote: '/big' }] }));
+    await s.addFolder('big');
     await s.write('a.txt', 'a');
     await s.write('b.txt', 'b');
     const proc = s.daemon('--log-level', 'info');
@@ -394,6 +394,7 @@ describe('the daemon', () => {
     s.standin.control.setLatency(100);
     await writeFile(join(s.dir, 'big', 'big.bin'), Buffer.alloc(200 * 1024, 7));
     await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
+    await s.changeSync({ retries: 2 });
     proc.signal('SIGHUP');
     await sleep(300);
     expect((await s.cli('resume', 'main')).stdout).toContain('main: resumed; the running daemon syncs it now, past the guard for an empty local folder');
@@ -409,6 +410,20 @@ describe('the daemon', () => {
     await eventually(async () => (await s.entry('private/old.txt')) !== undefined, 10_000, 'the full pass under the new rules');
     await s.write('private/new.txt', 'n');
     await eventually(async () => (await s.entry('private/new.txt')) !== undefined, 10_000, 'the change in a folder now watched');
+  });
+
+  it('on SIGHUP that adds a folder, starts it at once, while the other folders sync on', async () => {
+    // A reload waited for every pass in flight: a folder added while another uploaded for hours
+    // waited for the upload, and so did the folders it left as they were.
+    const { s, proc } = await daemonUploading(1024 * 1024, 50);
+    const added = await s.addFolder('added');
+    await writeFile(join(added, 'new.txt'), 'in the added folder');
+    proc.signal('SIGHUP');
+    await eventually(async () => (await s.server.stat('/added/new.txt', 'file')) !== undefined, 15_000, 'the added folder synced');
+    expect(await s.entry('big.bin')).toBeUndefined();
+    await eventually(async () => (await s.entry('big.bin')) !== undefined, 60_000, 'the upload');
+    // The same upload, not one started again.
+    expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(2);
   });
 
   it('picks up a changed ignore rule on SIGHUP', async () => {

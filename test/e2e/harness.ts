@@ -131,6 +131,21 @@ export class Scene {
     await writeFile(this.configPath, stringify({ ...config, folders: [{ ...config.folders[0], ...changes }] }));
   }
 
+  /** Rewrites the config's `sync:` settings with `changes` over what it has. */
+  async changeSync(changes: Record<string, unknown>): Promise<void> {
+    const config = parse(await readFile(this.configPath, 'utf8')) as { sync: Record<string, unknown> };
+    await writeFile(this.configPath, stringify({ ...config, sync: { ...config.sync, ...changes } }));
+  }
+
+  /** Adds a folder to the config, syncing `local` (created) with the server folder `/name`. */
+  async addFolder(name: string): Promise<string> {
+    const local = join(this.dir, name);
+    await mkdir(local, { recursive: true });
+    const config = parse(await readFile(this.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
+    await writeFile(this.configPath, stringify({ ...config, folders: [...config.folders, { name, local, remote: `/${name}` }] }));
+    return local;
+  }
+
   /** `sync --once`, failing the test with the CLI's output when the exit code is unexpected. */
   async sync(expectedCode = 0, ...args: string[]): Promise<CliResult> {
     const result = await this.cli('sync', '--once', ...args);

@@ -305,14 +305,12 @@ describe('a local folder the server deleted', () => {
     await s.sync();
     const gone = await Promise.all(['gone.txt', 'dir'].map((path) => s.entry(path)));
     await s.server.delete(gone.map((entry) => entry ?? { id: '', kind: 'dir' }));
-    const config = await readFile(s.configPath, 'utf8');
-    const slowed = parse(config) as { sync: Record<string, unknown> };
-    await writeFile(s.configPath, stringify({ ...slowed, sync: { ...slowed.sync, requestsPerSecond: 0.5 } }));
+    await s.changeSync({ requestsPerSecond: 0.5 });
     const run = s.cli('sync', '--once');
     while (await s.exists('gone.txt')) await new Promise((resolve) => setTimeout(resolve, 5));
     await change(s);
     const result = await run;
-    await writeFile(s.configPath, config);
+    await s.changeSync({ requestsPerSecond: 0 });
     expect(result.code).toBe(1);
     return { s, stdout: result.stdout };
   }
