@@ -1,19 +1,19 @@
 import { setMaxListeners } from 'node:events';
 import type PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
-import type { Action, Plan } from '../plan/types.js';
+import type { Action, ConflictAction, Plan } from '../plan/types.js';
 import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import type { Db } from '../state/database.js';
 import { backingOff, type FolderState } from '../state/folder-state.js';
 import { durably, flushGroup, inGroup } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
-import type { LocalWrite } from '../tree/types.js';
+import type { LocalWrite, RelPath, Side } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { launchInOrder } from './launch.js';
 import { learnRemoteFacts } from './learn.js';
-import { DeferredError, isDeferral, perform, ServerChangedError, settleConflict, type Workspace } from './perform.js';
+import { DeferredError, isDeferral, perform, ServerChangedError, serverCopyPath, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
-import { recordConflict, recordOutcome, RowRefs } from './rows.js';
+import { recordConflict, recordOutcome, RowRefs, type ConflictOutcome } from './rows.js';
 import { stateJournal, sweepTempFiles } from './temp-files.js';
 
 export interface ExecOptions {
@@ -273,6 +273,15 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
   return { results, counts, ...(fatal ? { fatal } : {}) };
 }
 
+/** Where a settled conflict left the version that lost its name, if it kept one. */
+function keptCopy(action: ConflictAction, outcome: ConflictOutcome): { readonly copyPath: RelPath; readonly side: Side } | undefined {
+  if (outcome.kind === 'copied') return { copyPath: action.conflictPath, side: 'local' };
+  if (outcome.kind !== 'settled' || action.resolution !== 'keep-both') return undefined;
+  if (action.mode === 'download-only') return { copyPath: action.conflictPath, side: 'local' };
+  if (action.mode === 'upload-only') return { copyPath: serverCopyPath(action), side: 'remote' };
+  return undefined;
+}
+
 /** Performs one action and records its outcome atomically (in a commit group); says what to count it as. */
 async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Promise<string> {
   const { ws, db, tree, state, now } = context;
@@ -286,9 +295,10 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
       recordConflict(tree, refs, action, outcome);
       ws.sessions.writeClosed();
       crashPoint('conflict:in-transaction');
-      // A copy on the local side (under download-only, there alone) is listed until the user removes it.
-      const localCopy = outcome.kind === 'copied' || (outcome.kind === 'settled' && action.resolution === 'keep-both' && action.mode === 'download-only');
-      if (localCopy) state.addConflict(action.localPath, action.conflictPath, now());
+      // A copy is listed until the user removes it: one on the local side (under download-only,
+      // there alone), or under upload-only the server's version, kept on the server alone.
+      const copy = keptCopy(action, outcome);
+      if (copy) state.addConflict({ path: action.localPath, ...copy }, now());
     });
     // The same content on both sides was never a conflict.
     return outcome.kind === 'identical' ? 'recorded' : 'conflicts';

@@ -321,6 +321,11 @@ async function downloadWhole(path: RelPath, remote: RemoteFacts, temp: string, w
   }
 }
 
+/** Where the copy of a conflict kept as two files is on the server: beside the file, under the copy's name. */
+export function serverCopyPath(action: ConflictAction): RelPath {
+  return joinPath(parentOf(action.remotePath), baseName(action.conflictPath));
+}
+
 /**
  * Settles a file that differs on both sides. Equal sizes first get a byte comparison, since
  * the same edit made on two machines is no conflict. Otherwise the policy decides; whatever
@@ -374,8 +379,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
         const copyLocal = (await ws.local.facts(action.conflictPath)) ?? missing(action.conflictPath);
         if (action.mode === 'download-only') return { kind: 'settled', local, remote: 'as-planned' };
         // Sessions written down as for any upload (they were not: a crash left the copy's name reserved).
-        const copyPath = joinPath(parentOf(action.remotePath), baseName(action.conflictPath));
-        await withLocalFile(ws, action.conflictPath, copyLocal, (read) => uploadNew(ws, copyPath, read, false));
+        await withLocalFile(ws, action.conflictPath, copyLocal, (read) => uploadNew(ws, serverCopyPath(action), read, false));
         return { kind: 'copied', local, copyName: baseName(action.conflictPath), copyLocal };
       }
       default:

@@ -18,6 +18,8 @@ export interface Failure {
 export interface Conflict {
   readonly path: string;
   readonly copyPath: string;
+  /** The side the copy is on. */
+  readonly side: Side;
   readonly createdMs: number;
 }
 
@@ -112,15 +114,30 @@ export class FolderState {
     })();
   }
 
-  addConflict(path: string, copyPath: string, nowMs: number): void {
-    prepared(this.#db, 'INSERT OR REPLACE INTO conflicts (folder, path, copy_path, created_ms) VALUES (?, ?, ?, ?)').run(this.#folder, path, copyPath, nowMs);
+  /** Lists a conflict copy (at `copyPath`, on `side`) until the user removes or renames it. */
+  addConflict(conflict: Omit<Conflict, 'createdMs'>, nowMs: number): void {
+    prepared(this.#db, 'INSERT OR REPLACE INTO conflicts (folder, path, copy_path, side, created_ms) VALUES (?, ?, ?, ?, ?)').run(
+      this.#folder,
+      conflict.path,
+      conflict.copyPath,
+      conflict.side,
+      nowMs,
+    );
   }
 
   conflicts(): Conflict[] {
     return prepared<[number], Conflict>(
       this.#db,
-      'SELECT path, copy_path AS copyPath, created_ms AS createdMs FROM conflicts WHERE folder = ? ORDER BY created_ms',
+      'SELECT path, copy_path AS copyPath, side, created_ms AS createdMs FROM conflicts WHERE folder = ? ORDER BY created_ms',
     ).all(this.#folder);
+  }
+
+  /** Forgets conflict copies that are gone: the user removed or renamed them, settling the conflict. */
+  forgetConflicts(gone: readonly Conflict[]): void {
+    const remove = prepared(this.#db, 'DELETE FROM conflicts WHERE folder = ? AND copy_path = ?');
+    this.#db.transaction(() => {
+      for (const conflict of gone) remove.run(this.#folder, conflict.copyPath);
+    })();
   }
 
   /**

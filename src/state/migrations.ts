@@ -157,6 +157,9 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // configured status address, which may be another install's (two users, two accounts).
   `CREATE TABLE identity (id TEXT NOT NULL) STRICT;
    INSERT INTO identity VALUES (lower(hex(randomblob(16))));`,
+  // Where a conflict copy is (FolderState.addConflict): upload-only keeps the server's version
+  // as the copy, on the server alone. Those recorded before are all local ones.
+  `ALTER TABLE conflicts ADD COLUMN side TEXT NOT NULL DEFAULT 'local' CHECK (side IN ('local', 'remote'));`,
 ];
 
 /** Deletes the sessions whose key's URL holds user info, their bytes overwritten rather than left in free pages. */

@@ -25,6 +25,7 @@ import { maxNameBytes } from '../tree/paths.js';
 import { version } from '../version.js';
 import type { LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf } from './binding.js';
+import { forgetGoneConflicts } from './conflicts.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
 import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
@@ -265,6 +266,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   // file deleted since, say, or a mode that no longer sends it. Its record would be shown as
   // failing, and hold back the path's next action, for good.
   if (scope.kind === 'full' && sawAll) state.clearFailuresBut(new Set(planned.actions.map(actionPath)));
+  if (scope.kind === 'full' && !report.fatal) await forgetGoneConflicts(state, folder, remote, log);
   await markHere();
   return { folder, plan: planned, skipped, report };
 }

@@ -67,8 +67,13 @@ describe('sync --once', () => {
     expect(local[copies[0] ?? '']).toBe('local version');
     expect(await scene.remoteTree()).toEqual(local);
     const status = await scene.cli('status', '--json');
-    expect(JSON.parse(status.stdout)).toMatchObject([{ tracked: { files: 3, folders: 0, bytes: 36 }, conflicts: [{ path: 'differs.txt', copy: copies[0] }] }]);
+    expect(JSON.parse(status.stdout)).toMatchObject([{ tracked: { files: 3, folders: 0, bytes: 36 }, conflicts: [{ path: 'differs.txt', copy: copies[0], on: 'local' }] }]);
     await scene.sync();
+    // Removing the copy settles the conflict for good: a later file of that name is none.
+    await rm(scene.localPath(copies[0] ?? ''));
+    await scene.sync();
+    await scene.write(copies[0] ?? '', 'a new file under that name');
+    expect(JSON.parse((await scene.cli('status', '--json')).stdout)).toMatchObject([{ conflicts: [] }]);
   });
 
   it('carries edits both ways and keeps modification times', async () => {

@@ -237,20 +237,36 @@ describe('one-way modes', () => {
   });
 });
 
-describe('a conflict under download-only', () => {
-  it('keeps the local version as a copy, which status lists as it does under two-way', async () => {
-    scene = await Scene.start({ folder: { mode: 'download-only' } });
+describe('a conflict under a one-way mode', () => {
+  /** `notes.txt` synced from the mode's source side, then edited on both sides; the run that meets it exits 1. */
+  async function editedOnBothSides(mode: 'download-only' | 'upload-only'): Promise<Scene> {
+    scene = await Scene.start({ folder: { mode } });
     const s = scene;
-    await s.put('notes.txt', 'first');
+    await (mode === 'download-only' ? s.put('notes.txt', 'first') : s.write('notes.txt', 'first'));
     await s.sync();
     await s.write('notes.txt', 'edited here');
     const entry = await s.entry('notes.txt', 'file');
     await s.server.replace(entry?.id ?? '', bufferSource(Buffer.from('edited there, longer'), Date.now()));
     await s.sync(1);
+    return s;
+  }
+
+  it('keeps the local version as a copy under download-only, which status lists as it does under two-way', async () => {
+    const s = await editedOnBothSides('download-only');
     const tree = await s.localTree();
     const copy = Object.keys(tree).find((path) => path.startsWith('notes (conflict '));
     expect(tree).toEqual({ 'notes.txt': 'edited there, longer', [copy ?? '']: 'edited here' });
     expect((await s.cli('status')).stdout).toContain(`conflicts (1):\n    notes.txt: other version kept as ${copy ?? ''}`);
+  });
+
+  it('keeps the server version as a copy on the server under upload-only, which status lists until it is gone', async () => {
+    const s = await editedOnBothSides('upload-only');
+    const copy = Object.keys(await s.remoteTree()).find((path) => path.startsWith('notes (conflict '));
+    expect((await s.cli('status')).stdout).toContain(`conflicts (1):\n    notes.txt: other version kept as ${copy ?? ''} on the server`);
+    const kept = await s.entry(copy ?? '', 'file');
+    await s.server.delete([kept ?? { id: '', kind: 'file' }]);
+    await s.sync();
+    expect((await s.cli('status')).stdout).not.toContain('conflicts (');
   });
 });
 

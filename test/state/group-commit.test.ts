@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 const committed = (): unknown[] => other.prepare('SELECT path FROM conflicts ORDER BY path').pluck().all();
-const conflict = (path: string): void => state.addConflict(path, `${path}.copy`, 1);
+const conflict = (path: string): void => state.addConflict({ path, copyPath: `${path}.copy`, side: 'local' }, 1);
 
 describe('commit groups (src/state/group-commit.ts)', () => {
   it('commits the writes of a group together, within its delay', () => {

@@ -58,7 +58,7 @@ export interface FolderStatus {
   /** The stop a `resume` agreed to, until the pass it lets through. */
   readonly resumed: GuardAnswer | null;
   readonly tracked: { files: number; folders: number; bytes: number };
-  readonly conflicts: { path: string; copy: string }[];
+  readonly conflicts: { path: string; copy: string; on: 'local' | 'server' }[];
   readonly failing: { path: string; action: string; error: string; attempts: number; retryAt: string }[];
   readonly skipped: { side: string; path: string; reason: string }[];
   /** Present while a daemon runs. */
@@ -79,11 +79,12 @@ export function folderStatuses(config: Config, db: Db): FolderStatus[] {
       paused: state.pausedReason() ?? null,
       resumed: state.answer() ?? null,
       tracked: new SyncedTree(db, id).tracked(),
-      // A conflict copy the user has since removed or renamed is settled.
+      // A conflict copy the user has since removed or renamed is settled; one on the server
+      // alone (upload-only) is looked at by the next full pass, which forgets it if it is gone.
       conflicts: state
         .conflicts()
-        .filter((c) => existsSync(join(folder.localPath, ...c.copyPath.split('/'))))
-        .map((c) => ({ path: c.path, copy: c.copyPath })),
+        .filter((c) => c.side === 'remote' || existsSync(join(folder.localPath, ...c.copyPath.split('/'))))
+        .map((c) => ({ path: c.path, copy: c.copyPath, on: c.side === 'local' ? 'local' : 'server' })),
       failing: state.failures().map((f) => ({ path: f.path, action: f.action, error: f.message, attempts: f.attempts, retryAt: new Date(f.nextRetryMs).toISOString() })),
       skipped: state.skipped(),
     };
@@ -105,7 +106,7 @@ function describe(status: FolderStatus): string {
   if (last?.stopped) lines.push(`  STOPPED: ${last.stopped}`);
   if (last?.error) lines.push(`  LAST RUN FAILED${last.finishedMs === undefined ? '' : ` (${formatTime(last.finishedMs)})`}: ${last.error}`);
   if (status.resumed !== null) lines.push(`  resumed: the next pass runs past the guard for ${describeAnswer(status.resumed)}`);
-  if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${formatPath(c.path)}: other version kept as ${formatPath(c.copy)}`));
+  if (status.conflicts.length > 0) lines.push(`  conflicts (${status.conflicts.length}):`, ...status.conflicts.map((c) => `    ${formatPath(c.path)}: other version kept as ${formatPath(c.copy)}${c.on === 'server' ? ' on the server' : ''}`));
   if (status.failing.length > 0) lines.push(`  failing (${status.failing.length}):`, ...status.failing.map((f) => `    ${formatPath(f.path)} (${f.action}, ${f.attempts}x): ${f.error}`));
   if (status.skipped.length > 0) lines.push(`  skipped (${status.skipped.length}):`, ...status.skipped.map((s) => `    ${formatPath(s.path)} (${s.side}): ${s.reason}`));
   return lines.join('\n');
