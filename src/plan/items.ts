@@ -166,10 +166,11 @@ function asRecorded(base: SyncedNode, local: LocalNode): boolean {
 /**
  * Whether a local entry on a Synced entry's inode at another path can be that entry moved. A
  * filesystem hands freed inodes out again: to a new file, which a moved one tells apart by its
- * size and time, or to a new folder (`rm -rf old && mkdir new`), which a moved one tells apart
- * by holding one of the entries it held (by inode, a file as recorded). Taken for a rename, the
- * new folder would take the server folder to its name, with what other devices put in it. A
- * folder that held nothing shows nothing either way, and is taken for moved.
+ * size and time, or to a new folder (`rm -rf old && mkdir -p new/sub`: `new` and `new/sub` may
+ * get the inodes of `old` and `old/sub`), which a moved one tells apart by what it holds: a file
+ * of the folder's, as recorded, directly or in a subfolder that tells the same. Taken for a
+ * rename, the new folder would take the server folder to its name, with what other devices put
+ * in it. A folder holding no such file (only empty folders, say) is new: it costs no transfer.
  */
 function movedLocally(synced: readonly SyncedNode[], nodes: readonly LocalNode[]): (base: SyncedNode, local: LocalNode) => boolean {
   // Built at the first folder found elsewhere: a pass without one never pays for it.
@@ -182,17 +183,16 @@ function movedLocally(synced: readonly SyncedNode[], nodes: readonly LocalNode[]
     }
     return byFolder;
   };
-  return (base, local) => {
+  const moved = (base: SyncedNode, local: LocalNode): boolean => {
     if (base.kind === 'file') return asRecorded(base, local);
     const { before, now } = held();
-    const heldBefore = before.get(pathKey(base.localPath)) ?? [];
-    if (heldBefore.length === 0) return true;
-    const byInode = new Map(heldBefore.filter((b) => b.inode !== '').map((b) => [kindKey(b.kind, b.inode), b]));
+    const byInode = new Map((before.get(pathKey(base.localPath)) ?? []).filter((b) => b.inode !== '').map((b) => [kindKey(b.kind, b.inode), b]));
     return (now.get(pathKey(local.path)) ?? []).some((entry) => {
       const was = byInode.get(kindKey(entry.kind, entry.inode));
-      return was !== undefined && asRecorded(was, entry);
+      return was !== undefined && moved(was, entry);
     });
   };
+  return moved;
 }
 
 /**

@@ -120,18 +120,24 @@ describe('moves', () => {
     expect(planNow().actions).toEqual([]);
   });
 
-  it('does not take a new folder that got the inode of a deleted one for it renamed', async () => {
+  it.each([
+    ['new', ['new']],
+    ['new/sub, on the inode of old/sub as well', ['new', 'new/sub']],
+  ])('does not take a new folder that got the inode of a deleted one for it renamed (%s)', async (_, made) => {
     local.mkdir('old');
-    for (const name of ['a', 'b']) local.write(`old/${name}`, `old ${name}`);
+    local.mkdir('old/sub');
+    for (const name of ['a', 'sub/b']) local.write(`old/${name}`, `old ${name}`);
     for (let i = 0; i < 6; i++) local.write(`keep${i}`, `kept ${i}`);
     await sync();
     remote.create('old/theirs', 'file', 'from another device');
-    // rm -rf old; mkdir new, which gets the freed inode.
-    const freed = local.entries.get('old')?.inode ?? 0;
+    // rm -rf old; mkdir -p new/sub, which get the freed inodes.
+    const freed = new Map(['old', 'old/sub'].map((path) => [path.replace('old', 'new'), local.entries.get(path)?.inode ?? 0]));
     local.remove('old', false);
-    local.mkdir('new');
-    const made = local.entries.get('new');
-    if (made) made.inode = freed;
+    for (const path of made) {
+      local.mkdir(path);
+      const entry = local.entries.get(path);
+      if (entry) entry.inode = freed.get(path) ?? 0;
+    }
     const p = await sync();
     expect(count(p, 'move')).toBe(0);
     expect(remote.find('new', 'dir')).toBeDefined();
@@ -142,16 +148,31 @@ describe('moves', () => {
     expect(planNow().actions).toEqual([]);
   });
 
-  it('takes a renamed folder for moved by the entries it took along, even with its files replaced but one', async () => {
+  it('takes a renamed folder of empty folders for a new one, which costs no transfer', async () => {
+    local.mkdir('plans');
+    local.mkdir('plans/2027');
+    local.write('keep', 'kept');
+    await sync();
+    local.move('plans', 'projects');
+    const p = await sync();
+    expect(count(p, 'move')).toBe(0);
+    expect(count(p, 'upload') + count(p, 'download')).toBe(0);
+    expect(remote.find('projects/2027', 'dir')).toBeDefined();
+    expect(remote.find('plans', 'dir')).toBeUndefined();
+  });
+
+  it('takes a renamed folder for moved by a file it took along, even with its other files replaced', async () => {
     local.mkdir('docs');
     local.mkdir('docs/sub');
     local.write('docs/a', 'a');
+    local.write('docs/sub/b', 'b');
     await sync();
     local.move('docs', 'papers');
     local.replace('papers/a', 'a, saved anew');
     const p = await sync();
     expect(count(p, 'move')).toBe(1);
     expect(remote.find('papers/a', 'file')?.content).toBe('a, saved anew');
+    expect(remote.find('papers/sub/b', 'file')?.content).toBe('b');
   });
 
   it('still takes a file moved onto a path whose old file went elsewhere for a move', async () => {
@@ -427,6 +448,8 @@ describe('a file moved on one side and deleted on the other, where the other sid
     // The server's folder d went and another device made a new d; the local d became a. The
     // pass moves the new server folder to a, and its row must name that folder, not the old one.
     local.mkdir('d');
+    // A file it holds tells the local rename from a new folder (see the case of inode reuse above).
+    local.write('d/f', 'f');
     await sync();
     remote.remove(remote.find('d', 'dir')?.id ?? '', false);
     local.move('d', 'a');
