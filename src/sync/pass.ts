@@ -21,11 +21,11 @@ import { PassTables } from '../state/pass-tables.js';
 import type { Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
-import { maxNameBytes } from '../tree/paths.js';
+import { maxNameBytes, pathKey } from '../tree/paths.js';
 import { version } from '../version.js';
 import type { LocalNode, RelPath, SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf } from './binding.js';
-import { forgetGoneConflicts } from './conflicts.js';
+import { copiesFoundOnServer, forgetGoneConflicts } from './conflicts.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
 import { tightenHeapForScan } from './scan-heap.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
@@ -70,6 +70,7 @@ const caseInsensitivity = new Map<string, Promise<boolean | undefined>>();
  */
 export async function syncFolder(folder: FolderConfig, context: PassContext, options: PassOptions): Promise<PassResult> {
   const { db, remote, logger, now } = context;
+  const startedMs = now();
   const id = folderId(db, folder.name);
   const tree = new SyncedTree(db, id);
   const state = new FolderState(db, id);
@@ -117,6 +118,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   let markerTrip: GuardTrip | undefined;
   let local: LocalScan;
   let remoteScan: RemoteSide;
+  let copiesOnServer: ReadonlySet<string> = new Set();
   try {
     const scanOptions = {
       rules,
@@ -155,6 +157,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     }
     const scanned = tables.scanned();
     const relevant = tables.relevant();
+    copiesOnServer = copiesFoundOnServer(state, relevant.remote);
     const totals: PlanTotals = {
       localEntries: scope.kind === 'full' ? scanned.local : await countEntries(folder.localPath, rules),
       // Entries it skipped are there all the same: a folder holding only those is not empty.
@@ -266,7 +269,11 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   // file deleted since, say, or a mode that no longer sends it. Its record would be shown as
   // failing, and hold back the path's next action, for good.
   if (scope.kind === 'full' && sawAll) state.clearFailuresBut(new Set(planned.actions.map(actionPath)));
-  if (scope.kind === 'full' && !report.fatal) await forgetGoneConflicts(state, folder, remote, log);
+  if (scope.kind === 'full' && !report.fatal && context.signal?.aborted !== true) {
+    const walkedAll = !remoteScan.remembered && remoteScan.rootExists && remoteScan.unknown.length === 0;
+    const onServer = (path: RelPath): boolean => copiesOnServer.has(pathKey(path)) || tree.recordedAt('remote', path) !== undefined;
+    await forgetGoneConflicts(state, folder.localPath, startedMs, walkedAll ? onServer : undefined);
+  }
   await markHere();
   return { folder, plan: planned, skipped, report };
 }

@@ -263,6 +263,11 @@ describe('a conflict under a one-way mode', () => {
     const s = await editedOnBothSides('upload-only');
     const copy = Object.keys(await s.remoteTree()).find((path) => path.startsWith('notes (conflict '));
     expect((await s.cli('status')).stdout).toContain(`conflicts (1):\n    notes.txt: other version kept as ${copy ?? ''} on the server`);
+    // Looking for it costs a pass no request of its own: one listing per server folder.
+    s.standin.control.resetCounts();
+    await s.sync();
+    expect(s.requests()).toMatchObject({ listings: 1, writes: 0 });
+    expect((await s.cli('status')).stdout).toContain('conflicts (1):');
     const kept = await s.entry(copy ?? '', 'file');
     await s.server.delete([kept ?? { id: '', kind: 'file' }]);
     await s.sync();
