@@ -71,16 +71,22 @@ export class LocalTrash {
     }
   }
 
-  /** Removes the days older than `keepDays`. */
-  async purge(keepDays: number): Promise<void> {
+  /**
+   * Removes the days older than `keepDays`. Says which it could not remove, and why: a day that
+   * will not go (a path below it too long to name whole, say) is the trash's problem, not a
+   * reason for the folder to stop syncing.
+   */
+  async purge(keepDays: number): Promise<{ readonly path: string; readonly error: unknown }[]> {
     const cutoff = new Date(this.now() - keepDays * 86_400_000).toISOString().slice(0, 10);
     let days: string[];
     try {
       days = await readdir(this.dir);
     } catch {
-      return;
+      return [];
     }
-    await Promise.all(days.filter((day) => /^\d{4}-\d\d-\d\d$/.test(day) && day < cutoff).map((day) => rm(join(this.dir, day), { recursive: true, force: true })));
+    const old = days.filter((day) => /^\d{4}-\d\d-\d\d$/.test(day) && day < cutoff).map((day) => join(this.dir, day));
+    const removed = await Promise.allSettled(old.map((path) => rm(path, { recursive: true, force: true })));
+    return removed.flatMap((result, i) => (result.status === 'rejected' ? [{ path: old[i] ?? '', error: result.reason as unknown }] : []));
   }
 }
 

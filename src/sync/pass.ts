@@ -229,7 +229,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   state.liftPause();
 
   const trash = new LocalTrash(join(context.config.stateDir, 'trash', folder.name), now);
-  await trash.purge(folder.trashDays);
+  for (const failed of await trash.purge(folder.trashDays)) {
+    log.warn({ path: failed.path, err: failed.error instanceof Error ? failed.error.message : String(failed.error) }, 'cannot empty an old day of the local trash; it stays, and syncing goes on');
+  }
   const runStamp = utcConflictStamp(now());
   const report = await executePlan(planned, {
     ws: {

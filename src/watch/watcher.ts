@@ -54,9 +54,10 @@ export class LocalWatcher {
     });
     watcher.on('error', (error) => {
       const code = (error as NodeJS.ErrnoException).code;
-      if ((code === 'ENOSPC' || code === 'EMFILE') && !overflowed) {
+      if (code === 'ENOSPC' || code === 'EMFILE') {
+        // Said once: out of watches, chokidar reports it again for every entry still to watch.
+        if (!overflowed) options.onOverflow();
         overflowed = true;
-        options.onOverflow();
         return;
       }
       logger.warn({ err: (error as Error).message, root }, 'file watcher error');
@@ -64,9 +65,9 @@ export class LocalWatcher {
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     const simulated = process.env.CLOUDREVE_SYNC_FAULT_WATCH;
     // The tests cannot exhaust the machine's inotify watches without hurting everything else on
-    // it; this variable makes the watcher report the error inotify would.
+    // it; this variable makes the watcher report the error inotify would, for two entries.
     if (simulated === 'ENOSPC' || simulated === 'EMFILE') {
-      watcher.emit('error', Object.assign(new Error(`${simulated}: System limit for number of file watchers reached (simulated)`), { code: simulated }));
+      for (let i = 0; i < 2; i++) watcher.emit('error', Object.assign(new Error(`${simulated}: System limit for number of file watchers reached (simulated)`), { code: simulated }));
     }
     return new LocalWatcher(watcher);
   }

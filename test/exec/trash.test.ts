@@ -124,4 +124,20 @@ describe.skipIf(otherFilesystem() === undefined)('the local trash on another fil
     expect(await readFile(join(home, 'notes.txt'), 'utf8')).toBe('saved during the copy');
     expect((await lstat(join(trash.dir, day, 'videos', 'big.mp4'))).size).toBe(64 * 1024 * 1024);
   });
+
+  it('purges the days past keeping, and says which it could not remove instead of failing', async () => {
+    const dir = await tempDir();
+    const trash = new LocalTrash(join(dir, 'trash'), () => noon);
+    await mkdir(join(trash.dir, '2026-10-01'), { recursive: true });
+    await writeFile(join(trash.dir, '2026-10-01', 'old.txt'), 'old');
+    await mkdir(join(trash.dir, day));
+    // A day holding a path longer than the system can name whole (built one folder at a time).
+    const deep = join(trash.dir, '2026-10-02');
+    await mkdir(deep);
+    execFileSync('sh', ['-c', `for i in $(seq 25); do mkdir ${'d'.repeat(200)} && cd ${'d'.repeat(200)}; done; echo x > data.txt`], { cwd: deep });
+    const failed = await trash.purge(30);
+    expect(failed.map((f) => f.path)).toEqual([deep]);
+    expect((await readdir(trash.dir)).sort()).toEqual(['2026-10-02', day]);
+    execFileSync('rm', ['-rf', deep]);
+  });
 });
