@@ -107,7 +107,9 @@ async function removeLocal(path: string): Promise<boolean> {
     await unlink(path);
     return true;
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
+    // A path too long to name was never created either: its note is all there is.
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENAMETOOLONG') return false;
     throw error;
   }
 }
