@@ -467,14 +467,18 @@ export class PassTables {
       db.prepare<[], string>(`SELECT remote_key FROM synced WHERE remote_parent = 0 AND +folder = ${f}`).pluck(),
     ];
     const found: string[] = [];
-    const consider = (key: string, wanted: ReadonlySet<string>): void => {
+    // A name is wanted when a wanted stem begins it: looked up by the name's beginnings of the
+    // stems' lengths, not stem by stem, which took a first sync of a folder of 80,000 new names
+    // two minutes (every name against every stem).
+    const consider = (key: string, wanted: ReadonlySet<string>, lengths: readonly number[]): void => {
       const name = foldKey(baseName(key));
-      for (const stem of wanted) if (name.startsWith(stem)) return void found.push(key);
+      for (const length of lengths) if (length <= name.length && wanted.has(name.slice(0, length))) return void found.push(key);
     };
     // One folder's keys at a time, fetched whole: a third cheaper than stepping row by row.
     for (const [dir, wanted] of stems) {
+      const lengths = [...new Set([...wanted].map((stem) => stem.length))];
       const fetches = dir === '' ? [...inFolder.slice(0, 2).map((query) => () => query.all(dir)), ...atRoot.map((query) => () => query.all())] : inFolder.map((query) => () => query.all(dir));
-      for (const fetch of fetches) for (const key of fetch()) consider(key, wanted);
+      for (const fetch of fetches) for (const key of fetch()) consider(key, wanted, lengths);
     }
     const insert = db.prepare(`INSERT OR IGNORE INTO changed_${n} VALUES (?)`);
     for (const key of found) insert.run(key);
