@@ -143,8 +143,8 @@ export class Daemon {
     }
     this.#config = config;
     if (this.#stopping) return;
-    const kept = this.#startRunners(unchanged);
-    this.#logger.info({ folders: config.folders.map((f) => f.name), restarted: config.folders.map((f) => f.name).filter((name) => !kept.has(name)) }, 'config reloaded');
+    this.#startRunners(unchanged);
+    this.#logger.info({ folders: config.folders.map((f) => f.name), restarted: config.folders.map((f) => f.name).filter((name) => !unchanged.has(name)) }, 'config reloaded');
   }
 
   resume(folder: string): Resumed | undefined {
@@ -175,8 +175,8 @@ export class Daemon {
     };
   }
 
-  /** Starts a runner for each configured folder but those in `keep`, whose runners go on; says which went on. */
-  #startRunners(keep: ReadonlySet<string> = new Set()): ReadonlySet<string> {
+  /** Starts a runner for each configured folder but those in `keep`, whose runners go on. */
+  #startRunners(keep: ReadonlySet<string> = new Set()): void {
     const kept = new Map(this.#runners.filter((r) => keep.has(r.name)).map((r) => [r.name, r]));
     // A reload keeps what the runners it replaces knew of their last pass.
     const before = new Map(this.#runners.map((r) => [r.name, r.lastSuccessMs]));
@@ -202,7 +202,6 @@ export class Daemon {
       started.start();
       return started;
     });
-    return new Set(kept.keys());
   }
 
   /**

@@ -157,7 +157,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     }
     const scanned = tables.scanned();
     const relevant = tables.relevant();
-    copiesOnServer = copiesFoundOnServer(state, relevant.remote);
+    // Only a full pass forgets copies that are gone (below).
+    if (scope.kind === 'full') copiesOnServer = copiesFoundOnServer(state, relevant.remote);
     const totals: PlanTotals = {
       localEntries: scope.kind === 'full' ? scanned.local : await countEntries(folder.localPath, rules),
       // Entries it skipped are there all the same: a folder holding only those is not empty.
