@@ -33,12 +33,12 @@ export async function forgetGoneConflicts(state: FolderState, localRoot: string,
   state.forgetConflicts(gone);
 }
 
+/** Whether a local copy is there; one that cannot be looked at (a folder above it unreadable) stays listed. */
 async function existsLocally(path: string): Promise<boolean> {
   try {
     await lstat(path);
     return true;
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return false;
-    throw error;
+    return errnoCode(error) !== 'ENOENT';
   }
 }
