@@ -127,23 +127,24 @@ export class Scene {
 
   /** Rewrites the config's folder with `changes` over what it has. */
   async changeFolder(changes: FolderOptions & { readonly local?: string }): Promise<void> {
-    const config = parse(await readFile(this.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-    await writeFile(this.configPath, stringify({ ...config, folders: [{ ...config.folders[0], ...changes }] }));
+    await this.#editConfig((config) => ({ ...config, folders: [{ ...config.folders[0], ...changes }] }));
   }
 
   /** Rewrites the config's `sync:` settings with `changes` over what it has. */
   async changeSync(changes: Record<string, unknown>): Promise<void> {
-    const config = parse(await readFile(this.configPath, 'utf8')) as { sync: Record<string, unknown> };
-    await writeFile(this.configPath, stringify({ ...config, sync: { ...config.sync, ...changes } }));
+    await this.#editConfig((config) => ({ ...config, sync: { ...config.sync, ...changes } }));
   }
 
   /** Adds a folder to the config, syncing `local` (created) with the server folder `/name`. */
   async addFolder(name: string): Promise<string> {
     const local = join(this.dir, name);
     await mkdir(local, { recursive: true });
-    const config = parse(await readFile(this.configPath, 'utf8')) as { folders: Record<string, unknown>[] };
-    await writeFile(this.configPath, stringify({ ...config, folders: [...config.folders, { name, local, remote: `/${name}` }] }));
+    await this.#editConfig((config) => ({ ...config, folders: [...config.folders, { name, local, remote: `/${name}` }] }));
     return local;
+  }
+
+  async #editConfig(edit: (config: { folders: Record<string, unknown>[]; sync: Record<string, unknown> }) => unknown): Promise<void> {
+    await writeFile(this.configPath, stringify(edit(parse(await readFile(this.configPath, 'utf8')) as { folders: Record<string, unknown>[]; sync: Record<string, unknown> })));
   }
 
   /** `sync --once`, failing the test with the CLI's output when the exit code is unexpected. */
