@@ -10,8 +10,8 @@ import { bufferSource } from '../../src/remote/sources.js';
 import { eventually, Scene, type DaemonProcess, type SceneOptions } from './harness.js';
 
 let scene: Scene | undefined;
-afterEach(async () => {
-  await scene?.close();
+afterEach(async ({ task }) => {
+  await scene?.close(task.result?.state === 'fail');
   scene = undefined;
 });
 
@@ -164,25 +164,29 @@ describe('the daemon', () => {
 
   it('sends a user edit made inside a folder it just moved, which the move announced as its own', async () => {
     // The folder's report was the move's echo, and the edit reported inside it while the pass
-    // went on went with it, until the hourly rescan.
-    scene = await Scene.start({ daemon: { remoteInterval: '1h', debounce: '1s' } });
+    // went on was taken with it, until the hourly rescan. The daemon watches before the move: a
+    // first pass that ran before the watcher was ready is followed by a full one, which would
+    // find the edit whatever became of its report.
+    scene = await Scene.start({ config: { log: { level: 'info', format: 'json' } }, daemon: { remoteInterval: '1h', debounce: '1s' } });
     const s = scene;
     await s.write('photos/a.txt', 'first');
     await s.write('photos/b.txt', 'second');
-    await s.sync();
+    s.daemon();
+    await running(s);
     const folder = await s.entry('photos', 'dir');
     await s.server.rename({ kind: 'dir', id: folder?.id ?? '' }, 'albums');
-    // A slow download after the move keeps the daemon's first pass going while the edit is reported.
+    // A slow download after the move keeps the pass going while the edit is reported.
     await s.put('later.txt', 'downloaded after the move');
     s.standin.control.setLatency(1000);
-    s.daemon();
+    // A local change has the daemon list the folder, find the server's changes and walk.
+    await s.write('trigger.txt', 't');
     await eventually(async () => s.exists('albums/a.txt'), 20_000, 'the local move');
     await writeFile(s.localPath('albums/a.txt'), 'first, edited here');
     await eventually(async () => s.exists('later.txt'), 20_000, 'the download');
     s.standin.control.setLatency(0);
     await eventually(async () => (await s.fetch('albums/a.txt')) === 'first, edited here', 15_000, 'the edit on the server');
     expect(await s.fetch('albums/b.txt')).toBe('second');
-  });
+  }, 60_000);
 
   it('sends a user edit made while a download of that file waited its turn', async () => {
     // The download announced its write when it started, after the edit: the edit, which made it

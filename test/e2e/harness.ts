@@ -108,8 +108,13 @@ export class Scene {
     return { code: response.status, body: path === '/metrics' ? text : (JSON.parse(text) as unknown) };
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends what the scene started. After a failed test, each daemon's output is printed: a CI log
+   * then says what the daemon did while the test waited.
+   */
+  async close(failed = false): Promise<void> {
     for (const daemon of this.#daemons) await daemon.kill();
+    if (failed) for (const daemon of this.#daemons) console.error(`daemon output:\n${daemon.output}`);
     await this.proxy?.down();
     this.server.close();
     await this.standin.close();
