@@ -120,7 +120,7 @@ export class FolderRunner {
     const paused = this.#state.pausedReason();
     if (paused !== undefined) {
       this.#pause(paused);
-      this.#log.error(`paused since an earlier run: ${paused}; run "cloudreve-sync resume ${this.name}" once you have checked`);
+      this.#log.error(`paused since an earlier run: ${paused}`);
     }
     this.lastSuccessMs = lastSuccessMs ?? this.#state.lastRun().lastSyncMs;
   }
@@ -424,7 +424,7 @@ export class FolderRunner {
     if (result.plan.stopped) {
       this.#pause(result.plan.stopped.reason);
       this.#state.pause(result.plan.stopped.reason);
-      this.#log.error({ guard: result.plan.stopped.guard }, `paused: ${result.plan.stopped.reason}; run "cloudreve-sync resume ${this.name}" once you have checked`);
+      this.#log.error({ guard: result.plan.stopped.guard }, `paused: ${result.plan.stopped.reason}`);
       return;
     }
     if (result.report?.fatal) {

@@ -15,9 +15,9 @@ export function rootGuard(input: PlanInput, options: PlanOptions): GuardTrip | u
   const synced = totals.syncedEntries === 1 ? '1 entry was' : `${totals.syncedEntries} entries were`;
   const trip: GuardTrip | undefined =
     totals.localEntries === 0
-      ? { guard: 'root', side: 'local', missing: false, reason: `the local folder is empty but ${synced} synced before (unmounted drive?); run with --force if you really emptied it` }
+      ? { guard: 'root', side: 'local', missing: false, reason: `the local folder is empty but ${synced} synced before (unmounted drive?)` }
       : totals.remoteEntries === 0
-        ? { guard: 'root', side: 'remote', missing: false, reason: `the server folder is empty but ${synced} synced before; run with --force if it was really emptied` }
+        ? { guard: 'root', side: 'remote', missing: false, reason: `the server folder is empty but ${synced} synced before` }
         : undefined;
   return trip && !overrides(options.force, trip) ? trip : undefined;
 }
@@ -72,7 +72,7 @@ export function massDeleteGuard(input: PlanInput, options: PlanOptions, deletes:
         side,
         count,
         total,
-        reason: `the run would delete ${count} of ${total} synced files ${side === 'local' ? 'locally' : 'on the server'} (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files); run with --force if that is intended`,
+        reason: `the run would delete ${count} of ${total} synced files ${side === 'local' ? 'locally' : 'on the server'} (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files)`,
       };
       if (!overrides(options.force, trip)) return trip;
     }

@@ -54,7 +54,12 @@ export function bindingGuard(name: string, recorded: string | undefined, now: st
     to: now,
     reason:
       `the config pairs other folders under this name than at its last sync (${changes.join('; ')}); ` +
-      `if they hold the same files (moved or renamed), run "cloudreve-sync resume ${name}" or sync --once --force; ` +
+      `if they hold the same files (moved or renamed), ${howToGoPast(name)}; ` +
       'if not, give the folder a new name, whose first sync merges both sides and deletes nothing',
   };
+}
+
+/** How a user goes past a guard's stop of folder `name`: the daemon holds the lock a --once would need. */
+export function howToGoPast(name: string): string {
+  return `run "cloudreve-sync resume ${name}" or sync --once --force`;
 }

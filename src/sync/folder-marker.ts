@@ -5,6 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { GuardTrip } from '../plan/index.js';
 import { describeFsError, errnoCode } from '../scan/errors.js';
 import { tempPrefix } from '../scan/ignore.js';
+import { howToGoPast } from './binding.js';
 
 /**
  * A file in the local root that names the folder a Synced tree was recorded for, as Syncthing's
@@ -42,7 +43,7 @@ export function markerGuard(name: string, localPath: string, recorded: string | 
     reason:
       `the local folder ${localPath} ${what}: it may be another folder than the one synced, mounted or copied to that path, ` +
       `against which every difference would be taken for a delete; if it holds the same files (restored without hidden files, say), ` +
-      `run "cloudreve-sync resume ${name}" or sync --once --force, which marks it again`,
+      `${howToGoPast(name)}, which marks it again`,
   };
 }
 

@@ -24,7 +24,7 @@ import { folderId, SyncedTree } from '../state/synced.js';
 import { maxNameBytes, pathKey } from '../tree/paths.js';
 import { version } from '../version.js';
 import type { LocalNode, RelPath, SkippedPath } from '../tree/types.js';
-import { bindingGuard, bindingOf } from './binding.js';
+import { bindingGuard, bindingOf, howToGoPast } from './binding.js';
 import { copiesFoundOnServer, forgetGoneConflicts } from './conflicts.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
 import { tightenHeapForScan } from './scan-heap.js';
@@ -202,11 +202,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     relaxHeap();
     tables.drop();
   }
-  // The planner knows the roots as '' only; the user needs to know which folder it means.
-  if (planned.stopped?.guard === 'root') {
-    const root = planned.stopped.side === 'local' ? `local folder: ${folder.localPath}` : `server folder: ${folder.remotePath}`;
-    planned = { ...planned, stopped: { ...planned.stopped, reason: `${planned.stopped.reason} [${root}]` } };
-  }
+  if (planned.stopped) planned = { ...planned, stopped: explained(planned.stopped, folder) };
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
@@ -279,6 +275,24 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   }
   await markHere();
   return { folder, plan: planned, skipped, report };
+}
+
+/**
+ * The planner's reason for a stop, with what the user needs to act on it: the planner knows the
+ * roots as '' only, and a daemon's user cannot run with --force. (The binding guards' reasons
+ * say both already.)
+ */
+function explained(trip: GuardTrip, folder: FolderConfig): GuardTrip {
+  switch (trip.guard) {
+    case 'binding':
+      return trip;
+    case 'root': {
+      const reason = `${trip.reason} [${trip.side === 'local' ? `local folder: ${folder.localPath}` : `server folder: ${folder.remotePath}`}]`;
+      return { ...trip, reason: trip.missing ? reason : `${reason}; if it was really emptied, ${howToGoPast(folder.name)}` };
+    }
+    case 'mass-delete':
+      return { ...trip, reason: `${trip.reason}; if that is intended, ${howToGoPast(folder.name)}` };
+  }
 }
 
 function stoppedBy(trip: GuardTrip): Plan {

@@ -636,7 +636,9 @@ describe('the daemon', () => {
     expect(health.code).toBe(503);
     expect(JSON.stringify(health.body)).toContain('the local folder is empty');
     const status = await s.cli('status');
-    expect(status.stdout).toContain('PAUSED');
+    // The daemon holds the lock a --once would need: resume is the way past the stop.
+    expect(status.stdout).toContain('PAUSED: the local folder is empty but 2 entries were synced before (unmounted drive?)');
+    expect(status.stdout).toContain('if it was really emptied, run "cloudreve-sync resume main" or sync --once --force');
     expect(await s.fetch('a.txt')).toBe('a');
 
     const resumed = await s.cli('resume', 'main');

@@ -375,7 +375,7 @@ describe('mass-delete guard', () => {
     scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
     for (let i = 0; i < 8; i++) await rm(scene.localPath(`f${i}.txt`));
     const stopped = await scene.sync(3);
-    expect(stopped.stdout).toContain('would delete 8 of 12 synced files on the server');
+    expect(stopped.stdout).toContain('would delete 8 of 12 synced files on the server (limits: 50% from 3 files, or 1000 files); if that is intended, run "cloudreve-sync resume main" or sync --once --force');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(12);
     await scene.sync(0, '--force');
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);

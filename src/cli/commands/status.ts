@@ -97,7 +97,7 @@ function describe(status: FolderStatus): string {
     `  last successful sync: ${status.lastSync === null ? 'never' : formatTime(Date.parse(status.lastSync))}`,
     `  tracked: ${counted(status.tracked.files, 'file')} in ${counted(status.tracked.folders, 'folder')}, ${formatBytes(status.tracked.bytes)}`,
   ];
-  if (status.paused !== null) lines.push(`  PAUSED: ${status.paused}; run "cloudreve-sync resume ${status.folder}" once checked`);
+  if (status.paused !== null) lines.push(`  PAUSED: ${status.paused}`);
   if (status.daemon) {
     const d = status.daemon;
     lines.push(`  daemon: ${d.phase}${d.reason ? ` (${d.reason})` : ''}, watching by ${d.watching}, ${d.pendingLocalChanges} local changes pending`);
