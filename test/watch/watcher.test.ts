@@ -1,0 +1,81 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.js';
+import { createIgnoreRules } from '../../src/scan/ignore.js';
+import type { RelPath } from '../../src/tree/types.js';
+import { LocalWatcher } from '../../src/watch/watcher.js';
+import { eventually } from '../e2e/harness.js';
+import { put, useTempDirs } from '../scan/fixture.js';
+
+const tempDir = useTempDirs();
+
+/** A watcher on `root` under `patterns` and its `.cloudreveignore`, with what it reported. */
+async function watching(root: string, patterns: string[] = []): Promise<{ watcher: LocalWatcher; changed: Set<RelPath>; rulesChanged: () => number }> {
+  const changed = new Set<RelPath>();
+  let rules = 0;
+  const watcher = await LocalWatcher.start({
+    root,
+    rules: await createIgnoreRules(patterns, root, undefined),
+    logger: silentLogger,
+    onChange: (path) => changed.add(path),
+    onRulesChanged: () => rules++,
+    onOverflow: () => undefined,
+    onRootLost: () => undefined,
+  });
+  return { watcher, changed, rulesChanged: () => rules };
+}
+
+/** The inotify watches this process holds, from /proc (Linux). */
+function inotifyWatches(): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    try {
+      count += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((line) => line.startsWith('inotify wd:')).length;
+    } catch {
+      // An fd closed since the listing.
+    }
+  }
+  return count;
+}
+
+describe('LocalWatcher', () => {
+  it('reports what changes anywhere below the root, but not what the rules leave out', async () => {
+    const root = await tempDir();
+    await put(root, { '.cloudreveignore': 'private/\n', 'a/b/deep.txt': 'd', 'a/gone.txt': 'g', 'private/p.txt': 'p', 'top.txt': 't' });
+    const { watcher, changed, rulesChanged } = await watching(root, ['*.tmp']);
+    try {
+      await appendFile(join(root, 'a/b/deep.txt'), ' edited');
+      await writeFile(join(root, 'a/new.txt'), 'n');
+      await rm(join(root, 'a/gone.txt'));
+      await writeFile(join(root, 'a/scratch.tmp'), 's');
+      await writeFile(join(root, 'private/q.txt'), 'q');
+      await mkdir(join(root, 'c/d'), { recursive: true });
+      await eventually(() => changed.has('c/d'), 5000, 'the new folder watched');
+      await writeFile(join(root, 'c/d/later.txt'), 'l');
+      await writeFile(join(root, '.cloudreveignore'), '');
+      const expected = ['a/b/deep.txt', 'a/new.txt', 'a/gone.txt', 'c', 'c/d', 'c/d/later.txt'];
+      await eventually(() => expected.every((path) => changed.has(path)) && rulesChanged() > 0, 5000, 'the reports');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect([...changed].filter((path) => !expected.includes(path))).toEqual([]);
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it.skipIf(process.platform !== 'linux')('takes an inotify watch per folder, not per file', async () => {
+    // A NAS's default limit is 8,192 watches: one per file spent it on the first few thousand.
+    const root = await tempDir();
+    const files: Record<string, string> = {};
+    for (let folder = 0; folder < 3; folder++) for (let file = 0; file < 100; file++) files[`f${folder}/${file}.txt`] = 'x';
+    await put(root, files);
+    const before = inotifyWatches();
+    const { watcher } = await watching(root);
+    try {
+      expect(inotifyWatches() - before).toBe(4);
+    } finally {
+      await watcher.close();
+    }
+  });
+});
