@@ -21,6 +21,13 @@ export interface WatcherOptions {
 }
 
 /**
+ * Folders deeper than this are not watched (the hourly full pass looks at them): an entry in one
+ * could be longer than PATH_MAX (4,096 bytes with the terminating NUL) and chokidar, failing to
+ * read it, would never get ready. A name has at most 255 bytes.
+ */
+const deepestWatchedBytes = 4095 - 1 - 255;
+
+/**
  * Watches a local folder and reports changed paths, relative to the root, as they change: the
  * caller debounces, and a pass leaves a file still being written for later. (chokidar's
  * `awaitWriteFinish` would hold each report until the file stood still, but a file deleted and
@@ -46,7 +53,7 @@ export class LocalWatcher {
       ignored: (absolute, stats) => {
         const path = rel(absolute);
         if (path === '' || path.startsWith('..')) return false;
-        if (isInternalPath(path)) return true;
+        if (isInternalPath(path) || Buffer.byteLength(absolute) > deepestWatchedBytes) return true;
         // Without stats chokidar asks again once it knows; only then can folder rules match.
         return stats !== undefined && (!stats.isDirectory() || rules.ignores(path, 'dir'));
       },

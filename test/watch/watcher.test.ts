@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,6 +62,24 @@ describe('LocalWatcher', () => {
       expect([...changed].filter((path) => !expected.includes(path))).toEqual([]);
     } finally {
       await watcher.close();
+    }
+  });
+
+  it('gets ready beside a folder too deep to name an entry in, and watches the rest', async () => {
+    // chokidar, failing to read such an entry, never got ready: the whole folder went unwatched.
+    const root = await tempDir();
+    execFileSync('sh', ['-c', `for i in $(seq 18); do mkdir ${'d'.repeat(240)} && cd ${'d'.repeat(240)}; done; echo x > leaf.txt`], { cwd: root });
+    try {
+      const { watcher, changed } = await watching(root);
+      try {
+        await writeFile(join(root, 'top.txt'), 't');
+        await eventually(() => changed.has('top.txt'), 5000, 'the report');
+      } finally {
+        await watcher.close();
+      }
+    } finally {
+      // Too deep for fs.rm, which names each path whole.
+      execFileSync('rm', ['-rf', root]);
     }
   });
 
