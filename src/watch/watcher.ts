@@ -51,11 +51,13 @@ export class LocalWatcher {
       followSymlinks: false,
       ignorePermissionErrors: true,
       ignored: (absolute, stats) => {
+        // Asked for every entry each time a folder changes: files are answered first.
+        if (stats !== undefined && !stats.isDirectory()) return true;
         const path = rel(absolute);
         if (path === '' || path.startsWith('..')) return false;
         if (isInternalPath(path) || Buffer.byteLength(absolute) > deepestWatchedBytes) return true;
         // Without stats chokidar asks again once it knows; only then can folder rules match.
-        return stats !== undefined && (!stats.isDirectory() || rules.ignores(path, 'dir'));
+        return stats !== undefined && rules.ignores(path, 'dir');
       },
     });
     watcher.on('raw', (_event, name: string | null, details: unknown) => {
