@@ -59,6 +59,8 @@ const folder = z.strictObject({
       maxPercent: z.number().min(0).max(100).default(50),
       minCount: z.number().int().nonnegative().default(10),
       maxCount: z.number().int().nonnegative().default(1000),
+      // Deletes of the passes within this long count with a pass's own (0: each pass alone).
+      window: duration.default(3_600_000),
     })
     .prefault({}),
   trash: z

@@ -59,20 +59,27 @@ export function totalsOf(input: PlanInput): PlanTotals {
   );
 }
 
-/** Counts deletions after move detection, so a renamed folder never looks like a mass delete. */
+/**
+ * Counts deletions after move detection, so a renamed folder never looks like a mass delete, and
+ * with those of the passes just before (`recentDeletes`), taken out of the same synced files.
+ */
 export function massDeleteGuard(input: PlanInput, options: PlanOptions, deletes: Readonly<Record<Side, number>>): GuardTrip | undefined {
-  const total = totalsOf(input).syncedFiles;
   const { maxPercent, minCount, maxCount } = options.massDelete;
   for (const side of ['local', 'remote'] as const) {
-    const count = deletes[side];
+    if (deletes[side] === 0) continue;
+    const before = input.recentDeletes?.[side] ?? 0;
+    const count = deletes[side] + before;
+    const total = totalsOf(input).syncedFiles + before;
     const percent = total === 0 ? 0 : (count * 100) / total;
     if (count > maxCount || (count >= minCount && percent > maxPercent)) {
+      const where = side === 'local' ? 'locally' : 'on the server';
+      const counted = before === 0 ? `${count} of ${total} synced files ${where}` : `${deletes[side]} more synced files ${where} after ${before} within the window before, ${count} of ${total}`;
       const trip: GuardTrip = {
         guard: 'mass-delete',
         side,
         count,
         total,
-        reason: `the run would delete ${count} of ${total} synced files ${side === 'local' ? 'locally' : 'on the server'} (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files)`,
+        reason: `the run would delete ${counted} (limits: ${maxPercent}% from ${minCount} files, or ${maxCount} files)`,
       };
       if (!overrides(options.force, trip)) return trip;
     }

@@ -14,6 +14,12 @@ export interface MassDeleteLimits {
   readonly maxCount: number;
 }
 
+/**
+ * Files the passes before deleted on each side within `massDelete.window`: the guard counts them
+ * with a pass's own, so that deletes spread over passes (a daemon's, a cron job's) add up.
+ */
+export type RecentDeletes = Readonly<Record<Side, number>>;
+
 export interface PlanOptions {
   readonly mode: SyncMode;
   /**
@@ -85,6 +91,7 @@ export interface PlanInput {
    * folder, plus the entries of folders where something differs): the guards judge by these.
    */
   readonly totals?: PlanTotals;
+  readonly recentDeletes?: RecentDeletes;
 }
 
 export interface PlanTotals {

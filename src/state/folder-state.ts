@@ -278,6 +278,26 @@ export class FolderState {
    * One a `resume` lifted meanwhile (while a reload waited for the passes in flight) keeps the
    * answer that resume gave.
    */
+  /** Files a pass deleted on `side`; what is older than `windowMs` is forgotten meanwhile. */
+  noteDeletes(side: Side, files: number, atMs: number, windowMs: number): void {
+    if (files === 0) return;
+    prepared(this.#db, 'DELETE FROM deletes WHERE folder = ? AND at_ms < ?').run(this.#folder, atMs - windowMs);
+    prepared(this.#db, 'INSERT INTO deletes (folder, at_ms, side, files) VALUES (?, ?, ?, ?)').run(this.#folder, atMs, side, files);
+  }
+
+  /** Files deleted on each side since `sinceMs`. */
+  deletesSince(sinceMs: number): Record<Side, number> {
+    const rows = prepared<[number, number], { side: Side; files: number }>(this.#db, 'SELECT side, SUM(files) AS files FROM deletes WHERE folder = ? AND at_ms >= ? GROUP BY side').all(this.#folder, sinceMs);
+    const counted = { local: 0, remote: 0 };
+    for (const row of rows) counted[row.side] = row.files;
+    return counted;
+  }
+
+  /** The user agreed to the deletes on `side` so far: the guard counts from nothing again. */
+  forgetDeletes(side: Side): void {
+    prepared(this.#db, 'DELETE FROM deletes WHERE folder = ? AND side = ?').run(this.#folder, side);
+  }
+
   liftPause(): void {
     prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, answer = NULL WHERE id = ? AND paused_reason IS NOT NULL').run(this.#folder);
   }

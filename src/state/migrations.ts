@@ -160,6 +160,15 @@ export const migrations: readonly (string | ((db: Database.Database) => void))[]
   // Where a conflict copy is (FolderState.addConflict): upload-only keeps the server's version
   // as the copy, on the server alone. Those recorded before are all local ones.
   `ALTER TABLE conflicts ADD COLUMN side TEXT NOT NULL DEFAULT 'local' CHECK (side IN ('local', 'remote'));`,
+  // Files each pass deleted, per side (FolderState.noteDeletes): the mass-delete guard counts
+  // those of the window before a pass with its own, so deletes spread over passes add up.
+  `CREATE TABLE deletes (
+     folder INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+     at_ms INTEGER NOT NULL,
+     side TEXT NOT NULL CHECK (side IN ('local', 'remote')),
+     files INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX deletes_by_folder ON deletes (folder, at_ms);`,
 ];
 
 /** Deletes the sessions whose key's URL holds user info, their bytes overwritten rather than left in free pages. */

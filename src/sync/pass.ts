@@ -2,14 +2,14 @@ import { hash } from 'node:crypto';
 import { join } from 'node:path';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
-import { actionPath, executePlan, type ExecEvents, type ExecReport } from '../exec/executor.js';
+import { actionPath, executePlan, type ActionResult, type ExecEvents, type ExecReport } from '../exec/executor.js';
 import { LocalTree } from '../exec/local-fs.js';
 import { UploadSessions } from '../exec/upload-sessions.js';
 import { RemoteTree } from '../exec/remote-tree.js';
 import { removeLeftovers, removeMovedRemoteTempFiles } from '../exec/temp-files.js';
 import { LocalTrash } from '../exec/trash.js';
 import type { Logger } from '../log/logger.js';
-import { answerTo, overrides, plan, sourceOf, utcConflictStamp, type Force, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
+import { answerTo, overrides, plan, sourceOf, utcConflictStamp, type Action, type Force, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
@@ -23,7 +23,7 @@ import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { maxNameBytes, pathKey } from '../tree/paths.js';
 import { version } from '../version.js';
-import type { LocalNode, RelPath, SkippedPath } from '../tree/types.js';
+import type { LocalNode, RelPath, Side, SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf, howToGoPast } from './binding.js';
 import { copiesFoundOnServer, forgetGoneConflicts } from './conflicts.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
@@ -116,6 +116,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const relaxHeap = tightenHeapForScan();
   let planned: Plan;
   let markerTrip: GuardTrip | undefined;
+  let forceGuards: Force = false;
   let local: LocalScan;
   let remoteScan: RemoteSide;
   let copiesOnServer: ReadonlySet<string> = new Set();
@@ -172,7 +173,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     markerTrip = local.rootExists && totals.localEntries > 0 && counts.entries > 0 ? markerGuard(folder.name, folder.localPath, recordedMarker, marker) : undefined;
     // A force that answers the binding guard answers only that one: the new pair is still judged
     // by the others (a drive not mounted yet at its new place is an empty folder).
-    const forceGuards = rebound === undefined && markerTrip === undefined ? force : false;
+    forceGuards = rebound === undefined && markerTrip === undefined ? force : false;
     // An entry renamed on either side to a name that is skipped is left where it was synced, on
     // both sides, as if unseen: else its old place would count as a delete.
     const renamedAway = [...tree.placesOf('local', local.skippedIds), ...tree.placesOf('remote', remoteScan.skippedIds)];
@@ -182,6 +183,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
         remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: [...unknownOf(remoteScan), ...renamedAway.map((place) => place.remotePath)] },
         synced: relevant.synced,
         totals,
+        ...(folder.massDelete.window > 0 ? { recentDeletes: state.deletesSince(now() - folder.massDelete.window) } : {}),
       },
       {
         mode: folder.mode,
@@ -224,6 +226,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   }
   // The daemon's pause (from a stop a `sync --once` has now got past) no longer holds.
   state.liftPause();
+  // Deletes the user agreed to count no more, neither those before nor this pass's.
+  const agreed = sidesAgreedToDelete(forceGuards);
+  for (const side of agreed) state.forgetDeletes(side);
 
   const trash = new LocalTrash(join(context.config.stateDir, 'trash', folder.name), now);
   for (const failed of await trash.purge(folder.trashDays)) {
@@ -252,6 +257,10 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     ...(context.signal ? { signal: context.signal } : {}),
     ...(context.events ? { events: context.events } : {}),
   });
+  if (folder.massDelete.window > 0) {
+    const deleted = filesDeleted(report.results);
+    for (const side of ['local', 'remote'] as const) if (!agreed.includes(side)) state.noteDeletes(side, deleted[side], now(), folder.massDelete.window);
+  }
   const failed = [...report.results.values()].filter((r) => r.status === 'failed').length;
   // A pass a stop cut short left actions for the next one.
   const ok = !report.fatal && failed === 0 && context.signal?.aborted !== true;
@@ -275,6 +284,23 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   }
   await markHere();
   return { folder, plan: planned, skipped, report };
+}
+
+/** The sides whose deletes a --force or a `resume` of a mass delete let through. */
+function sidesAgreedToDelete(force: Force): Side[] {
+  if (force === true) return ['local', 'remote'];
+  return force !== false && force.guard === 'mass-delete' ? [force.side] : [];
+}
+
+/** Files the deletes carried out took away on each side, a folder counting the files in it. */
+function filesDeleted(results: ReadonlyMap<Action, ActionResult>): Record<Side, number> {
+  const deleted = { local: 0, remote: 0 };
+  for (const [action, result] of results) {
+    if (action.type !== 'delete' || result.status !== 'done') continue;
+    const entries = action.side === 'local' ? action.localTree : action.remote;
+    deleted[action.side] += action.kind === 'file' ? 1 : (entries?.filter((entry) => entry.kind === 'file').length ?? 0);
+  }
+  return deleted;
 }
 
 /**

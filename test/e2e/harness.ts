@@ -25,7 +25,7 @@ export interface FolderOptions {
   readonly remote?: string;
   readonly ignore?: string[];
   readonly conflict?: string;
-  readonly massDelete?: { maxPercent?: number; minCount?: number; maxCount?: number };
+  readonly massDelete?: { maxPercent?: number; minCount?: number; maxCount?: number; window?: number | string };
   readonly trash?: { keepDays?: number; remote?: string };
 }
 

@@ -397,6 +397,33 @@ describe('mass-delete guard', () => {
     await scene.sync();
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
   });
+
+  it('adds up the deletes of runs within the window, until a resume agrees to them', async () => {
+    // Each run of a cron job, or pass of a daemon, deleting a few files passed the guard alone.
+    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
+    for (let i = 0; i < 4; i++) await rm(scene.localPath(`f${i}.txt`));
+    await scene.sync();
+    for (let i = 4; i < 7; i++) await rm(scene.localPath(`f${i}.txt`));
+    const stopped = await scene.sync(3);
+    expect(stopped.stdout).toContain('the run would delete 3 more synced files on the server after 4 within the window before, 7 of 12');
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(8);
+    expect((await scene.cli('resume', 'main')).stdout).toContain('runs past the guard for deleting up to 7 files on the server');
+    await scene.sync();
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(5);
+    // Agreed to, those deletes count no more.
+    await rm(scene.localPath('f7.txt'));
+    await scene.sync();
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
+  });
+
+  it('counts each run alone with a window of 0', async () => {
+    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3, window: 0 } } });
+    for (let i = 0; i < 4; i++) await rm(scene.localPath(`f${i}.txt`));
+    await scene.sync();
+    for (let i = 4; i < 7; i++) await rm(scene.localPath(`f${i}.txt`));
+    await scene.sync();
+    expect(Object.keys(await scene.remoteTree())).toHaveLength(5);
+  });
 });
 
 describe('a lost state database', () => {

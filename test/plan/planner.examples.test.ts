@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { overrides } from '../../src/plan/guards.js';
+import { massDeleteGuard, overrides } from '../../src/plan/guards.js';
 import { utcConflictStamp } from '../../src/plan/names.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Plan, PlanOptions } from '../../src/plan/types.js';
@@ -304,6 +304,28 @@ describe('safety guards', () => {
     expect(planNow({ force: { guard: 'mass-delete', side: 'remote', count: 5 } }).stopped).toMatchObject({ guard: 'mass-delete', count: 6 });
     expect(planNow({ force: { guard: 'mass-delete', side: 'local', count: 6 } }).stopped).toMatchObject({ guard: 'mass-delete', side: 'remote' });
     expect(planNow({ force: { guard: 'binding', side: 'local', to: '{}' } }).stopped).toMatchObject({ guard: 'mass-delete' });
+  });
+
+  it('adds the deletes of the passes just before to a pass that deletes on the same side', () => {
+    // 6 of 10 files in one pass would stop; 3 and 3 in two passes went through.
+    const input = (recentDeletes?: { local: number; remote: number }) => ({
+      local: { rootExists: true, nodes: [], ignored: [], unknown: [] },
+      remote: { rootExists: true, nodes: [], ignored: [], unknown: [] },
+      synced: [],
+      totals: { localEntries: 7, remoteEntries: 7, syncedEntries: 7, syncedFiles: 7 },
+      ...(recentDeletes ? { recentDeletes } : {}),
+    });
+    expect(massDeleteGuard(input(), defaults, { local: 0, remote: 3 })).toBeUndefined();
+    expect(massDeleteGuard(input({ local: 0, remote: 3 }), defaults, { local: 0, remote: 3 })).toMatchObject({
+      guard: 'mass-delete',
+      side: 'remote',
+      count: 6,
+      total: 10,
+      reason: 'the run would delete 3 more synced files on the server after 3 within the window before, 6 of 10 (limits: 50% from 3 files, or 1000 files)',
+    });
+    // The other side's deletes, and a pass that deletes nothing, do not add up.
+    expect(massDeleteGuard(input({ local: 3, remote: 0 }), defaults, { local: 0, remote: 3 })).toBeUndefined();
+    expect(massDeleteGuard(input({ local: 0, remote: 30 }), defaults, { local: 0, remote: 0 })).toBeUndefined();
   });
 });
 
