@@ -128,7 +128,18 @@ export async function serveFile(app: App, ctx: Ctx, file: ServedFile, headers: R
   res.setHeader('Content-Length', String(length));
   if (range !== undefined) res.setHeader('Content-Range', `bytes ${start}-${start + length - 1}/${size}`);
   res.writeHead(range === undefined ? 200 : 206);
-  if (length === 0) res.end();
-  else await pipeline(app.blobs.read(file.blob, start, start + length - 1), res).catch(() => res.destroy());
+  if (length === 0) {
+    res.end();
+    return { kind: 'streamed' };
+  }
+  // The file may shrink while it is sent (PUT /file/update writes in place). Go's server closes
+  // a connection whose handler wrote less than its Content-Length; ended as if whole, the
+  // response would leave the client waiting for the rest on a kept-alive connection.
+  const body = app.blobs.read(file.blob, start, start + length - 1);
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => (sent += chunk.length));
+  await pipeline(body, res, { end: false }).catch(() => undefined);
+  if (sent === length) res.end();
+  else res.destroy();
   return { kind: 'streamed' };
 }
