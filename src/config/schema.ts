@@ -60,7 +60,7 @@ const folder = z.strictObject({
       minCount: z.number().int().nonnegative().default(10),
       maxCount: z.number().int().nonnegative().default(1000),
       // Deletes of the passes within this long count with a pass's own (0: each pass alone).
-      window: duration.default(3_600_000),
+      window: duration.default(0),
     })
     .prefault({}),
   trash: z

@@ -1,7 +1,7 @@
 import type { Action, ConflictAction, LocalFacts, NodeRef, RemoteFacts, RowWrite } from '../plan/types.js';
 import { uploadDateOf } from '../remote/upload-date.js';
 import type { SyncedTree } from '../state/synced.js';
-import type { Side } from '../tree/types.js';
+import { otherSide } from '../tree/types.js';
 
 /**
  * Turns the plan's node references into Synced row IDs: existing rows by ID, entries new in
@@ -167,8 +167,4 @@ export function recordConflict(tree: SyncedTree, refs: RowRefs, action: Conflict
     remoteModifiedMs: undefined,
   });
   return true;
-}
-
-function otherSide(side: Side): Side {
-  return side === 'local' ? 'remote' : 'local';
 }

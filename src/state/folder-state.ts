@@ -273,11 +273,6 @@ export class FolderState {
     prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, answer = ? WHERE id = ?').run(answer === undefined ? null : JSON.stringify(answer), this.#folder);
   }
 
-  /**
-   * Lifts a pause still in place, for a changed config: the guards judge the next pass afresh.
-   * One a `resume` lifted meanwhile (while a reload waited for the passes in flight) keeps the
-   * answer that resume gave.
-   */
   /** Files a pass deleted on `side`; what is older than `windowMs` is forgotten meanwhile. */
   noteDeletes(side: Side, files: number, atMs: number, windowMs: number): void {
     if (files === 0) return;
@@ -285,9 +280,12 @@ export class FolderState {
     prepared(this.#db, 'INSERT INTO deletes (folder, at_ms, side, files) VALUES (?, ?, ?, ?)').run(this.#folder, atMs, side, files);
   }
 
-  /** Files deleted on each side since `sinceMs`. */
-  deletesSince(sinceMs: number): Record<Side, number> {
-    const rows = prepared<[number, number], { side: Side; files: number }>(this.#db, 'SELECT side, SUM(files) AS files FROM deletes WHERE folder = ? AND at_ms >= ? GROUP BY side').all(this.#folder, sinceMs);
+  /** Files deleted on each side from `sinceMs` to `untilMs` (a clock set back leaves later notes aside). */
+  deletesBetween(sinceMs: number, untilMs: number): Record<Side, number> {
+    const rows = prepared<[number, number, number], { side: Side; files: number }>(
+      this.#db,
+      'SELECT side, SUM(files) AS files FROM deletes WHERE folder = ? AND at_ms BETWEEN ? AND ? GROUP BY side',
+    ).all(this.#folder, sinceMs, untilMs);
     const counted = { local: 0, remote: 0 };
     for (const row of rows) counted[row.side] = row.files;
     return counted;
@@ -298,6 +296,11 @@ export class FolderState {
     prepared(this.#db, 'DELETE FROM deletes WHERE folder = ? AND side = ?').run(this.#folder, side);
   }
 
+  /**
+   * Lifts a pause still in place, for a changed config: the guards judge the next pass afresh.
+   * One a `resume` lifted meanwhile (while a reload waited for the passes in flight) keeps the
+   * answer that resume gave.
+   */
   liftPause(): void {
     prepared(this.#db, 'UPDATE folders SET paused_reason = NULL, answer = NULL WHERE id = ? AND paused_reason IS NOT NULL').run(this.#folder);
   }

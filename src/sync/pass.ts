@@ -23,7 +23,7 @@ import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { maxNameBytes, pathKey } from '../tree/paths.js';
 import { version } from '../version.js';
-import type { LocalNode, RelPath, Side, SkippedPath } from '../tree/types.js';
+import { otherSide, type LocalNode, type RelPath, type Side, type SkippedPath } from '../tree/types.js';
 import { bindingGuard, bindingOf, howToGoPast } from './binding.js';
 import { copiesFoundOnServer, forgetGoneConflicts } from './conflicts.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
@@ -183,7 +183,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
         remote: { rootExists: remoteScan.rootExists, nodes: relevant.remote, ignored: remoteScan.ignored, unknown: [...unknownOf(remoteScan), ...renamedAway.map((place) => place.remotePath)] },
         synced: relevant.synced,
         totals,
-        ...(folder.massDelete.window > 0 ? { recentDeletes: state.deletesSince(now() - folder.massDelete.window) } : {}),
+        ...(folder.massDelete.window > 0 ? { recentDeletes: state.deletesBetween(now() - folder.massDelete.window, now()) } : {}),
       },
       {
         mode: folder.mode,
@@ -286,10 +286,14 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   return { folder, plan: planned, skipped, report };
 }
 
-/** The sides whose deletes a --force or a `resume` of a mass delete let through. */
+/**
+ * The sides whose deletes a --force or a `resume` let through: of a mass delete, that side; of
+ * an emptied folder, the other side, where its emptying is carried over.
+ */
 function sidesAgreedToDelete(force: Force): Side[] {
   if (force === true) return ['local', 'remote'];
-  return force !== false && force.guard === 'mass-delete' ? [force.side] : [];
+  if (force === false || force.guard === 'binding') return [];
+  return force.guard === 'mass-delete' ? [force.side] : [otherSide(force.side)];
 }
 
 /** Files the deletes carried out took away on each side, a folder counting the files in it. */
@@ -314,7 +318,8 @@ function explained(trip: GuardTrip, folder: FolderConfig): GuardTrip {
       return trip;
     case 'root': {
       const reason = `${trip.reason} [${trip.side === 'local' ? `local folder: ${folder.localPath}` : `server folder: ${folder.remotePath}`}]`;
-      return { ...trip, reason: trip.missing ? reason : `${reason}; if it was really emptied, ${howToGoPast(folder.name)}` };
+      // The daemon stays paused when the folder comes back, until it is resumed.
+      return { ...trip, reason: trip.missing ? `${reason}; once it is back, a daemon goes on after "cloudreve-sync resume ${folder.name}"` : `${reason}; if it was really emptied, ${howToGoPast(folder.name)}` };
     }
     case 'mass-delete':
       return { ...trip, reason: `${trip.reason}; if that is intended, ${howToGoPast(folder.name)}` };

@@ -4,6 +4,10 @@ export type { EntryKind };
 
 export type Side = 'local' | 'remote';
 
+export function otherSide(side: Side): Side {
+  return side === 'local' ? 'remote' : 'local';
+}
+
 /**
  * A path inside a synced folder, relative to its root: names joined by '/', no leading or
  * trailing slash. The root itself is ''. Spelled as on the side it came from (on-disk or remote

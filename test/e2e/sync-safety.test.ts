@@ -400,7 +400,7 @@ describe('mass-delete guard', () => {
 
   it('adds up the deletes of runs within the window, until a resume agrees to them', async () => {
     // Each run of a cron job, or pass of a daemon, deleting a few files passed the guard alone.
-    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
+    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3, window: '1h' } } });
     for (let i = 0; i < 4; i++) await rm(scene.localPath(`f${i}.txt`));
     await scene.sync();
     for (let i = 4; i < 7; i++) await rm(scene.localPath(`f${i}.txt`));
@@ -416,13 +416,27 @@ describe('mass-delete guard', () => {
     expect(Object.keys(await scene.remoteTree())).toHaveLength(4);
   });
 
-  it('counts each run alone with a window of 0', async () => {
-    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3, window: 0 } } });
+  it('counts each run alone by default', async () => {
+    scene = await seeded(12, { folder: { massDelete: { maxPercent: 50, minCount: 3 } } });
     for (let i = 0; i < 4; i++) await rm(scene.localPath(`f${i}.txt`));
     await scene.sync();
     for (let i = 4; i < 7; i++) await rm(scene.localPath(`f${i}.txt`));
     await scene.sync();
     expect(Object.keys(await scene.remoteTree())).toHaveLength(5);
+  });
+
+  it('takes the resume of an emptied folder as agreement to the deletes it carries over', async () => {
+    scene = await seeded(8, { folder: { massDelete: { maxPercent: 100, minCount: 3, maxCount: 9, window: '1h' } } });
+    for (let i = 0; i < 8; i++) await rm(scene.localPath(`f${i}.txt`));
+    expect((await scene.sync(3)).stdout).toContain('the local folder is empty');
+    await scene.cli('resume', 'main');
+    await scene.sync();
+    for (let i = 0; i < 3; i++) await scene.write(`n${i}.txt`, `new ${i}`);
+    await scene.sync();
+    await rm(scene.localPath('n0.txt'));
+    await rm(scene.localPath('n1.txt'));
+    await scene.sync();
+    expect(Object.keys(await scene.remoteTree())).toEqual(['n2.txt']);
   });
 });
 

@@ -121,7 +121,7 @@ describe('bad configuration: exit code 2 and the file, the key and what was expe
     await configure(rig, baseConfig(rig, (c) => (c.folders = [{ name: 'main', local: join(rig?.scene.dir ?? '', 'missing'), remote: '/sync' }])));
     const result = await rig.run(['sync', '--once']);
     expect(result.code).toBe(3);
-    const reason = `the local folder is missing or not a folder (unmounted drive?) [local folder: ${join(rig.scene.dir, 'missing')}]`;
+    const reason = `the local folder is missing or not a folder (unmounted drive?) [local folder: ${join(rig.scene.dir, 'missing')}]; once it is back, a daemon goes on after "cloudreve-sync resume main"`;
     expect(result.stdout).toBe(`main: stopped: ${reason}\n`);
     const status = JSON.parse((await rig.run(['status', '--json'])).stdout) as { lastRun: { stopped: string } }[];
     expect(status[0]?.lastRun.stopped).toBe(reason);
