@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -162,11 +163,11 @@ describe('the daemon', () => {
     await eventually(async () => (await s.entry('unwanted.txt')) === undefined, 10_000, 'the delete on the server');
   });
 
-  it('sends a user edit made inside a folder it just moved, which the move announced as its own', async () => {
-    // The folder's report was the move's echo, and the edit reported inside it while the pass
-    // went on was taken with it, until the hourly rescan. The daemon watches before the move: a
-    // first pass that ran before the watcher was ready is followed by a full one, which would
-    // find the edit whatever became of its report.
+  it('sends a user edit made inside a folder it just moved, which the watcher reports under the old path', async () => {
+    // The folder's watch follows it: until the watcher watches the new path, an edit in it is
+    // reported under the old one, which the move left empty. Taken for the move's echo, the
+    // edit waited for the hourly rescan. The daemon watches before the move: a first pass that
+    // ran before the watcher was ready is followed by a full one, which would find the edit.
     scene = await Scene.start({ config: { log: { level: 'info', format: 'json' } }, daemon: { remoteInterval: '1h', debounce: '1s' } });
     const s = scene;
     await s.write('photos/a.txt', 'first');
@@ -178,13 +179,22 @@ describe('the daemon', () => {
     // A slow download after the move keeps the pass going while the edit is reported.
     await s.put('later.txt', 'downloaded after the move');
     s.standin.control.setLatency(1000);
-    // A local change has the daemon list the folder, find the server's changes and walk.
-    await s.write('trigger.txt', 't');
-    await eventually(async () => s.exists('albums/a.txt'), 20_000, 'the local move');
-    await writeFile(s.localPath('albums/a.txt'), 'first, edited here');
+    // The edit, the moment the move is done.
+    const editor = execFile('sh', ['-c', 'until [ -e albums/a.txt ]; do :; done; echo "first, edited here" > albums/a.txt'], { cwd: s.local });
+    const edited = new Promise((resolve) => editor.once('exit', resolve));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A local change has the daemon list the folder, find the server's changes and walk.
+      await s.write('trigger.txt', 't');
+      const moved = await Promise.race([edited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 20_000)))]);
+      expect(moved, 'the local move').toBe(true);
+    } finally {
+      clearTimeout(timer);
+      editor.kill();
+    }
     await eventually(async () => s.exists('later.txt'), 20_000, 'the download');
     s.standin.control.setLatency(0);
-    await eventually(async () => (await s.fetch('albums/a.txt')) === 'first, edited here', 15_000, 'the edit on the server');
+    await eventually(async () => (await s.fetch('albums/a.txt')) === 'first, edited here\n', 15_000, 'the edit on the server');
     expect(await s.fetch('albums/b.txt')).toBe('second');
   }, 60_000);
 
