@@ -46,18 +46,22 @@ export class LocalWatcher {
   static async start(options: WatcherOptions): Promise<LocalWatcher> {
     const { root, rules, logger } = options;
     const rel = (absolute: string): RelPath => relative(root, absolute).split(sep).join('/');
+    // A polled folder (CHOKIDAR_USEPOLLING, set for network mounts in containers) does not see
+    // its files change: there, chokidar watches files too, and reports them itself.
+    const polling = pollingAsked(process.env.CHOKIDAR_USEPOLLING);
     const watcher = watch(root, {
       ignoreInitial: true,
       followSymlinks: false,
       ignorePermissionErrors: true,
       ignored: (absolute, stats) => {
+        const file = stats !== undefined && !stats.isDirectory();
         // Asked for every entry each time a folder changes: files are answered first.
-        if (stats !== undefined && !stats.isDirectory()) return true;
+        if (file && !polling) return true;
         const path = rel(absolute);
-        if (path === '' || path.startsWith('..')) return false;
+        if (path === '' || path.startsWith('..') || path === ignoreFileName) return false;
         if (isInternalPath(path) || Buffer.byteLength(absolute) > deepestWatchedBytes) return true;
         // Without stats chokidar asks again once it knows; only then can folder rules match.
-        return stats !== undefined && rules.ignores(path, 'dir');
+        return stats !== undefined && rules.ignores(path, file ? 'file' : 'dir');
       },
     });
     watcher.on('raw', (_event, name: string | null, details: unknown) => {
@@ -68,10 +72,11 @@ export class LocalWatcher {
       // Not a file the rules leave out, nor one of ours; a folder the rules leave out is not watched.
       else if (path !== '' && !path.startsWith('..') && !isInternalPath(path) && !rules.ignores(path, 'file')) options.onChange(path);
     });
-    // Folders come and go as chokidar's own events, which also watch or unwatch them.
+    // Folders (and polled files) come and go as chokidar's own events, which also watch or unwatch them.
     watcher.on('all', (event, absolute) => {
       const path = rel(absolute);
-      if (path !== '') options.onChange(path);
+      if (path === ignoreFileName) options.onRulesChanged();
+      else if (path !== '') options.onChange(path);
       else if (event === 'unlinkDir') options.onRootLost();
     });
     let overflowed = false;
@@ -98,4 +103,10 @@ export class LocalWatcher {
   close(): Promise<void> {
     return this.watcher.close();
   }
+}
+
+/** Whether CHOKIDAR_USEPOLLING asks chokidar to poll, read as chokidar reads it. */
+function pollingAsked(value: string | undefined): boolean {
+  const lower = value?.toLowerCase() ?? '';
+  return lower !== '' && lower !== 'false' && lower !== '0';
 }

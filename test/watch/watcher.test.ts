@@ -65,6 +65,27 @@ describe('LocalWatcher', () => {
     }
   });
 
+  it('reports file changes when chokidar is asked to poll, where folder watches do not see them', async () => {
+    const root = await tempDir();
+    await put(root, { 'a/f.txt': 'f' });
+    const asked = process.env.CHOKIDAR_USEPOLLING;
+    process.env.CHOKIDAR_USEPOLLING = '1';
+    let started: Awaited<ReturnType<typeof watching>>;
+    try {
+      started = await watching(root);
+    } finally {
+      if (asked === undefined) delete process.env.CHOKIDAR_USEPOLLING;
+      else process.env.CHOKIDAR_USEPOLLING = asked;
+    }
+    const { watcher, changed } = started;
+    try {
+      await appendFile(join(root, 'a/f.txt'), ' edited');
+      await eventually(() => changed.has('a/f.txt'), 5000, 'the report');
+    } finally {
+      await watcher.close();
+    }
+  });
+
   it('gets ready beside a folder too deep to name an entry in, and watches the rest', async () => {
     // chokidar, failing to read such an entry, never got ready: the whole folder went unwatched.
     const root = await tempDir();
