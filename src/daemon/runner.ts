@@ -80,6 +80,7 @@ export class FolderRunner {
   #rootLost = false;
   /** A restart of the watcher under way (see #restartWatcher); the next, and the stop, wait for it. */
   #watcherTurn: Promise<void> = Promise.resolve();
+  #restartQueued = false;
   #polling = false;
   /** A pass ran before the watcher was ready: what changed meanwhile may have gone unreported. */
   #passedUnwatched = false;
@@ -230,8 +231,12 @@ export class FolderRunner {
    * sides; after the root came back, the new watcher watches it again and the pass catches up.
    */
   #restartWatcher(): void {
+    // One save of `.cloudreveignore` comes as several reports: one restart to come is enough.
+    if (this.#restartQueued) return;
+    this.#restartQueued = true;
     this.#watcherTurn = this.#watcherTurn
       .then(async () => {
+        this.#restartQueued = false;
         const old = this.#watcher;
         this.#watcher = undefined;
         await old?.close();
