@@ -13,6 +13,7 @@ import { FolderState } from '../state/folder-state.js';
 import { folderId, SyncedTree } from '../state/synced.js';
 import { syncFolder, type PassResult } from '../sync/pass.js';
 import type { PassScope } from '../sync/scope.js';
+import { topmost } from '../tree/paths.js';
 import type { RelPath } from '../tree/types.js';
 import { DirtySet, EchoFilter } from '../watch/dirty.js';
 import { LocalWatcher } from '../watch/watcher.js';
@@ -81,6 +82,8 @@ export class FolderRunner {
   /** A restart of the watcher under way (see #restartWatcher); the next, and the stop, wait for it. */
   #watcherTurn: Promise<void> = Promise.resolve();
   #restartQueued = false;
+  /** Folders a pass moved into place, looked at by the next (see LocalWrite). */
+  readonly #movedIn = new Set<RelPath>();
   #polling = false;
   /** A pass ran before the watcher was ready: what changed meanwhile may have gone unreported. */
   #passedUnwatched = false;
@@ -132,7 +135,9 @@ export class FolderRunner {
 
   start(): void {
     this.#loop = this.#run();
-    this.#startWatcher().then(
+    // On the watcher's turn: a restart (.cloudreveignore changed during the first crawl) waits for
+    // it, and so does the stop, which would otherwise miss the watcher the first start sets.
+    this.#watcherTurn = this.#startWatcher().then(
       () => {
         // The watcher reports nothing of what changed where the pass had looked before it watched there.
         if (this.#passedUnwatched) {
@@ -362,6 +367,7 @@ export class FolderRunner {
       this.#walkWhenDue = false;
       this.#dirtySince = undefined;
       this.#dirty.take();
+      this.#movedIn.clear();
       return { kind: 'full' };
     }
     // Local changes still settling wait for their due time, also when a walk comes first: the
@@ -384,7 +390,12 @@ export class FolderRunner {
   async #takeDirty(): Promise<RelPath[]> {
     this.#echo.prune();
     this.#dirtySince = undefined;
-    return userChanges(this.#folder.localPath, this.#dirty.take(), this.#echo, this.#tree);
+    const changed = await userChanges(this.#folder.localPath, this.#dirty.take(), this.#echo, this.#tree);
+    // Whatever the reports inside a folder this daemon moved into place said: they may have named
+    // the old path, or lain in a folder it created, taken for its own.
+    const movedIn = [...this.#movedIn];
+    this.#movedIn.clear();
+    return movedIn.length === 0 ? changed : topmost([...changed, ...movedIn]);
   }
 
   /** False, having ended the daemon, when the state database or the lock left its path. */
@@ -502,7 +513,13 @@ export class FolderRunner {
     const { metrics } = this.#shared;
     return {
       onLocalWrite: (writes) => {
-        for (const write of writes) this.#echo.announce(write);
+        for (const write of writes) {
+          if (write.leaves !== 'moved-in') this.#echo.announce(write);
+          else {
+            this.#movedIn.add(write.path);
+            this.#changed(write.path);
+          }
+        }
       },
       onLocalWriteUndone: (writes) => {
         for (const write of writes) this.#echo.withdraw(write);

@@ -62,7 +62,10 @@ export function localPathsWritten(action: Action): LocalWrite[] {
       if (action.side === 'remote') return [];
       // A folder moved into place is looked at again: the watcher may report an edit in it under
       // the old path (its watch follows the folder) until it watches the new one.
-      return action.kind === 'dir' ? [{ path: action.from, leaves: 'absent' }] : [{ path: action.from, leaves: 'absent' }, { path: action.to, leaves: 'present' }];
+      return [
+        { path: action.from, leaves: 'absent' },
+        { path: action.to, leaves: action.kind === 'dir' ? 'moved-in' : 'present' },
+      ];
     case 'download':
       return [{ path: action.localPath, leaves: 'present' }];
     case 'conflict':

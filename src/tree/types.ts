@@ -100,5 +100,6 @@ export interface SkippedPath {
 /** A change cloudreve-sync is about to make to a local path, and whether the path exists after it. */
 export interface LocalWrite {
   readonly path: RelPath;
-  readonly leaves: 'present' | 'absent';
+  /** `moved-in`: a folder moved into place, which the next pass looks at again whatever is reported. */
+  readonly leaves: 'present' | 'absent' | 'moved-in';
 }

@@ -50,6 +50,9 @@ export class LocalWatcher {
     // its files change: there, chokidar watches files too, and reports them itself.
     const polling = pollingAsked(process.env.CHOKIDAR_USEPOLLING);
     const watcher = watch(root, {
+      // Every file stat'ed every 0.1 s (chokidar's default) would keep cores busy on a large
+      // tree; CHOKIDAR_INTERVAL still sets it.
+      ...(polling ? { interval: 2000, binaryInterval: 2000 } : {}),
       ignoreInitial: true,
       followSymlinks: false,
       ignorePermissionErrors: true,

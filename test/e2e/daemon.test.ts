@@ -163,7 +163,10 @@ describe('the daemon', () => {
     await eventually(async () => (await s.entry('unwanted.txt')) === undefined, 10_000, 'the delete on the server');
   });
 
-  it('sends a user edit made inside a folder it just moved, which the watcher reports under the old path', async () => {
+  it.each([
+    ['renamed', 'albums/a.txt'],
+    ['moved into a folder it creates', 'new/photos/a.txt'],
+  ])('sends a user edit made inside a folder it just moved (%s), which the watcher reports under the old path', async (how, path) => {
     // The folder's watch follows it: until the watcher watches the new path, an edit in it is
     // reported under the old one, which the move left empty. Taken for the move's echo, the
     // edit waited for the hourly rescan. The daemon watches before the move: a first pass that
@@ -174,13 +177,18 @@ describe('the daemon', () => {
     await s.write('photos/b.txt', 'second');
     s.daemon();
     await running(s);
-    const folder = await s.entry('photos', 'dir');
-    await s.server.rename({ kind: 'dir', id: folder?.id ?? '' }, 'albums');
+    const folder = { kind: 'dir' as const, id: (await s.entry('photos', 'dir'))?.id ?? '' };
+    // Into a folder the daemon creates, whose report it takes for its own write.
+    if (how === 'renamed') await s.server.rename(folder, 'albums');
+    else {
+      await s.server.mkdir(s.remotePath('new'));
+      await s.server.move(s.remotePath(''), [folder], s.remotePath('new'));
+    }
     // A slow download after the move keeps the pass going while the edit is reported.
     await s.put('later.txt', 'downloaded after the move');
     s.standin.control.setLatency(1000);
     // The edit, the moment the move is done.
-    const editor = execFile('sh', ['-c', 'until [ -e albums/a.txt ]; do :; done; echo "first, edited here" > albums/a.txt'], { cwd: s.local });
+    const editor = execFile('sh', ['-c', `until [ -e ${path} ]; do :; done; echo "first, edited here" > ${path}`], { cwd: s.local });
     const edited = new Promise((resolve) => editor.once('exit', resolve));
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -194,8 +202,8 @@ describe('the daemon', () => {
     }
     await eventually(async () => s.exists('later.txt'), 20_000, 'the download');
     s.standin.control.setLatency(0);
-    await eventually(async () => (await s.fetch('albums/a.txt')) === 'first, edited here\n', 15_000, 'the edit on the server');
-    expect(await s.fetch('albums/b.txt')).toBe('second');
+    await eventually(async () => (await s.fetch(path)) === 'first, edited here\n', 15_000, 'the edit on the server');
+    expect(await s.fetch(path.replace('a.txt', 'b.txt'))).toBe('second');
   }, 60_000);
 
   it('sends a user edit made while a download of that file waited its turn', async () => {
