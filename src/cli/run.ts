@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { messageOf } from '../scan/errors.js';
 import { stateFailure } from '../state/database.js';
 import { CommandContext, type GlobalOptions } from './context.js';
 import { ExitCode, exitCodeFor } from './exit-codes.js';
@@ -16,7 +17,7 @@ export async function runCommand(options: GlobalOptions, body: (context: Command
     const error = thrown instanceof Database.SqliteError ? (stateFailure(thrown, context.config.stateDir) ?? thrown) : thrown;
     const code = exitCodeFor(error);
     if (error instanceof Error) context.logFailure(error);
-    process.stderr.write(`cloudreve-sync: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`cloudreve-sync: ${messageOf(error)}\n`);
     if (code === ExitCode.partial && !(error instanceof Error)) throw error;
     process.exitCode = code;
   } finally {

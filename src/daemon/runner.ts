@@ -7,6 +7,7 @@ import type { Logger } from '../log/logger.js';
 import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
+import { messageOf } from '../scan/errors.js';
 import { createIgnoreRules } from '../scan/ignore.js';
 import { stateFailure, StateMovedError, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
@@ -488,7 +489,7 @@ export class FolderRunner {
     if (scope.kind !== 'full') this.#dirty.restore(scope.paths);
     this.#needFull = true;
     const described = stateFailure(error, this.#shared.config.stateDir) ?? error;
-    const message = described instanceof Error ? described.message : String(described);
+    const message = messageOf(described);
     this.reason = message;
     this.#shared.metrics.errors.inc({ class: isRemoteError(error) ? error.kind : 'local' });
     if (isRemoteError(error, 'auth')) {

@@ -3,6 +3,7 @@ import type PQueue from 'p-queue';
 import type { Logger } from '../log/logger.js';
 import type { Action, ConflictAction, Plan } from '../plan/types.js';
 import { isRemoteError, type RemoteError } from '../remote/errors.js';
+import { messageOf } from '../scan/errors.js';
 import type { Db } from '../state/database.js';
 import { backingOff, type FolderState } from '../state/folder-state.js';
 import { durably, flushGroup, inGroup } from '../state/group-commit.js';
@@ -174,7 +175,7 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
   try {
     await sweepTempFiles(state, context.ws.remote, context.serverWalked, logger);
   } catch (error) {
-    logger.warn({ err: describe(error) }, 'could not remove temporary files left by an earlier run; trying again next run');
+    logger.warn({ err: messageOf(error) }, 'could not remove temporary files left by an earlier run; trying again next run');
   }
 
   const run = async (action: Action): Promise<ActionResult> => {
@@ -202,7 +203,7 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
           retries: context.options.retries,
           baseDelayMs: context.options.retryBaseDelayMs,
           signal: stopped,
-          onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: describe(error) }, 'retrying after a transient error'),
+          onRetry: (error, attempt, delay) => logger.warn({ path, action: action.type, attempt, delayMs: delay, err: messageOf(error) }, 'retrying after a transient error'),
         });
         if (failed.delete(path)) state.clearFailure(path);
         logDone(logger, action, path, counted);
@@ -213,8 +214,8 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
         // Cut short by a stop, or failing once the run knows the server is gone: not this
         // path's fault, and the next run does it.
         if (isDeferral(error) || stopped.aborted) {
-          logger.info({ path, action: action.type, reason: describe(error) }, 'left for the next run');
-          return { status: 'deferred', reason: describe(error), ...(error instanceof ServerChangedError ? { serverChanged: true } : {}) };
+          logger.info({ path, action: action.type, reason: messageOf(error) }, 'left for the next run');
+          return { status: 'deferred', reason: messageOf(error), ...(error instanceof ServerChangedError ? { serverChanged: true } : {}) };
         }
         if (isFatal(error)) {
           fatal = error;
@@ -360,10 +361,6 @@ function countKey(action: Action): string {
     case 'forget':
       return 'recorded';
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**

@@ -12,7 +12,12 @@ export function isPermissionDenied(error: unknown): boolean {
 /** A short description of a failed system call for a skip reason; the path is already known there. */
 export function describeFsError(error: unknown): string {
   if (isPermissionDenied(error)) return 'permission denied';
-  return errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+  return errnoCode(error) ?? messageOf(error);
+}
+
+/** What a thrown value says, for a log line or a reason: its message, or the value itself. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Thrown when a scan stops because its AbortSignal fired; `cause` holds the signal's reason. */

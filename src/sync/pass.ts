@@ -13,6 +13,7 @@ import { answerTo, overrides, plan, sourceOf, utcConflictStamp, type Action, typ
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
+import { messageOf } from '../scan/errors.js';
 import { createIgnoreRules, isDroppingName, type IgnoreRules } from '../scan/ignore.js';
 import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../scan/local.js';
 import { listingRevision, scanRemote, type RemoteScan } from '../scan/remote.js';
@@ -232,7 +233,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
 
   const trash = new LocalTrash(join(context.config.stateDir, 'trash', folder.name), now);
   for (const failed of await trash.purge(folder.trashDays)) {
-    log.warn({ path: failed.path, err: failed.error instanceof Error ? failed.error.message : String(failed.error) }, 'cannot empty an old day of the local trash; it stays, and syncing goes on');
+    log.warn({ path: failed.path, err: messageOf(failed.error) }, 'cannot empty an old day of the local trash; it stays, and syncing goes on');
   }
   const runStamp = utcConflictStamp(now());
   const report = await executePlan(planned, {
