@@ -121,7 +121,7 @@ export class FolderRunner {
     this.#state = new FolderState(shared.db, id);
     this.#tree = new SyncedTree(shared.db, id);
     this.#log = shared.logger.child({ folder: folder.name });
-    this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.now, shared.monotonicNow);
+    this.#echo = new EchoFilter(Math.max(30_000, shared.config.daemon.debounce * 10), shared.monotonicNow);
     const paused = this.#state.pausedReason();
     if (paused !== undefined) {
       this.#pause(paused);
@@ -515,7 +515,7 @@ export class FolderRunner {
     return {
       onLocalWrite: (writes) => {
         for (const write of writes) {
-          if (write.leaves !== 'moved-in') this.#echo.announce(write);
+          if (!write.movedIn) this.#echo.announce(write);
           else {
             this.#movedIn.add(write.path);
             this.#changed(write.path);

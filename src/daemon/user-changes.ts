@@ -10,11 +10,13 @@ import type { DirtyPaths, EchoFilter } from '../watch/dirty.js';
 
 /**
  * The paths the watcher reported under `root` that a pass must look at: those that are not the
- * echo of this daemon's own writes.
+ * echo of this daemon's own writes. A path this daemon wrote lately is its echo while it is as
+ * the Synced tree has it, which holds the pass's writes by now; a user's change since is not
+ * (a pass would find nothing to do where it is).
  *
- * A folder this daemon wrote (moved into place, say) is its echo, but what was reported inside
- * it may be a user's change since: each is looked at against the Synced tree, which has the
- * pass's writes by now. Were there too many to keep, the folders are scanned again.
+ * A folder that is an echo (one this daemon created, say) says nothing of its entries, and
+ * what was reported inside it may be a user's change: each is looked at the same way. Were
+ * there too many to keep, the folders are scanned again.
  */
 export async function userChanges(root: string, taken: DirtyPaths, echo: EchoFilter, tree: SyncedTree): Promise<RelPath[]> {
   const statsOf = async (path: RelPath): Promise<BigIntStats | undefined> => {
@@ -27,8 +29,7 @@ export async function userChanges(root: string, taken: DirtyPaths, echo: EchoFil
   const kept: RelPath[] = [];
   const echoes = new Set<RelPath>();
   for (const path of taken.paths) {
-    const stats = await statsOf(path);
-    if (echo.isEcho(path, stats === undefined ? undefined : Number(stats.mtimeNs) / 1e6)) echoes.add(path);
+    if (echo.wrote(path) && asSynced(tree, path, await statsOf(path))) echoes.add(path);
     else kept.push(path);
   }
   if (echoes.size === 0) return kept;

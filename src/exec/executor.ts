@@ -56,23 +56,22 @@ export interface ExecEvents {
 export function localPathsWritten(action: Action): LocalWrite[] {
   switch (action.type) {
     case 'mkdir':
-      return action.side === 'local' ? [{ path: action.path, leaves: 'present' }] : [];
     case 'delete':
-      return action.side === 'local' ? [{ path: action.path, leaves: 'absent' }] : [];
+      return action.side === 'local' ? [{ path: action.path, movedIn: false }] : [];
     case 'move':
       if (action.side === 'remote') return [];
       // A folder moved into place is looked at again: the watcher may report an edit in it under
       // the old path (its watch follows the folder) until it watches the new one.
       return [
-        { path: action.from, leaves: 'absent' },
-        { path: action.to, leaves: action.kind === 'dir' ? 'moved-in' : 'present' },
+        { path: action.from, movedIn: false },
+        { path: action.to, movedIn: action.kind === 'dir' },
       ];
     case 'download':
-      return [{ path: action.localPath, leaves: 'present' }];
+      return [{ path: action.localPath, movedIn: false }];
     case 'conflict':
       return [
-        { path: action.localPath, leaves: 'present' },
-        { path: action.conflictPath, leaves: 'present' },
+        { path: action.localPath, movedIn: false },
+        { path: action.conflictPath, movedIn: false },
       ];
     case 'upload':
     case 'record':

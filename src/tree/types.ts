@@ -97,9 +97,9 @@ export interface SkippedPath {
   readonly reason: string;
 }
 
-/** A change cloudreve-sync is about to make to a local path, and whether the path exists after it. */
+/** A change cloudreve-sync is about to make to a local path. */
 export interface LocalWrite {
   readonly path: RelPath;
-  /** `moved-in`: a folder moved into place, which the next pass looks at again whatever is reported. */
-  readonly leaves: 'present' | 'absent' | 'moved-in';
+  /** A folder moved into place, which the next pass looks at again whatever is reported. */
+  readonly movedIn: boolean;
 }

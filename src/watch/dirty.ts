@@ -60,24 +60,23 @@ const insideKept = 10_000;
 
 /**
  * Changes cloudreve-sync makes itself (a download landing, a local rename) must not come back
- * from the watcher as user changes. The executor announces each local write before it starts,
- * with whether the path is left present or absent; a reported path announced within `ttlMs`
- * that is as the write left it (absent, or present with a modification time not later than the
- * announcement) is its echo. A user edit after that has a later mtime and still counts, and so
- * does a user's delete of what a download just brought.
+ * from the watcher as user changes. The executor announces each local write before it starts;
+ * a reported path announced within `ttlMs` may be its echo, which the caller confirms by finding
+ * the path as the pass recorded it (`userChanges`). Modification times cannot tell the two
+ * apart: a file's time lags the clock by a few milliseconds, so a user's edit made right after
+ * the write can carry a time from before it was announced.
  */
 export class EchoFilter {
-  /** `at` on the wall clock, to compare with modification times; `atTick` on the monotonic one, for the age. */
-  readonly #announced = new Map<RelPath, { readonly at: number; readonly atTick: number; readonly leaves: LocalWrite['leaves'] }>();
+  /** When each path was announced, on the monotonic clock, which a wall clock set back does not move. */
+  readonly #announced = new Map<RelPath, number>();
 
   constructor(
     private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
     private readonly monotonicNow: () => number = () => performance.now(),
   ) {}
 
-  announce({ path, leaves }: LocalWrite): void {
-    this.#announced.set(path, { at: this.now(), atTick: this.monotonicNow(), leaves });
+  announce({ path }: LocalWrite): void {
+    this.#announced.set(path, this.monotonicNow());
   }
 
   /** The write announced did not happen (or not all of it): what is found there is not its echo. */
@@ -85,20 +84,20 @@ export class EchoFilter {
     this.#announced.delete(path);
   }
 
-  /** `mtimeMs` is undefined for a path that no longer exists. */
-  isEcho(path: RelPath, mtimeMs: number | undefined): boolean {
-    const announced = this.#announced.get(path);
-    if (announced === undefined) return false;
-    if (this.monotonicNow() - announced.atTick > this.ttlMs) {
+  /** Whether this daemon wrote `path` lately, so that a report of it may be the write's echo. */
+  wrote(path: RelPath): boolean {
+    const at = this.#announced.get(path);
+    if (at === undefined) return false;
+    if (this.monotonicNow() - at > this.ttlMs) {
       this.#announced.delete(path);
       return false;
     }
-    return announced.leaves === 'absent' ? mtimeMs === undefined : mtimeMs !== undefined && mtimeMs <= announced.at;
+    return true;
   }
 
   /** Forgets old announcements, so the map does not grow over months. */
   prune(): void {
     const tick = this.monotonicNow();
-    for (const [path, { atTick }] of this.#announced) if (tick - atTick > this.ttlMs) this.#announced.delete(path);
+    for (const [path, at] of this.#announced) if (tick - at > this.ttlMs) this.#announced.delete(path);
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -26,11 +26,13 @@ beforeEach(async () => {
   };
   const albums = await row('albums', 0);
   for (const name of ['a.txt', 'b.txt', 'gone.txt']) await row(`albums/${name}`, albums);
-  // The daemon announced the folder it moved into place after its last change.
-  const later = Date.now() + 60_000;
-  echo = new EchoFilter(30_000, () => later, () => 0);
-  echo.announce({ path: 'albums', leaves: 'present' });
+  // The daemon announced its writes in the folder, then the user changed it.
+  echo = new EchoFilter(30_000, () => 0);
+  for (const path of ['albums', 'albums/a.txt', 'albums/b.txt', 'albums/gone.txt', 'moved-away']) echo.announce({ path, movedIn: false });
+  const recorded = await lstat(join(root, 'albums', 'b.txt'));
   await writeFile(join(root, 'albums', 'b.txt'), 'edited by the user');
+  // As an edit within the clock tick of the daemon's write can be: no later than it.
+  await utimes(join(root, 'albums', 'b.txt'), recorded.atime, recorded.mtime);
   await writeFile(join(root, 'albums', 'new.txt'), 'written by the user');
   await rm(join(root, 'albums', 'gone.txt'));
   await symlink('a.txt', join(root, 'albums', 'link'));
@@ -48,6 +50,12 @@ describe('userChanges', () => {
     const kept = await userChanges(root, { paths: ['albums', 'other.txt'], inside }, echo, state.tree);
     // a.txt is as recorded, never.txt is neither recorded nor there.
     expect(kept).toEqual(['other.txt', 'albums/b.txt', 'albums/gone.txt', 'albums/link', 'albums/new.txt']);
+  });
+
+  it('takes a path this daemon wrote for its echo only while it is as recorded', async () => {
+    const paths = ['albums/a.txt', 'albums/b.txt', 'albums/gone.txt', 'moved-away', 'other.txt'];
+    // a.txt is as the download left it; nothing was recorded at moved-away, and nothing is there.
+    expect(await userChanges(root, { paths, inside: [] }, echo, state.tree)).toEqual(['albums/b.txt', 'albums/gone.txt', 'other.txt']);
   });
 
   it('scans such a folder again when too much was reported inside it to keep', async () => {

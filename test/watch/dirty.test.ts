@@ -36,44 +36,31 @@ describe('DirtySet', () => {
 });
 
 describe('EchoFilter', () => {
-  it('recognises the echo of an announced write, but not a later edit, a delete, or an old announcement', () => {
+  it('knows the paths written lately, not those of a write withdrawn or an old announcement', () => {
     let now = 1000;
-    const echo = new EchoFilter(5000, () => now, () => now);
-    echo.announce({ path: 'a.txt', leaves: 'present' });
-    echo.announce({ path: 'moved-away.txt', leaves: 'absent' });
+    const echo = new EchoFilter(5000, () => now);
+    echo.announce({ path: 'a.txt', movedIn: false });
+    echo.announce({ path: 'withdrawn.txt', movedIn: false });
     now = 1500;
-    expect(echo.isEcho('a.txt', 400)).toBe(true);
-    // The user deleted what a download had just brought.
-    expect(echo.isEcho('a.txt', undefined)).toBe(false);
-    expect(echo.isEcho('moved-away.txt', undefined)).toBe(true);
-    expect(echo.isEcho('moved-away.txt', 1400)).toBe(false);
-    expect(echo.isEcho('a.txt', 1200)).toBe(false);
-    expect(echo.isEcho('b.txt', 400)).toBe(false);
+    echo.withdraw({ path: 'withdrawn.txt', movedIn: false });
+    expect(echo.wrote('a.txt')).toBe(true);
+    expect(echo.wrote('withdrawn.txt')).toBe(false);
+    expect(echo.wrote('b.txt')).toBe(false);
     now = 7000;
-    expect(echo.isEcho('a.txt', 400)).toBe(false);
+    expect(echo.wrote('a.txt')).toBe(false);
   });
 
-  it('takes nothing for the echo of a write withdrawn, an edit made before it included', () => {
-    let now = 1000;
-    const echo = new EchoFilter(5000, () => now, () => now);
-    echo.announce({ path: 'a.txt', leaves: 'present' });
-    now = 1500;
-    echo.withdraw({ path: 'a.txt', leaves: 'present' });
-    expect(echo.isEcho('a.txt', 900)).toBe(false);
-  });
-
-  it('ages announcements on the monotonic clock, whatever the wall clock does', () => {
-    let wall = 10_000_000;
-    let tick = 0;
-    const echo = new EchoFilter(5000, () => wall, () => tick);
-    echo.announce({ path: 'a.txt', leaves: 'present' });
-    // The wall clock is set back an hour: the announcement is still only as old as it is.
-    wall -= 3_600_000;
-    tick = 6000;
-    expect(echo.isEcho('a.txt', 9_000_000)).toBe(false);
-    echo.announce({ path: 'b.txt', leaves: 'absent' });
+  it('forgets old announcements when pruned', () => {
+    let now = 0;
+    const echo = new EchoFilter(5000, () => now);
+    echo.announce({ path: 'a.txt', movedIn: false });
+    now = 3000;
+    echo.announce({ path: 'b.txt', movedIn: false });
+    now = 6000;
     echo.prune();
-    tick = 8000;
-    expect(echo.isEcho('b.txt', undefined)).toBe(true);
+    now = 0;
+    // Had prune kept it, a clock read as earlier would find it young again.
+    expect(echo.wrote('a.txt')).toBe(false);
+    expect(echo.wrote('b.txt')).toBe(true);
   });
 });
