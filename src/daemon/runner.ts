@@ -46,7 +46,7 @@ export interface FolderStatus {
   readonly folder: string;
   readonly phase: Phase;
   readonly reason: string | undefined;
-  readonly watching: 'events' | 'periodic scans' | 'starting';
+  readonly watching: 'events' | 'polling' | 'periodic scans' | 'starting';
   readonly pendingLocalChanges: number;
   readonly lastSuccess: string | null;
   readonly lastPass: { readonly kind: string; readonly finished: string; readonly summary: Readonly<Record<string, number>> } | null;
@@ -201,7 +201,7 @@ export class FolderRunner {
       folder: this.name,
       phase: this.phase,
       reason: this.reason,
-      watching: this.#polling ? 'periodic scans' : this.#watcher && !this.#rootLost ? 'events' : 'starting',
+      watching: this.#polling ? 'periodic scans' : this.#watcher && !this.#rootLost ? (this.#watcher.polls ? 'polling' : 'events') : 'starting',
       pendingLocalChanges: this.#dirty.size,
       lastSuccess: this.lastSuccessMs === undefined ? null : new Date(this.lastSuccessMs).toISOString(),
       lastPass: this.lastPass,

@@ -41,7 +41,11 @@ const deepestWatchedBytes = 4095 - 1 - 255;
  * and the entry; the path is all a pass needs, which looks at it again.
  */
 export class LocalWatcher {
-  private constructor(private readonly watcher: FSWatcher) {}
+  private constructor(
+    private readonly watcher: FSWatcher,
+    /** Whether it polls (CHOKIDAR_USEPOLLING) rather than hearing events. */
+    readonly polls: boolean,
+  ) {}
 
   static async start(options: WatcherOptions): Promise<LocalWatcher> {
     const { root, rules, logger } = options;
@@ -100,7 +104,7 @@ export class LocalWatcher {
     if (simulated === 'ENOSPC' || simulated === 'EMFILE') {
       for (let i = 0; i < 2; i++) watcher.emit('error', Object.assign(new Error(`${simulated}: System limit for number of file watchers reached (simulated)`), { code: simulated }));
     }
-    return new LocalWatcher(watcher);
+    return new LocalWatcher(watcher, polling);
   }
 
   close(): Promise<void> {

@@ -300,6 +300,16 @@ describe('the daemon', () => {
     await eventually(async () => (await s.entry('after-outage.txt')) !== undefined, 20_000, 'the upload after the outage');
   });
 
+  it('says it watches by polling when chokidar is asked to poll, and hears a file edited there', async () => {
+    scene = await Scene.start();
+    const s = scene;
+    s.daemonWith({ CHOKIDAR_USEPOLLING: '1' });
+    await running(s);
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.watching === 'polling', 15_000, 'polling');
+    await s.write('polled.txt', 'heard by polling');
+    await eventually(async () => (await s.entry('polled.txt')) !== undefined, 15_000, 'the upload');
+  });
+
   it('falls back to periodic scans when the system runs out of file watches, and says how to raise the limit', async () => {
     scene = await Scene.start();
     const s = scene;
