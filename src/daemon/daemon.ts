@@ -121,13 +121,15 @@ export class Daemon {
     const before = new Map(this.#config.folders.map((folder) => [folder.name, JSON.stringify(folder)]));
     const unchanged = new Set(whole ? [] : config.folders.filter((folder) => before.get(folder.name) === JSON.stringify(folder)).map((folder) => folder.name));
     const restarted = this.#runners.filter((runner) => !unchanged.has(runner.name));
-    const paused = restarted.filter((r) => r.phase === 'paused').map((r) => r.name);
     await this.#stopRunners(restarted, 'wait');
     if (this.#stopping) return;
-    // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
-    // the next pass by the new settings.
-    for (const name of paused) {
-      new FolderState(this.#db, folderId(this.#db, name)).liftPause();
+    // A changed config is the user's answer to a pause as much as `resume` is, a pause that the
+    // passes waited for raised included (they ran by the settings it replaces); the guards judge
+    // the next pass by the new ones.
+    for (const { name } of restarted) {
+      const state = new FolderState(this.#db, folderId(this.#db, name));
+      if (state.pausedReason() === undefined) continue;
+      state.liftPause();
       this.#metrics.paused.set({ folder: name }, 0);
     }
     if (JSON.stringify(config.server) !== JSON.stringify(this.#config.server)) {

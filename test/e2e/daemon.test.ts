@@ -437,6 +437,24 @@ describe('the daemon', () => {
     await eventually(async () => (await s.server.list(s.remotePath(''))).entries.length === 0, 15_000, 'the deletes the resume agreed to');
   });
 
+  it('lifts a pause raised by the pass a reload waits for, and judges the next pass by the new settings', async () => {
+    const files = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `file ${i}`]));
+    const s = await Scene.start();
+    scene = s;
+    for (const [path, content] of Object.entries({ ...files, 'keep.txt': 'k' })) await s.write(path, content);
+    const proc = s.daemon('--log-level', 'info');
+    await running(s);
+    s.standin.control.setLatency(1500);
+    for (const name of Object.keys(files)) await rm(s.localPath(name));
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'syncing', 15_000, 'the pass');
+    await s.changeFolder({ massDelete: { maxPercent: 100, minCount: 100 } });
+    proc.signal('SIGHUP');
+    await eventually(() => proc.output.includes('config reloaded') || undefined, 20_000, 'the reload');
+    s.standin.control.setLatency(0);
+    await eventually(async () => (await s.server.list(s.remotePath(''))).entries.map((e) => e.name).join() === 'keep.txt', 15_000, 'the deletes the new settings let through');
+    expect(proc.output).toContain('paused:');
+  });
+
   it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {
     const { s } = await syncedDaemon({ daemon: { remoteInterval: '1h' } }, { '.cloudreveignore': 'private/\n', 'private/old.txt': 'o', 'public.txt': 'p' });
     expect(await s.entry('private', 'dir')).toBeUndefined();
