@@ -38,11 +38,15 @@ export async function userChanges(root: string, taken: DirtyPaths, echo: EchoFil
   return kept;
 }
 
-/** Whether a local path is as the Synced tree has it (absent where it has nothing). */
+/**
+ * Whether a local path is as the Synced tree has it (absent where it has nothing). A folder's
+ * modification time is its entries' (added, removed, renamed), which the watcher may not have
+ * reported one by one: one taken out, changed and put back is reported as the folder alone.
+ */
 function asSynced(tree: SyncedTree, path: RelPath, stats: BigIntStats | undefined): boolean {
   const row = tree.atLocalPath(path);
   if (row === undefined || stats === undefined) return row === undefined && stats === undefined;
+  const kind = stats.isDirectory() ? 'dir' : stats.isFile() ? 'file' : undefined;
   const facts = factsOf(stats);
-  if (stats.isDirectory()) return row.kind === 'dir' && facts.inode === row.inode;
-  return stats.isFile() && row.kind === 'file' && sameFacts(facts, { size: row.size, mtimeMs: row.localMtimeMs, inode: row.inode });
+  return row.kind === kind && sameFacts(facts, { size: kind === 'dir' ? facts.size : row.size, mtimeMs: row.localMtimeMs, inode: row.inode });
 }

@@ -11,7 +11,11 @@ let root: string;
 let state: ReturnType<typeof openMemoryState>;
 let echo: EchoFilter;
 
-/** albums/ as a pass that moved it into place recorded it, then changed here and there. */
+/**
+ * albums/ as a pass that created it and downloaded into it recorded it, each write announced;
+ * then the user edited b.txt (same size, a few milliseconds later, as an edit within the clock
+ * tick of the download can be: no later than its announcement) and wrote other.txt.
+ */
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'cloudreve-sync-user-changes-'));
   state = openMemoryState();
@@ -26,16 +30,11 @@ beforeEach(async () => {
   };
   const albums = await row('albums', 0);
   for (const name of ['a.txt', 'b.txt', 'gone.txt']) await row(`albums/${name}`, albums);
-  // The daemon announced its writes in the folder, then the user changed it.
   echo = new EchoFilter(30_000, () => 0);
   for (const path of ['albums', 'albums/a.txt', 'albums/b.txt', 'albums/gone.txt', 'moved-away']) echo.announce({ path, movedIn: false });
   const recorded = await lstat(join(root, 'albums', 'b.txt'));
-  await writeFile(join(root, 'albums', 'b.txt'), 'edited by the user');
-  // As an edit within the clock tick of the daemon's write can be: no later than it.
-  await utimes(join(root, 'albums', 'b.txt'), recorded.atime, recorded.mtime);
-  await writeFile(join(root, 'albums', 'new.txt'), 'written by the user');
-  await rm(join(root, 'albums', 'gone.txt'));
-  await symlink('a.txt', join(root, 'albums', 'link'));
+  await writeFile(join(root, 'albums', 'b.txt'), 'CONTENT OF b.txt');
+  await utimes(join(root, 'albums', 'b.txt'), recorded.atime, new Date(recorded.mtimeMs + 3));
   await writeFile(join(root, 'other.txt'), 'another change');
 });
 
@@ -46,16 +45,27 @@ afterEach(async () => {
 
 describe('userChanges', () => {
   it('keeps what differs from the Synced tree inside a folder whose own report is an echo', async () => {
-    const inside = ['albums/a.txt', 'albums/b.txt', 'albums/gone.txt', 'albums/link', 'albums/never.txt', 'albums/new.txt'];
+    const inside = ['albums/a.txt', 'albums/b.txt', 'albums/never.txt'];
     const kept = await userChanges(root, { paths: ['albums', 'other.txt'], inside }, echo, state.tree);
     // a.txt is as recorded, never.txt is neither recorded nor there.
-    expect(kept).toEqual(['other.txt', 'albums/b.txt', 'albums/gone.txt', 'albums/link', 'albums/new.txt']);
+    expect(kept).toEqual(['other.txt', 'albums/b.txt']);
   });
 
   it('takes a path this daemon wrote for its echo only while it is as recorded', async () => {
+    await rm(join(root, 'albums', 'gone.txt'));
     const paths = ['albums/a.txt', 'albums/b.txt', 'albums/gone.txt', 'moved-away', 'other.txt'];
     // a.txt is as the download left it; nothing was recorded at moved-away, and nothing is there.
     expect(await userChanges(root, { paths, inside: [] }, echo, state.tree)).toEqual(['albums/b.txt', 'albums/gone.txt', 'other.txt']);
+  });
+
+  it.each([
+    ['a file added', () => writeFile(join(root, 'albums', 'new.txt'), 'new')],
+    ['a file removed', () => rm(join(root, 'albums', 'gone.txt'))],
+    ['a link made', () => symlink('a.txt', join(root, 'albums', 'link'))],
+  ])('looks again at the whole of a folder it wrote whose entries changed since (%s), whatever was reported inside', async (_, change) => {
+    // Taken out and put back, say: only the folder itself is reported.
+    await change();
+    expect(await userChanges(root, { paths: ['albums'], inside: [] }, echo, state.tree)).toEqual(['albums']);
   });
 
   it('scans such a folder again when too much was reported inside it to keep', async () => {
