@@ -121,12 +121,15 @@ export class Daemon {
     const before = new Map(this.#config.folders.map((folder) => [folder.name, JSON.stringify(folder)]));
     const unchanged = new Set(whole ? [] : config.folders.filter((folder) => before.get(folder.name) === JSON.stringify(folder)).map((folder) => folder.name));
     const restarted = this.#runners.filter((runner) => !unchanged.has(runner.name));
+    // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
+    // the next pass by the new settings. A pause that a pass the reload waits for raises was not
+    // seen, and is answered only where that folder's own settings changed (it was judged by the
+    // ones they replace); elsewhere the next pass would stop at it again.
+    const settingsChanged = new Set(config.folders.filter((folder) => before.has(folder.name) && before.get(folder.name) !== JSON.stringify(folder)).map((folder) => folder.name));
+    const answered = new Set(restarted.filter((r) => r.phase === 'paused' || settingsChanged.has(r.name)).map((r) => r.name));
     await this.#stopRunners(restarted, 'wait');
     if (this.#stopping) return;
-    // A changed config is the user's answer to a pause as much as `resume` is, a pause that the
-    // passes waited for raised included (they ran by the settings it replaces); the guards judge
-    // the next pass by the new ones.
-    for (const { name } of restarted) {
+    for (const name of answered) {
       const state = new FolderState(this.#db, folderId(this.#db, name));
       if (state.pausedReason() === undefined) continue;
       state.liftPause();

@@ -437,7 +437,12 @@ describe('the daemon', () => {
     await eventually(async () => (await s.server.list(s.remotePath(''))).entries.length === 0, 15_000, 'the deletes the resume agreed to');
   });
 
-  it('lifts a pause raised by the pass a reload waits for, and judges the next pass by the new settings', async () => {
+  /**
+   * A daemon whose pass over twelve of thirteen files deleted locally is under way (each request
+   * answered 1.5 s late) when a reload with the config `change` makes comes: the pass stops at
+   * the mass-delete guard, and the reload waits for it.
+   */
+  async function pausedWhileReloading(change: (s: Scene) => Promise<void>): Promise<{ s: Scene; proc: DaemonProcess }> {
     const files = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `file ${i}`]));
     const s = await Scene.start();
     scene = s;
@@ -447,12 +452,26 @@ describe('the daemon', () => {
     s.standin.control.setLatency(1500);
     for (const name of Object.keys(files)) await rm(s.localPath(name));
     await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'syncing', 15_000, 'the pass');
-    await s.changeFolder({ massDelete: { maxPercent: 100, minCount: 100 } });
+    await change(s);
     proc.signal('SIGHUP');
     await eventually(() => proc.output.includes('config reloaded') || undefined, 20_000, 'the reload');
     s.standin.control.setLatency(0);
+    return { s, proc };
+  }
+
+  it('lifts a pause raised by the pass a reload waits for where the folder settings changed, and judges the next pass by them', async () => {
+    const { s, proc } = await pausedWhileReloading((s) => s.changeFolder({ massDelete: { maxPercent: 100, minCount: 100 } }));
     await eventually(async () => (await s.server.list(s.remotePath(''))).entries.map((e) => e.name).join() === 'keep.txt', 15_000, 'the deletes the new settings let through');
     expect(proc.output).toContain('paused:');
+  });
+
+  it('keeps a pause raised by the pass a reload waits for where the folder settings did not change', async () => {
+    const { s, proc } = await pausedWhileReloading((s) => s.changeSync({ retries: 2 }));
+    await eventually(async () => ((await s.status('/status')).body as Status).folders[0]?.phase === 'paused', 15_000, 'the pause');
+    // Lifted, the pause would be raised again by the next pass, and said twice.
+    await sleep(1500);
+    expect(proc.output.match(/"msg":"paused:/g)).toHaveLength(1);
+    expect((await s.server.list(s.remotePath(''))).entries).toHaveLength(13);
   });
 
   it('picks up a changed .cloudreveignore and watches what it no longer leaves out', async () => {
