@@ -1,8 +1,12 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FolderStatus } from '../../src/daemon/runner.js';
 import { Activity, Prng } from './activity.js';
 import { checkConverged, remoteTrash } from './checks.js';
 import { CaseFailure } from './random.js';
+import type { DaemonProcess } from '../e2e/harness.js';
 import { describeTree, readLocalTree, readRemoteTree, Rig, tail } from './rig.js';
 
 /**
@@ -11,8 +15,9 @@ import { describeTree, readLocalTree, readRemoteTree, Rig, tail } from './rig.js
  * them, so that passes, server walks and the watcher's reports of the daemon's own writes
  * interleave with the user's changes. Once the activity ends, the daemon alone must bring both
  * sides level within a few walks (no full pass, no restart: what the watcher or the echo filter
- * misses shows here), and after its stop the four checks hold. The pauses are real time, so a
- * replay of the seed repeats the activity, not every interleaving.
+ * misses shows here), and after its stop the four checks hold. Now and then the daemon is
+ * stopped (SIGTERM) or killed (SIGKILL) amid the activity and started again. The pauses are real
+ * time, so a replay of the seed repeats the activity, not every interleaving.
  */
 
 export interface DaemonCaseOptions {
@@ -45,10 +50,21 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
   const activityNotes = (): void => {
     for (const line of activity.log.splice(0)) note(line);
   };
-  const daemon = rig.scene.daemon('--log-level', 'debug');
+  const start = (): DaemonProcess => rig.scene.daemon('--log-level', 'debug');
+  let daemon = start();
+  /** What the daemons stopped before this one printed. */
+  let earlier = '';
   const fail = (what: string): never => {
-    const lines = [what, setup, `replay: npm run soak -- --daemon --seed ${seed} --rounds ${options.rounds} --minutes 0.1`, 'what happened (last 80 steps):', ...history.slice(-80).map((line) => `  ${line}`)];
-    throw new CaseFailure([...lines, "the daemon's output:", tail(daemon.output, 120)].join('\n'));
+    throw new CaseFailure([what, setup, `replay: npm run soak -- --daemon --seed ${seed} --rounds ${options.rounds} --minutes 0.1`, 'what happened (last 80 steps):', ...history.slice(-80).map((line) => `  ${line}`)].join('\n'));
+  };
+  /** Stops the daemon as systemd would (SIGTERM) or as a crash does (SIGKILL), and starts another. */
+  const restart = async (how: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    note(`daemon stopped with ${how}, and started again`);
+    daemon.signal(how);
+    const exit = await daemon.exited;
+    if (how === 'SIGTERM' && exit.code !== 0) fail(`the daemon exited ${exit.code ?? exit.signal} on SIGTERM`);
+    earlier += daemon.output;
+    daemon = start();
   };
   const folderStatus = async (): Promise<FolderStatus | undefined> => {
     try {
@@ -68,8 +84,11 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     for (let round = 1; round <= options.rounds; round++) {
       note(`-- round ${round}`);
       const ops = 1 + rng.int(6);
+      const restartAfter = rng.chance(0.15) ? rng.int(ops) : -1;
+      const how = rng.chance(0.5) ? 'SIGTERM' : 'SIGKILL';
       for (let i = 0; i < ops; i++) {
         await (rng.chance(0.5) ? activity.local() : activity.remote());
+        if (i === restartAfter) await restart(how);
         await sleep(rng.int(4) === 0 ? 0 : rng.int(debounceMs * 2));
       }
       activityNotes();
@@ -82,6 +101,14 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     const level = await waitFor(
       async () => {
         const status = await folderStatus();
+        if (status?.phase === 'paused' && status.reason?.includes(' folder is empty but ') === true) {
+          // Both sides' changes carried over can empty one (the user removed a folder, the server
+          // the last file): the guard stops there, as it must, and the user says go on.
+          note(`paused: ${status.reason}; resumed`);
+          const resumed = await rig.run(['resume', 'main']);
+          if (resumed.code !== 0) fail(`resume exited ${resumed.code ?? resumed.signal}: ${resumed.stdout}${resumed.stderr}`);
+          return false;
+        }
         if (status?.phase !== 'idle' || status.pendingLocalChanges > 0) return false;
         const local = describeTree(await readLocalTree(rig.local)).join('\n');
         const remote = describeTree(await readRemoteTree(rig.scene, rig.scene.remoteRoot)).join('\n');
@@ -97,6 +124,13 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     if (exit.code !== 0) fail(`the daemon exited ${exit.code ?? exit.signal} on SIGTERM`);
     const verdict = await checkConverged(rig, activity);
     if (verdict.problems.length > 0) fail(`after the daemon's stop:\n${verdict.problems.join('\n')}`);
+  } catch (error) {
+    if (!(error instanceof CaseFailure)) throw error;
+    // What `status` says (failing and skipped paths), and every daemon's whole output in a file.
+    const status = await rig.run(['status'], { quiet: true });
+    const dump = join(tmpdir(), `cloudreve-sync-reliability-daemon-seed-${seed}.log`);
+    await writeFile(dump, earlier + daemon.output);
+    throw new CaseFailure(`${error.message}\nstatus:\n${status.stdout}\nthe daemon's output, last lines (all of it in ${dump}):\n${tail(daemon.output, 40)}`);
   } finally {
     await rig.close();
   }
