@@ -59,6 +59,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
   };
   /** Stops the daemon as systemd would (SIGTERM) or as a crash does (SIGKILL), and starts another. */
   const restart = async (how: 'SIGTERM' | 'SIGKILL'): Promise<void> => {
+    activityNotes();
     note(`daemon stopped with ${how}, and started again`);
     daemon.signal(how);
     const exit = await daemon.exited;
