@@ -186,8 +186,10 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
     }
     if (fatal || stopped.aborted) return { status: 'deferred', reason: 'the run stopped' };
     const path = actionPath(action);
+    // The backoff holds the action that failed: a plan that now does something else at that
+    // path (a rename where a folder could not be created, say) is tried at once.
     const failing = backoff.get(path);
-    if (failing) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}`, notBeforeMs: failing.nextRetryMs };
+    if (failing?.action === action.type) return { status: 'deferred', reason: `failed before (${failing.message}); tried again after ${new Date(failing.nextRetryMs).toISOString()}`, notBeforeMs: failing.nextRetryMs };
     if (action.type === 'upload' && quotaFull) return { status: 'failed', ...quotaFull };
     if (action.type === 'upload' && stillBeingWritten(now() - action.local.mtimeMs, context.options.settleTimeMs)) {
       return { status: 'deferred', reason: 'still being written' };

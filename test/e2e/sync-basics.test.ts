@@ -1,5 +1,9 @@
+import Database from 'better-sqlite3';
 import { rm, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FolderState } from '../../src/state/folder-state.js';
+import { folderId } from '../../src/state/synced.js';
 import { Scene } from './harness.js';
 
 let scene: Scene | undefined;
@@ -159,5 +163,21 @@ describe('sync --once', () => {
     ]);
     const trash = await scene.localTree(`${scene.stateDir}/trash/main`);
     expect(Object.entries(trash).filter(([p]) => p.endsWith('gone-remotely.txt')).map(([, c]) => c)).toEqual(['r']);
+  });
+
+  it('tries another action at a path whose last action failed at once, not after that failure\'s backoff', async () => {
+    // A daemon's pass created a folder where the user had just renamed one (EEXIST); the rename,
+    // carried over at the same path, waited out the failed mkdir's backoff.
+    scene = await Scene.start();
+    await scene.sync();
+    const db = new Database(join(scene.stateDir, 'cloudreve-sync.db'));
+    try {
+      new FolderState(db, folderId(db, 'main')).recordFailure('sub', 'mkdir', 'local', 'EEXIST: file already exists', Date.now());
+    } finally {
+      db.close();
+    }
+    await scene.write('sub', 'a file where a folder could not be made');
+    await scene.sync();
+    expect(await scene.remoteTree()).toEqual({ sub: 'a file where a folder could not be made' });
   });
 });
