@@ -1,6 +1,6 @@
 import type PQueue from 'p-queue';
 import { withoutCredentials, type CloudreveV3 } from '../cloudreve/index.js';
-import type { Config } from '../config/load.js';
+import type { Config, FolderConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { checkDatabaseFile, openDatabase, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
@@ -119,20 +119,19 @@ export class Daemon {
     // upload of many hours included, instead of waiting for the longest pass in flight.
     const whole = !sameBesidesFolders(config, this.#config);
     const before = new Map(this.#config.folders.map((folder) => [folder.name, JSON.stringify(folder)]));
-    const unchanged = new Set(whole ? [] : config.folders.filter((folder) => before.get(folder.name) === JSON.stringify(folder)).map((folder) => folder.name));
+    const asBefore = (folder: FolderConfig): boolean => before.get(folder.name) === JSON.stringify(folder);
+    const unchanged = new Set(whole ? [] : config.folders.filter(asBefore).map((folder) => folder.name));
     const restarted = this.#runners.filter((runner) => !unchanged.has(runner.name));
     // A changed config is the user's answer to a pause as much as `resume` is; the guards judge
     // the next pass by the new settings. A pause that a pass the reload waits for raises was not
     // seen, and is answered only where that folder's own settings changed (it was judged by the
     // ones they replace); elsewhere the next pass would stop at it again.
-    const settingsChanged = new Set(config.folders.filter((folder) => before.has(folder.name) && before.get(folder.name) !== JSON.stringify(folder)).map((folder) => folder.name));
+    const settingsChanged = new Set(config.folders.filter((folder) => before.has(folder.name) && !asBefore(folder)).map((folder) => folder.name));
     const answered = new Set(restarted.filter((r) => r.phase === 'paused' || settingsChanged.has(r.name)).map((r) => r.name));
     await this.#stopRunners(restarted, 'wait');
     if (this.#stopping) return;
     for (const name of answered) {
-      const state = new FolderState(this.#db, folderId(this.#db, name));
-      if (state.pausedReason() === undefined) continue;
-      state.liftPause();
+      new FolderState(this.#db, folderId(this.#db, name)).liftPause();
       this.#metrics.paused.set({ folder: name }, 0);
     }
     if (JSON.stringify(config.server) !== JSON.stringify(this.#config.server)) {

@@ -6,7 +6,8 @@ import type { FolderStatus } from '../../src/daemon/runner.js';
 import { Activity, Prng } from './activity.js';
 import { checkConverged, remoteTrash } from './checks.js';
 import { CaseFailure } from './random.js';
-import type { DaemonProcess } from '../e2e/harness.js';
+import { eventually, type DaemonProcess } from '../e2e/harness.js';
+import { messageOf } from '../../src/scan/errors.js';
 import { describeTree, readLocalTree, readRemoteTree, Rig, tail } from './rig.js';
 
 /**
@@ -80,7 +81,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     for (let i = 0; i < 6; i++) await activity.local();
     for (let i = 0; i < 3; i++) await activity.remote();
     activityNotes();
-    await waitFor(async () => ((await folderStatus())?.lastPass ?? null) !== null, 30_000, () => fail('the daemon made no first pass'));
+    await eventually(async () => ((await folderStatus())?.lastPass ?? null) !== null, 30_000, 'the first pass').catch(() => fail('the daemon made no first pass'));
 
     for (let round = 1; round <= options.rounds; round++) {
       note(`-- round ${round}`);
@@ -99,7 +100,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
 
     note('-- activity over: the daemon alone must bring both sides level');
     let last = '';
-    const level = await waitFor(
+    await eventually(
       async () => {
         const status = await folderStatus();
         if (status?.phase === 'paused' && status.reason?.includes(' folder is empty but ') === true) {
@@ -107,7 +108,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
           // the last file): the guard stops there, as it must, and the user says go on.
           note(`paused: ${status.reason}; resumed`);
           const resumed = await rig.run(['resume', 'main']);
-          if (resumed.code !== 0) fail(`resume exited ${resumed.code ?? resumed.signal}: ${resumed.stdout}${resumed.stderr}`);
+          if (resumed.code !== 0) throw new Error(`resume exited ${resumed.code ?? resumed.signal}: ${resumed.stdout}${resumed.stderr}`);
           return false;
         }
         if (status?.phase !== 'idle' || status.pendingLocalChanges > 0) return false;
@@ -117,9 +118,8 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
         return local === remote;
       },
       settleMs,
-      () => false,
-    );
-    if (!level) fail(`the daemon did not bring both sides level within ${settleMs / 1000} s of the last change:\n${last}`);
+      'both sides level',
+    ).catch((error: unknown) => fail(`the daemon did not bring both sides level within ${settleMs / 1000} s of the last change (${messageOf(error)}):\n${last}`));
     daemon.signal('SIGTERM');
     const exit = await daemon.exited;
     if (exit.code !== 0) fail(`the daemon exited ${exit.code ?? exit.signal} on SIGTERM`);
@@ -135,14 +135,4 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
   } finally {
     await rig.close();
   }
-}
-
-/** Polls `check` every 200 ms until it holds; `otherwise` gives the answer once `ms` are up. */
-async function waitFor<T>(check: () => Promise<boolean>, ms: number, otherwise: () => T): Promise<true | T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await sleep(200);
-  }
-  return otherwise();
 }
