@@ -61,7 +61,14 @@ export class LocalTree {
   }
 
   async mkdir(path: RelPath): Promise<LocalFacts> {
-    await mkdir(this.abs(path));
+    try {
+      await mkdir(this.abs(path));
+    } catch (error) {
+      // The user made something of that name since the scan (a server walk takes local paths
+      // whose changes are still settling as remembered): theirs to look at, not a failure.
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LocalChangedError(`${path} appeared since the scan; it will be looked at again next run`);
+      throw error;
+    }
     return (await this.facts(path)) ?? unreachable(path);
   }
 

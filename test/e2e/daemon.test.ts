@@ -641,6 +641,20 @@ describe('the daemon', () => {
     expect(daemon.output).not.toContain('deleted on server');
   });
 
+  it('leaves a folder a walk would make where the user just made one of that name to the local changes, not failing it', async () => {
+    // The walk takes local paths whose changes are still settling as remembered: it planned the
+    // server's new folder locally, found the user's there, and counted that as a failure, which
+    // held the path back until its backoff ended.
+    const { s, daemon } = await syncedDaemon({ daemon: { remoteInterval: '1s', debounce: '5s' }, config: { log: { level: 'debug', format: 'json' } } });
+    await mkdir(s.localPath('sub'));
+    await s.write('sub/mine.txt', 'typed locally');
+    await s.server.mkdir(s.remotePath('sub'));
+    await eventually(() => daemon.output.includes('"action":"mkdir"') || undefined, 15_000, 'the walk reaching for sub');
+    await eventually(async () => (await s.entry('sub/mine.txt')) !== undefined || undefined, 15_000, 'the local change sent');
+    expect(daemon.output).not.toContain('action failed');
+    expect(await s.remoteTree()).toEqual(await s.localTree());
+  });
+
   it('sends a change within two walk intervals while another file is written every 0.7 s', async () => {
     const { s } = await syncedDaemon({ daemon: { remoteInterval: '2s', debounce: '1s' } }, { 'a.txt': 'a' });
     let writing = true;
