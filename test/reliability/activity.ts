@@ -64,6 +64,15 @@ export const userNames: ReadonlySet<string> = new Set(
  */
 export const conflictCopyName = /^.* \([Cc]onflict \d{4}-\d\d-\d\d \d{6}(?: \d+)?\)(?:\.[^.]*)?$/;
 
+/** A server-side replace of a file, when it was asked (`startedAt`) and answered (`endedAt`), by the clock. */
+export interface RemoteReplace {
+  readonly id: string;
+  /** The server folder that held the file. */
+  readonly folder: string;
+  readonly startedAt: number;
+  readonly endedAt: number;
+}
+
 interface RemoteItem {
   readonly path: string;
   readonly kind: 'file' | 'dir';
@@ -78,6 +87,8 @@ export class Activity {
   #n = 0;
   /** Every version written, by content hash, with where it was written. */
   readonly versions = new Map<string, string>();
+  /** The versions written by replacing a server file, by content hash. */
+  readonly remoteReplaces = new Map<string, RemoteReplace>();
   /** Versions a user overwrote or deleted: they may be gone. */
   readonly superseded = new Set<string>();
   /** Sizes any version had; server-side edits always pick a new one (README, known limitations). */
@@ -329,7 +340,7 @@ export class Activity {
         if (file === undefined) return;
         await this.#supersedeRemote(items, file);
         const content = this.#content(0, true);
-        await this.scene.server.replace(file.id, bufferSource(content, Date.now()));
+        await this.#replace(file, content);
         return this.#did(`remote edit ${file.path} (${content.length} B)`, content);
       }
       case 'append': {
@@ -339,13 +350,13 @@ export class Activity {
         let extra = this.#content(1);
         while (this.#sizes.has(old.length + extra.length)) extra = Buffer.concat([extra, Buffer.from('+')]);
         const content = Buffer.concat([old, extra]);
-        await this.scene.server.replace(file.id, bufferSource(content, Date.now()));
+        await this.#replace(file, content);
         return this.#did(`remote append ${file.path} (+${extra.length} B)`, content);
       }
       case 'truncate': {
         if (file === undefined || file.size === 0) return;
         await this.#supersedeRemote(items, file);
-        await this.scene.server.replace(file.id, bufferSource(Buffer.alloc(0), Date.now()));
+        await this.#replace(file, Buffer.alloc(0));
         return this.#did(`remote truncate ${file.path}`);
       }
       case 'rename':
@@ -383,6 +394,12 @@ export class Activity {
         return this.#did(`remote mkdir ${join2(dir, name)}`);
       }
     }
+  }
+
+  async #replace(file: RemoteItem, content: Buffer): Promise<void> {
+    const startedAt = Date.now();
+    await this.scene.server.replace(file.id, bufferSource(content, startedAt));
+    if (content.length > 0) this.remoteReplaces.set(sha(content), { id: file.id, folder: this.#rabs(parentOf(file.path)), startedAt, endedAt: Date.now() });
   }
 
   #did(what: string, content?: Buffer): void {

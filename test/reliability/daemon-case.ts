@@ -8,6 +8,7 @@ import { checkConverged, remoteTrash } from './checks.js';
 import { CaseFailure } from './random.js';
 import { eventually, type DaemonProcess } from '../e2e/harness.js';
 import { messageOf } from '../../src/scan/errors.js';
+import { racedReplaces } from './replace-race.js';
 import { describeTree, readLocalTree, readRemoteTree, Rig, tail } from './rig.js';
 
 /**
@@ -30,7 +31,13 @@ const remoteIntervalMs = 1000;
 /** The daemon has this long after the last change to bring both sides level. */
 const settleMs = 20_000;
 
-export async function runDaemonCase(seed: number, options: DaemonCaseOptions): Promise<void> {
+/** What a passing case met that the checks excuse. */
+export interface DaemonCaseResult {
+  /** Server edits a replace by the daemon may have overwritten unseen (see replace-race.ts). */
+  readonly raced: number;
+}
+
+export async function runDaemonCase(seed: number, options: DaemonCaseOptions): Promise<DaemonCaseResult> {
   const rng = new Prng(seed);
   const conflict = rng.pick(['keep-both', 'keep-both', 'newer', 'local', 'remote']) ?? 'keep-both';
   const debounceMs = rng.pick([100, 300, 600]) ?? 300;
@@ -123,8 +130,11 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     daemon.signal('SIGTERM');
     const exit = await daemon.exited;
     if (exit.code !== 0) fail(`the daemon exited ${exit.code ?? exit.signal} on SIGTERM`);
-    const verdict = await checkConverged(rig, activity);
+    const raced = racedReplaces(activity.remoteReplaces, earlier + daemon.output);
+    if (raced.size > 0) note(`${raced.size} server edit(s) met a replace in the moment after its look, and may be lost to it`);
+    const verdict = await checkConverged(rig, { versions: activity.versions, superseded: new Set([...activity.superseded, ...raced]) });
     if (verdict.problems.length > 0) fail(`after the daemon's stop:\n${verdict.problems.join('\n')}`);
+    return { raced: raced.size };
   } catch (error) {
     if (!(error instanceof CaseFailure)) throw error;
     // What `status` says (failing and skipped paths), and every daemon's whole output in a file.
