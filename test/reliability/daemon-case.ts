@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FolderStatus } from '../../src/daemon/runner.js';
 import { Activity, Prng } from './activity.js';
 import { checkConverged, remoteTrash } from './checks.js';
-import { CaseFailure } from './random.js';
+import { apiRoutes, armFaults, CaseFailure, consumeArmedChunkDrop, disarm } from './random.js';
 import { eventually, type DaemonProcess } from '../e2e/harness.js';
 import { messageOf } from '../../src/scan/errors.js';
 import { racedReplaces } from './replace-race.js';
@@ -18,7 +18,9 @@ import { describeTree, readLocalTree, readRemoteTree, Rig, tail } from './rig.js
  * interleave with the user's changes. Once the activity ends, the daemon alone must bring both
  * sides level within a few walks (no full pass, no restart: what the watcher or the echo filter
  * misses shows here), and after its stop the four checks hold. Now and then the daemon is
- * stopped (SIGTERM) or killed (SIGKILL) amid the activity and started again. The pauses are real
+ * stopped (SIGTERM) or killed (SIGKILL) amid the activity and started again, and some rounds
+ * inject the stand-in's faults (as the sync --once cases do), which the daemon's retries,
+ * backoffs and offline waits must ride out. The pauses are real
  * time, so a replay of the seed repeats the activity, not every interleaving.
  */
 
@@ -30,6 +32,11 @@ export interface DaemonCaseOptions {
 const remoteIntervalMs = 1000;
 /** The daemon has this long after the last change to bring both sides level. */
 const settleMs = 20_000;
+/**
+ * Or this long, after rounds with injected faults: a path that failed waits a minute before it
+ * is tried again, two minutes after a second failure.
+ */
+const faultedSettleMs = 150_000;
 
 /** What a passing case met that the checks excuse. */
 export interface DaemonCaseResult {
@@ -51,6 +58,8 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     daemon: { debounce: `${debounceMs}ms`, remoteInterval: `${remoteIntervalMs}ms`, fullRescanInterval: '1h' },
   });
   const activity = new Activity(rig.scene, rng, seed);
+  const control = rig.scene.standin.control;
+  let faulted = false;
   const history: string[] = [];
   const note = (line: string): void => {
     history.push(line);
@@ -95,6 +104,13 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
       const ops = 1 + rng.int(6);
       const restartAfter = rng.chance(0.15) ? rng.int(ops) : -1;
       const how = rng.chance(0.5) ? 'SIGTERM' : 'SIGKILL';
+      // The faults last the round: the daemon's requests and the other device's meet them alike.
+      const armed = rng.chance(0.3) ? armFaults(rng, control, apiRoutes) : undefined;
+      if (armed?.description) {
+        faulted = true;
+        note(`faults: ${armed.description}`);
+      }
+      const during = armed?.duringRun?.();
       for (let i = 0; i < ops; i++) {
         await (rng.chance(0.5) ? activity.local() : activity.remote());
         if (i === restartAfter) await restart(how);
@@ -102,9 +118,13 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
       }
       activityNotes();
       await sleep(rng.int(1500));
+      await during;
+      disarm(control, apiRoutes);
       options.onProgress?.(`  round ${round}/${options.rounds} done`);
     }
 
+    await consumeArmedChunkDrop(rig);
+    const wait = faulted ? faultedSettleMs : settleMs;
     note('-- activity over: the daemon alone must bring both sides level');
     let last = '';
     await eventually(
@@ -124,9 +144,9 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
         last = `local:\n${local}\nserver:\n${remote}`;
         return local === remote;
       },
-      settleMs,
+      wait,
       'both sides level',
-    ).catch((error: unknown) => fail(`the daemon did not bring both sides level within ${settleMs / 1000} s of the last change (${messageOf(error)}):\n${last}`));
+    ).catch((error: unknown) => fail(`the daemon did not bring both sides level within ${wait / 1000} s of the last change (${messageOf(error)}):\n${last}`));
     daemon.signal('SIGTERM');
     const exit = await daemon.exited;
     if (exit.code !== 0) fail(`the daemon exited ${exit.code ?? exit.signal} on SIGTERM`);

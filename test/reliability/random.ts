@@ -36,7 +36,7 @@ export const crashPoints: readonly string[] = [
   ...executorActions.flatMap((a) => [`${a}:before-record`, `${a}:in-transaction`]),
 ];
 
-const apiRoutes = [
+export const apiRoutes = [
   'PUT /api/v3/file/upload',
   'POST /api/v3/file/upload/:sessionId/:index',
   'GET /api/v3/directory/*path',
@@ -203,12 +203,12 @@ async function emptiedByCrash(rig: Rig, result: RunResult): Promise<boolean> {
   return false;
 }
 
-interface Armed {
+export interface Armed {
   readonly description: string;
   readonly duringRun?: () => Promise<void>;
 }
 
-function armFaults(rng: Prng, control: StandinControl, routes: readonly string[]): Armed {
+export function armFaults(rng: Prng, control: StandinControl, routes: readonly string[]): Armed {
   const parts: string[] = [];
   if (rng.chance(0.35)) return { description: '' };
   const n = 1 + rng.int(2);
@@ -247,13 +247,13 @@ function armFaults(rng: Prng, control: StandinControl, routes: readonly string[]
   return { description: parts.join(', '), ...(duringRun ? { duringRun } : {}) };
 }
 
-function disarm(control: StandinControl, routes: readonly string[]): void {
+export function disarm(control: StandinControl, routes: readonly string[]): void {
   for (const route of routes) control.failNext(route, 0, 'http502');
   control.setLatency(0);
 }
 
 /** A chunk drop nobody triggered would hit the final sync: spend it on an upload of our own. */
-async function consumeArmedChunkDrop(rig: Rig): Promise<void> {
+export async function consumeArmedChunkDrop(rig: Rig): Promise<void> {
   const scratch = '/scratch';
   await rig.scene.server.upload(scratch, 'drop-catcher.bin', bufferSource(Buffer.alloc(8192, 1), Date.now()));
   const entry = await rig.scene.server.stat(`${scratch}/drop-catcher.bin`, 'file');
