@@ -42,6 +42,8 @@ const faultedSettleMs = 150_000;
 export interface DaemonCaseResult {
   /** Server edits a replace by the daemon may have overwritten unseen (see replace-race.ts). */
   readonly raced: number;
+  /** Rounds that injected faults. */
+  readonly faulted: number;
 }
 
 export async function runDaemonCase(seed: number, options: DaemonCaseOptions): Promise<DaemonCaseResult> {
@@ -59,7 +61,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
   });
   const activity = new Activity(rig.scene, rng, seed);
   const control = rig.scene.standin.control;
-  let faulted = false;
+  let faulted = 0;
   const history: string[] = [];
   const note = (line: string): void => {
     history.push(line);
@@ -107,7 +109,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
       // The faults last the round: the daemon's requests and the other device's meet them alike.
       const armed = rng.chance(0.3) ? armFaults(rng, control, apiRoutes) : undefined;
       if (armed?.description) {
-        faulted = true;
+        faulted++;
         note(`faults: ${armed.description}`);
       }
       const during = armed?.duringRun?.();
@@ -124,7 +126,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     }
 
     await consumeArmedChunkDrop(rig);
-    const wait = faulted ? faultedSettleMs : settleMs;
+    const wait = faulted > 0 ? faultedSettleMs : settleMs;
     note('-- activity over: the daemon alone must bring both sides level');
     let last = '';
     await eventually(
@@ -154,7 +156,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     if (raced.size > 0) note(`${raced.size} server edit(s) met a replace in the moment after its look, and may be lost to it`);
     const verdict = await checkConverged(rig, { versions: activity.versions, superseded: new Set([...activity.superseded, ...raced]) });
     if (verdict.problems.length > 0) fail(`after the daemon's stop:\n${verdict.problems.join('\n')}`);
-    return { raced: raced.size };
+    return { raced: raced.size, faulted };
   } catch (error) {
     if (!(error instanceof CaseFailure)) throw error;
     // What `status` says (failing and skipped paths), and every daemon's whole output in a file.

@@ -28,9 +28,9 @@ const deadline = Date.now() + minutes * 60_000;
 let cases = 0;
 for (let seed = first; Date.now() < deadline; seed++) {
   const started = Date.now();
-  let raced = 0;
+  let daemonCase = { raced: 0, faulted: 0 };
   try {
-    if (values.daemon) ({ raced } = await runDaemonCase(seed, { rounds }));
+    if (values.daemon) daemonCase = await runDaemonCase(seed, { rounds });
     else await runCase(seed, { rounds, crashes: isCrashSeed(seed) });
   } catch (error) {
     console.error(`\nFAILED at seed ${seed} after ${cases} passing cases:\n${error instanceof Error ? error.message : String(error)}`);
@@ -38,7 +38,8 @@ for (let seed = first; Date.now() < deadline; seed++) {
     process.exit(1);
   }
   cases++;
-  const kind = values.daemon ? `daemon, ${raced > 0 ? `${raced} server edit(s) met the look-replace moment, ` : ''}` : isCrashSeed(seed) ? 'with crashes, ' : '';
+  const { raced, faulted } = daemonCase;
+  const kind = values.daemon ? `daemon, faults in ${faulted} rounds, ${raced > 0 ? `${raced} server edit(s) met the look-replace moment, ` : ''}` : isCrashSeed(seed) ? 'with crashes, ' : '';
   console.log(`seed ${seed} passed (${kind}${rounds} rounds, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const leaks = secretLeaks();
   if (leaks.length > 0) {
