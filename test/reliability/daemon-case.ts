@@ -20,8 +20,8 @@ import { describeTree, readLocalTree, readRemoteTree, Rig, tail } from './rig.js
  * misses shows here), and after its stop the four checks hold. Now and then the daemon is
  * stopped (SIGTERM) or killed (SIGKILL) amid the activity and started again, and some rounds
  * inject the stand-in's faults (as the sync --once cases do), which the daemon's retries,
- * backoffs and offline waits must ride out. The pauses are real
- * time, so a replay of the seed repeats the activity, not every interleaving.
+ * backoffs and offline waits must ride out. The pauses are real time, so a replay of the seed
+ * repeats the activity, not every interleaving.
  */
 
 export interface DaemonCaseOptions {
