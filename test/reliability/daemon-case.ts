@@ -44,6 +44,8 @@ export interface DaemonCaseResult {
   readonly raced: number;
   /** Rounds that injected faults. */
   readonly faulted: number;
+  /** What the faults did to the daemon: its log lines of failed requests, actions and passes. */
+  readonly failures: { readonly requests: number; readonly actions: number; readonly passes: number };
 }
 
 export async function runDaemonCase(seed: number, options: DaemonCaseOptions): Promise<DaemonCaseResult> {
@@ -106,21 +108,21 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
       const ops = 1 + rng.int(6);
       const restartAfter = rng.chance(0.15) ? rng.int(ops) : -1;
       const how = rng.chance(0.5) ? 'SIGTERM' : 'SIGKILL';
-      // The faults last the round: the daemon's requests and the other device's meet them alike.
-      const armed = rng.chance(0.3) ? armFaults(rng, control, apiRoutes) : undefined;
-      if (armed?.description) {
-        faulted++;
-        note(`faults: ${armed.description}`);
-      }
-      const during = armed?.duringRun?.();
       for (let i = 0; i < ops; i++) {
         await (rng.chance(0.5) ? activity.local() : activity.remote());
         if (i === restartAfter) await restart(how);
         await sleep(rng.int(4) === 0 ? 0 : rng.int(debounceMs * 2));
       }
       activityNotes();
-      await sleep(rng.int(1500));
-      await during;
+      // Armed once the round's ops are done, the faults meet the daemon's passes over them until
+      // the round ends: the other device, which lists every folder before each op, would take
+      // most of them otherwise.
+      const armed = rng.chance(0.5) ? armFaults(rng, control, apiRoutes) : undefined;
+      if (armed?.description) {
+        faulted++;
+        note(`faults: ${armed.description}`);
+      }
+      await Promise.all([sleep(rng.int(1500) + (armed ? 1000 : 0)), armed?.duringRun?.()]);
       disarm(control, apiRoutes);
       options.onProgress?.(`  round ${round}/${options.rounds} done`);
     }
@@ -156,7 +158,12 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     if (raced.size > 0) note(`${raced.size} server edit(s) met a replace in the moment after its look, and may be lost to it`);
     const verdict = await checkConverged(rig, { versions: activity.versions, superseded: new Set([...activity.superseded, ...raced]) });
     if (verdict.problems.length > 0) fail(`after the daemon's stop:\n${verdict.problems.join('\n')}`);
-    return { raced: raced.size, faulted };
+    const logged = (earlier + daemon.output).split('\n');
+    const count = (msg: string): number => logged.filter((line) => line.includes(`"msg":"${msg}`)).length;
+    // Requests that met a fault: the usual answers (not found, exists) are the activity's doing.
+    const requests = logged.filter((line) => line.includes('"msg":"cloudreve request"') && /"error":"(?!not-found"|exists")/.test(line)).length;
+    const failures = { requests, actions: count('action failed'), passes: count('pass failed') };
+    return { raced: raced.size, faulted, failures };
   } catch (error) {
     if (!(error instanceof CaseFailure)) throw error;
     // What `status` says (failing and skipped paths), and every daemon's whole output in a file.

@@ -5,7 +5,7 @@
  * With `--daemon`, the cases run the daemon under the activity instead (`daemon-case.ts`).
  */
 import { parseArgs } from 'node:util';
-import { runDaemonCase } from './daemon-case.js';
+import { runDaemonCase, type DaemonCaseResult } from './daemon-case.js';
 import { isCrashSeed, runCase } from './random.js';
 import { capturedOutput, secretLeaks } from './rig.js';
 
@@ -28,7 +28,7 @@ const deadline = Date.now() + minutes * 60_000;
 let cases = 0;
 for (let seed = first; Date.now() < deadline; seed++) {
   const started = Date.now();
-  let daemonCase = { raced: 0, faulted: 0 };
+  let daemonCase: DaemonCaseResult | undefined;
   try {
     if (values.daemon) daemonCase = await runDaemonCase(seed, { rounds });
     else await runCase(seed, { rounds, crashes: isCrashSeed(seed) });
@@ -38,8 +38,7 @@ for (let seed = first; Date.now() < deadline; seed++) {
     process.exit(1);
   }
   cases++;
-  const { raced, faulted } = daemonCase;
-  const kind = values.daemon ? `daemon, faults in ${faulted} rounds, ${raced > 0 ? `${raced} server edit(s) met the look-replace moment, ` : ''}` : isCrashSeed(seed) ? 'with crashes, ' : '';
+  const kind = daemonCase ? `daemon, ${daemonOutcome(daemonCase)}, ` : isCrashSeed(seed) ? 'with crashes, ' : '';
   console.log(`seed ${seed} passed (${kind}${rounds} rounds, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   const leaks = secretLeaks();
   if (leaks.length > 0) {
@@ -50,3 +49,9 @@ for (let seed = first; Date.now() < deadline; seed++) {
   capturedOutput.length = 0;
 }
 console.log(`${cases} cases passed in ${minutes} minutes (seeds ${first}..${first + cases - 1})`);
+
+function daemonOutcome({ faulted, failures, raced }: DaemonCaseResult): string {
+  const parts = [`faults in ${faulted} rounds (failed: ${failures.requests} requests, ${failures.actions} actions, ${failures.passes} passes)`];
+  if (raced > 0) parts.push(`${raced} server edit(s) met the look-replace moment`);
+  return parts.join(', ');
+}
