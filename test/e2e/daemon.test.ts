@@ -393,6 +393,18 @@ describe('the daemon', () => {
     expect((await proc.exited).code).toBe(0);
   });
 
+  it('on SIGTERM while it starts (a long migration after an upgrade), stops once started and exits 0', async () => {
+    // Its handler came after the start: the signal's default action killed it amid the migration.
+    scene = await Scene.start();
+    const s = scene;
+    await s.writeOldStateDatabase(100_000);
+    const proc = s.daemon('--log-level', 'info');
+    await eventually(() => existsSync(join(s.stateDir, 'cloudreve-sync.lock.json')) || undefined, 15_000, 'the lock');
+    proc.signal('SIGTERM');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.output).toContain('"signal":"SIGTERM","msg":"signal received"');
+  });
+
   it('on SIGHUP lets an upload in progress finish', async () => {
     const { s, proc } = await daemonUploading(100 * 1024, 50);
     await s.changeSync({ retries: 2 });

@@ -175,12 +175,20 @@ async function runDaemon(context: CommandContext): Promise<void> {
   const { config, logger } = context;
   requireFolders(config);
   // SIGHUP's default ends the process, which systemd takes for a clean exit and leaves down: a
-  // reload asked for while the daemon starts (a migration can take a while) waits for it.
+  // reload asked for while the daemon starts (a migration can take a while) waits for it. So
+  // does a stop, which then ends the daemon as soon as it has started, exiting 0, rather than
+  // killing it amid its start.
   let reloadAsked = false;
   let onReload = (): void => {
     reloadAsked = true;
   };
+  let stopAsked: NodeJS.Signals | undefined;
+  let onStop = (signal: NodeJS.Signals): void => {
+    stopAsked ??= signal;
+  };
   process.on('SIGHUP', () => onReload());
+  process.on('SIGTERM', (signal) => onStop(signal));
+  process.on('SIGINT', (signal) => onStop(signal));
   const daemon = await Daemon.start(config, logger);
   onReload = () => {
     let next;
@@ -192,7 +200,7 @@ async function runDaemon(context: CommandContext): Promise<void> {
     }
     daemon.reload(next).catch((error: unknown) => logger.error({ err: (error as Error).message }, 'reload failed'));
   };
-  if (reloadAsked) onReload();
+  if (reloadAsked && stopAsked === undefined) onReload();
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal?: NodeJS.Signals): void => {
@@ -206,8 +214,8 @@ async function runDaemon(context: CommandContext): Promise<void> {
         resolve();
       });
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    onStop = stop;
+    if (stopAsked) stop(stopAsked);
     // Ended on its own: not 2, which the systemd unit does not restart, since a restart is the cure.
     void daemon.failed.then((error) => {
       logger.fatal({ err: error.message }, 'stopping');
