@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, rename, rm, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { LocalFacts } from '../plan/types.js';
+import { errnoCode } from '../scan/errors.js';
 import { factsOf } from '../scan/facts.js';
 import { tempPrefix } from '../scan/ignore.js';
 import { StatPace } from '../scan/stat-pace.js';
@@ -38,7 +39,7 @@ export class LocalTree {
     try {
       return factsOf(await lstat(this.abs(path), { bigint: true }));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (errnoCode(error) === 'ENOENT') return undefined;
       throw error;
     }
   }
@@ -66,7 +67,7 @@ export class LocalTree {
     } catch (error) {
       // The user made something of that name since the scan (a server walk takes local paths
       // whose changes are still settling as remembered): theirs to look at, not a failure.
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LocalChangedError(`${path} appeared since the scan; it will be looked at again next run`);
+      if (errnoCode(error) === 'EEXIST') throw new LocalChangedError(`${path} appeared since the scan; it will be looked at again next run`);
       throw error;
     }
     return (await this.facts(path)) ?? unreachable(path);

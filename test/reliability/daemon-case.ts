@@ -156,11 +156,12 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     daemon.signal('SIGTERM');
     const exit = await daemon.exited;
     if (exit.code !== 0) fail(`the daemon exited ${exit.code ?? exit.signal} on SIGTERM`);
-    const raced = racedReplaces(activity.remoteReplaces, earlier + daemon.output);
+    const output = earlier + daemon.output;
+    const raced = racedReplaces(activity.remoteReplaces, output);
     if (raced.size > 0) note(`${raced.size} server edit(s) met a replace in the moment after its look, and may be lost to it`);
     const verdict = await checkConverged(rig, { versions: activity.versions, superseded: new Set([...activity.superseded, ...raced]) });
     if (verdict.problems.length > 0) fail(`after the daemon's stop:\n${verdict.problems.join('\n')}`);
-    const logged = (earlier + daemon.output).split('\n');
+    const logged = output.split('\n');
     const count = (msg: string): number => logged.filter((line) => line.includes(`"msg":"${msg}`)).length;
     // Requests that met a fault: the usual answers (not found, exists) are the activity's doing.
     const requests = logged.filter((line) => line.includes('"msg":"cloudreve request"') && /"error":"(?!not-found"|exists")/.test(line)).length;

@@ -203,7 +203,7 @@ async function emptiedByCrash(rig: Rig, result: RunResult): Promise<boolean> {
   return false;
 }
 
-export interface Armed {
+interface Armed {
   readonly description: string;
   readonly duringRun?: () => Promise<void>;
 }
