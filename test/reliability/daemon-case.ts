@@ -37,6 +37,17 @@ const settleMs = 20_000;
  * is tried again, two minutes after a second failure.
  */
 const faultedSettleMs = 150_000;
+/**
+ * How long armed faults wait for the daemon to meet them: those on routes it had no call for by
+ * then (a copy, say, or an upload after a round of server changes) are cleared.
+ */
+const faultsMetWithinMs = 10_000;
+/**
+ * Up to this many requests of a route fail in a row: enough to outlast the client's retries of a
+ * request (two more for a listing) and the executor's of an action (one more), so that actions
+ * and passes fail and are tried again later, not only requests.
+ */
+const faultsInARow = 8;
 
 /** What a passing case met that the checks excuse. */
 export interface DaemonCaseResult {
@@ -90,6 +101,8 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     earlier += daemon.output;
     daemon = start();
   };
+  /** Until the daemon has met every armed fault, or `faultsMetWithinMs` has passed. */
+  const untilMet = (): Promise<unknown> => eventually(() => control.pendingFaults() === 0, faultsMetWithinMs, 'faults met').catch(() => undefined);
   const folderStatus = async (): Promise<FolderStatus | undefined> => {
     try {
       return ((await rig.scene.status('/status')).body as { folders: FolderStatus[] }).folders[0];
@@ -116,15 +129,15 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
         await sleep(rng.int(4) === 0 ? 0 : rng.int(debounceMs * 2));
       }
       activityNotes();
-      // Armed once the round's ops are done, the faults meet the daemon's passes over them until
-      // the round ends: the other device, which lists every folder before each op, would take
-      // most of them otherwise.
-      const armed = rng.chance(0.5) ? armFaults(rng, control, apiRoutes) : undefined;
+      // Armed once the round's ops are done, the faults meet the daemon's passes over them: the
+      // other device, which lists every folder before each op, would take most of them otherwise.
+      const armed = rng.chance(0.5) ? armFaults(rng, control, apiRoutes, faultsInARow) : undefined;
       if (armed?.description) {
         faulted++;
         note(`faults: ${armed.description}`);
       }
-      await Promise.all([sleep(rng.int(1500) + (armed ? 1000 : 0)), armed?.duringRun?.()]);
+      await Promise.all([sleep(rng.int(1500) + (armed ? 1000 : 0)), armed?.duringRun?.(), armed ? untilMet() : undefined]);
+      if (armed?.description && control.pendingFaults() > 0) note(`${control.pendingFaults()} of the faults not met, cleared`);
       disarm(control, apiRoutes);
       options.onProgress?.(`  round ${round}/${options.rounds} done`);
     }

@@ -208,14 +208,15 @@ interface Armed {
   readonly duringRun?: () => Promise<void>;
 }
 
-export function armFaults(rng: Prng, control: StandinControl, routes: readonly string[]): Armed {
+/** `maxCount`: the most requests of one route a fault hits in a row. */
+export function armFaults(rng: Prng, control: StandinControl, routes: readonly string[], maxCount = 4): Armed {
   const parts: string[] = [];
   if (rng.chance(0.35)) return { description: '' };
   const n = 1 + rng.int(2);
   for (let i = 0; i < n; i++) {
     const route = rng.pick(routes) ?? routes[0] ?? '';
     const fault = rng.pick(faults) ?? 'http502';
-    const count = 1 + rng.int(4);
+    const count = 1 + rng.int(maxCount);
     control.failNext(route, count, fault);
     parts.push(`${count}x ${fault} on ${route}`);
   }

@@ -32,6 +32,7 @@ describe('faults', () => {
   it('fails the next requests of a route with each kind of fault, without running the handler; a new plan replaces the old', async () => {
     const c = await freshUser();
     standin.control.failNext('PUT /api/v3/directory', 2, 'http502');
+    expect(await control('pendingFaults')).toEqual({ status: 200, json: { ok: true, result: 2 } });
     const bad = await c.raw('PUT', '/api/v3/directory', { body: JSON.stringify({ path: '/one' }) });
     expect(bad.status).toBe(502);
     expect(bad.text).toContain('502 Bad Gateway');
@@ -40,7 +41,9 @@ describe('faults', () => {
     standin.control.failNext('PUT /api/v3/directory', 1, 'reset');
     await expect(c.api('PUT', '/directory', { path: '/three' })).rejects.toThrow();
     standin.control.failNext('PUT /api/v3/directory', 5, 'reset');
+    expect(standin.control.pendingFaults()).toBe(5);
     standin.control.failNext('PUT /api/v3/directory', 0, 'reset');
+    expect(standin.control.pendingFaults()).toBe(0);
     expect(await c.api('PUT', '/directory', { path: '/four' })).toEqual({ code: 0, msg: '' });
     expect((await c.list('/')).map((o) => o.name)).toEqual(['four']);
   });
@@ -77,7 +80,9 @@ describe('dropNextChunk', () => {
     const id = await sessionId(c, 'drop1.bin', 8);
     expect(await chunk(c, id, 0, 'abcd')).toEqual({ code: 0, msg: '' });
     standin.control.dropNextChunk(0);
+    expect(standin.control.pendingFaults()).toBe(1);
     await expect(c.raw('POST', `/api/v3/file/upload/${id}/1`, { body: 'efgh' })).rejects.toThrow();
+    expect(standin.control.pendingFaults()).toBe(0);
     expect((await c.api('GET', '/user/storage')).data).toMatchObject({ used: 4 });
     expect(await chunk(c, id, 1, 'efgh')).toEqual({ code: 0, msg: '' });
     expect((await c.download(find(await c.list('/'), 'drop1.bin')?.id ?? '')).text).toBe('abcdefgh');

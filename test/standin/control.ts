@@ -37,6 +37,7 @@ export function createControl(app: App, plan: FaultPlan): StandinControl {
   const userGroups = [store.group(1), store.group(2)];
   return {
     failNext: (route, count, fault) => plan.failNext(route, count, fault),
+    pendingFaults: () => plan.pending(),
     setLatency: (ms) => plan.setLatency(ms),
     dropNextChunk: (afterBytes) => plan.dropNextChunk(afterBytes),
     pauseCancelAll: (ms) => {
@@ -94,6 +95,7 @@ const number = (value: unknown, what: string): number => {
 export function controlEndpoint(control: StandinControl, addUser: Standin['addUser']): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const ops: Readonly<Record<string, (args: readonly unknown[]) => unknown>> = {
     failNext: ([route, count, fault]) => control.failNext(text(route, 'route'), number(count, 'count'), text(fault, 'fault') as Fault),
+    pendingFaults: () => control.pendingFaults(),
     setLatency: ([ms]) => control.setLatency(number(ms, 'ms')),
     dropNextChunk: ([afterBytes]) => control.dropNextChunk(number(afterBytes, 'afterBytes')),
     pauseCancelAll: ([ms]) => control.pauseCancelAll(number(ms, 'ms')),

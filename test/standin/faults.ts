@@ -58,6 +58,13 @@ export class FaultPlan {
     this.#dropAfter = afterBytes;
   }
 
+  /** Request faults still queued, plus one for a chunk drop still armed. */
+  pending(): number {
+    let count = this.#dropAfter === null ? 0 : 1;
+    for (const queue of this.#queued.values()) count += queue.length;
+    return count;
+  }
+
   /** The armed chunk drop, disarmed by taking it. */
   takeDrop(): number | null {
     const drop = this.#dropAfter;

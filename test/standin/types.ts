@@ -87,6 +87,8 @@ export interface StandinControl {
    * are not significant. The keys of the fake storage endpoints are listed in README.md.
    */
   failNext(route: string, count: number, fault: Fault): void;
+  /** How many of the faults armed by `failNext` and `dropNextChunk` no request has met yet. */
+  pendingFaults(): number;
   /** Added to every request. */
   setLatency(ms: number): void;
   /** The next chunk-carrying request (any policy) reads `afterBytes` of its body, then its socket is destroyed. */
