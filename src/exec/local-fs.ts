@@ -10,6 +10,7 @@ import { StatPace } from '../scan/stat-pace.js';
 import type { RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { LocalChangedError, sameFacts } from './local-facts.js';
+import type { LocalTrash } from './trash.js';
 import { openForUpload, type UploadSource } from './upload-source.js';
 
 /**
@@ -87,14 +88,14 @@ export class LocalTree {
   /**
    * Writes a file atomically: `write` fills a temporary file next to the target, which is
    * flushed to disk, given `mtimeMs`, and renamed over the target only if the target still is
-   * what the plan saw (`expected`, or absent). What it replaces goes to `displace` first.
+   * what the plan saw (`expected`, or absent). What it replaces is kept in `trash` first.
    */
   async writeAtomically(
     path: RelPath,
     mtimeMs: number,
     expected: LocalFacts | undefined,
     write: (tempFile: string) => Promise<void>,
-    displace: (path: RelPath) => Promise<void>,
+    trash: Pick<LocalTrash, 'keep'>,
   ): Promise<LocalFacts> {
     const target = this.abs(path);
     const temp = this.tempBeside(path);
@@ -122,8 +123,17 @@ export class LocalTree {
         written = factsOf(await lstat(target, { bigint: true }));
         await rm(temp, { force: true });
       } else {
-        if (expected) await displace(path);
-        await rename(temp, target);
+        const kept = expected ? await trash.keep(target, path) : undefined;
+        if (kept !== undefined) crashPoint('download:kept');
+        try {
+          // Looked at again once the version is kept (the trash may have had others to take
+          // first): an edit made meanwhile is the user's, not to be replaced unseen.
+          await this.expect(path, expected);
+          await rename(temp, target);
+        } catch (error) {
+          if (kept !== undefined) await rm(kept, { force: true });
+          throw error;
+        }
       }
     } catch (error) {
       await rm(temp, { force: true });

@@ -74,10 +74,11 @@ async function remove(action: DeleteAction, ws: Workspace): Promise<void> {
     await ws.remote.delete({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.path, ws.remoteTrash);
     return;
   }
-  if (action.local) await ws.local.expect(action.path, action.local);
-  else if ((await ws.local.facts(action.path)) === undefined) return;
-  if (action.kind === 'dir' && ws.rescan) expectLocalOnlyScanned(action.path, action.localTree ?? [], await ws.rescan(action.path));
-  await ws.trash.put(ws.local.abs(action.path), action.path);
+  if (!action.local && (await ws.local.facts(action.path)) === undefined) return;
+  await ws.trash.put(ws.local.abs(action.path), action.path, async () => {
+    if (action.local) await ws.local.expect(action.path, action.local);
+    if (action.kind === 'dir' && ws.rescan) expectLocalOnlyScanned(action.path, action.localTree ?? [], await ws.rescan(action.path));
+  });
 }
 
 /**
@@ -302,9 +303,7 @@ async function download(action: DownloadAction, ws: Workspace): Promise<Outcome>
     async (temp) => {
       await downloadWhole(action.localPath, action.remote, temp, ws);
     },
-    async (path) => {
-      await ws.trash.put(ws.local.abs(path), path);
-    },
+    ws.trash,
   );
   return { local };
 }
@@ -402,9 +401,7 @@ async function placeRemoteVersion(action: ConflictAction, ws: Workspace, fetched
     async (temp) => {
       await rename(fetched, temp);
     },
-    async (path) => {
-      await ws.trash.put(ws.local.abs(path), path);
-    },
+    ws.trash,
   );
 }
 

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, readlink, rename, rm, rmdir, symlink, unlink, utimes } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, rmdir, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
 import { errnoCode } from '../scan/errors.js';
@@ -23,16 +23,51 @@ export class LocalTrash {
   /**
    * Moves `absolute` (a file or folder) into today's trash as `path`, never overwriting. One
    * put at a time: two choosing a free name at once could choose the same, and a rename
-   * replaces what it lands on.
+   * replaces what it lands on. `check` runs once it is this put's turn, right before the move:
+   * the wait behind a slow put (a folder copied to another filesystem) must not leave room for
+   * an edit to be trashed unseen.
    */
-  put(absolute: string, path: RelPath): Promise<string> {
-    const done = this.#last.then(() => this.#put(absolute, path));
+  put(absolute: string, path: RelPath, check?: () => Promise<void>): Promise<string> {
+    return this.#inTurn(async () => {
+      await check?.();
+      return this.#put(absolute, path);
+    });
+  }
+
+  /**
+   * Keeps a copy of the file `absolute` in today's trash as `path`, leaving the file where it
+   * is, so that a new version can then be renamed over it at once: moved away first, the file
+   * would be missing for a moment, and a crash in that moment would leave a next run taking it
+   * for deleted. The copy is a hard link where the trash is on the same filesystem (an edit made
+   * in place until the rename is kept with it), else a copy with the file's times.
+   */
+  keep(absolute: string, path: RelPath): Promise<string> {
+    return this.#inTurn(async () => {
+      const target = await this.#freeTarget(this.#today(), path);
+      try {
+        await link(absolute, target);
+      } catch (error) {
+        if (!linkRefused.has(errnoCode(error) ?? '')) throw error;
+        const before = await lstat(absolute);
+        await copyFile(absolute, target, constants.COPYFILE_EXCL);
+        await utimes(target, before.atime, before.mtime);
+      }
+      return target;
+    });
+  }
+
+  #inTurn<T>(put: () => Promise<T>): Promise<T> {
+    const done = this.#last.then(put);
     this.#last = done.catch(() => undefined);
     return done;
   }
 
+  #today(): string {
+    return new Date(this.now()).toISOString().slice(0, 10);
+  }
+
   async #put(absolute: string, path: RelPath): Promise<string> {
-    const target = await this.#freeTarget(new Date(this.now()).toISOString().slice(0, 10), path);
+    const target = await this.#freeTarget(this.#today(), path);
     try {
       await rename(absolute, target);
     } catch (error) {
@@ -89,6 +124,12 @@ export class LocalTrash {
     return removed.flatMap((result, i) => (result.status === 'rejected' ? [{ path: old[i] ?? '', error: result.reason as unknown }] : []));
   }
 }
+
+/**
+ * How a filesystem says no to a hard link into the trash: another filesystem (a Docker volume),
+ * one without hard links (FAT, some network shares), a file with too many links already.
+ */
+const linkRefused = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS']);
 
 /**
  * A move to another filesystem: each entry is copied, then removed only if it is still what was

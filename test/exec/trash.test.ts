@@ -37,6 +37,37 @@ describe('the local trash', () => {
     expect(Object.values(await contents(join(dir, 'trash', day))).sort()).toEqual(['a file called notes (2)', 'first notes', 'second notes']);
   });
 
+  it('keeps a file as a hard link, leaving it in place', async () => {
+    const dir = await tempDir();
+    const trash = new LocalTrash(join(dir, 'trash'), () => noon);
+    await writeFile(join(dir, 'notes'), 'kept notes');
+    const target = await trash.keep(join(dir, 'notes'), 'notes');
+    expect(target).toBe(join(dir, 'trash', day, 'notes'));
+    expect(await readFile(join(dir, 'notes'), 'utf8')).toBe('kept notes');
+    expect((await stat(target)).ino).toBe((await stat(join(dir, 'notes'))).ino);
+  });
+
+  it("runs a put's check in its turn, after the puts before it, and moves nothing when it throws", async () => {
+    const dir = await tempDir();
+    const trash = new LocalTrash(join(dir, 'trash'), () => noon);
+    await writeFile(join(dir, 'a'), 'a');
+    await writeFile(join(dir, 'b'), 'b');
+    let release = (): void => undefined;
+    const first = trash.put(join(dir, 'a'), 'a', () => new Promise<void>((resolve) => (release = resolve)));
+    let checked = false;
+    const second = trash.put(join(dir, 'b'), 'b', () => {
+      checked = true;
+      return Promise.reject(new LocalChangedError('b changed'));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(checked).toBe(false);
+    release();
+    await first;
+    await expect(second).rejects.toThrow('b changed');
+    expect(await readFile(join(dir, 'b'), 'utf8')).toBe('b');
+    expect(await contents(join(dir, 'trash', day))).toEqual({ a: 'a' });
+  });
+
   it('shortens a name of nearly 255 bytes to make room for its number', async () => {
     const dir = await tempDir();
     const trash = new LocalTrash(join(dir, 'trash'), () => noon);
@@ -92,6 +123,17 @@ describe.skipIf(otherFilesystem() === undefined)('the local trash on another fil
     expect(await contents(target)).toEqual({ 'a.txt': 'a', link: '-> a.txt', 'old/b.txt': 'b' });
     expect((await stat(join(target, 'a.txt'))).mtimeMs).toBe(1_700_000_000_000);
     expect(existsSync(join(local, 'docs'))).toBe(false);
+  });
+
+  it('keeps a copy of a file, with its times, leaving the file in place', async () => {
+    const local = await tempDir();
+    const trash = new LocalTrash(join(await stateDir(), 'trash'), () => noon);
+    await writeFile(join(local, 'a.txt'), 'a');
+    await utimes(join(local, 'a.txt'), 1_700_000_000, 1_700_000_000);
+    const target = await trash.keep(join(local, 'a.txt'), 'a.txt');
+    expect(await readFile(target, 'utf8')).toBe('a');
+    expect((await stat(target)).mtimeMs).toBe(1_700_000_000_000);
+    expect(await readFile(join(local, 'a.txt'), 'utf8')).toBe('a');
   });
 
   it('leaves in place what it cannot copy, and says the folder changed', async () => {

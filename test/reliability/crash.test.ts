@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
@@ -88,7 +88,7 @@ async function prepare(r: Rig, v: Versions): Promise<void> {
 /** Every name the scenario gives. */
 const names = new Set(['up.txt', 'down.txt', 'mv.txt', 'moved.txt', 'far', 'away.txt', 'keep', 'inner', 'near.txt', 'k.txt', 'rdel.txt', 'ldel.txt', 'both.txt', 'gone.txt', 'swap.bin', 'newdir', 'n.txt', 'rdir', 'r.txt', 'twin', 't.txt']);
 
-const points = [...crashPoints, 'move:between-steps', 'upload:before-swap', 'upload:mid-transfer@3', 'download:before-rename@2', 'upload:in-transaction@2', 'mkdir:before-record@2'];
+const points = [...crashPoints, 'download:kept', 'move:between-steps', 'upload:before-swap', 'upload:mid-transfer@3', 'download:before-rename@2', 'upload:in-transaction@2', 'mkdir:before-record@2'];
 
 describe('a sync killed at a crash point', () => {
   it.each(points)('%s: restarted, it converges and the checks hold', async (point) => {
@@ -147,6 +147,28 @@ describe('a sync killed after emptying the local folder', () => {
 
     await rig.sync(0, ['--force']);
     const verdict = await checkConverged(rig, versions, new Set(['f.txt', 'd', 'g.txt']));
+    expect(verdict.problems).toEqual([]);
+  }, 60_000);
+});
+
+describe('a sync killed while it brings back a file cut short', () => {
+  it('leaves the file in place until the server version is renamed over it: the restart brings it back and deletes nothing', async () => {
+    rig = await Rig.start({ config: { sync: { settleTime: 0, retries: 1 } } });
+    const s = rig.scene;
+    const versions = new Versions();
+    await s.write('cut.txt', versions.wrote('initial cut.txt', big('cut-1', 400)));
+    await rig.sync(0);
+    // Emptied with its time kept: cut short (a crash, a failing disk), which the server's copy mends.
+    const { mtime } = await stat(s.localPath('cut.txt'));
+    await truncate(s.localPath('cut.txt'), 0);
+    await utimes(s.localPath('cut.txt'), mtime, mtime);
+
+    const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'download:kept' } });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect((await stat(s.localPath('cut.txt'))).size).toBe(0);
+    await rig.sync(0);
+    expect(await readFile(s.localPath('cut.txt'), 'utf8')).toBe(big('cut-1', 400));
+    const verdict = await checkConverged(rig, versions, new Set(['cut.txt']));
     expect(verdict.problems).toEqual([]);
   }, 60_000);
 });
