@@ -43,7 +43,7 @@ export class LocalTrash {
    */
   keep(absolute: string, path: RelPath): Promise<string> {
     return this.#inTurn(async () => {
-      const target = await this.#freeTarget(this.#today(), path);
+      const target = await this.#freeTarget(await this.#day(), path);
       try {
         await link(absolute, target);
       } catch (error) {
@@ -62,12 +62,28 @@ export class LocalTrash {
     return done;
   }
 
-  #today(): string {
-    return new Date(this.now()).toISOString().slice(0, 10);
+  /**
+   * Today's folder by this machine's clock, or the newest day already there when the clock is
+   * behind it (one that went back, or a NAS that boots in 1970 and asks the time later): a
+   * version dated in the past would be purged by the first pass once the clock is right.
+   */
+  async #day(): Promise<string> {
+    const today = new Date(this.now()).toISOString().slice(0, 10);
+    return (await this.#days()).reduce((a, b) => (a > b ? a : b), today);
+  }
+
+  /** The day folders the trash holds. */
+  async #days(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((name) => dayName.test(name));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return [];
+      throw error;
+    }
   }
 
   async #put(absolute: string, path: RelPath): Promise<string> {
-    const target = await this.#freeTarget(this.#today(), path);
+    const target = await this.#freeTarget(await this.#day(), path);
     try {
       await rename(absolute, target);
     } catch (error) {
@@ -115,15 +131,17 @@ export class LocalTrash {
     const cutoff = new Date(this.now() - keepDays * 86_400_000).toISOString().slice(0, 10);
     let days: string[];
     try {
-      days = await readdir(this.dir);
+      days = await this.#days();
     } catch {
       return [];
     }
-    const old = days.filter((day) => /^\d{4}-\d\d-\d\d$/.test(day) && day < cutoff).map((day) => join(this.dir, day));
+    const old = days.filter((day) => day < cutoff).map((day) => join(this.dir, day));
     const removed = await Promise.allSettled(old.map((path) => rm(path, { recursive: true, force: true })));
     return removed.flatMap((result, i) => (result.status === 'rejected' ? [{ path: old[i] ?? '', error: result.reason as unknown }] : []));
   }
 }
+
+const dayName = /^\d{4}-\d\d-\d\d$/;
 
 /**
  * How a filesystem says no to a hard link into the trash: another filesystem (a Docker volume),

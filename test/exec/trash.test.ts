@@ -68,6 +68,24 @@ describe('the local trash', () => {
     expect(await contents(join(dir, 'trash', day))).toEqual({ a: 'a' });
   });
 
+  it('dates nothing before its newest day when the clock went back, so that the right time does not purge it at once', async () => {
+    const dir = await tempDir();
+    let now = noon;
+    const trash = new LocalTrash(join(dir, 'trash'), () => now);
+    await writeFile(join(dir, 'a.txt'), 'trashed today');
+    await trash.put(join(dir, 'a.txt'), 'a.txt');
+    // A NAS that booted in 1970 and has not asked the time yet.
+    now = 0;
+    await writeFile(join(dir, 'b.txt'), 'trashed before the clock was set');
+    await writeFile(join(dir, 'c.txt'), 'kept before the clock was set');
+    await trash.put(join(dir, 'b.txt'), 'b.txt');
+    await trash.keep(join(dir, 'c.txt'), 'c.txt');
+    expect(await readdir(trash.dir)).toEqual([day]);
+    now = noon + 86_400_000;
+    expect(await trash.purge(30)).toEqual([]);
+    expect(await contents(join(trash.dir, day))).toEqual({ 'a.txt': 'trashed today', 'b.txt': 'trashed before the clock was set', 'c.txt': 'kept before the clock was set' });
+  });
+
   it('shortens a name of nearly 255 bytes to make room for its number', async () => {
     const dir = await tempDir();
     const trash = new LocalTrash(join(dir, 'trash'), () => noon);
