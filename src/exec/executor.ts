@@ -6,7 +6,7 @@ import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import { messageOf } from '../scan/errors.js';
 import type { Db } from '../state/database.js';
 import { backingOff, type FolderState } from '../state/folder-state.js';
-import { durably, flushGroup, inGroup } from '../state/group-commit.js';
+import { durably, flushGroup, inGroup, RecordsLostError } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
 import type { LocalWrite, RelPath, Side } from '../tree/types.js';
 import { crashPoint } from './crash.js';
@@ -212,6 +212,11 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
         return { status: 'done', counted };
       } catch (error) {
         if (written.length > 0) context.events?.onLocalWriteUndone?.(written);
+        if (error instanceof RecordsLostError) {
+          // Nothing more starts, what runs stops, and the run fails with it.
+          stop.abort(error);
+          throw error;
+        }
         // Cut short by a stop, or failing once the run knows the server is gone: not this
         // path's fault, and the next run does it.
         if (isDeferral(error) || stopped.aborted) {
@@ -290,6 +295,16 @@ function keptCopy(action: ConflictAction, outcome: ConflictOutcome): { readonly 
   return undefined;
 }
 
+/**
+ * Writes an action's record in the commit group, unless the run lost a group: rows made since
+ * could take the IDs of the lost ones, which the run still holds as parents of the next.
+ */
+function record(context: ExecContext, write: () => void): void {
+  const reason: unknown = context.ws.transfer.signal?.reason;
+  if (reason instanceof RecordsLostError) throw reason;
+  inGroup(context.db, write);
+}
+
 /** Performs one action and records its outcome atomically (in a commit group); says what to count it as. */
 async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Promise<string> {
   const { ws, db, tree, state, now } = context;
@@ -299,7 +314,7 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
       if (row !== undefined) durably(db, () => tree.drop([row]));
     });
     crashPoint('conflict:before-record');
-    inGroup(db, () => {
+    record(context, () => {
       recordConflict(tree, refs, action, outcome);
       ws.sessions.writeClosed();
       crashPoint('conflict:in-transaction');
@@ -313,7 +328,7 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
   }
   const outcome = await perform(action, ws);
   crashPoint(`${action.type}:before-record`);
-  inGroup(db, () => {
+  record(context, () => {
     recordOutcome(tree, refs, action, outcome);
     ws.sessions.writeClosed();
     crashPoint(`${action.type}:in-transaction`);

@@ -70,7 +70,12 @@ export function checkDatabaseFile(db: Db): void {
  */
 export function stateFailure(error: unknown, stateDir: string): StateError | undefined {
   if (!(error instanceof Database.SqliteError)) return undefined;
-  const file = join(stateDir, databaseFileName);
+  return new StateError(databaseFailure(error, join(stateDir, databaseFileName)), { cause: error });
+}
+
+/** What a failure of the state database `file` was, and what to do about it. */
+export function databaseFailure(error: unknown, file: string): string {
+  if (!(error instanceof Database.SqliteError)) return `the state database ${file} failed: ${error instanceof Error ? error.message : String(error)}`;
   const code = error.code;
   const hint =
     code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB'
@@ -80,7 +85,7 @@ export function stateFailure(error: unknown, stateDir: string): StateError | und
         : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
           ? 'another process holds it'
           : 'check its disk and its permissions';
-  return new StateError(`the state database ${file} failed: ${error.message} (${code}); ${hint}`, { cause: error });
+  return `the state database ${file} failed: ${error.message} (${code}); ${hint}`;
 }
 
 /** Negative: a size in KiB, as PRAGMA cache_size takes it. */

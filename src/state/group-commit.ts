@@ -1,4 +1,4 @@
-import { prepared, type Db } from './database.js';
+import { databaseFailure, prepared, StateError, type Db } from './database.js';
 
 /**
  * How long the records of finished actions may wait to be committed together. A commit costs
@@ -10,6 +10,17 @@ import { prepared, type Db } from './database.js';
 const groupDelayMs = 50;
 
 /**
+ * A group's commit failed (a full disk, an I/O error) and its records are lost, as in a crash.
+ * What the run holds in memory about them (the rows it made, to be the parents of the next) is
+ * now wrong, so the run must stop; the next one finds what those actions did, by its names.
+ */
+export class RecordsLostError extends StateError {
+  constructor(file: string, cause: unknown) {
+    super(`${databaseFailure(cause, file)}. The records of the actions finished just before are lost, as in a crash: the run stops, and the next one finds what they did`, { cause });
+  }
+}
+
+/**
  * Writes committed in groups: each write is atomic (a savepoint of the group's transaction),
  * and the group commits at most `groupDelayMs` after its first write, or when flushed. Anything
  * else written meanwhile on the same connection joins the group; writes that must be on disk
@@ -19,7 +30,7 @@ const groupDelayMs = 50;
 class GroupCommit {
   #timer: NodeJS.Timeout | undefined;
   /** A commit the timer ran that failed, for the next caller to report. */
-  #failure: Error | undefined;
+  #failure: RecordsLostError | undefined;
   /** One wrapper for every write: better-sqlite3 builds five functions for each it makes. */
   readonly #atomic: (write: () => unknown) => unknown;
 
@@ -35,7 +46,7 @@ class GroupCommit {
         try {
           this.flush();
         } catch (error) {
-          this.#failure = error instanceof Error ? error : new Error(String(error));
+          this.#failure = error instanceof RecordsLostError ? error : new RecordsLostError(this.db.name, error);
         }
       }, groupDelayMs);
     }
@@ -49,9 +60,9 @@ class GroupCommit {
       try {
         prepared(this.db, 'COMMIT').run();
       } catch (error) {
-        // The group's records are lost, as in a crash; the connection must not stay in it.
+        // The connection must not stay in the lost group.
         if (this.db.inTransaction) prepared(this.db, 'ROLLBACK').run();
-        throw error;
+        throw new RecordsLostError(this.db.name, error);
       }
     }
     this.#reportFailure();

@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
 import { Client, rawRequest } from '../standin/test-client.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
@@ -451,6 +452,38 @@ describe('a lost state database', () => {
     expect(local['f0.txt']).toBe('content 0');
     expect(local['new-on-server.txt']).toBe('fresh');
     expect(await scene.remoteTree()).toEqual(local);
+  });
+});
+
+describe('records the state database cannot commit', () => {
+  it('stop the run with exit code 2, naming the file; the next run finds what was done, losing and doubling nothing', async () => {
+    scene = await seeded(2);
+    const file = join(scene.stateDir, 'cloudreve-sync.db');
+    const alter = (sql: string): void => {
+      const db = new Database(file);
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    };
+    // A constraint checked at COMMIT stands in for a full disk there: the group holding the
+    // record of poison.txt cannot be committed.
+    alter(`CREATE TABLE poison_parents (id INTEGER PRIMARY KEY);
+           CREATE TABLE poison (parent INTEGER REFERENCES poison_parents(id) DEFERRABLE INITIALLY DEFERRED);
+           CREATE TRIGGER poison AFTER INSERT ON synced WHEN NEW.local_name = 'poison.txt' BEGIN INSERT INTO poison VALUES (1); END;`);
+    await scene.write('poison.txt', 'p');
+    for (let i = 0; i < 30; i++) await scene.write(`docs/d${i}.txt`, `doc ${i}`);
+    const stopped = await scene.sync(2);
+    expect(stopped.stderr).toContain(`the state database ${file} failed: FOREIGN KEY constraint failed`);
+    expect(stopped.stderr).toContain('the run stops');
+
+    alter('DROP TRIGGER poison; DROP TABLE poison; DROP TABLE poison_parents;');
+    await scene.sync();
+    const local = await scene.localTree();
+    expect(Object.keys(local)).toHaveLength(2 + 1 + 1 + 30);
+    expect(await scene.remoteTree()).toEqual(local);
+    expect((await scene.sync()).stdout).toContain('0 uploaded, 0 downloaded');
   });
 });
 

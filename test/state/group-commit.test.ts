@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseFileName, openDatabase, type Db } from '../../src/state/database.js';
 import { FolderState } from '../../src/state/folder-state.js';
-import { durably, flushGroup, inGroup } from '../../src/state/group-commit.js';
+import { durably, flushGroup, inGroup, RecordsLostError } from '../../src/state/group-commit.js';
 import { folderId } from '../../src/state/synced.js';
 
 let dir: string;
@@ -56,6 +56,22 @@ describe('commit groups (src/state/group-commit.ts)', () => {
     ).toThrow('could not be written');
     flushGroup(db);
     expect(committed()).toEqual(['a']);
+  });
+
+  it('loses a group whose commit fails, as a crash would, and says so to the next write, naming the database', () => {
+    // A constraint checked only at COMMIT stands in for a full disk or an I/O error there.
+    db.exec('CREATE TABLE parents (id INTEGER PRIMARY KEY); CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)');
+    inGroup(db, () => conflict('a'));
+    inGroup(db, () => db.prepare('INSERT INTO children VALUES (1)').run());
+    vi.advanceTimersByTime(60);
+    expect(committed()).toEqual([]);
+    expect(db.inTransaction).toBe(false);
+    expect(() => inGroup(db, () => conflict('b'))).toThrow(RecordsLostError);
+    expect(() => inGroup(db, () => conflict('b'))).not.toThrow();
+    flushGroup(db);
+    expect(committed()).toEqual(['b']);
+    inGroup(db, () => db.prepare('INSERT INTO children VALUES (2)').run());
+    expect(() => flushGroup(db)).toThrow(`the state database ${join(dir, databaseFileName)} failed: FOREIGN KEY constraint failed`);
   });
 
   it('puts a write-ahead note on disk at once, with the group before it', () => {
