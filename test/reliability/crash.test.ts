@@ -158,13 +158,14 @@ describe('a sync killed while it brings back a file cut short', () => {
     const versions = new Versions();
     await s.write('cut.txt', versions.wrote('initial cut.txt', big('cut-1', 400)));
     await rig.sync(0);
-    // Emptied with its time kept: cut short (a crash, a failing disk), which the server's copy mends.
-    const { mtime } = await stat(s.localPath('cut.txt'));
+    // Emptied with its time kept: cut short (a crash, a failing disk), which the server's copy
+    // mends. Set back half a millisecond into the same one, so that rounding cannot cross it.
+    const seconds = (Math.trunc((await stat(s.localPath('cut.txt'))).mtimeMs) + 0.5) / 1000;
     await truncate(s.localPath('cut.txt'), 0);
-    await utimes(s.localPath('cut.txt'), mtime, mtime);
+    await utimes(s.localPath('cut.txt'), seconds, seconds);
 
     const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'download:kept' } });
-    expect(crashed.signal).toBe('SIGKILL');
+    expect(crashed.signal, `${crashed.stdout}${tail(crashed.stderr, 30)}`).toBe('SIGKILL');
     expect((await stat(s.localPath('cut.txt'))).size).toBe(0);
     await rig.sync(0);
     expect(await readFile(s.localPath('cut.txt'), 'utf8')).toBe(big('cut-1', 400));
