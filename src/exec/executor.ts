@@ -6,7 +6,7 @@ import { isRemoteError, type RemoteError } from '../remote/errors.js';
 import { messageOf } from '../scan/errors.js';
 import type { Db } from '../state/database.js';
 import { backingOff, type FolderState } from '../state/folder-state.js';
-import { durably, flushGroup, inGroup, RecordsLostError } from '../state/group-commit.js';
+import { durably, flushGroup, inGroup, RecordsLostError, recordsLostMark, throwIfRecordsLostSince } from '../state/group-commit.js';
 import type { SyncedTree } from '../state/synced.js';
 import type { LocalWrite, RelPath, Side } from '../tree/types.js';
 import { crashPoint } from './crash.js';
@@ -164,6 +164,7 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
   // Paths with a failure on record: only their success needs a write to clear it.
   const failed = new Set(failures.map((f) => f.path));
   let fatal: RemoteError | undefined;
+  const recordsSince = recordsLostMark(context.db);
   const stopped = stop.signal;
   // Transfers under way stop with the run, as their own retries do.
   const acting: ExecContext = { ...context, ws: { ...context.ws, transfer: { ...context.ws.transfer, signal: stopped } } };
@@ -200,7 +201,7 @@ async function execute(plan: Plan, context: ExecContext, stop: AbortController):
       const written = localPathsWritten(action);
       if (written.length > 0) context.events?.onLocalWrite?.(written);
       try {
-        const counted = await withRetries(() => carryOut(action, acting, refs), {
+        const counted = await withRetries(() => carryOut(action, acting, refs, recordsSince), {
           retries: context.options.retries,
           baseDelayMs: context.options.retryBaseDelayMs,
           signal: stopped,
@@ -296,17 +297,20 @@ function keptCopy(action: ConflictAction, outcome: ConflictOutcome): { readonly 
 }
 
 /**
- * Writes an action's record in the commit group, unless the run lost a group: rows made since
- * could take the IDs of the lost ones, which the run still holds as parents of the next.
+ * Writes an action's record in the commit group, unless a group was lost since the run began
+ * (`since`): rows made now could take the IDs of the lost ones, which the run still holds as
+ * the parents of the next.
  */
-function record(context: ExecContext, write: () => void): void {
-  const reason: unknown = context.ws.transfer.signal?.reason;
-  if (reason instanceof RecordsLostError) throw reason;
-  inGroup(context.db, write);
+function record(db: Db, since: number, write: () => void): void {
+  throwIfRecordsLostSince(db, since);
+  inGroup(db, write);
 }
 
-/** Performs one action and records its outcome atomically (in a commit group); says what to count it as. */
-async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Promise<string> {
+/**
+ * Performs one action and records its outcome atomically (in a commit group); says what to
+ * count it as. `since`: the mark of lost groups taken when the run began (see `record`).
+ */
+async function carryOut(action: Action, context: ExecContext, refs: RowRefs, since: number): Promise<string> {
   const { ws, db, tree, state, now } = context;
   if (action.type === 'conflict') {
     const outcome = await settleConflict(action, ws, () => {
@@ -314,7 +318,7 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
       if (row !== undefined) durably(db, () => tree.drop([row]));
     });
     crashPoint('conflict:before-record');
-    record(context, () => {
+    record(db, since, () => {
       recordConflict(tree, refs, action, outcome);
       ws.sessions.writeClosed();
       crashPoint('conflict:in-transaction');
@@ -328,7 +332,7 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs): Pr
   }
   const outcome = await perform(action, ws);
   crashPoint(`${action.type}:before-record`);
-  record(context, () => {
+  record(db, since, () => {
     recordOutcome(tree, refs, action, outcome);
     ws.sessions.writeClosed();
     crashPoint(`${action.type}:in-transaction`);

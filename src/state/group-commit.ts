@@ -31,6 +31,9 @@ class GroupCommit {
   #timer: NodeJS.Timeout | undefined;
   /** A commit the timer ran that failed, for the next caller to report. */
   #failure: RecordsLostError | undefined;
+  /** Every group lost so far, the last one's error: see `throwIfRecordsLostSince`. */
+  losses = 0;
+  lastLoss: RecordsLostError | undefined;
   /** One wrapper for every write: better-sqlite3 builds five functions for each it makes. */
   readonly #atomic: (write: () => unknown) => unknown;
 
@@ -46,7 +49,7 @@ class GroupCommit {
         try {
           this.flush();
         } catch (error) {
-          this.#failure = error instanceof RecordsLostError ? error : new RecordsLostError(this.db.name, error);
+          this.#failure = error instanceof RecordsLostError ? error : this.#lost(error);
         }
       }, groupDelayMs);
     }
@@ -62,10 +65,15 @@ class GroupCommit {
       } catch (error) {
         // The connection must not stay in the lost group.
         if (this.db.inTransaction) prepared(this.db, 'ROLLBACK').run();
-        throw new RecordsLostError(this.db.name, error);
+        throw this.#lost(error);
       }
     }
     this.#reportFailure();
+  }
+
+  #lost(cause: unknown): RecordsLostError {
+    this.losses++;
+    return (this.lastLoss = new RecordsLostError(this.db.name, cause));
   }
 
   #reportFailure(): void {
@@ -92,6 +100,21 @@ export function inGroup<T>(db: Db, write: () => T): T {
 /** Commits the connection's group now, if one is open. */
 export function flushGroup(db: Db): void {
   group(db).flush();
+}
+
+/** A mark for `throwIfRecordsLostSince`: taken when a run starts. */
+export function recordsLostMark(db: Db): number {
+  return group(db).losses;
+}
+
+/**
+ * Throws the RecordsLostError of a group lost since `mark`. The daemon's folders share the
+ * connection and its groups, and a lost group is reported to one caller only: every run that
+ * wrote into it must stop, whichever folder met the failure.
+ */
+export function throwIfRecordsLostSince(db: Db, mark: number): void {
+  const commits = group(db);
+  if (commits.losses !== mark && commits.lastLoss !== undefined) throw commits.lastLoss;
 }
 
 /** Commits the group, then `write` on its own: for what must be on disk before it is acted on. */

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { databaseFileName, openDatabase, type Db } from '../../src/state/database.js';
 import { FolderState } from '../../src/state/folder-state.js';
-import { durably, flushGroup, inGroup, RecordsLostError } from '../../src/state/group-commit.js';
+import { durably, flushGroup, inGroup, RecordsLostError, recordsLostMark, throwIfRecordsLostSince } from '../../src/state/group-commit.js';
 import { folderId } from '../../src/state/synced.js';
 
 let dir: string;
@@ -61,12 +61,16 @@ describe('commit groups (src/state/group-commit.ts)', () => {
   it('loses a group whose commit fails, as a crash would, and says so to the next write, naming the database', () => {
     // A constraint checked only at COMMIT stands in for a full disk or an I/O error there.
     db.exec('CREATE TABLE parents (id INTEGER PRIMARY KEY); CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)');
+    const mark = recordsLostMark(db);
     inGroup(db, () => conflict('a'));
     inGroup(db, () => db.prepare('INSERT INTO children VALUES (1)').run());
     vi.advanceTimersByTime(60);
     expect(committed()).toEqual([]);
     expect(db.inTransaction).toBe(false);
     expect(() => inGroup(db, () => conflict('b'))).toThrow(RecordsLostError);
+    // Every run that wrote into the group learns of it, not only the one the failure met.
+    expect(() => throwIfRecordsLostSince(db, mark)).toThrow(RecordsLostError);
+    expect(() => throwIfRecordsLostSince(db, recordsLostMark(db))).not.toThrow();
     expect(() => inGroup(db, () => conflict('b'))).not.toThrow();
     flushGroup(db);
     expect(committed()).toEqual(['b']);
