@@ -397,6 +397,11 @@ export class PassTables {
       // The same for a file found as remembered, which was not stored: through its Synced row.
       `SELECT s.local_key FROM changed_${n} c CROSS JOIN synced t ON t.folder = ? AND t.local_key = c.key AND t.kind = 'file' CROSS JOIN synced s ON s.folder = t.folder AND s.inode = t.inode AND s.kind = 'file'`,
       `SELECT s.remote_key FROM changed_${n} c CROSS JOIN synced t ON t.folder = ? AND t.remote_key = c.key AND t.kind = 'file' CROSS JOIN synced s ON s.folder = t.folder AND s.remote_id = t.remote_id`,
+      // What a synced folder held, when another folder now stands at its path (the user merged
+      // A into B and renamed B to A): its files, found there as remembered and not stored, are
+      // the other folder's now, and the synced one may go only without them.
+      `SELECT s.local_key FROM changed_${n} c CROSS JOIN scan_local_${n} l ON l.key = c.key AND l.kind = 'dir' CROSS JOIN synced p ON p.folder = ? AND p.local_key = c.key AND p.kind = 'dir' AND p.inode <> l.inode CROSS JOIN synced s ON s.local_parent = p.id AND +s.folder = p.folder`,
+      `SELECT s.remote_key FROM changed_${n} c CROSS JOIN scan_remote_${n} r ON r.key = c.key AND r.kind = 'dir' CROSS JOIN synced p ON p.folder = ? AND p.remote_key = c.key AND p.kind = 'dir' AND p.remote_id IS NOT r.id CROSS JOIN synced s ON s.remote_parent = p.id AND +s.folder = p.folder`,
     ].map((select) => this.#db.prepare(`INSERT OR IGNORE INTO changed_${n} ${select}`));
     // CROSS JOIN keeps SQLite from walking a whole table: the changed paths are the few.
     for (let added = 1; added > 0; ) {

@@ -100,6 +100,24 @@ describe('moves and renames', () => {
     expect(scene.requests().writes).toBe(0);
   });
 
+  it('a local folder merged into another that then takes its name keeps every file on the server, moved, not sent again', async () => {
+    // With a server trash, a server delete is not looked at again first: nothing else would stop it.
+    scene = await Scene.start({ folder: { trash: { remote: '/.trash' } } });
+    for (const name of ['a1', 'a2', 'a3']) await scene.write(`Taxes/${name}`, name);
+    await scene.write('Taxes-new/b1', 'b1');
+    await scene.sync();
+    scene.standin.control.resetCounts();
+    for (const name of ['a1', 'a2', 'a3']) await rename(scene.localPath(`Taxes/${name}`), scene.localPath(`Taxes-new/${name}`));
+    await rm(scene.localPath('Taxes'), { recursive: true });
+    await rename(scene.localPath('Taxes-new'), scene.localPath('Taxes'));
+    await scene.sync();
+    expect(calls(scene).uploads).toBe(0);
+    const local = await scene.localTree();
+    expect(Object.keys(local).sort()).toEqual(['Taxes', 'Taxes/a1', 'Taxes/a2', 'Taxes/a3', 'Taxes/b1']);
+    expect(await scene.remoteTree()).toEqual(local);
+    expect((await scene.sync()).stdout).toContain('0 uploaded, 0 downloaded, 0 moved, 0 deleted');
+  });
+
   it('a case-only rename is a rename', async () => {
     scene = await seeded();
     await rename(scene.localPath('notes.txt'), scene.localPath('NOTES.txt'));
