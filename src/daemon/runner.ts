@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { statSync } from 'node:fs';
 import type PQueue from 'p-queue';
 import type { Config, FolderConfig } from '../config/load.js';
-import { actionPath, blockedUntil, type ActionResult, type ExecEvents } from '../exec/executor.js';
+import { blockedUntil, pathsToLookAgain, type ActionResult, type ExecEvents } from '../exec/executor.js';
 import type { Logger } from '../log/logger.js';
 import type { Action } from '../plan/types.js';
 import { isRemoteError } from '../remote/errors.js';
@@ -471,7 +471,7 @@ export class FolderRunner {
       const until = blockedUntil(result) ?? soon;
       const at = Math.ceil(until / 1000) * 1000;
       const group = byTime.get(at) ?? { paths: [], serverChanged: false };
-      group.paths.push(actionPath(action));
+      group.paths.push(...pathsToLookAgain(action));
       if (result.status === 'deferred' && result.serverChanged === true) group.serverChanged = true;
       byTime.set(at, group);
     }

@@ -131,6 +131,15 @@ export function actionPath(action: Action): string {
 }
 
 /**
+ * The local paths a pass over changed paths must look at to plan `action` again: a move's both
+ * ends, since a scan of its new path alone takes the old one as the Synced tree remembers it,
+ * still there, and the entry at the new path for a new one.
+ */
+export function pathsToLookAgain(action: Action): RelPath[] {
+  return action.type === 'move' ? [action.from, action.to] : [actionPath(action)];
+}
+
+/**
  * Runs a plan stage by stage; within a stage actions run concurrently on the shared queue as
  * soon as the actions they depend on have succeeded. Every success is recorded in the Synced
  * tree atomically (committed in groups, see group-commit.ts); every failure is recorded per path
