@@ -80,6 +80,8 @@ export class FolderRunner {
   #watcher: LocalWatcher | undefined;
   /** The watcher lost the root (see WatcherOptions.onRootLost). */
   #rootLost = false;
+  /** The root folder the watcher watches, as `dev:ino`, to tell another one put in its place. */
+  #watchedRoot: string | undefined;
   /** A restart of the watcher under way (see #restartWatcher); the next, and the stop, wait for it. */
   #watcherTurn: Promise<void> = Promise.resolve();
   #restartQueued = false;
@@ -209,6 +211,7 @@ export class FolderRunner {
   }
 
   async #startWatcher(): Promise<void> {
+    const root = folderIdentity(this.#folder.localPath);
     const rules = await createIgnoreRules(this.#folder.ignore, this.#folder.localPath, this.#folder.stateDirWithin);
     const watcher = await LocalWatcher.start({
       root: this.#folder.localPath,
@@ -228,7 +231,10 @@ export class FolderRunner {
       },
     });
     if (this.#stopped) await watcher.close();
-    else this.#watcher = watcher;
+    else {
+      this.#watcher = watcher;
+      this.#watchedRoot = root;
+    }
   }
 
   /**
@@ -337,6 +343,17 @@ export class FolderRunner {
     if (this.#rootLost && (this.#needWalk || this.#needFull) && isDirectory(this.#folder.localPath)) {
       this.#rootLost = false;
       this.#restartWatcher();
+    }
+    // Another folder at the root's path (a disk mounted on it after the start, a restore that
+    // put a new folder there) is one the watcher does not watch, and the watcher cannot tell:
+    // watched anew from the next walk time on.
+    if ((this.#needWalk || this.#needFull) && this.#watcher !== undefined && !this.#rootLost && this.#watchedRoot !== undefined) {
+      const now = folderIdentity(this.#folder.localPath);
+      if (now !== undefined && now !== this.#watchedRoot) {
+        this.#log.info('another folder stands at the local folder\'s path (a disk mounted on it, say); watching it from now on');
+        this.#watchedRoot = now;
+        this.#restartWatcher();
+      }
     }
     if (this.phase === 'paused') {
       // A paused folder makes no passes, which is where the state files are checked otherwise:
@@ -545,5 +562,16 @@ export class FolderRunner {
 }
 
 function isDirectory(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  return folderIdentity(path) !== undefined;
+}
+
+/** The folder at `path` as `dev:ino`, or undefined when there is none (or it cannot be told). */
+function folderIdentity(path: string): string | undefined {
+  let stats;
+  try {
+    stats = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+  return stats?.isDirectory() === true ? `${stats.dev}:${stats.ino}` : undefined;
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -719,6 +719,19 @@ describe('the daemon', () => {
     await writeFile(join(s.local, 'b', 'c.txt'), 'edited after the resume');
     await eventually(async () => (await s.fetch('b/c.txt').catch(() => undefined)) === 'edited after the resume', 10_000, 'the upload');
     expect(((await s.status('/status')).body as Status).folders[0]?.watching).toBe('events');
+  });
+
+  it('watches another folder put in the place of the one it watched (a disk mounted there, a restore)', async () => {
+    const { s } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b/c.txt': 'c' });
+    const copy = join(s.dir, 'copy');
+    await cp(s.local, copy, { recursive: true, preserveTimestamps: true });
+    // Swapped at once: the watched folder is never missing, so the watcher does not lose it.
+    await rename(s.local, join(s.dir, 'aside'));
+    await rename(copy, s.local);
+    // Past a walk time, which finds the new folder there.
+    await sleep(2500);
+    await writeFile(join(s.local, 'b', 'new.txt'), 'written into the new folder');
+    await eventually(async () => (await s.fetch('b/new.txt').catch(() => undefined)) === 'written into the new folder', 10_000, 'the upload');
   });
 
   it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
