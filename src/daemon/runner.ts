@@ -321,18 +321,24 @@ export class FolderRunner {
   async #run(): Promise<void> {
     while (!this.#stopped) {
       this.#poked = false;
-      const scope = await this.#nextScope();
-      if (scope === undefined) {
-        // What came while the scope was worked out (which may wait for the disk) is looked at now.
-        if (!this.#poked) {
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
-          this.#wake = undefined;
+      try {
+        const scope = await this.#nextScope();
+        if (scope === undefined) {
+          // What came while the scope was worked out (which may wait for the disk) is looked at now.
+          if (!this.#poked) {
+            await new Promise<void>((resolve) => {
+              this.#wake = resolve;
+            });
+            this.#wake = undefined;
+          }
+          continue;
         }
-        continue;
+        await this.#pass(scope);
+      } catch (error) {
+        // What failed around a pass rather than in it (the state database writing its outcome, a
+        // disk error): the folder backs off as after a failed pass, and the daemon lives on.
+        this.#failed({ kind: 'full' }, error);
       }
-      await this.#pass(scope);
     }
   }
 

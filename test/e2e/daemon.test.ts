@@ -734,6 +734,28 @@ describe('the daemon', () => {
     await eventually(async () => (await s.fetch('b/new.txt').catch(() => undefined)) === 'written into the new folder', 10_000, 'the upload');
   });
 
+  it('lives through a database write that fails after a pass, and tries again', async () => {
+    const { s, daemon } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b.txt': 'b' });
+    const alter = (sql: string): void => {
+      const db = new Database(join(s.stateDir, 'cloudreve-sync.db'));
+      try {
+        db.exec(sql);
+      } finally {
+        db.close();
+      }
+    };
+    // The pause a guard asks for cannot be written down, as on a failing disk.
+    alter(`CREATE TRIGGER no_pause BEFORE UPDATE OF paused_reason ON folders WHEN NEW.paused_reason IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(() => daemon.output.includes('pass failed: ') || undefined, 15_000, 'the failed pass');
+    expect(daemon.output).toContain('disk I/O error');
+    alter('DROP TRIGGER no_pause;');
+    const phase = async (): Promise<string | undefined> => ((await s.status('/status')).body as Status).folders[0]?.phase;
+    await eventually(async () => (await phase()) === 'paused' || undefined, 20_000, 'the pause, written down');
+    expect(daemon.child.exitCode).toBeNull();
+  });
+
   it('pauses a folder a safety guard stopped, says why, and resumes on request', async () => {
     const { s } = await pausedDaemon();
     const health = await s.status('/healthz');
