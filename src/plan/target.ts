@@ -307,7 +307,8 @@ function skipTruncated(views: readonly ItemView[], fate: readonly Fate[], source
  * would destroy, locally the same but droppings (the local trash would keep them only for a
  * while) and the state directory. A dropped folder that must stay is kept, or
  * in a one-way mode frozen when the source side no longer has it. A frozen folder that
- * receives a kept child is kept: the written side needs it again.
+ * receives a kept child is kept: the written side needs it again; but one the scan could not see
+ * freezes what would be written below it instead.
  */
 function retainAncestors(
   input: PlanInput,
@@ -338,6 +339,20 @@ function retainAncestors(
       }
     }
   };
+  // Below what a scan could not see (a link where a synced folder was, a folder it could not
+  // read) nothing is written: a new entry there would land wherever the link leads. It waits,
+  // as the folder does, until the path can be seen again.
+  const unseen = (item: Item): boolean => item.local?.unseen === true || item.remote?.unseen === true;
+  for (const view of views) {
+    const i = view.item.index;
+    if (view.item === root || fate[i] !== 'keep') continue;
+    for (let above = parent[i]; above !== undefined && above !== root; above = parent[above.index]) {
+      if (unseen(above)) {
+        fate[i] = 'frozen';
+        break;
+      }
+    }
+  }
   for (const view of views) {
     if (view.item !== root && fate[view.item.index] === 'keep') retain(parent[view.item.index], true);
   }

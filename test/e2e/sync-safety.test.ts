@@ -99,6 +99,28 @@ describe('what the scanner skips', () => {
     expect(result.stdout).toContain('1 skipped');
     expect(await scene.fetch('f1.txt')).toBe('content 1');
   });
+
+  it('a synced folder replaced by a symlink receives nothing from the server through it until it is a folder again', async () => {
+    scene = await seeded(1);
+    await scene.write('L/x.txt', 'x');
+    await scene.sync();
+    // The folder moved to another disk and linked back.
+    const elsewhere = join(scene.dir, 'elsewhere');
+    await rename(scene.localPath('L'), elsewhere);
+    await symlink(elsewhere, scene.localPath('L'));
+    await scene.put('L/new.txt', 'from the server');
+    await scene.put('L/sub/deep.txt', 'deeper');
+    const result = await scene.sync(1);
+    expect(result.stdout).toContain('0 downloaded');
+    expect((await readdir(elsewhere)).sort()).toEqual(['x.txt']);
+    expect(await scene.fetch('L/x.txt')).toBe('x');
+    // A folder again: what waited comes down.
+    await rm(scene.localPath('L'));
+    await rename(elsewhere, scene.localPath('L'));
+    await scene.sync();
+    expect(await scene.read('L/new.txt')).toBe('from the server');
+    expect(await scene.read('L/sub/deep.txt')).toBe('deeper');
+  });
 });
 
 describe('a file cut short', () => {
