@@ -65,31 +65,38 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
 /**
  * Scans only `paths` (each with everything below it) and their ancestors, for a pass that
  * knows from the watcher what changed. A path that no longer exists is simply not reported:
- * within the given subtrees, absence is a fact. `unknown` and `skipped` are as for `scanLocal`.
+ * within the given subtrees, absence is a fact. But only within those `reached`, whose folders
+ * above were all found as folders: below one gone meanwhile (renamed while the pass began),
+ * ignored or skipped, nothing was looked at. `unknown` and `skipped` are as for `scanLocal`.
  */
-export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan> {
+export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan & { readonly reached: readonly RelPath[] }> {
   try {
-    if (!(await lstat(root)).isDirectory()) return noRoot();
+    if (!(await lstat(root)).isDirectory()) return { ...noRoot(), reached: [] };
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return noRoot();
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { ...noRoot(), reached: [] };
     throw error;
   }
   const walk = new Walk(root, options);
-  const seen = new Set<RelPath>();
+  /** Each path looked at, and whether it was found as a folder. */
+  const folders = new Map<RelPath, boolean>();
+  const reached: RelPath[] = [];
   for (const path of topmost(paths)) {
     const chain = path.split('/');
     for (let depth = 1; depth <= chain.length; depth++) {
       const current = chain.slice(0, depth).join('/');
-      if (seen.has(current)) continue;
-      seen.add(current);
-      const node = await walk.visitOne(current);
-      // Below a missing, ignored or skipped folder there is nothing to report.
-      if (!node || (node.kind !== 'dir' && depth < chain.length)) break;
-      if (depth === chain.length && node.kind === 'dir') await walk.runFrom(node);
+      let folder = folders.get(current);
+      if (folder === undefined) {
+        const node = await walk.visitOne(current);
+        folder = node?.kind === 'dir';
+        folders.set(current, folder);
+        if (depth === chain.length && node?.kind === 'dir') await walk.runFrom(node);
+      }
+      if (depth === chain.length) reached.push(path);
+      else if (!folder) break;
     }
   }
-  return walk.result();
+  return { ...walk.result(), reached };
 }
 
 /** The scan of a root that is missing or not a folder. */

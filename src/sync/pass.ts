@@ -138,7 +138,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       scope.kind === 'full'
         ? scanLocal(folder.localPath, scanOptions).then((scan) => (tables.cover('local', ''), scan))
         : scanLocalPaths(folder.localPath, scope.paths, scanOptions).then((scan) => {
-            for (const path of scope.paths) tables.cover('local', path);
+            for (const path of scan.reached) tables.cover('local', path);
             return scan;
           }),
       scope.kind === 'local-changes' && counts.entries > 0 ? rememberedUnlessChanged(folder, context, scope.paths, tree, rules, walkRemote) : walkRemote(),

@@ -3,7 +3,8 @@ import { chmod, lstat, mkdir, opendir, rename, rmdir, stat, symlink, utimes, wri
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { scanLocal, type LocalScan } from '../../src/scan/local.js';
+import { scanLocal, scanLocalPaths, type LocalScan } from '../../src/scan/local.js';
+import { createIgnoreRules } from '../../src/scan/ignore.js';
 import { StatPace } from '../../src/scan/stat-pace.js';
 import { parentOf } from '../../src/tree/paths.js';
 import type { LocalNode } from '../../src/tree/types.js';
@@ -301,5 +302,18 @@ describe('scanLocal, switching from synchronous to asynchronous reads', () => {
     expect(byPath(switched)).toEqual(byPath(steady));
     expect(switched.nodes).toHaveLength(305);
     expectParentsFirst(switched.nodes);
+  });
+});
+
+describe('scanLocalPaths', () => {
+  it('reaches the paths whose folders above are all there, where a missing one is a fact, and no others', async () => {
+    const root = await tempDir();
+    await put(root, { 'A/x.txt': 'x', 'B/': '', 'C/y.txt': 'y', 'D/f.txt': 'f', 'ignored/z.txt': 'z' });
+    const scanned = await scanLocalPaths(root, ['A/x.txt', 'B/gone.txt', 'renamed/x.txt', 'D/f.txt/inside', 'ignored/z.txt', 'C'], {
+      rules: await createIgnoreRules(['ignored/'], root),
+    });
+    // Gone from B: a fact. Below a folder renamed away, a file, or an ignored folder: nothing was looked at.
+    expect([...scanned.reached].sort()).toEqual(['A/x.txt', 'B/gone.txt', 'C']);
+    expect(pathsOf(scanned)).toEqual(['A', 'A/x.txt', 'B', 'C', 'C/y.txt', 'D', 'D/f.txt']);
   });
 });
