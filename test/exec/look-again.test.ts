@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { pathsToLookAgain } from '../../src/exec/executor.js';
-import { utcConflictStamp } from '../../src/plan/names.js';
 import { plan } from '../../src/plan/plan.js';
-import type { PlanOptions } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
-import { relevantInput } from '../plan/inputs.js';
+import { examplePlanOptions as options, relevantInput } from '../plan/inputs.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from '../plan/world.js';
-
-const options: PlanOptions = {
-  mode: 'two-way',
-  conflictPolicy: 'keep-both',
-  massDelete: { maxPercent: 100, minCount: 1, maxCount: 1000 },
-  force: false,
-  localCaseInsensitive: false,
-  remoteTrash: false,
-  remoteNameProblem: () => undefined,
-  localNameProblem: () => undefined,
-  conflictStamp: utcConflictStamp,
-};
 
 describe('the paths an action left undone has looked at again (the daemon)', () => {
   it('are both ends of a move: a pass over the new one alone takes the old one for still there', async () => {

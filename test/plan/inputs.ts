@@ -1,9 +1,23 @@
-import type { PlanInput } from '../../src/plan/types.js';
+import { utcConflictStamp } from '../../src/plan/names.js';
+import type { PlanInput, PlanOptions } from '../../src/plan/types.js';
 import { PassTables } from '../../src/state/pass-tables.js';
 import type { EntryKind, RelPath } from '../../src/tree/types.js';
 import { byFolder } from '../helpers/by-folder.js';
 import type { openMemoryState } from '../helpers/memory-state.js';
 import type { LocalWorld, RemoteWorld } from './world.js';
+
+/** Two-way, keep-both, a mass-delete guard of 50% above 3 files: the examples' options. */
+export const examplePlanOptions: PlanOptions = {
+  mode: 'two-way',
+  conflictPolicy: 'keep-both',
+  massDelete: { maxPercent: 50, minCount: 3, maxCount: 1000 },
+  force: false,
+  localCaseInsensitive: false,
+  remoteTrash: false,
+  remoteNameProblem: (name) => (/[\\?*<":>|]/.test(name) ? 'forbidden character' : undefined),
+  localNameProblem: () => undefined,
+  conflictStamp: utcConflictStamp,
+};
 
 /**
  * What a pass hands the planner: the part of the trees that changed, cut out by the same code

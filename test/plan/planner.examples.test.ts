@@ -1,25 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { massDeleteGuard, overrides } from '../../src/plan/guards.js';
-import { utcConflictStamp } from '../../src/plan/names.js';
 import { plan } from '../../src/plan/plan.js';
 import type { Plan, PlanOptions } from '../../src/plan/types.js';
 import { openMemoryState } from '../helpers/memory-state.js';
-import { relevantInput } from './inputs.js';
+import { examplePlanOptions as defaults, relevantInput } from './inputs.js';
 import { apply, Clock, LocalWorld, RemoteWorld } from './world.js';
 
 /** Cases the random activity cannot reach: guards, name rules, case folding, unknown subtrees. */
-
-const defaults: PlanOptions = {
-  mode: 'two-way',
-  conflictPolicy: 'keep-both',
-  massDelete: { maxPercent: 50, minCount: 3, maxCount: 1000 },
-  force: false,
-  localCaseInsensitive: false,
-  remoteTrash: false,
-  remoteNameProblem: (name) => (/[\\?*<":>|]/.test(name) ? 'forbidden character' : undefined),
-  localNameProblem: () => undefined,
-  conflictStamp: utcConflictStamp,
-};
 
 let clock: Clock;
 let local: LocalWorld;
