@@ -49,8 +49,14 @@ export class LocalTrash {
       } catch (error) {
         if (!linkRefused.has(errnoCode(error) ?? '')) throw error;
         const before = await lstat(absolute);
-        await copyFile(absolute, target, constants.COPYFILE_EXCL);
-        await utimes(target, before.atime, before.mtime);
+        try {
+          await copyFile(absolute, target, constants.COPYFILE_EXCL);
+          await utimes(target, before.atime, before.mtime);
+        } catch (copyError) {
+          // A partial copy (a full disk) is no version of anything.
+          await rm(target, { force: true });
+          throw copyError;
+        }
       }
       return target;
     });
