@@ -63,9 +63,10 @@ class GroupCommit {
       try {
         prepared(this.db, 'COMMIT').run();
       } catch (error) {
+        const lost = this.#lost(error);
         // The connection must not stay in the lost group.
         if (this.db.inTransaction) prepared(this.db, 'ROLLBACK').run();
-        throw this.#lost(error);
+        throw lost;
       }
     }
     this.#reportFailure();
