@@ -309,7 +309,9 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
         moveOutOf[side].set(ancestor, list);
       }
     }
-    const dependsOn = dependencies(...after, ...ancestorMoves(model, item), parentRow(to));
+    // An entry moved aside earlier in the plan (to free its name) moves on only once it is there:
+    // two renames of one object at once could end in either name.
+    const dependsOn = dependencies(...after, model.placedBy[item.index], ...ancestorMoves(model, item), parentRow(to));
     // The move is the next action added, below: whatever takes the name it leaves waits for it.
     model.leaving(item, actions.length);
     model.place(item, to, name);

@@ -48,6 +48,25 @@ function count(p: Plan, type: string, side?: string): number {
 }
 
 describe('moves', () => {
+  it('moves an entry it moved aside on to its place only once the first move is done', async () => {
+    // The server's new file holds the name the local rename takes, and ends as a conflict copy:
+    // moved aside, then on. Both renames of one object at once could end in the aside name.
+    local.write('.hidden', 'synced');
+    await sync();
+    local.move('.hidden', 'emoji.txt');
+    remote.create('emoji.txt', 'file', 'from another device');
+    for (const conflictPolicy of ['local', 'keep-both'] as const) {
+      const p = planNow({ conflictPolicy });
+      const moves = p.actions.filter((a) => a.type === 'move' && a.side === 'remote');
+      for (const later of moves) {
+        if (later.type !== 'move') continue;
+        const earlier = moves.find((m) => m.type === 'move' && m.id < later.id && m.to === later.from);
+        if (earlier) expect(later.after, `${later.from} -> ${later.to}`).toContain(earlier.id);
+      }
+      expect(moves.some((m) => m.type === 'move' && moves.some((n) => n.type === 'move' && n.id < m.id && n.to === m.from)), conflictPolicy).toBe(true);
+    }
+  });
+
   it('leaves a folder restored from a backup as it is, though the restore shuffled the inodes', async () => {
     const archived = 1_600_000_000_000;
     for (const dir of ['a', 'b', 'c']) {
