@@ -26,6 +26,8 @@ function tree(entries: Iterable<[string, { kind: EntryKind; content: string }]>,
 
 const seed = process.env.SEED === 'random' ? undefined : Number(process.env.SEED ?? 20261130);
 const runs = Number(process.env.PLANNER_RUNS ?? 300);
+/** A failure's `path` (with its seed) replays that one case at once instead of every run before it. */
+const replayPath = process.env.PLANNER_PATH;
 
 /**
  * Both sides hold the same, but for what the plan after the sync skipped: a skipped entry is left
@@ -123,7 +125,7 @@ describe.each([
           }
         }
       }),
-      { numRuns: runs, ...(seed === undefined ? {} : { seed }) },
+      { numRuns: runs, ...(seed === undefined ? {} : { seed }), ...(replayPath === undefined ? {} : { path: replayPath }) },
     );
     // More runs (PLANNER_RUNS) take longer; each takes a few milliseconds.
   }, 30_000 + runs * 100);
