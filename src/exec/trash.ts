@@ -48,10 +48,8 @@ export class LocalTrash {
         await link(absolute, target);
       } catch (error) {
         if (!linkRefused.has(errnoCode(error) ?? '')) throw error;
-        const before = await lstat(absolute);
         try {
-          await copyFile(absolute, target, constants.COPYFILE_EXCL);
-          await utimes(target, before.atime, before.mtime);
+          await copyWithTimes(absolute, target, await lstat(absolute));
         } catch (copyError) {
           // A partial copy (a full disk) is no version of anything.
           await rm(target, { force: true });
@@ -62,8 +60,8 @@ export class LocalTrash {
     });
   }
 
-  #inTurn<T>(put: () => Promise<T>): Promise<T> {
-    const done = this.#last.then(put);
+  #inTurn<T>(task: () => Promise<T>): Promise<T> {
+    const done = this.#last.then(task);
     this.#last = done.catch(() => undefined);
     return done;
   }
@@ -177,8 +175,7 @@ async function moveAcross(source: string, target: string, left: string[]): Promi
   if (before.isSymbolicLink()) {
     await symlink(await readlink(source), target);
   } else if (before.isFile()) {
-    await copyFile(source, target, constants.COPYFILE_EXCL);
-    await utimes(target, before.atime, before.mtime);
+    await copyWithTimes(source, target, before);
   } else {
     // A socket or FIFO has nothing to copy; it stays.
     left.push(source);
@@ -186,6 +183,12 @@ async function moveAcross(source: string, target: string, left: string[]): Promi
   }
   if (unchanged(before, await lstat(source, { bigint: true }))) await unlink(source);
   else left.push(source);
+}
+
+/** A copy of the file `source`, never over an existing `target`, with the times `stats` gives. */
+async function copyWithTimes(source: string, target: string, stats: { readonly atime: Date; readonly mtime: Date }): Promise<void> {
+  await copyFile(source, target, constants.COPYFILE_EXCL);
+  await utimes(target, stats.atime, stats.mtime);
 }
 
 function unchanged(a: BigIntStats, b: BigIntStats): boolean {
