@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -299,6 +299,17 @@ export class DaemonProcess {
       await this.exited;
     }
   }
+}
+
+/**
+ * Empties the file at `path` and sets its time back as it was, as a crash or a failing disk
+ * leaves a file cut short: half a millisecond into the same one, so that rounding (utimes takes
+ * seconds as a double) cannot cross into the one before.
+ */
+export async function cutShort(path: string): Promise<void> {
+  const seconds = (Math.trunc((await stat(path)).mtimeMs) + 0.5) / 1000;
+  await truncate(path, 0);
+  await utimes(path, seconds, seconds);
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `ms`. */

@@ -1,11 +1,11 @@
-import { mkdir, readdir, readFile, rename, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
 import { Client, rawRequest } from '../standin/test-client.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
-import { Scene } from './harness.js';
+import { cutShort, Scene } from './harness.js';
 
 let scene: Scene | undefined;
 afterEach(async () => {
@@ -128,10 +128,7 @@ describe('a file cut short', () => {
     scene = await seeded(2);
     const s = scene;
     const path = s.localPath('f0.txt');
-    // Set back to the same millisecond: half a one past it, so that rounding cannot cross it.
-    const seconds = (Math.trunc((await stat(path)).mtimeMs) + 0.5) / 1000;
-    await truncate(path, 0);
-    await utimes(path, seconds, seconds);
+    await cutShort(path);
     await s.sync();
     expect(await s.read('f0.txt')).toBe('content 0');
     expect(await s.fetch('f0.txt')).toBe('content 0');

@@ -1,7 +1,8 @@
-import { mkdir, readFile, rename, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
+import { cutShort } from '../e2e/harness.js';
 import { useReliabilityHooks } from './hooks.js';
 import { checkConverged, remoteTrash } from './checks.js';
 import { crashPoints } from './random.js';
@@ -158,11 +159,8 @@ describe('a sync killed while it brings back a file cut short', () => {
     const versions = new Versions();
     await s.write('cut.txt', versions.wrote('initial cut.txt', big('cut-1', 400)));
     await rig.sync(0);
-    // Emptied with its time kept: cut short (a crash, a failing disk), which the server's copy
-    // mends. Set back half a millisecond into the same one, so that rounding cannot cross it.
-    const seconds = (Math.trunc((await stat(s.localPath('cut.txt'))).mtimeMs) + 0.5) / 1000;
-    await truncate(s.localPath('cut.txt'), 0);
-    await utimes(s.localPath('cut.txt'), seconds, seconds);
+    // Cut short, which the server's copy mends.
+    await cutShort(s.localPath('cut.txt'));
 
     const crashed = await rig.run(['sync', '--once'], { env: { CLOUDREVE_SYNC_CRASH_AT: 'download:kept' } });
     expect(crashed.signal, `${crashed.stdout}${tail(crashed.stderr, 30)}`).toBe('SIGKILL');
