@@ -736,14 +736,9 @@ describe('the daemon', () => {
 
   it('lives through a database write that fails after a pass, and tries again', async () => {
     const { s, daemon } = await syncedDaemon({ daemon: { remoteInterval: '1s' } }, { 'a.txt': 'a', 'b.txt': 'b' });
-    const alter = (sql: string): void => {
-      const db = new Database(join(s.stateDir, 'cloudreve-sync.db'));
-      try {
-        db.exec(sql);
-      } finally {
-        db.close();
-      }
-    };
+    const alter = (sql: string): void => s.withStateDatabase((db) => {
+      db.exec(sql);
+    });
     // The pause a guard asks for cannot be written down, as on a failing disk.
     alter(`CREATE TRIGGER no_pause BEFORE UPDATE OF paused_reason ON folders WHEN NEW.paused_reason IS NOT NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
     await rm(s.localPath('a.txt'));

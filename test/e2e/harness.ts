@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
@@ -201,6 +202,16 @@ export class Scene {
       return true;
     } catch {
       return false;
+    }
+  }
+
+  /** Runs `use` on the state database, opened as another process would, and closes it. */
+  withStateDatabase<T>(use: (db: Database.Database) => T): T {
+    const db = new Database(join(this.stateDir, 'cloudreve-sync.db'));
+    try {
+      return use(db);
+    } finally {
+      db.close();
     }
   }
 

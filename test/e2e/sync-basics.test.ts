@@ -1,6 +1,4 @@
-import Database from 'better-sqlite3';
 import { rm, utimes } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FolderState } from '../../src/state/folder-state.js';
 import { folderId } from '../../src/state/synced.js';
@@ -170,12 +168,7 @@ describe('sync --once', () => {
     // carried over at the same path, waited out the failed mkdir's backoff.
     scene = await Scene.start();
     await scene.sync();
-    const db = new Database(join(scene.stateDir, 'cloudreve-sync.db'));
-    try {
-      new FolderState(db, folderId(db, 'main')).recordFailure('sub', 'mkdir', 'local', 'EEXIST: file already exists', Date.now());
-    } finally {
-      db.close();
-    }
+    scene.withStateDatabase((db) => new FolderState(db, folderId(db, 'main')).recordFailure('sub', 'mkdir', 'local', 'EEXIST: file already exists', Date.now()));
     await scene.write('sub', 'a file where a folder could not be made');
     await scene.sync();
     expect(await scene.remoteTree()).toEqual({ sub: 'a file where a folder could not be made' });

@@ -1,7 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
 import { parse, stringify } from 'yaml';
 import { Client, rawRequest } from '../standin/test-client.js';
 import { folderMarkerName } from '../../src/sync/folder-marker.js';
@@ -477,15 +476,11 @@ describe('a lost state database', () => {
 describe('records the state database cannot commit', () => {
   it('stop the run with exit code 2, naming the file; the next run finds what was done, losing and doubling nothing', async () => {
     scene = await seeded(2);
-    const file = join(scene.stateDir, 'cloudreve-sync.db');
-    const alter = (sql: string): void => {
-      const db = new Database(file);
-      try {
-        db.exec(sql);
-      } finally {
-        db.close();
-      }
-    };
+    const s = scene;
+    const file = join(s.stateDir, 'cloudreve-sync.db');
+    const alter = (sql: string): void => s.withStateDatabase((db) => {
+      db.exec(sql);
+    });
     // A constraint checked at COMMIT stands in for a full disk there: the group holding the
     // record of poison.txt cannot be committed.
     alter(`CREATE TABLE poison_parents (id INTEGER PRIMARY KEY);
