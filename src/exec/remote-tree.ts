@@ -40,8 +40,6 @@ export class RemoteTree {
     }
     try {
       await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
-      crashPoint('move:between-steps');
-      await this.remote.rename(object, toName);
     } catch (error) {
       if (!isRemoteError(error, 'exists')) throw error;
       if (await this.#renamed(object, toName)) {
@@ -51,7 +49,12 @@ export class RemoteTree {
       await this.remote.rename(object, asideName(fromName, 0));
       await this.remote.move(this.abs(fromDir), [object], this.abs(toDir));
       await this.remote.rename(object, toName);
+      return;
     }
+    // Once moved, the entry is no longer in the old folder: a new name taken meanwhile fails the
+    // action where it stands, since the steps above would start from the old folder.
+    crashPoint('move:between-steps');
+    await this.remote.rename(object, toName);
   }
 
   /** Renames within its folder; false when the name is taken there. */
