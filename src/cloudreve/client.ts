@@ -263,7 +263,9 @@ export class CloudreveV3 implements Remote, RemoteSharer {
 
   async delete(objects: readonly ObjectRef[]): Promise<void> {
     if (objects.length === 0) return;
-    await this.api.run({ method: 'DELETE', route: '/object', path: '/object', json: refsBody(objects), idempotent: true });
+    // Not retried here: a folder's delete takes what is in it by then, and Cloudreve can answer
+    // an error after removing part of it. The executor's retry looks at the folder again first.
+    await this.api.run({ method: 'DELETE', route: '/object', path: '/object', json: refsBody(objects), idempotent: false });
   }
 
   cancelUpload(sessionId: string): Promise<void> {

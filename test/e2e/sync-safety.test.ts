@@ -352,6 +352,30 @@ describe('a local folder the server deleted', () => {
   });
 });
 
+describe('a server folder whose delete failed', () => {
+  it('is looked at again before the delete is sent again: what another device put in it meanwhile stays', async () => {
+    // Cloudreve can answer a delete with an error after removing part of it; a retry sent
+    // blindly would take whatever the folder holds by then.
+    scene = await Scene.start();
+    const s = scene;
+    await s.write('dir/a.txt', 'synced');
+    await s.write('keep.txt', 'kept');
+    await s.sync();
+    await rm(s.localPath('dir'), { recursive: true });
+    s.standin.control.failNext('DELETE /api/v3/object', 1, 'code50001');
+    const deletes = (): number => s.standin.control.requestCounts()['DELETE /api/v3/object'] ?? 0;
+    const before = deletes();
+    const run = s.cli('sync', '--once');
+    while (deletes() === before) await new Promise((resolve) => setTimeout(resolve, 5));
+    await s.put('dir/new.txt', 'put meanwhile');
+    const result = await run;
+    expect(result.stdout).toContain('1 deferred');
+    expect(await s.remoteTree()).toEqual({ dir: '/', 'dir/a.txt': 'synced', 'dir/new.txt': 'put meanwhile', 'keep.txt': 'kept' });
+    await s.sync();
+    expect(await s.localTree()).toEqual({ dir: '/', 'dir/new.txt': 'put meanwhile', 'keep.txt': 'kept' });
+  });
+});
+
 describe('temporary files', () => {
   it('removes its own temporary files that an earlier run left anywhere, and nothing else of their prefix', async () => {
     // Random soak seed 447576: a folder renamed while a download wrote beside its target carried
