@@ -67,11 +67,14 @@ export function decideTarget(input: PlanInput, matched: MatchedItems, views: rea
     resolved.remote[view.item.index] = spot.name;
     if (source !== undefined) {
       // The written side keeps the name it has (a conflict copy's, say) unless the source renamed
-      // (to an aside name too: see resolveSpot).
+      // (to an aside name too: see resolveSpot), or the entry goes back to the source's folder
+      // from another: it returns whole, as the name it had there may be taken by then.
       const src = source === 'local' ? view.local : view.remote;
       const dest = source === 'local' ? view.remote : view.local;
       const renamed = src.now !== undefined && src.base !== undefined && pathKey(src.now.name) !== pathKey(src.base.name);
-      if (dest.now && !renamed && !isAsideName(dest.now.name)) (source === 'local' ? resolved.remote : resolved.local)[view.item.index] = dest.now.name;
+      if (dest.now && dest.now.parent === spot.parent && !renamed && !isAsideName(dest.now.name)) {
+        (source === 'local' ? resolved.remote : resolved.local)[view.item.index] = dest.now.name;
+      }
     }
   }
   breakCycles(views, parent, root);

@@ -567,6 +567,23 @@ describe('one-way modes', () => {
   });
 });
 
+describe('a folder the written side moved away', () => {
+  it('goes back whole, its name included, when something new must land in it: the name it took may be taken in its old folder', async () => {
+    remote.create('c', 'dir');
+    remote.create('c/a', 'file', 'a');
+    remote.create('c/b', 'dir');
+    remote.create('c/b/old', 'file', 'old');
+    await sync({ mode: 'download-only' });
+    local.mkdir('x');
+    local.move('c/b', 'x/a');
+    remote.create('c/b/new', 'file', 'new');
+    const back = await sync({ mode: 'download-only' });
+    expect(back.skipped).toEqual([]);
+    expect([...local.entries.keys()].sort()).toEqual(['c', 'c/a', 'c/b', 'c/b/new', 'c/b/old', 'x']);
+    expect(planNow({ mode: 'download-only' }).actions).toEqual([]);
+  });
+});
+
 describe('after a one-way mode', () => {
   const kinds = (p: Plan): string[] => p.actions.map((a) => `${a.type}${'side' in a ? ` ${a.side}` : ''}`).sort();
 
