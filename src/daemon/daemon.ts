@@ -2,7 +2,8 @@ import type PQueue from 'p-queue';
 import { withoutCredentials, type CloudreveV3 } from '../cloudreve/index.js';
 import type { Config, FolderConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
-import { checkDatabaseFile, openDatabase, type Db } from '../state/database.js';
+import { messageOf } from '../scan/errors.js';
+import { checkDatabaseFile, openDatabase, stateFailure, type Db } from '../state/database.js';
 import { FolderState } from '../state/folder-state.js';
 import { stateIdentity } from '../state/identity.js';
 import { acquireLock, type StateLock } from '../state/lock.js';
@@ -62,7 +63,7 @@ export class Daemon {
       db = openDatabase(config.stateDir);
       const daemon = new Daemon(config, logger, lock, db);
       await daemon.#startStatusServer(config);
-      daemon.#startRunners();
+      daemon.#startRunners(daemon.#makeRunners(config, daemon.#client, daemon.#queue, new Set()));
       logger.info({ folders: config.folders.map((f) => f.name), status: daemon.statusAddress ?? 'off' }, 'cloudreve-sync is running');
       return daemon;
     } catch (error) {
@@ -128,27 +129,78 @@ export class Daemon {
     // ones they replace); elsewhere the next pass would stop at it again.
     const settingsChanged = new Set(config.folders.filter((folder) => before.has(folder.name) && !asBefore(folder)).map((folder) => folder.name));
     const answered = new Set(restarted.filter((r) => r.phase === 'paused' || settingsChanged.has(r.name)).map((r) => r.name));
+    // What can fail is made before anything stops (a new folder's row that cannot be written, a
+    // CA file that cannot be read): such a reload leaves every folder syncing as it was.
+    let queue: PQueue;
+    let client: CloudreveV3;
+    try {
+      for (const folder of config.folders) folderId(this.#db, folder.name);
+      queue = whole ? this.#newQueue(config) : this.#queue;
+      client = JSON.stringify(config.server) === JSON.stringify(this.#config.server) ? this.#client : this.#newClient(config);
+    } catch (error) {
+      this.#reloadFailed(error);
+      return;
+    }
+    const discard = (): void => {
+      if (client !== this.#client) client.close();
+    };
     await this.#stopRunners(restarted, 'wait');
-    if (this.#stopping) return;
-    for (const name of answered) {
-      new FolderState(this.#db, folderId(this.#db, name)).liftPause();
-      this.#metrics.paused.set({ folder: name }, 0);
+    if (this.#stopping) {
+      discard();
+      return;
     }
-    if (JSON.stringify(config.server) !== JSON.stringify(this.#config.server)) {
+    // The pauses must be lifted after the passes they may have raised, and the runners made from
+    // what the folders' records say then: this can still fail (the database failing meanwhile).
+    let runners: FolderRunner[];
+    try {
+      // All or none: a reload that fails leaves every pause as the old config has it.
+      this.#db.transaction(() => {
+        for (const name of answered) new FolderState(this.#db, folderId(this.#db, name)).liftPause();
+      })();
+      runners = this.#makeRunners(config, client, queue, unchanged);
+    } catch (error) {
+      discard();
+      this.#reloadFailed(error);
+      this.#restartUnderOldConfig(unchanged);
+      return;
+    }
+    for (const name of answered) this.#metrics.paused.set({ folder: name }, 0);
+    if (client !== this.#client) {
       this.#client.close();
-      this.#client = this.#newClient(config);
+      this.#client = client;
     }
-    if (whole) this.#queue = this.#newQueue(config);
+    this.#queue = queue;
+    const listenBefore = this.#config.daemon.status.listen;
+    this.#config = config;
+    this.#startRunners(runners);
     // Also where it could not listen before: the address may have been freed since, as its log said to.
-    if (config.daemon.status.listen !== this.#config.daemon.status.listen || this.#status === undefined) {
+    if (config.daemon.status.listen !== listenBefore || this.#status === undefined) {
       await this.#status?.close();
       this.#status = undefined;
       await this.#startStatusServer(config);
     }
-    this.#config = config;
-    if (this.#stopping) return;
-    this.#startRunners(unchanged);
     this.#logger.info({ folders: config.folders.map((f) => f.name), restarted: config.folders.map((f) => f.name).filter((name) => !unchanged.has(name)) }, 'config reloaded');
+  }
+
+  /**
+   * The config in force stays. A state database failing here ends the daemon no more than one
+   * failing around a pass, where the folder backs off and the daemon lives on: the runners meet
+   * it again at their passes (and records a group commit lost are told to every run that wrote
+   * into the group, not only to this reload).
+   */
+  #reloadFailed(error: unknown): void {
+    const message = messageOf(stateFailure(error, this.#config.stateDir) ?? error);
+    this.#logger.error(`reload failed: ${message}; the old config stays in force`);
+  }
+
+  /** Starts again, under the config in force, the folders a reload stopped before it failed. */
+  #restartUnderOldConfig(running: ReadonlySet<string>): void {
+    try {
+      this.#startRunners(this.#makeRunners(this.#config, this.#client, this.#queue, running));
+    } catch (error) {
+      // Folders left stopped would sync nothing while the daemon looked alive: a restart is the cure.
+      this.#fail(new Error(`cannot start the folders again after a failed reload: ${messageOf(stateFailure(error, this.#config.stateDir) ?? error)}`, { cause: error }));
+    }
   }
 
   resume(folder: string): Resumed | undefined {
@@ -179,16 +231,20 @@ export class Daemon {
     };
   }
 
-  /** Starts a runner for each configured folder but those in `keep`, whose runners go on. */
-  #startRunners(keep: ReadonlySet<string> = new Set()): void {
+  /**
+   * Runners for `config`'s folders, not started yet: those in `keep` are the ones running now,
+   * which go on. Making one reads (and may write) the state database; started only once all are
+   * made, none is left running outside `#runners` when that fails.
+   */
+  #makeRunners(config: Config, remote: CloudreveV3, queue: PQueue, keep: ReadonlySet<string>): FolderRunner[] {
     const kept = new Map(this.#runners.filter((r) => keep.has(r.name)).map((r) => [r.name, r]));
     // A reload keeps what the runners it replaces knew of their last pass.
     const before = new Map(this.#runners.map((r) => [r.name, r.lastSuccessMs]));
     const shared = {
-      config: this.#config,
-      remote: this.#client,
+      config,
+      remote,
       db: this.#db,
-      queue: this.#queue,
+      queue,
       logger: this.#logger,
       metrics: this.#metrics,
       now: Date.now,
@@ -199,13 +255,14 @@ export class Daemon {
       },
       fatal: (error: Error) => this.#fail(error),
     };
-    this.#runners = this.#config.folders.map((folder) => {
-      const runner = kept.get(folder.name);
-      if (runner) return runner;
-      const started = new FolderRunner(folder, shared, before.get(folder.name));
-      started.start();
-      return started;
-    });
+    return config.folders.map((folder) => kept.get(folder.name) ?? new FolderRunner(folder, shared, before.get(folder.name)));
+  }
+
+  /** Makes `runners` the daemon's, starting those that do not run yet. */
+  #startRunners(runners: FolderRunner[]): void {
+    const running = new Set(this.#runners);
+    this.#runners = runners;
+    for (const runner of runners) if (!running.has(runner)) runner.start();
   }
 
   /**
