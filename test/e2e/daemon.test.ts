@@ -509,6 +509,34 @@ describe('the daemon', () => {
     expect(s.standin.control.requestCounts()['PUT /api/v3/file/upload']).toBe(2);
   });
 
+  it('starts the folders a failed reload had stopped again under the old config, and says why', async () => {
+    // A reload that failed once it had stopped the folders it replaced left them stopped until a
+    // restart, while the daemon lived on.
+    const s = await Scene.start();
+    scene = s;
+    const other = await s.addFolder('other');
+    await s.write('a.txt', 'a');
+    await s.write('b.txt', 'b');
+    const proc = s.daemon('--log-level', 'info');
+    const phases = async (): Promise<string[]> => ((await s.status('/status')).body as Status).folders.map((f) => f.phase);
+    await eventually(async () => (await phases()).every((p) => p === 'idle'), 15_000, 'the first passes');
+    await rm(s.localPath('a.txt'));
+    await rm(s.localPath('b.txt'));
+    await eventually(async () => (await phases())[0] === 'paused', 15_000, 'the pause');
+    // The reload answers the pause, after stopping every folder; lifting it cannot be written, as on a failing disk.
+    s.withStateDatabase((db) => {
+      db.exec(`CREATE TRIGGER no_lift BEFORE UPDATE OF paused_reason ON folders WHEN NEW.paused_reason IS NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
+    });
+    await s.changeSync({ retries: 2 });
+    proc.signal('SIGHUP');
+    await eventually(() => proc.output.includes('reload failed') || undefined, 15_000, 'the failed reload');
+    await writeFile(join(other, 'after.txt'), 'written after the failed reload');
+    await eventually(async () => (await s.server.stat('/other/after.txt', 'file')) !== undefined, 15_000, 'the upload');
+    expect(proc.output).toMatch(/reload failed: [^"]*disk I\/O error[^"]*; the old config stays in force/);
+    expect(proc.output).not.toContain('config reloaded');
+    expect((await phases())[0]).toBe('paused');
+  });
+
   it('picks up a changed ignore rule on SIGHUP', async () => {
     scene = await Scene.start();
     const s = scene;
