@@ -537,6 +537,25 @@ describe('the daemon', () => {
     expect((await phases())[0]).toBe('paused');
   });
 
+  it('stops nothing for a reload that cannot write the row of a folder it adds, and applies it once it can', async () => {
+    const { s, daemon } = await pausedDaemon();
+    const alter = (sql: string): void => s.withStateDatabase((db) => {
+      db.exec(sql);
+    });
+    alter(`CREATE TRIGGER no_new_folder BEFORE INSERT ON folders WHEN NEW.name = 'added' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
+    await s.addFolder('added');
+    await s.changeSync({ retries: 2 });
+    daemon.signal('SIGHUP');
+    await eventually(() => daemon.output.includes('reload failed') || undefined, 15_000, 'the failed reload');
+    // Neither stopped nor started again: still paused as it was, its pause not lifted by the reload.
+    expect(((await s.status('/status')).body as Status).folders.map((f) => f.phase)).toEqual(['paused']);
+    expect(daemon.output).not.toContain('paused since an earlier run');
+    expect(daemon.output).toMatch(/reload failed: [^"]*disk I\/O error[^"]*; the old config stays in force/);
+    alter('DROP TRIGGER no_new_folder;');
+    daemon.signal('SIGHUP');
+    await eventually(async () => ((await s.status('/status')).body as Status).folders.map((f) => f.folder).join() === 'main,added' || undefined, 15_000, 'the reload');
+  });
+
   it('picks up a changed ignore rule on SIGHUP', async () => {
     scene = await Scene.start();
     const s = scene;
