@@ -134,6 +134,12 @@ function initialFate(view: ItemView, source: Side | undefined): Fate {
   // a download, move or delete would find that in its way at every pass: the other side's
   // changes wait until the path can be seen again.
   if (item.local?.unseen === true || item.remote?.unseen === true) return 'frozen';
+  // A file we sent whose server object no listing ever showed (the pass was cut short) may have
+  // been removed there by no user: another device cancelling the account's unfinished uploads
+  // deletes one that completes between Cloudreve's two steps. Its absence is no server delete,
+  // so the file is sent again. Download-only cannot send it, and leaves it (and lets it go) as it
+  // leaves any local file the server never had: in the local trash it would expire, the only copy.
+  if (neverListed(view)) return source === 'remote' ? 'frozen' : 'keep';
   if (source !== undefined) {
     const src = source === 'local' ? local : remote;
     const dest = source === 'local' ? remote : local;
@@ -147,6 +153,11 @@ function initialFate(view: ItemView, source: Side | undefined): Fate {
   if (local.now) return touched(local) ? 'keep' : 'drop';
   if (remote.now) return touched(remote) ? 'keep' : 'drop';
   return 'drop';
+}
+
+/** A synced file the local side has and the server lacks, whose row never learnt its server object. */
+function neverListed({ item, local, remote }: ItemView): boolean {
+  return item.kind === 'file' && item.base !== undefined && item.base.remote === undefined && local.now !== undefined && remote.now === undefined;
 }
 
 /**

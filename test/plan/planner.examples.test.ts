@@ -635,6 +635,50 @@ describe('after a one-way mode', () => {
   });
 });
 
+describe('a file whose server object was never learnt', () => {
+  const kinds = (p: Plan): string[] => p.actions.map((a) => `${a.type}${'side' in a ? ` ${a.side}` : ''}`).sort();
+  /**
+   * Sends `a.txt` and forgets its server ID, as a pass cut short before its listing leaves it;
+   * `b.txt` keeps the server folder from looking emptied.
+   */
+  const sentUnlearnt = async (): Promise<void> => {
+    local.write('a.txt', 'mine');
+    local.write('b.txt', 'other');
+    await sync();
+    const node = state.tree.load().find((n) => n.localPath === 'a.txt');
+    const row = node && state.tree.get(node.id);
+    if (!node || !row) throw new Error('no row for a.txt');
+    state.tree.put({ ...row, remoteId: undefined }, node.id);
+  };
+
+  it.each(['two-way', 'upload-only'] as const)('is sent again when the server lacks it, %s, not deleted locally', async (mode) => {
+    await sentUnlearnt();
+    // Another device cancelling the account's unfinished uploads removed it before any listing.
+    remote.remove(remote.find('a.txt', 'file')?.id ?? '', false);
+    expect(kinds(await sync({ mode }))).toEqual(['upload']);
+    expect(local.entries.get('a.txt')?.content).toBe('mine');
+    expect(local.trash).toEqual([]);
+    expect(remote.find('a.txt', 'file')?.content).toBe('mine');
+    expect(planNow({ mode }).actions).toEqual([]);
+  });
+
+  it('is left in place and let go under download-only, which cannot send it', async () => {
+    await sentUnlearnt();
+    remote.remove(remote.find('a.txt', 'file')?.id ?? '', false);
+    expect(kinds(await sync({ mode: 'download-only' }))).toEqual(['forget']);
+    expect(local.entries.get('a.txt')?.content).toBe('mine');
+    expect(local.trash).toEqual([]);
+    expect(planNow({ mode: 'download-only' }).actions).toEqual([]);
+    // A two-way pass sends it as the new local file it now is.
+    expect(kinds(planNow())).toEqual(['upload']);
+  });
+
+  it('is only recorded when the server still holds it as sent', async () => {
+    await sentUnlearnt();
+    expect(kinds(planNow())).toEqual(['record']);
+  });
+});
+
 describe('a file cut short', () => {
   it('that became empty with its time unchanged gets the other side\'s copy back two-way, and is reported one-way', async () => {
     local.write('thesis.tex', 'chapter one');
