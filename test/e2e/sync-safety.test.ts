@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +134,29 @@ describe('a file cut short', () => {
     expect(await s.fetch('f0.txt')).toBe('content 0');
     const trashed = await readdir(join(s.stateDir, 'trash', 'main'), { recursive: true });
     expect(trashed.some((name) => name.endsWith('f0.txt'))).toBe(true);
+  });
+});
+
+describe('a file whose server object no listing showed yet', () => {
+  it('is sent again when the server lacks it, not deleted locally', async () => {
+    scene = await seeded(2);
+    const s = scene;
+    await s.write('mine.txt', 'only here');
+    await s.sync();
+    // A pass cut short after the upload and before its listing leaves the row without an ID;
+    // another device cancelling the account's unfinished uploads then removed the file.
+    s.withStateDatabase((db) => db.prepare("UPDATE synced SET remote_id = NULL WHERE local_name = 'mine.txt'").run());
+    const sent = await s.entry('mine.txt', 'file');
+    await s.server.delete([{ kind: 'file', id: sent?.id ?? '' }]);
+
+    expect((await s.sync()).stdout).toContain('1 uploaded, 0 downloaded');
+    expect(await s.read('mine.txt')).toBe('only here');
+    expect(await s.fetch('mine.txt')).toBe('only here');
+    expect(await s.remoteTree()).toEqual(await s.localTree());
+    const trash = join(s.stateDir, 'trash', 'main');
+    const trashed = existsSync(trash) ? await readdir(trash, { recursive: true }) : [];
+    expect(trashed.filter((name) => name.endsWith('mine.txt'))).toEqual([]);
+    expect((await s.sync()).stdout).toContain('0 uploaded, 0 downloaded');
   });
 });
 
