@@ -9,12 +9,13 @@
 #   npm_config_build_from_source=true  compile better-sqlite3 instead of using its prebuilt binary
 #   VERSION, REVISION, CREATED         values for the OCI labels
 
-# ---- build: bundles the TypeScript program and compiles the native SQLite addon ----
+# ---- build: bundles the TypeScript program and compiles the native SQLite addon and folder reader ----
 FROM node:22-bookworm-slim AS build
 
-# node-gyp's toolchain, used when no prebuilt better-sqlite3 binary fits (or when asked to).
+# node-gyp's toolchain, used when no prebuilt better-sqlite3 binary fits (or when asked to), and
+# the C compiler that builds the native folder reader.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 make g++ \
+ && apt-get install -y --no-install-recommends python3 make gcc g++ \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -36,6 +37,7 @@ COPY src ./src
 # Of better-sqlite3's build tree only the addon is loaded; the objects and the SQLite sources
 # are ~25 MB the image does not need.
 RUN npm run build \
+ && test -f dist/native/raw-folder.node \
  && npm prune --omit=dev --no-audit --no-fund \
  && mv node_modules/better-sqlite3/build/Release/better_sqlite3.node /tmp/ \
  && rm -rf node_modules/better-sqlite3/build node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \

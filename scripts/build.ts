@@ -1,4 +1,6 @@
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 /**
@@ -34,3 +36,27 @@ await build({
   sourcesContent: false,
   logLevel: 'warning',
 });
+
+/**
+ * The native folder reader (src/scan/raw-folder.c), compiled straight with the system's C
+ * compiler: one file against Node-API's headers, which node ships beside its binary (or npm's
+ * `nodedir`). Without Linux, a compiler or the headers the CLI works all the same, reading every
+ * folder in JavaScript; the build says so and goes on.
+ */
+function buildRawFolderReader(): void {
+  const headers = [process.env.npm_config_nodedir, join(dirname(process.execPath), '..')]
+    .filter((dir): dir is string => dir !== undefined && dir !== '')
+    .map((dir) => join(dir, 'include', 'node'))
+    .find((dir) => existsSync(join(dir, 'node_api.h')));
+  const skip = (why: string): void => console.warn(`native folder reader not built (${why}); local scans read every folder in JavaScript`);
+  if (process.platform !== 'linux') return skip('not Linux');
+  if (headers === undefined) return skip("node's headers (node_api.h) not found");
+  mkdirSync(join(outdir, 'native'), { recursive: true });
+  const compiler = process.env.CC ?? 'cc';
+  const args = ['-O2', '-std=c11', '-Wall', '-Wextra', '-shared', '-fPIC', `-I${headers}`, 'src/scan/raw-folder.c', '-o', join(outdir, 'native', 'raw-folder.node')];
+  const result = spawnSync(compiler, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.error !== undefined) return skip(`${compiler}: ${result.error.message}`);
+  if (result.status !== 0) return skip(`${compiler} exited with ${String(result.status)}`);
+}
+
+buildRawFolderReader();

@@ -8,6 +8,7 @@ import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
 import { isInternalPath, isOwnTempFileName, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason, type RecordedEntry, type TwinCandidate } from './names.js';
+import { rawFolderReader, type RawFolder, type RawFolderReader } from './raw-folder.js';
 import { detailsLater, StatPace, type Details } from './stat-pace.js';
 
 export interface LocalScan extends LocalSnapshot {
@@ -23,6 +24,12 @@ export interface LocalScan extends LocalSnapshot {
   readonly leftovers: readonly RelPath[];
 }
 
+/** A folder's native read as the walk saw it: its digest, and the names in it the rules leave out. */
+export interface RawRead {
+  readonly digest: string;
+  readonly ignored: readonly string[];
+}
+
 export interface LocalScanOptions {
   readonly rules: IgnoreRules;
   /**
@@ -34,7 +41,17 @@ export interface LocalScanOptions {
    * Takes the entries of each folder read, together, once it has been read as far as it could
    * be, instead of `onNode`; entries looked at on their own still go to `onNode`.
    */
-  readonly onFolder?: (path: RelPath, nodes: readonly LocalNode[]) => void;
+  readonly onFolder?: (path: RelPath, nodes: readonly LocalNode[], raw?: RawRead) => void;
+  /**
+   * Offered a folder the native reader read whole (see raw-folder.ts) before the walk reads it:
+   * when its digest is one the folder had when it last matched its Synced rows exactly, the
+   * receiver takes it as that (its files counted) and gives back the names in it the rules left
+   * out then; the walk reports those as ignored, its other subfolders as it would have, and goes
+   * on below without reading it. A folder the walk does read goes to `onFolder` with that digest
+   * (and the names it left out) where nothing in it was skipped or left over and the reader found
+   * the folder the same after the walk's read as before, so that a later pass may go by it.
+   */
+  readonly asBefore?: (path: RelPath, rawDigest: string) => readonly string[] | undefined;
   /** Stops the scan between two entries with an AbortError. */
   readonly signal?: AbortSignal;
   /** What the Synced tree records at a path: of two NFC twins, that one is kept (see `preferredTwin`). */
@@ -181,7 +198,9 @@ class Walk {
   readonly #rules: IgnoreRules;
   readonly #signal: AbortSignal | undefined;
   readonly #emit: (node: LocalNode) => void;
-  readonly #emitFolder: (path: RelPath, nodes: readonly LocalNode[]) => void;
+  readonly #emitFolder: (path: RelPath, nodes: readonly LocalNode[], raw?: RawRead) => void;
+  readonly #asBefore: ((path: RelPath, rawDigest: string) => readonly string[] | undefined) | undefined;
+  readonly #raw: RawFolderReader | undefined;
   readonly #pace: StatPace;
   readonly #recorded: ((path: RelPath) => RecordedEntry | undefined) | undefined;
 
@@ -193,6 +212,8 @@ class Walk {
     const emit = options.onNode ?? ((node: LocalNode) => this.nodes.push(node));
     this.#emit = emit;
     this.#emitFolder = options.onFolder ?? ((_path, nodes) => nodes.forEach(emit));
+    this.#asBefore = options.asBefore;
+    this.#raw = options.asBefore === undefined ? undefined : rawFolderReader();
     this.#pace = options.pace ?? new StatPace('adaptive');
   }
 
@@ -240,9 +261,40 @@ class Walk {
       if (this.#pace.sync && this.#pace.due) await this.#pace.pause();
       throwIfAborted(this.#signal, 'local scan');
       const folder = new Folder(dir.path, join(this.#root, dir.path));
+      const raw = this.#readRaw(folder, dir);
+      const ignored = raw && this.#asBefore?.(folder.path, raw.digest);
+      if (raw !== undefined && ignored !== undefined) {
+        for (const name of ignored) this.ignored.push(joinPath(folder.path, name));
+        const left = new Set(ignored);
+        for (const node of raw.subfolders(folder.path)) {
+          if (left.has(baseName(node.path)) || isInternalPath(node.path)) continue;
+          this.#emit(node);
+          pending.push(node);
+        }
+        continue;
+      }
       const handle = await this.#open(folder, dir);
-      if (handle) await this.#read(folder, handle, pending);
+      if (handle) await this.#read(folder, handle, pending, raw && { digest: raw.digest, stillAsRead: () => this.#readRaw(folder, dir)?.digest === raw.digest });
     }
+  }
+
+  /**
+   * The folder read whole by the native reader, while the walk is synchronous (on a slow disk
+   * the walk's own reads keep several in flight), and only as the folder its parent listed.
+   */
+  #readRaw(folder: Folder, node: LocalNode): RawFolder | undefined {
+    const reader = this.#raw;
+    if (reader === undefined || !this.#pace.sync) return undefined;
+    const raw = this.#pace.timed(
+      () => reader.read(folder.absolute),
+      (read) => read?.entries ?? 1,
+    );
+    return raw?.inode === node.inode ? raw : undefined;
+  }
+
+  /** How many entries the walk has reported as skipped or left over, or folders as unknown. */
+  #setAside(): number {
+    return this.unknown.length + this.skipped.length + this.leftovers.length;
   }
 
   /**
@@ -274,10 +326,20 @@ class Walk {
     return handle;
   }
 
-  async #read(folder: Folder, handle: Dir | Dirent[], pending: LocalNode[]): Promise<void> {
+  /**
+   * `raw`: the native reader's read of the folder, with a call that tells whether the folder is
+   * still as that read found it. Its digest goes with the folder's entries, and the names the
+   * rules left out, when nothing else was set aside (skipped or left over, which a later pass
+   * that takes the folder as before by it could not report) and the folder did not change
+   * meanwhile. A change made and undone between the two reads is not seen; a user does not do
+   * both within the milliseconds of a read.
+   */
+  async #read(folder: Folder, handle: Dir | Dirent[], pending: LocalNode[], raw?: { readonly digest: string; readonly stillAsRead: () => boolean }): Promise<void> {
     // Asynchronously, several lstat calls in flight keep the thread pool busy; either way,
     // entries are settled in the order they were listed.
     const pace = this.#pace;
+    const setAside = this.#setAside();
+    const ignoredFrom = this.ignored.length;
     const listed: Listed[] = [];
     let read = 0;
     try {
@@ -312,7 +374,8 @@ class Walk {
     }
     this.#skipTwins(folder);
     const nodes = [...folder.byKey.values()];
-    this.#emitFolder(folder.path, nodes);
+    const whole = raw !== undefined && this.#setAside() === setAside && raw.stillAsRead();
+    this.#emitFolder(folder.path, nodes, whole ? { digest: raw.digest, ignored: this.ignored.slice(ignoredFrom).map(baseName) } : undefined);
     for (const node of nodes) if (node.kind === 'dir') pending.push(node);
   }
 

@@ -39,7 +39,9 @@ export class StatPace {
   #sync: boolean;
   #calls = 0;
   #spentMs = 0;
+  /** The slowest call of the window, and how many entries it read. */
   #slowestMs = 0;
+  #slowestCalls = 0;
   #sliceStart = performance.now();
 
   constructor(
@@ -65,13 +67,19 @@ export class StatPace {
     });
   }
 
-  /** Runs a synchronous file system call and counts its time towards the decision; only while `sync`. */
-  timed<T>(call: () => T): T {
+  /**
+   * Runs a synchronous file system call and counts its time towards the decision; only while
+   * `sync`. A call that reads a whole folder counts as a call per entry (`calls`).
+   */
+  timed<T>(call: () => T, calls: (result: T) => number = () => 1): T {
     const started = performance.now();
+    let counted = 1;
     try {
-      return call();
+      const result = call();
+      counted = Math.max(1, calls(result));
+      return result;
     } finally {
-      this.#measure(performance.now() - started);
+      this.#measure(performance.now() - started, counted);
     }
   }
 
@@ -85,14 +93,17 @@ export class StatPace {
     this.#sliceStart = performance.now();
   }
 
-  #measure(ms: number): void {
+  #measure(ms: number, calls: number): void {
     this.#spentMs += ms;
-    this.#slowestMs = Math.max(this.#slowestMs, ms);
-    if (++this.#calls < window) return;
-    if ((this.#spentMs - this.#slowestMs) / (this.#calls - 1) > this.slowMeanMs) this.#sync = false;
+    if (ms > this.#slowestMs) [this.#slowestMs, this.#slowestCalls] = [ms, calls];
+    this.#calls += calls;
+    if (this.#calls < window) return;
+    const rest = this.#calls - this.#slowestCalls;
+    if (rest > 0 && (this.#spentMs - this.#slowestMs) / rest > this.slowMeanMs) this.#sync = false;
     this.#calls = 0;
     this.#spentMs = 0;
     this.#slowestMs = 0;
+    this.#slowestCalls = 0;
   }
 }
 

@@ -104,8 +104,47 @@ export class PassTables {
   }
 
   /** Everything the folder at `path` holds (as far as it could be read), listed once. */
-  addLocalFolder(path: RelPath, nodes: readonly LocalNode[]): void {
-    this.#addFolder('local', path, nodes, () => localDigest(path, nodes), undefined, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
+  /**
+   * `raw`: the native reader's digest of the folder as the walk read it, and the names in it the
+   * rules left out (see `LocalScanOptions.onFolder`); remembered for the folder when its entries
+   * match their rows exactly, so that the next pass finding that digest takes the folder as
+   * before (`localFolderAsBefore`).
+   */
+  addLocalFolder(path: RelPath, nodes: readonly LocalNode[], raw?: { readonly digest: string; readonly ignored: readonly string[] }): void {
+    const key = raw === undefined ? undefined : this.#rawKey(path, raw.digest);
+    // Names hold no slash, and the same ones come in the same order from the same read.
+    const ofRead = key === undefined || raw === undefined ? undefined : `${key}${[...raw.ignored].sort().join('/')}`;
+    this.#addFolder('local', path, nodes, () => localDigest(path, nodes), ofRead, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
+  }
+
+  /**
+   * Takes the local folder at `path` as before when `rawDigest` is the one it had when its
+   * entries last matched its rows exactly, the rows being unchanged since and the folder placed
+   * on both sides: its files count as found as remembered, and the names in it the rules left
+   * out then are given back (the walk reports them, and its other subfolders as it reads them).
+   * Undefined, and nothing taken, otherwise.
+   */
+  localFolderAsBefore(path: RelPath, rawDigest: string): readonly string[] | undefined {
+    const dir = this.#syncedDirs().byKey.local.get(pathKey(path));
+    const stored = dir === undefined ? undefined : this.#digests.get('local', dir);
+    const key = this.#rawKey(path, rawDigest);
+    if (dir === undefined || stored === undefined || key === undefined || !stored.digest.startsWith(key) || !this.#placedOnBothSides(dir)) return undefined;
+    const listing = this.#listings.local;
+    listing.listed.set(dir, path);
+    listing.asBefore++;
+    listing.matched += stored.files;
+    const ignored = stored.digest.slice(key.length);
+    return ignored === '' ? [] : ignored.split('/');
+  }
+
+  /**
+   * A native read's digest as stored, before the names the rules left out: under the rules and
+   * limits it was taken with (as a listing's fingerprint is), and at the folder's path, which
+   * rules anchored to a path and the limit on a path's length judge the names by (a renamed
+   * folder keeps its row, and so its digests).
+   */
+  #rawKey(path: RelPath, rawDigest: string): string | undefined {
+    return this.#listingContext === undefined ? undefined : `${this.#listingContext}|raw:${rawDigest}|${path}|`;
   }
 
   /**
@@ -124,7 +163,7 @@ export class PassTables {
     path: RelPath,
     nodes: readonly N[],
     digestOfNodes: () => string,
-    ofListing: string | undefined,
+    ofRead: string | undefined,
     sameFacts: (row: ChildRow, node: N) => boolean,
     store: (node: N) => void,
   ): void {
@@ -134,7 +173,7 @@ export class PassTables {
     const stored = dir === undefined ? undefined : this.#digests.get(side, dir)?.digest;
     let nodeDigest: string | undefined;
     const ofNodes = (): string => (nodeDigest ??= digestOfNodes());
-    if (dir !== undefined && stored !== undefined && (stored === ofListing || stored === ofNodes()) && this.#placedOnBothSides(dir)) {
+    if (dir !== undefined && stored !== undefined && (stored === ofRead || stored === ofNodes()) && this.#placedOnBothSides(dir)) {
       listing.listed.set(dir, path);
       listing.asBefore++;
       for (const node of nodes) {
@@ -165,7 +204,10 @@ export class PassTables {
     const left = rows ? rows.left() : [];
     if (left.length > 0) exact = false;
     for (const row of left) listing.gone.add(row[col.id]);
-    if (exact && dir !== undefined) this.#digests.remember(side, dir, { digest: ofListing !== undefined && subfoldersAsRows ? ofListing : ofNodes(), files });
+    // A server folder taken as before by its listing gets its subfolders from their rows; a local
+    // one, from the read itself.
+    const readStands = ofRead !== undefined && (side === 'local' || subfoldersAsRows);
+    if (exact && dir !== undefined) this.#digests.remember(side, dir, { digest: readStands ? ofRead : ofNodes(), files });
   }
 
   /**

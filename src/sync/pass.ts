@@ -15,7 +15,7 @@ import type { Remote } from '../remote/types.js';
 import { detectCaseInsensitive } from '../scan/case.js';
 import { messageOf } from '../scan/errors.js';
 import { createIgnoreRules, isDroppingName, type IgnoreRules } from '../scan/ignore.js';
-import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../scan/local.js';
+import { countEntries, scanLocal, scanLocalPaths, type LocalScan, type RawRead } from '../scan/local.js';
 import { listingRevision, scanRemote, type RemoteScan } from '../scan/remote.js';
 import { unknownOf } from '../scan/unknown.js';
 import { PassTables } from '../state/pass-tables.js';
@@ -125,7 +125,8 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     const scanOptions = {
       rules,
       onNode: (node: LocalNode) => tables.addLocal(node),
-      onFolder: (path: string, nodes: readonly LocalNode[]) => tables.addLocalFolder(path, nodes),
+      onFolder: (path: string, nodes: readonly LocalNode[], raw?: RawRead) => tables.addLocalFolder(path, nodes, raw),
+      asBefore: (path: string, rawDigest: string) => tables.localFolderAsBefore(path, rawDigest),
       recorded: (path: RelPath) => tree.recordedAt('local', path),
       ...(context.signal ? { signal: context.signal } : {}),
     };

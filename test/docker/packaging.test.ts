@@ -83,6 +83,12 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds the native folder reader with a C compiler, and fails where it was not built', () => {
+    const build = all('RUN', 0).map((i) => i.args).join('\n');
+    expect(build).toMatch(/apt-get install[^\n]*\bgcc\b/);
+    expect(build).toMatch(/npm run build[^\n]*\n?[^\n]*test -f dist\/native\/raw-folder\.node/);
+  });
+
   it('drops root: a non-root USER, or the entrypoint switching to PUID:PGID', () => {
     const user = all('USER', lastStage).at(-1)?.args;
     if (user === undefined) {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { PassTables } from '../../src/state/pass-tables.js';
+import type { RawRead } from '../../src/scan/local.js';
 import { baseName } from '../../src/tree/paths.js';
 import type { LocalNode, RemoteNode } from '../../src/tree/types.js';
 import { byFolder } from '../helpers/by-folder.js';
@@ -244,10 +245,19 @@ describe('a folder found as it last matched its Synced rows', () => {
    * A pass handed whole folders; the server's listings come with a fingerprint (their entries,
    * spelled out, as a server's answer would be), and a listing that may be taken as before is.
    */
-  function pass(state: ReturnType<typeof openMemoryState>, scene: { local: LocalNode[]; remote: RemoteNode[] }, keepDigests = true) {
+  function pass(state: ReturnType<typeof openMemoryState>, scene: { local: LocalNode[]; remote: RemoteNode[] }, keepDigests = true, rawRead?: (path: string) => RawRead) {
     const tables = new PassTables(state.db, state.tree.folder, { keepDigests, listingContext: 'rules' });
+    const leftOut = new Map<string, readonly string[]>();
     try {
-      for (const [path, nodes] of byFolder(scene.local).folders) tables.addLocalFolder(path, nodes);
+      for (const [path, nodes] of byFolder(scene.local).folders) {
+        // As the walk does with the native reader's read of each folder.
+        const raw = rawRead?.(path);
+        const ignored = raw === undefined ? undefined : tables.localFolderAsBefore(path, raw.digest);
+        if (ignored !== undefined) {
+          leftOut.set(path, ignored);
+          for (const node of nodes) if (node.kind === 'dir') tables.addLocal(node);
+        } else tables.addLocalFolder(path, nodes, raw);
+      }
       for (const [path, nodes] of byFolder(scene.remote).folders) {
         const fingerprint = JSON.stringify(nodes);
         if (tables.listingAsBefore(path) === fingerprint) {
@@ -263,6 +273,7 @@ describe('a folder found as it last matched its Synced rows', () => {
       return {
         result: { scanned, changed: relevant.changed, local: sorted(relevant.local), remote: sorted(relevant.remote), synced: sorted(relevant.synced) },
         asBefore: tables.foldersAsBefore(),
+        leftOut,
       };
     } finally {
       tables.drop();
@@ -316,6 +327,28 @@ describe('a folder found as it last matched its Synced rows', () => {
     const stored = scene.state.db.prepare<[], string>("SELECT digest FROM folder_digests WHERE side = 'remote' AND dir = 0").pluck().get();
     expect(stored).toMatch(/^[0-9a-f]{32}$/);
     expect(pass(scene.state, { ...scene, remote }).asBefore).toEqual({ local: 4, remote: 4 });
+  });
+
+  it('is taken as before by the digest of a native read, which another read\'s digest is not', () => {
+    const scene = syncedScene();
+    const raw = (path: string): RawRead => ({ digest: `read of ${path}`, ignored: path === 'a' ? ['z.log', 'cache'] : [] });
+    const first = pass(scene.state, scene, true, raw);
+    expect(first.asBefore).toEqual({ local: 0, remote: 0 });
+    const second = pass(scene.state, scene, true, raw);
+    expect(second.asBefore).toEqual({ local: 4, remote: 4 });
+    expect(second.result).toEqual(first.result);
+    expect(second.leftOut.get('a')).toEqual(['cache', 'z.log']);
+    expect(second.leftOut.get('b')).toEqual([]);
+    // Another read of one folder (a file's change time, say): its rows are read, and it matches.
+    const another = (path: string): RawRead => (path === 'a' ? { digest: 'another read of a', ignored: [] } : raw(path));
+    const third = pass(scene.state, scene, true, another);
+    expect(third.result).toEqual(first.result);
+    expect(pass(scene.state, scene, true, another).asBefore).toEqual({ local: 4, remote: 4 });
+    const aRow = scene.state.tree.load().find((node) => node.localPath === 'a/report.txt');
+    scene.state.tree.setRemoteFacts(aRow?.id ?? -1, 'replaced', 7);
+    const afterRowChange = pass(scene.state, scene, true, raw);
+    expect(afterRowChange.asBefore.local).toBe(3);
+    expect(afterRowChange.result).toEqual(passWithoutDigests(scene.state, scene));
   });
 
   it('is not remembered by a dry run', () => {
