@@ -4,13 +4,18 @@
  * subfolders, without a JavaScript object, string or BigInt per entry. A no-op pass over a large
  * tree spent most of its time on those.
  *
- * readFolder(path) returns an errno number when the folder cannot be read whole (the walk then
- * reads it itself and reports why), else an array:
+ * readFolder(path, budgetMs) returns an errno number when the folder cannot be read whole (the
+ * walk then reads it itself and reports why), else an array:
  *   [digest, folder inode, entries, then name, inode, mtimeMs for each subfolder]
- * The digest covers each entry's name, mode, inode and device, and a file's size and its
- * modification and change times to the nanosecond. A subfolder's times are left out: they change
- * with what it holds, which its own digest covers. Entries are summed, not chained, so the
- * directory's order does not matter.
+ * The digest covers each entry's name, mode, inode and device, size, and modification and change
+ * times to the nanosecond (a subfolder's change with what it holds, which costs its parent one
+ * read by the walk, and show a subfolder renamed away and back). Entries are summed, not chained,
+ * so the directory's order does not matter.
+ *
+ * Not read whole, with the walk reading the folder instead: a name that is not UTF-8 (the walk
+ * sees such a name spelled otherwise, and cannot look at it), and a read that takes longer than
+ * the budget (a slow disk, where the walk's own reads keep several calls in flight and give the
+ * event loop its turns).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static uint64_t fmix64(uint64_t k) {
@@ -53,14 +59,49 @@ static hash128 entry_hash(const char *name, size_t length, const struct stat *st
   absorb(&h, (uint64_t)st->st_mode);
   absorb(&h, (uint64_t)st->st_ino);
   absorb(&h, (uint64_t)st->st_dev);
-  if (!S_ISDIR(st->st_mode)) {
-    absorb(&h, (uint64_t)st->st_size);
-    absorb(&h, (uint64_t)st->st_mtim.tv_sec);
-    absorb(&h, (uint64_t)st->st_mtim.tv_nsec);
-    absorb(&h, (uint64_t)st->st_ctim.tv_sec);
-    absorb(&h, (uint64_t)st->st_ctim.tv_nsec);
-  }
+  absorb(&h, (uint64_t)st->st_size);
+  absorb(&h, (uint64_t)st->st_mtim.tv_sec);
+  absorb(&h, (uint64_t)st->st_mtim.tv_nsec);
+  absorb(&h, (uint64_t)st->st_ctim.tv_sec);
+  absorb(&h, (uint64_t)st->st_ctim.tv_nsec);
   return h;
+}
+
+/* Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF). */
+static int is_utf8(const unsigned char *text, size_t length) {
+  for (size_t i = 0; i < length;) {
+    unsigned char c = text[i];
+    size_t extra;
+    uint32_t point;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      extra = 1;
+      point = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      extra = 2;
+      point = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      extra = 3;
+      point = c & 0x07;
+    } else {
+      return 0;
+    }
+    for (size_t k = 1; k <= extra; k++) {
+      if (i + k >= length || (text[i + k] & 0xc0) != 0x80) return 0;
+      point = (point << 6) | (text[i + k] & 0x3f);
+    }
+    if ((extra == 2 && (point < 0x800 || (point >= 0xd800 && point <= 0xdfff))) || (extra == 3 && (point < 0x10000 || point > 0x10ffff))) return 0;
+    i += extra + 1;
+  }
+  return 1;
+}
+
+static double now_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)now.tv_sec * 1000.0 + (double)now.tv_nsec / 1e6;
 }
 
 /* Whole milliseconds, truncated toward zero as the scan's BigInt division does. */
@@ -84,19 +125,19 @@ static napi_value inode_string(napi_env env, const struct stat *st) {
 }
 
 static napi_value read_folder(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
-    napi_throw_type_error(env, NULL, "readFolder(path) expects a path");
-    return NULL;
-  }
-  char path[4097];
+  size_t argc = 2;
+  napi_value argv[2];
+  double budget_ms;
   size_t length;
-  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length) != napi_ok) {
-    napi_throw_type_error(env, NULL, "readFolder(path) expects a string");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_get_value_double(env, argv[1], &budget_ms) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[0], NULL, 0, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "readFolder(path, budgetMs) expects a string and a number");
     return NULL;
   }
-  if (length >= sizeof path - 1) return number(env, ENAMETOOLONG);
+  char path[4096];
+  if (length >= sizeof path) return number(env, ENAMETOOLONG);
+  napi_get_value_string_utf8(env, argv[0], path, sizeof path, &length);
+  const double deadline = now_ms() + budget_ms;
 
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return number(env, errno);
@@ -128,12 +169,20 @@ static napi_value read_folder(napi_env env, napi_callback_info info) {
     }
     const char *name = entry->d_name;
     if (name[0] == '.' && (name[1] == 0 || (name[1] == '.' && name[2] == 0))) continue;
+    size_t name_length = strlen(name);
+    if (!is_utf8((const unsigned char *)name, name_length)) {
+      error = EILSEQ;
+      break;
+    }
     struct stat st;
     if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       error = errno;
       break;
     }
-    size_t name_length = strlen(name);
+    if ((entries & 63) == 63 && now_ms() > deadline) {
+      error = ETIMEDOUT;
+      break;
+    }
     hash128 h = entry_hash(name, name_length, &st);
     sum.a += h.a;
     sum.b += h.b;

@@ -39,9 +39,7 @@ export class StatPace {
   #sync: boolean;
   #calls = 0;
   #spentMs = 0;
-  /** The slowest call of the window, and how many entries it read. */
   #slowestMs = 0;
-  #slowestCalls = 0;
   #sliceStart = performance.now();
 
   constructor(
@@ -93,17 +91,16 @@ export class StatPace {
     this.#sliceStart = performance.now();
   }
 
+  /** A call that read several entries counts as that many calls of its time's share each. */
   #measure(ms: number, calls: number): void {
     this.#spentMs += ms;
-    if (ms > this.#slowestMs) [this.#slowestMs, this.#slowestCalls] = [ms, calls];
+    this.#slowestMs = Math.max(this.#slowestMs, ms / calls);
     this.#calls += calls;
     if (this.#calls < window) return;
-    const rest = this.#calls - this.#slowestCalls;
-    if (rest > 0 && (this.#spentMs - this.#slowestMs) / rest > this.slowMeanMs) this.#sync = false;
+    if ((this.#spentMs - this.#slowestMs) / (this.#calls - 1) > this.slowMeanMs) this.#sync = false;
     this.#calls = 0;
     this.#spentMs = 0;
     this.#slowestMs = 0;
-    this.#slowestCalls = 0;
   }
 }
 

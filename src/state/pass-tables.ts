@@ -112,8 +112,7 @@ export class PassTables {
    */
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[], raw?: { readonly digest: string; readonly ignored: readonly string[] }): void {
     const key = raw === undefined ? undefined : this.#rawKey(path, raw.digest);
-    // Names hold no slash, and the same ones come in the same order from the same read.
-    const ofRead = key === undefined || raw === undefined ? undefined : `${key}${[...raw.ignored].sort().join('/')}`;
+    const ofRead = key === undefined || raw === undefined ? undefined : `${key}${JSON.stringify([...raw.ignored].sort())}`;
     this.#addFolder('local', path, nodes, () => localDigest(path, nodes), ofRead, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
   }
 
@@ -133,8 +132,7 @@ export class PassTables {
     listing.listed.set(dir, path);
     listing.asBefore++;
     listing.matched += stored.files;
-    const ignored = stored.digest.slice(key.length);
-    return ignored === '' ? [] : ignored.split('/');
+    return JSON.parse(stored.digest.slice(key.length)) as string[];
   }
 
   /**
@@ -144,7 +142,8 @@ export class PassTables {
    * folder keeps its row, and so its digests).
    */
   #rawKey(path: RelPath, rawDigest: string): string | undefined {
-    return this.#listingContext === undefined ? undefined : `${this.#listingContext}|raw:${rawDigest}|${path}|`;
+    // Quoted, the path ends where the names begin, whatever characters it holds.
+    return this.#listingContext === undefined ? undefined : `${this.#listingContext}|raw:${rawDigest}|${JSON.stringify(path)}`;
   }
 
   /**
@@ -176,10 +175,15 @@ export class PassTables {
     if (dir !== undefined && stored !== undefined && (stored === ofRead || stored === ofNodes()) && this.#placedOnBothSides(dir)) {
       listing.listed.set(dir, path);
       listing.asBefore++;
+      let files = 0;
       for (const node of nodes) {
-        if (node.kind === 'file') listing.matched++;
+        if (node.kind === 'file') files++;
         else store(node);
       }
+      listing.matched += files;
+      // A local folder found as before by its entries' digest (one a pass without the native
+      // reader left) goes by the read's from now on.
+      if (side === 'local' && ofRead !== undefined && stored !== ofRead) this.#digests.remember(side, dir, { digest: ofRead, files });
       return;
     }
     const rows = this.#syncedChildren(side, path);

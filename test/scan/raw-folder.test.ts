@@ -48,14 +48,28 @@ describe('the native folder reader (src/scan/raw-folder.c)', () => {
     }
   });
 
-  it('leaves what a subfolder holds to the subfolder\'s own digest', async () => {
+  it('changes with a subfolder\'s times too: what it holds, or a rename away and back', async () => {
     const root = await tempDir();
     await put(root, { 'sub/c.txt': 'three' });
     const before = digestOf(root);
-    const inner = digestOf(join(root, 'sub'));
     await writeFile(join(root, 'sub/d.txt'), 'four');
-    expect(digestOf(root)).toBe(before);
-    expect(digestOf(join(root, 'sub'))).not.toBe(inner);
+    const after = digestOf(root);
+    expect(after).not.toBe(before);
+    await rename(join(root, 'sub'), join(root, 'away'));
+    await rename(join(root, 'away'), join(root, 'sub'));
+    expect(digestOf(root)).not.toBe(after);
+  });
+
+  it('reads nothing of a folder holding a name that is not UTF-8, or taking longer than its budget', async () => {
+    const root = await tempDir();
+    await put(root, { 'plain.txt': 'p' });
+    expect(digestOf(root)).toBeDefined();
+    await writeFile(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x62, 0xff])]), 'not UTF-8');
+    expect(digestOf(root)).toBeUndefined();
+    const many = await tempDir();
+    for (let i = 0; i < 200; i++) await writeFile(join(many, `f${i}`), '');
+    expect(reader().read(many)?.entries).toBe(200);
+    expect(reader().read(many, -1)).toBeUndefined();
   });
 
   it('reports the subfolders with the facts the walk gives them, and its own inode and entries', async () => {

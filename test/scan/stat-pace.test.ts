@@ -32,6 +32,18 @@ describe('StatPace', () => {
     expect(pace.sync).toBe(false);
   });
 
+  it('counts a call that read a whole folder as a call per entry', () => {
+    const slow = new StatPace('adaptive', -1);
+    slow.timed(() => 'a folder of 100', () => 100);
+    expect(slow.sync).toBe(true);
+    // One folder larger than the window decides on its own.
+    slow.timed(() => 'a folder of 300', () => 300);
+    expect(slow.sync).toBe(false);
+    const fast = new StatPace('adaptive', 1_000);
+    fast.timed(() => 'a folder of 300', () => 300);
+    expect(fast.sync).toBe(true);
+  });
+
   it('is due to give the event loop a turn once a slice of 10 ms is used up', async () => {
     const pace = new StatPace('adaptive');
     await pace.pause();

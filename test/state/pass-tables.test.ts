@@ -351,6 +351,16 @@ describe('a folder found as it last matched its Synced rows', () => {
     expect(afterRowChange.result).toEqual(passWithoutDigests(scene.state, scene));
   });
 
+  it('goes by the native read\'s digest from the pass after one that found it as before by its entries', () => {
+    const scene = syncedScene();
+    pass(scene.state, scene);
+    const raw = (path: string): RawRead => ({ digest: `read of ${path}`, ignored: [] });
+    expect(pass(scene.state, scene, true, raw).leftOut.size).toBe(0);
+    const third = pass(scene.state, scene, true, raw);
+    expect(third.asBefore.local).toBe(4);
+    expect(third.leftOut.size).toBe(4);
+  });
+
   it('is not remembered by a dry run', () => {
     const scene = syncedScene();
     pass(scene.state, scene, false);
