@@ -43,6 +43,22 @@ async function pausedDaemon(options: SceneOptions = {}): Promise<{ s: Scene; dae
 }
 
 /**
+ * A daemon over `s`'s folders, once the first one is paused by the empty-folder guard and the
+ * others (added before) sync on; `phases` asks the status server for each folder's.
+ */
+async function pausedBesideAnother(s: Scene): Promise<{ proc: DaemonProcess; phases: () => Promise<string[]> }> {
+  await s.write('a.txt', 'a');
+  await s.write('b.txt', 'b');
+  const proc = s.daemon('--log-level', 'info');
+  const phases = async (): Promise<string[]> => ((await s.status('/status')).body as Status).folders.map((f) => f.phase);
+  await eventually(async () => (await phases()).every((p) => p === 'idle'), 15_000, 'the first passes');
+  await rm(s.localPath('a.txt'));
+  await rm(s.localPath('b.txt'));
+  await eventually(async () => (await phases())[0] === 'paused', 15_000, 'the pause');
+  return { proc, phases };
+}
+
+/**
  * A daemon on a new scene (4 KiB chunks) uploading `big.bin` of `size` bytes, the stand-in
  * answering each request `latencyMs` late, once its chunks flow.
  */
@@ -429,14 +445,7 @@ describe('the daemon', () => {
     const s = await Scene.start({ standin: { chunkSize: 4096 } });
     scene = s;
     await s.addFolder('big');
-    await s.write('a.txt', 'a');
-    await s.write('b.txt', 'b');
-    const proc = s.daemon('--log-level', 'info');
-    const phases = async (): Promise<string[]> => ((await s.status('/status')).body as Status).folders.map((f) => f.phase);
-    await eventually(async () => (await phases()).every((p) => p === 'idle'), 15_000, 'the first passes');
-    await rm(s.localPath('a.txt'));
-    await rm(s.localPath('b.txt'));
-    await eventually(async () => (await phases())[0] === 'paused', 15_000, 'the pause');
+    const { proc } = await pausedBesideAnother(s);
     s.standin.control.setLatency(100);
     await writeFile(join(s.dir, 'big', 'big.bin'), Buffer.alloc(200 * 1024, 7));
     await eventually(() => (s.standin.control.requestCounts()['POST /api/v3/file/upload/:sessionId/:index'] ?? 0) > 2, 15_000, 'chunks flowing');
@@ -515,14 +524,7 @@ describe('the daemon', () => {
     const s = await Scene.start();
     scene = s;
     const other = await s.addFolder('other');
-    await s.write('a.txt', 'a');
-    await s.write('b.txt', 'b');
-    const proc = s.daemon('--log-level', 'info');
-    const phases = async (): Promise<string[]> => ((await s.status('/status')).body as Status).folders.map((f) => f.phase);
-    await eventually(async () => (await phases()).every((p) => p === 'idle'), 15_000, 'the first passes');
-    await rm(s.localPath('a.txt'));
-    await rm(s.localPath('b.txt'));
-    await eventually(async () => (await phases())[0] === 'paused', 15_000, 'the pause');
+    const { proc, phases } = await pausedBesideAnother(s);
     // The reload answers the pause, after stopping every folder; lifting it cannot be written, as on a failing disk.
     s.withStateDatabase((db) => {
       db.exec(`CREATE TRIGGER no_lift BEFORE UPDATE OF paused_reason ON folders WHEN NEW.paused_reason IS NULL BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;`);
