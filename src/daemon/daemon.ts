@@ -189,8 +189,12 @@ export class Daemon {
    * into the group, not only to this reload).
    */
   #reloadFailed(error: unknown): void {
-    const message = messageOf(stateFailure(error, this.#config.stateDir) ?? error);
-    this.#logger.error(`reload failed: ${message}; the old config stays in force`);
+    this.#logger.error(`reload failed: ${this.#described(error)}; the old config stays in force`);
+  }
+
+  /** What went wrong, a state database's failure named as a failed pass names it. */
+  #described(error: unknown): string {
+    return messageOf(stateFailure(error, this.#config.stateDir) ?? error);
   }
 
   /** Starts again, under the config in force, the folders a reload stopped before it failed. */
@@ -199,7 +203,7 @@ export class Daemon {
       this.#startRunners(this.#makeRunners(this.#config, this.#client, this.#queue, running));
     } catch (error) {
       // Folders left stopped would sync nothing while the daemon looked alive: a restart is the cure.
-      this.#fail(new Error(`cannot start the folders again after a failed reload: ${messageOf(stateFailure(error, this.#config.stateDir) ?? error)}`, { cause: error }));
+      this.#fail(new Error(`cannot start the folders again after a failed reload: ${this.#described(error)}`, { cause: error }));
     }
   }
 

@@ -103,16 +103,16 @@ export class PassTables {
     if (this.#pending.remote.length >= batchSize) this.#flush();
   }
 
-  /** Everything the folder at `path` holds (as far as it could be read), listed once. */
   /**
-   * `raw`: the native reader's digest of the folder as the walk read it, and the names in it the
-   * rules left out (see `LocalScanOptions.onFolder`); remembered for the folder when its entries
-   * match their rows exactly, so that the next pass finding that digest takes the folder as
-   * before (`localFolderAsBefore`).
+   * Everything the folder at `path` holds (as far as it could be read), listed once. `raw`: the
+   * native reader's digest of the folder as the walk read it, and the names in it the rules left
+   * out (see `LocalScanOptions.onFolder`); remembered for the folder when its entries match their
+   * rows exactly, so that the next pass finding that digest takes the folder as before
+   * (`localFolderAsBefore`).
    */
   addLocalFolder(path: RelPath, nodes: readonly LocalNode[], raw?: { readonly digest: string; readonly ignored: readonly string[] }): void {
-    const key = raw === undefined ? undefined : this.#rawKey(path, raw.digest);
-    const ofRead = key === undefined || raw === undefined ? undefined : `${key}${JSON.stringify([...raw.ignored].sort())}`;
+    const key = raw && this.#rawKey(path, raw.digest);
+    const ofRead = raw && key !== undefined ? `${key}${JSON.stringify([...raw.ignored].sort())}` : undefined;
     this.#addFolder('local', path, nodes, () => localDigest(path, nodes), ofRead, (row, node) => row[col.time] === node.mtimeMs && row[col.identity] === node.inode, (node) => this.addLocal(node));
   }
 
