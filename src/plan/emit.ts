@@ -280,12 +280,15 @@ export function emitActions(matched: MatchedItems, views: readonly ItemView[], t
   };
 
   // Stage 1: deletions with nothing to rescue below them; they also free names for stage 2.
+  // What lies in a deleted folder that must wait for something to move out goes with that
+  // folder in stage 3: deleted on its own first, it would take the folder's path in the
+  // remote trash before the folder itself comes.
   for (const side of sides) {
     const model = models[side];
     const topmost = items.filter((item) => {
       if (fate[item.index] !== 'drop' || !model.present(item) || holdsRetained[side].has(item)) return false;
       const up = model.parent[item.index];
-      return up === undefined || up === root || fate[up.index] !== 'drop' || holdsRetained[side].has(up);
+      return up === undefined || up === root || fate[up.index] !== 'drop';
     });
     for (const item of topmost) emitDelete(side, item, 1, []);
   }

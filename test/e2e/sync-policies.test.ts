@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
 import { Scene, type FolderOptions } from './harness.js';
@@ -115,5 +115,22 @@ describe('remote trash', () => {
     const run = runs.entries[0]?.name ?? '';
     const inside = await scene.server.list(`/.trash/${run}/sub`);
     expect(inside.entries.map((e) => e.name)).toEqual(['old.txt']);
+  });
+
+  it('takes a deleted folder whole, after moving out what was moved out of it, in one run', async () => {
+    scene = await Scene.start({ folder: { trash: { remote: '/.trash' } } });
+    await scene.write('deep/a.txt', 'a');
+    await scene.write('deep/b.txt', 'b');
+    await scene.write('deep/c.txt', 'c');
+    await scene.write('keep/k.txt', 'k');
+    await scene.sync();
+    await rename(scene.localPath('deep/a.txt'), scene.localPath('keep/a.txt'));
+    await rm(scene.localPath('deep'), { recursive: true });
+    await scene.sync();
+    expect(await scene.entry('deep')).toBeUndefined();
+    expect((await scene.server.list(scene.remotePath('keep'))).entries.map((e) => e.name).sort()).toEqual(['a.txt', 'k.txt']);
+    const run = (await scene.server.list('/.trash')).entries[0]?.name ?? '';
+    const inside = await scene.server.list(`/.trash/${run}/deep`);
+    expect(inside.entries.map((e) => e.name).sort()).toEqual(['b.txt', 'c.txt']);
   });
 });
