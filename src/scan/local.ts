@@ -1,4 +1,5 @@
-import { readdirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { lstat, opendir, readdir } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
@@ -402,14 +403,21 @@ class Walk {
 
   #look(folder: Folder, name: string, listedAsDir: boolean, path: RelPath, details: Details): void {
     if ('error' in details) {
-      // Deleted since the listing, so leaving it out is the truth.
-      if (errnoCode(details.error) === 'ENOENT') return;
+      if (errnoCode(details.error) === 'ENOENT') {
+        const undecodable = undecodableName(folder.absolute, folder.childPath(''), name);
+        if (undecodable) {
+          const kind = undecodable.stats ? kindOf(undecodable.stats) : listedAsDir ? 'dir' : 'file';
+          this.#skip(path, kind, `the name is not valid UTF-8 ("${undecodable.shown}"); rename it to sync it`, undecodable.stats && factsOf(undecodable.stats).inode);
+        }
+        // Else deleted since the listing, so leaving it out is the truth.
+        return;
+      }
       this.#skip(path, listedAsDir ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
       this.#markUnknown(folder);
       return;
     }
     const { stats } = details;
-    const kind: EntryKind = stats.isDirectory() ? 'dir' : 'file';
+    const kind = kindOf(stats);
     // Rules first: what the user chose to ignore is not worth a warning, whatever it is.
     if (this.#rules.ignores(path, kind)) {
       this.ignored.push(path);
@@ -445,6 +453,35 @@ async function closeDir(handle: Dir | Dirent[], pace: StatPace): Promise<void> {
   if (Array.isArray(handle)) return;
   if (pace.sync) handle.closeSync();
   else await handle.close();
+}
+
+/**
+ * The entry of `folder` behind a listed `name` that is not UTF-8: Node decodes each bad byte to
+ * U+FFFD, a name no call reaches again, so its lstat fails as if it had been deleted. Found by
+ * reading the folder's names as bytes; `shown` writes the bytes outside printable ASCII as \xHH.
+ */
+function undecodableName(folder: string, prefix: string, name: string): { readonly shown: string; readonly stats: BigIntStats | undefined } | undefined {
+  if (!name.includes('\uFFFD')) return undefined;
+  let names: Buffer[];
+  try {
+    names = readdirSync(folder, { encoding: 'buffer' });
+  } catch {
+    return undefined;
+  }
+  const bytes = names.find((raw) => !isUtf8(raw) && raw.toString() === name);
+  if (bytes === undefined) return undefined;
+  let stats: BigIntStats | undefined;
+  try {
+    stats = lstatSync(Buffer.concat([Buffer.from(prefix), bytes]), { bigint: true });
+  } catch {
+    stats = undefined;
+  }
+  const shown = [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+  return { shown, stats };
+}
+
+function kindOf(stats: BigIntStats): EntryKind {
+  return stats.isDirectory() ? 'dir' : 'file';
 }
 
 function specialFileReason(stats: BigIntStats): string | undefined {

@@ -112,6 +112,24 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
     expect(result.skipped).toEqual([{ side: 'local', path: 'pipe', kind: 'file', reason: expect.stringContaining('named pipe (FIFO)') as unknown }]);
   });
 
+  it('reports a name that is not UTF-8, with its bytes and inode, instead of leaving it out', async () => {
+    const root = await tempDir();
+    await put(root, { 'ok.txt': 'x' });
+    const named = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part) : Buffer.from(part))));
+    const file = named(root, '/caf', [0xe9], '.txt');
+    await writeFile(file, 'latin-1');
+    await mkdir(named(root, '/dir', [0xff]));
+    await writeFile(named(root, '/dir', [0xff], '/inside.txt'), 'x');
+    const result = await scan(root);
+    expect(pathsOf(result)).toEqual(['ok.txt']);
+    const skipped = [...result.skipped].sort((a, b) => (a.path < b.path ? -1 : 1));
+    expect(skipped).toEqual([
+      { side: 'local', path: 'caf\uFFFD.txt', kind: 'file', reason: 'the name is not valid UTF-8 ("caf\\xe9.txt"); rename it to sync it' },
+      { side: 'local', path: 'dir\uFFFD', kind: 'dir', reason: 'the name is not valid UTF-8 ("dir\\xff"); rename it to sync it' },
+    ]);
+    expect(result.skippedIds).toContain((await lstat(file, { bigint: true })).ino.toString());
+  });
+
   it('reports a folder it cannot open and marks its contents unknown', async (context) => {
     const root = await tempDir();
     context.skip(!(await permissionsApply(root)), rootSkipNote);
