@@ -62,25 +62,23 @@ describe('names', () => {
     expect(await s.remoteTree()).toEqual(await s.localTree());
   });
 
-  it('leaves a file and a folder where they were synced when they are renamed locally to names the scan skips', async () => {
+  it('leaves a file and a folder where they were synced when they are renamed locally to names the scan skips, and does not take the folder for empty', async () => {
     const s = await syncedThree();
     const notUtf8 = Buffer.concat([Buffer.from(s.localPath('keep')), Buffer.from([0xe9]), Buffer.from('.txt')]);
     await rename(s.localPath('a.txt'), s.localPath('a\n.txt'));
     await rename(s.localPath('dir'), s.localPath('dir\\2'));
     await rename(s.localPath('keep.txt'), notUtf8);
-    // Something the scan sees: a root holding only skipped names stops at the empty-folder guard.
-    await s.write('new.txt', 'n');
     const result = await s.sync(1);
     expect(result.stdout).toContain('0 deleted');
     expect(result.stdout).toContain('3 skipped');
     expect((await s.cli('status')).stdout).toContain('the name is not valid UTF-8 ("keep\\xe9.txt")');
-    expect(await s.remoteTree()).toEqual({ 'a.txt': 'a', dir: '/', 'dir/x.txt': 'x', 'keep.txt': 'k', 'new.txt': 'n' });
+    expect(await s.remoteTree()).toEqual({ 'a.txt': 'a', dir: '/', 'dir/x.txt': 'x', 'keep.txt': 'k' });
     await rename(s.localPath('a\n.txt'), s.localPath('b.txt'));
     await rename(s.localPath('dir\\2'), s.localPath('dir2'));
     await rename(notUtf8, s.localPath('kept.txt'));
     s.standin.control.resetCounts();
     await s.sync(0);
-    expect(await s.remoteTree()).toEqual({ 'b.txt': 'a', dir2: '/', 'dir2/x.txt': 'x', 'kept.txt': 'k', 'new.txt': 'n' });
+    expect(await s.remoteTree()).toEqual({ 'b.txt': 'a', dir2: '/', 'dir2/x.txt': 'x', 'kept.txt': 'k' });
     expect(s.requests().counts['POST /api/v3/file/upload/:sessionId/:index']).toBeUndefined();
   });
 
