@@ -163,8 +163,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     // Only a full pass forgets copies that are gone (below).
     if (scope.kind === 'full') copiesOnServer = copiesFoundOnServer(state, relevant.remote);
     const totals: PlanTotals = {
-      // Entries it skipped are there all the same: a folder holding only those is not empty.
-      localEntries: scope.kind === 'full' ? scanned.local + local.skipped.length : await countEntries(folder.localPath, rules),
+      // Entries it skipped are there all the same: a folder holding only those is not empty
+      // (but the root itself, reported when reading it failed midway, is no entry in it).
+      localEntries: scope.kind === 'full' ? scanned.local + local.skipped.filter((entry) => entry.path !== '').length : await countEntries(folder.localPath, rules),
       remoteEntries: remoteScan.remembered ? counts.entries : scanned.remote + remoteScan.skipped.length,
       syncedEntries: counts.entries,
       syncedFiles: counts.files,
