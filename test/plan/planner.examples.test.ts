@@ -201,6 +201,22 @@ describe('moves', () => {
     expect(remote.find('pictures/17.jpg', 'file')?.content).toBe('p17');
   });
 
+  it('deletes a folder something was moved out of in one delete, once the move is done', async () => {
+    local.mkdir('deep');
+    local.mkdir('keep');
+    for (const name of ['a', 'b', 'c']) local.write(`deep/${name}`, name);
+    await sync();
+    local.move('deep/a', 'keep/a');
+    local.remove('deep', true);
+    const p = planNow({ remoteTrash: true });
+    // Deleted one by one first, its files would take the folder's path in the remote trash.
+    expect(p.actions.map((a) => [a.type, 'path' in a ? a.path : 'to' in a ? a.to : ''])).toEqual([
+      ['move', 'keep/a'],
+      ['delete', 'deep'],
+    ]);
+    expect(p.actions[1]?.after).toEqual([0]);
+  });
+
   it('records a file moved on one side and renamed on the other only once both moves are done', async () => {
     local.mkdir('a');
     local.mkdir('b');
