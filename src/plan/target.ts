@@ -612,9 +612,18 @@ function resolution(view: ItemView, options: PlanOptions, source: Side | undefin
       break;
     }
   }
+  // Cloudreve dates a file it moves anew: a server version moved elsewhere with its size unchanged
+  // may be no edit at all, and letting it win would trash the only real change, the local edit.
+  if (chosen === 'remote-wins' && movedAsItWas(view)) return 'keep-both';
   // A one-way mode never lets the protected side lose: its version is kept as a copy instead.
   if ((source === 'local' && chosen === 'remote-wins') || (source === 'remote' && chosen === 'local-wins')) return 'keep-both';
   return chosen;
+}
+
+/** Whether the server's version moved, as the same object, and kept the size the Synced tree has. */
+function movedAsItWas(view: ItemView): boolean {
+  const { base, remote } = view.item;
+  return view.remote.moved && base !== undefined && remote !== undefined && remote.size === base.size && (base.remote === undefined || base.remote.id === remote.id);
 }
 
 /** The conflict copy is the local version, except in upload-only mode where it is the remote one. */

@@ -93,6 +93,20 @@ describe('conflict policies', () => {
     });
   });
 
+  it.each(['newer', 'remote'] as const)('%s: a server rename (which dates the file anew) does not win over a local edit; both are kept', async (conflict) => {
+    const s = await Scene.start({ folder: { conflict }, config: { sync: { settleTime: 0 } } });
+    scene = s;
+    await s.write('doc.txt', 'base');
+    await s.sync();
+    await s.write('doc.txt', 'local edit');
+    const entry = await s.entry('doc.txt', 'file');
+    await s.server.rename({ kind: 'file', id: entry?.id ?? '' }, 'renamed.txt');
+    // A conflict kept as two files exits 1.
+    await s.sync(1);
+    expect(Object.values(await s.localTree()).sort()).toEqual(['base', 'local edit']);
+    expect(await s.remoteTree()).toEqual(await s.localTree());
+  });
+
   it('remote: the server version wins and the local version goes to the local trash', async () => {
     const s = await conflicted({ conflict: 'remote' });
     expect(await s.read('doc.txt')).toBe('server edit');

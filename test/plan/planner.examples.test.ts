@@ -375,6 +375,34 @@ describe('without a Synced tree', () => {
   });
 });
 
+describe('a local edit of a file another device moved on the server', () => {
+  // Cloudreve dates a moved file anew: the server's version looks changed, and newer, without
+  // any edit. Had it won, the local edit, the only change there was, would have gone to the trash.
+  it.each(['newer', 'remote'] as const)('keeps both versions rather than letting the move win (%s)', async (conflictPolicy) => {
+    local.write('a.txt', 'first');
+    await sync();
+    local.write('a.txt', 'second');
+    remote.move(remote.find('a.txt', 'file')?.id ?? '', 'b.txt');
+    await sync({ conflictPolicy });
+    const contents = [...local.entries.values()].map((entry) => entry.content ?? '').sort();
+    expect(contents).toEqual(['first', 'second']);
+    expect(local.trash).toEqual([]);
+    expect(planNow({ conflictPolicy }).actions).toEqual([]);
+  });
+
+  it('still lets the server version win when its size changed too (remote)', async () => {
+    local.write('a.txt', 'first');
+    await sync();
+    local.write('a.txt', 'second');
+    const id = remote.find('a.txt', 'file')?.id ?? '';
+    remote.update(id, 'theirs, longer');
+    remote.move(id, 'b.txt');
+    await sync({ conflictPolicy: 'remote' });
+    expect([...local.entries.values()].map((entry) => entry.content)).toEqual(['theirs, longer']);
+    expect(local.trash).toEqual(['second']);
+  });
+});
+
 describe('names', () => {
   it('skips and reports a local name the server refuses, and keeps it there', async () => {
     local.write('what?.txt', 'q');
