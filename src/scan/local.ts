@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { lstat, opendir, readdir } from 'node:fs/promises';
+import { opendir, readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
 import { baseName, joinPath, pathKey, topmost } from '../tree/paths.js';
@@ -89,7 +89,8 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
  */
 export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan & { readonly reached: readonly RelPath[] }> {
   try {
-    if (!(await lstat(root)).isDirectory()) return { ...noRoot(), reached: [] };
+    // The root itself may be a link, as for scanLocal.
+    if (!(await stat(root)).isDirectory()) return { ...noRoot(), reached: [] };
   } catch (error) {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return { ...noRoot(), reached: [] };
@@ -124,14 +125,17 @@ function noRoot(): LocalScan {
 
 /**
  * How many entries the root folder holds that a sync would see (not ignored, not its own
- * files): what the empty-root guard asks when a pass scanned only part of the tree.
+ * files): what the empty-root guard asks when a pass scanned only part of the tree. A root that
+ * cannot be read throws: counted as empty, one failed read would stop the folder until resumed.
  */
 export async function countEntries(root: string, rules: IgnoreRules): Promise<number> {
   let names: Dirent[];
   try {
     names = await readdir(root, { withFileTypes: true });
-  } catch {
-    return 0;
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 0;
+    throw error;
   }
   return names.filter((entry) => !isInternalPath(entry.name) && !rules.ignores(entry.name, entry.isDirectory() ? 'dir' : 'file')).length;
 }

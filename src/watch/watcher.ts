@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'chokidar';
+import { realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { ignoreFileName, isInternalPath, type IgnoreRules } from '../scan/ignore.js';
@@ -49,11 +50,15 @@ export class LocalWatcher {
 
   static async start(options: WatcherOptions): Promise<LocalWatcher> {
     const { root, rules, logger } = options;
-    const rel = (absolute: string): RelPath => relative(root, absolute).split(sep).join('/');
+    // chokidar, not following links, would watch a root that is a link as a file and hear
+    // nothing below it: it watches the folder the link leads to (a change of target is a new
+    // folder at the root's path, for which the daemon starts a new watcher).
+    const watched = await realpath(root).catch(() => root);
+    const rel = (absolute: string): RelPath => relative(watched, absolute).split(sep).join('/');
     // A polled folder (CHOKIDAR_USEPOLLING, set for network mounts in containers) does not see
     // its files change: there, chokidar watches files too, and reports them itself.
     const polling = pollingAsked(process.env.CHOKIDAR_USEPOLLING);
-    const watcher = watch(root, {
+    const watcher = watch(watched, {
       // Every file stat'ed every 0.1 s (chokidar's default) would keep cores busy on a large
       // tree; CHOKIDAR_INTERVAL still sets it.
       ...(polling ? { interval: 2000, binaryInterval: 2000 } : {}),

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { appendFile, cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -768,6 +768,25 @@ describe('the daemon', () => {
     await writeFile(join(s.local, 'b', 'c.txt'), 'edited after the resume');
     await eventually(async () => (await s.fetch('b/c.txt').catch(() => undefined)) === 'edited after the resume', 10_000, 'the upload');
     expect(((await s.status('/status')).body as Status).folders[0]?.watching).toBe('events');
+  });
+
+  it('syncs a local folder configured as a link both ways, hearing its changes', async () => {
+    // The watcher took the link for a file and heard nothing; each pass over a server change
+    // looked at the root without following it, found no folder, and paused the folder.
+    const s = await Scene.start({ daemon: { remoteInterval: '1s' } });
+    scene = s;
+    const real = join(s.dir, 'real');
+    await rename(s.local, real);
+    await symlink(real, s.local);
+    await s.write('a.txt', 'a');
+    s.daemon();
+    await running(s);
+    await s.put('from-server.txt', 'typed elsewhere');
+    await eventually(async () => await s.exists('from-server.txt'), 10_000, 'the download');
+    await writeFile(join(real, 'typed.txt'), 'typed locally');
+    await eventually(async () => (await s.fetch('typed.txt').catch(() => undefined)) === 'typed locally', 10_000, 'the upload');
+    const status = ((await s.status('/status')).body as Status).folders[0];
+    expect([status?.phase, status?.watching]).toEqual(['idle', 'events']);
   });
 
   it('watches another folder put in the place of the one it watched (a disk mounted there, a restore)', async () => {

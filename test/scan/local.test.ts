@@ -3,7 +3,7 @@ import { chmod, lstat, mkdir, opendir, rename, rmdir, stat, symlink, utimes, wri
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { scanLocal, scanLocalPaths, type LocalScan } from '../../src/scan/local.js';
+import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../../src/scan/local.js';
 import { createIgnoreRules } from '../../src/scan/ignore.js';
 import { StatPace } from '../../src/scan/stat-pace.js';
 import { parentOf } from '../../src/tree/paths.js';
@@ -333,5 +333,29 @@ describe('scanLocalPaths', () => {
     // Gone from B: a fact. Below a folder renamed away, a file, or an ignored folder: nothing was looked at.
     expect([...scanned.reached].sort()).toEqual(['A/x.txt', 'B/gone.txt', 'C']);
     expect(pathsOf(scanned)).toEqual(['A', 'A/x.txt', 'B', 'C', 'C/y.txt', 'D', 'D/f.txt']);
+  });
+
+  it('follows the root itself when it is a link', async () => {
+    const dir = await tempDir();
+    await put(dir, { 'real/A/x.txt': 'x' });
+    await symlink(join(dir, 'real'), join(dir, 'link'));
+    const scanned = await scanLocalPaths(join(dir, 'link'), ['A'], { rules: await createIgnoreRules([], dir) });
+    expect(scanned.rootExists).toBe(true);
+    expect(scanned.reached).toEqual(['A']);
+    expect(pathsOf(scanned)).toEqual(['A', 'A/x.txt']);
+  });
+});
+
+describe('countEntries', () => {
+  it('counts what a sync would see, a missing root as empty, and throws where the root cannot be read', async () => {
+    const dir = await tempDir();
+    await put(dir, { 'root/a.txt': 'a', 'root/b/': '', 'root/skip.tmp': 's', 'root/.cloudreve-sync-tmp-1': 't' });
+    const rules = await createIgnoreRules(['*.tmp'], join(dir, 'root'));
+    expect(await countEntries(join(dir, 'root'), rules)).toBe(2);
+    expect(await countEntries(join(dir, 'missing'), rules)).toBe(0);
+    // A link to itself stands for a folder that fails to read (EIO, EACCES): counted as empty,
+    // a scoped pass stopped the folder as if emptied.
+    await symlink(join(dir, 'loop'), join(dir, 'loop'));
+    await expect(countEntries(join(dir, 'loop'), rules)).rejects.toThrow(/ELOOP/);
   });
 });

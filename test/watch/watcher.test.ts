@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
@@ -60,6 +60,21 @@ describe('LocalWatcher', () => {
       await eventually(() => expected.every((path) => changed.has(path)) && rulesChanged() > 0, 5000, 'the reports');
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect([...changed].filter((path) => !expected.includes(path))).toEqual([]);
+    } finally {
+      await watcher.close();
+    }
+  });
+
+  it('watches the folder a root that is a link leads to', async () => {
+    // chokidar, not following links, took the link for a file and heard nothing below it.
+    const dir = await tempDir();
+    await put(dir, { 'real/a/f.txt': 'f' });
+    await symlink(join(dir, 'real'), join(dir, 'link'));
+    const { watcher, changed } = await watching(join(dir, 'link'));
+    try {
+      await appendFile(join(dir, 'link/a/f.txt'), ' edited');
+      await writeFile(join(dir, 'real/top.txt'), 't');
+      await eventually(() => changed.has('a/f.txt') && changed.has('top.txt'), 5000, 'the reports');
     } finally {
       await watcher.close();
     }
