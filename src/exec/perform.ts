@@ -370,7 +370,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
           setAside();
           await ws.remote.remote.rename({ kind: 'file', id: action.remote.id }, baseName(action.conflictPath));
           await withLocalFile(ws, action.localPath, action.local, (read) => uploadNew(ws, action.remotePath, read, false));
-          return { kind: 'settled', local: action.local, remote: 'new' };
+          return { kind: 'settled', local: action.local, remote: 'set-aside' };
         }
         const temp = fetched ?? (fetched = await fetchRemote());
         await ws.local.move(action.localPath, action.conflictPath);

@@ -96,6 +96,7 @@ export function recordOutcome(tree: SyncedTree, refs: RowRefs, action: Action, o
 /**
  * Writes (or rewrites) the row an action settled, binding a fresh reference to its new ID.
  * `sentModifiedMs`: the date a new upload gave the file, kept until a listing tells its ID.
+ * `newRow`: write a new row even where the entry had one (dropped since).
  */
 export function writeRow(
   tree: SyncedTree,
@@ -105,11 +106,12 @@ export function writeRow(
   remote: RemoteFacts | undefined,
   size: number,
   sentModifiedMs?: number,
+  newRow = false,
 ): boolean {
   const localParent = refs.resolve(row.local.parent);
   const remoteParent = refs.resolve(row.remote.parent);
   if (localParent === undefined || remoteParent === undefined) return false;
-  const existing = refs.resolve(row.node);
+  const existing = newRow ? undefined : refs.resolve(row.node);
   const id = tree.put(
     {
       kind: row.kind,
@@ -131,9 +133,12 @@ export function writeRow(
 
 /**
  * How the executor settled a conflict. The remote file is as the plan saw it, or its content
- * was replaced in place, or it is a new upload whose ID a listing will tell.
+ * was replaced in place, or it is a new upload whose ID a listing will tell; `set-aside`: a new
+ * upload too, whose row was dropped before (`settleConflict`'s `setAside`), so that the record
+ * writes a new row rather than one under the dropped row's ID, which SQLite may have given to
+ * a row inserted since.
  */
-export type RemoteAfterConflict = 'as-planned' | 'replaced' | 'new';
+export type RemoteAfterConflict = 'as-planned' | 'replaced' | 'new' | 'set-aside';
 
 export type ConflictOutcome =
   /** Same content on both sides: nothing moved. */
@@ -148,8 +153,9 @@ export function recordConflict(tree: SyncedTree, refs: RowRefs, action: Conflict
   const remote = outcome.kind === 'settled' ? outcome.remote : 'as-planned';
   const facts = remote === 'as-planned' ? row.remoteFacts : undefined;
   const { remoteId, ...withoutId } = row;
-  const written: RowWrite = remote === 'new' || remoteId === undefined ? withoutId : { ...withoutId, remoteId };
-  if (!writeRow(tree, refs, written, outcome.local, facts, outcome.local.size)) return false;
+  const uploaded = remote === 'new' || remote === 'set-aside';
+  const written: RowWrite = uploaded || remoteId === undefined ? withoutId : { ...withoutId, remoteId };
+  if (!writeRow(tree, refs, written, outcome.local, facts, outcome.local.size, undefined, remote === 'set-aside')) return false;
   if (outcome.kind !== 'copied') return true;
   const localParent = refs.resolve(row.local.parent);
   const remoteParent = refs.resolve(row.remote.parent);

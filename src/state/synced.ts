@@ -76,7 +76,10 @@ export class SyncedTree {
     return toNodes(this.#statements.all.all(this.#folder));
   }
 
-  /** Writes a row: replaces row `id` when given (re-creating it if it was dropped), else inserts. */
+  /**
+   * Writes a row: replaces row `id` when given, else inserts. A row dropped earlier is written
+   * anew, without its old ID: SQLite gives the highest ID out again, maybe to another row since.
+   */
   put(row: SyncedRow, id?: number): number {
     const s = this.#statements;
     const localKey = this.#childKey('local', row.localParent, row.localName);

@@ -190,7 +190,12 @@ export async function apply(actions: readonly Action[], local: LocalWorld, remot
     }
     try {
       if (action.type === 'conflict') {
-        if (!recordConflict(tree, refs, action, settleConflict(action, local, remote, options))) throw new Error('unknown row');
+        // As the executor sets the row aside (see settleConflict in src/exec/perform.ts).
+        const setAside = (): void => {
+          const row = refs.resolve(action.row.node);
+          if (row !== undefined) tree.drop([row]);
+        };
+        if (!recordConflict(tree, refs, action, settleConflict(action, local, remote, options, setAside))) throw new Error('unknown row');
       } else if (!recordOutcome(tree, refs, action, perform(action, local, remote, options))) {
         throw new Error('unknown row');
       }
@@ -250,7 +255,7 @@ function perform(action: Exclude<Action, ConflictAction>, local: LocalWorld, rem
   }
 }
 
-function settleConflict(action: ConflictAction, local: LocalWorld, remote: RemoteWorld, options: ApplyOptions): ConflictOutcome {
+function settleConflict(action: ConflictAction, local: LocalWorld, remote: RemoteWorld, options: ApplyOptions, setAside: () => void): ConflictOutcome {
   const mine = local.entries.get(action.localPath);
   const theirs = remote.byId.get(action.remote.id);
   if (!mine || !theirs || !sameFacts(local.facts(action.localPath), action.local)) throw new Error('conflict changed since the scan');
@@ -269,9 +274,10 @@ function settleConflict(action: ConflictAction, local: LocalWorld, remote: Remot
       return { kind: 'settled', local: local.facts(action.localPath) ?? fail('facts'), remote: 'as-planned' };
     case 'keep-both':
       if (action.mode === 'upload-only') {
+        setAside();
         remote.move(theirs.id, joinPath(parentOf(action.remotePath), copyName));
         remote.create(action.remotePath, 'file', mine.content, mine.mtime);
-        return { kind: 'settled', local: localFacts, remote: 'new' };
+        return { kind: 'settled', local: localFacts, remote: 'set-aside' };
       }
       local.move(action.localPath, action.conflictPath);
       local.write(action.localPath, theirs.content, theirs.modified);
