@@ -77,7 +77,6 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const state = new FolderState(db, id);
   const log = logger.child({ folder: folder.name });
 
-  if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
   const rules = await createIgnoreRules(folder.ignore, folder.localPath, folder.stateDirWithin);
   const counts = tree.counts();
   const noteStop = (trip: GuardTrip): void => {
@@ -104,6 +103,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       if (rebound) state.spendAnswer();
     })();
   }
+  // Sessions recorded for the server the folder was bound to: not asked of another before the
+  // binding guard let the pass through.
+  if (!options.dryRun) await cancelLeftoverUploads(state, remote, log);
   // What a one-way mode left unmirrored stays protected until a full pass in the new mode is clean.
   const source = sourceOf(folder.mode);
   const recordedSource = state.oneWaySource();
@@ -212,8 +214,6 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   for (const s of skipped) log.warn({ side: s.side, path: s.path, reason: s.reason }, 'skipped');
   if (options.dryRun) return { folder, plan: planned, skipped };
   if (answer !== undefined) state.spendAnswer();
-  await removeLeftovers(folder.localPath, local.leftovers, log);
-  await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   state.replaceSkipped(skipped, scope.kind === 'full' ? undefined : scope.paths);
   const markHere = async (): Promise<void> => {
     if (marker === 'unreadable' || !local.rootExists) return;
@@ -229,6 +229,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   }
   // The daemon's pause (from a stop a `sync --once` has now got past) no longer holds.
   state.liftPause();
+  // Only now: a folder a guard stopped at may not be ours, nor its temporary files.
+  await removeLeftovers(folder.localPath, local.leftovers, log);
+  await removeMovedRemoteTempFiles(state, remote, remoteScan.leftovers, log);
   // Deletes the user agreed to count no more, neither those before nor this pass's.
   const agreed = sidesAgreedToDelete(forceGuards);
   for (const side of agreed) state.forgetDeletes(side);

@@ -203,6 +203,21 @@ describe('binding guard', () => {
     await s.sync();
   });
 
+  it('asks nothing of the server before told to go on, not even to cancel an upload left open', async () => {
+    // Another account or server now: the sessions a killed run left open are the old one's.
+    scene = await seeded();
+    const s = scene;
+    s.withStateDatabase((db) => db.prepare(`INSERT INTO upload_sessions (session_id, folder, path, created_ms) VALUES ('left-open', (SELECT id FROM folders WHERE name = 'main'), 'f0.txt', 1)`).run());
+    await s.changeFolder({ remote: '/elsewhere' });
+    s.standin.control.resetCounts();
+    expect((await s.sync(3)).stdout).toContain('the config pairs other folders under this name');
+    expect(s.requests().writes).toBe(0);
+    await s.cli('resume', 'main');
+    // Past that guard (the new server folder is empty: the next one stops the pass).
+    await s.sync(3);
+    expect(s.requests().counts['DELETE /api/v3/file/upload/:sessionId']).toBe(1);
+  });
+
   it('still judges the new pair by the other guards once told to go on', async () => {
     // The new mount point exists, but the drive is not mounted there yet.
     scene = await seeded();
@@ -268,7 +283,7 @@ describe('a state directory inside the synced folder', () => {
 });
 
 describe('the folder marker', () => {
-  it('stops a pass when another folder took the synced one\'s place, and goes on when told', async () => {
+  it('stops a pass when another folder took the synced one\'s place, touching nothing in it, and goes on when told', async () => {
     scene = await Scene.start();
     const s = scene;
     for (let i = 0; i < 8; i++) await s.write(`f${i}.txt`, `orig ${i}`);
@@ -282,8 +297,12 @@ describe('the folder marker', () => {
     await mkdir(s.local);
     await writeFile(join(s.local, 'f0.txt'), 'orig 0');
     await writeFile(join(s.local, 'new.txt'), 'another folder');
+    // Not a leftover of ours to sweep: what another sync of that folder is downloading, say.
+    const download = '.cloudreve-sync-0abc.tmp';
+    await writeFile(join(s.local, download), 'being written');
     expect((await s.sync(3)).stdout).toContain(`does not hold the file ${folderMarkerName} that marked it at its last sync`);
     expect(Object.keys(await s.remoteTree())).toHaveLength(8);
+    expect(await s.exists(download)).toBe(true);
     // The synced folder back in its place: it holds its marker.
     await rm(s.local, { recursive: true });
     await rename(join(s.dir, 'first'), s.local);
