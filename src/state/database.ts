@@ -110,7 +110,7 @@ export function openDatabase(stateDir: string): Db {
   const file = join(stateDir, databaseFileName);
   // A new database beside another one's write-ahead log would take that log for its own.
   refuseOrphanLog(file);
-  let db: Db;
+  let db: Db | undefined;
   try {
     // Created here so that it never exists with wider permissions than 0600.
     closeSync(openSync(file, 'a', 0o600));
@@ -132,6 +132,8 @@ export function openDatabase(stateDir: string): Db {
     migrate(db, file);
     databaseFiles.set(db, new FileAtPath(file, 'the state database'));
   } catch (error) {
+    // Not left holding the file and its write-ahead log until the process ends.
+    db?.close();
     if (error instanceof StateError) throw error;
     throw stateFailure(error, stateDir) ?? new StateError(`cannot open the state database ${file}: ${(error as Error).message}`, { cause: error });
   }

@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,5 +52,23 @@ describe('a damaged lock file', () => {
     await writeFile(join(dir, 'cloudreve-sync.lock'), Buffer.alloc(4096, 0xab));
     expect(() => acquireLock(dir, 'sync')).toThrow(StateError);
     expect(() => acquireLock(dir, 'sync')).toThrow(`cannot lock ${join(dir, 'cloudreve-sync.lock')}: file is not a database; with no cloudreve-sync running, it can be removed`);
+  });
+});
+
+describe('a state database written by a newer cloudreve-sync', () => {
+  it('is refused, and left closed', () => {
+    const file = join(dir, 'cloudreve-sync.db');
+    const newer = new Database(file);
+    newer.pragma('user_version = 999');
+    newer.close();
+    expect(() => openDatabase(dir)).toThrow('was written by a newer cloudreve-sync');
+    const open = readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === file;
+      } catch {
+        return false;
+      }
+    });
+    expect(open).toEqual([]);
   });
 });
