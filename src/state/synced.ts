@@ -77,8 +77,8 @@ export class SyncedTree {
   }
 
   /**
-   * Writes a row: replaces row `id` when given, else inserts. A row dropped earlier is written
-   * anew, without its old ID: SQLite gives the highest ID out again, maybe to another row since.
+   * Writes a row: replaces row `id` when given, else inserts. An entry whose row was dropped is
+   * written without `id`: SQLite gives the highest ID out again, maybe to another row since.
    */
   put(row: SyncedRow, id?: number): number {
     const s = this.#statements;
