@@ -4,6 +4,12 @@ export function errnoCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** A path that names nothing: missing, or below something that is not a folder. */
+export function isNotThere(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
 export function isPermissionDenied(error: unknown): boolean {
   const code = errnoCode(error);
   return code === 'EACCES' || code === 'EPERM';

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/errors.js';
 import { defaultIgnorePatterns } from '../config/schema.js';
 import { baseName, isWithin, pathKey } from '../tree/paths.js';
 import type { EntryKind, RelPath } from '../tree/types.js';
-import { describeFsError, errnoCode } from './errors.js';
+import { describeFsError, errnoCode, isNotThere } from './errors.js';
 
 /** Names starting with this are cloudreve-sync's own (download temp files, probes). */
 export const tempPrefix = '.cloudreve-sync-';
@@ -146,8 +146,8 @@ async function readIgnoreFile(file: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (error) {
     // ENOTDIR: the root is not a folder, which the scan reports in its own way.
+    if (isNotThere(error)) return '';
     const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return '';
     // Without the right to enter the folder, a missing file is refused like an unreadable one.
     const where = code === 'EACCES' ? ` (the file, or the local folder ${dirname(file)})` : '';
     throw new ConfigError(`cannot read the ignore rules in ${file}: ${describeFsError(error)}${where}`, { cause: error });

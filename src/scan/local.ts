@@ -5,7 +5,7 @@ import { join, sep } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
 import { baseName, joinPath, pathKey, topmost } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
-import { describeFsError, errnoCode, throwIfAborted } from './errors.js';
+import { describeFsError, errnoCode, isNotThere, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
 import { isInternalPath, isOwnTempFileName, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason, type RecordedEntry, type TwinCandidate } from './names.js';
@@ -71,8 +71,7 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
   try {
     rootFolder = await opendir(root);
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return noRoot();
+    if (isNotThere(error)) return noRoot();
     throw error;
   }
   const walk = new Walk(root, options);
@@ -92,8 +91,7 @@ export async function scanLocalPaths(root: string, paths: readonly RelPath[], op
     // The root itself may be a link, as for scanLocal.
     if (!(await stat(root)).isDirectory()) return { ...noRoot(), reached: [] };
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { ...noRoot(), reached: [] };
+    if (isNotThere(error)) return { ...noRoot(), reached: [] };
     throw error;
   }
   const walk = new Walk(root, options);
@@ -133,8 +131,7 @@ export async function countEntries(root: string, rules: IgnoreRules): Promise<nu
   try {
     names = await readdir(root, { withFileTypes: true });
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return 0;
+    if (isNotThere(error)) return 0;
     throw error;
   }
   return names.filter((entry) => !isInternalPath(entry.name) && !rules.ignores(entry.name, entry.isDirectory() ? 'dir' : 'file')).length;
@@ -315,9 +312,8 @@ class Walk {
     try {
       handle = pace.sync ? pace.timed(() => readdirSync(folder.absolute, { withFileTypes: true })) : await opendir(folder.absolute);
     } catch (error) {
-      const code = errnoCode(error);
       // Removed or replaced since its parent was listed: left as it was; the next scan sees it.
-      if (code === 'ENOENT' || code === 'ENOTDIR') this.#markUnknown(folder);
+      if (isNotThere(error)) this.#markUnknown(folder);
       else this.#cannotRead(folder, error);
       return undefined;
     }

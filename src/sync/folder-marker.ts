@@ -3,7 +3,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import type { GuardTrip } from '../plan/index.js';
-import { describeFsError, errnoCode } from '../scan/errors.js';
+import { describeFsError, isNotThere } from '../scan/errors.js';
 import { tempPrefix } from '../scan/ignore.js';
 import { howToGoPast } from './binding.js';
 
@@ -26,7 +26,7 @@ export async function readFolderMarker(localRoot: string, log: Logger): Promise<
     const id = (await readFile(path, 'utf8')).split('\n').find((line) => /^[0-9a-f-]{36}$/.test(line));
     return id === undefined ? 'none' : { id };
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT' || errnoCode(error) === 'ENOTDIR') return 'none';
+    if (isNotThere(error)) return 'none';
     log.warn({ path, error: describeFsError(error) }, 'cannot read the folder marker; the folder is not checked against it');
     return 'unreadable';
   }
