@@ -14,7 +14,7 @@ import { launchInOrder } from './launch.js';
 import { learnRemoteFacts } from './learn.js';
 import { DeferredError, isDeferral, perform, ServerChangedError, serverCopyPath, settleConflict, type Workspace } from './perform.js';
 import { withRetries } from './retry.js';
-import { recordConflict, recordOutcome, RowRefs, type ConflictOutcome } from './rows.js';
+import { recordConflict, recordOutcome, RowRefs, setRowAside, type ConflictOutcome } from './rows.js';
 import { stateJournal, sweepTempFiles } from './temp-files.js';
 
 export interface ExecOptions {
@@ -322,10 +322,7 @@ function record(db: Db, since: number, write: () => void): void {
 async function carryOut(action: Action, context: ExecContext, refs: RowRefs, since: number): Promise<string> {
   const { ws, db, tree, state, now } = context;
   if (action.type === 'conflict') {
-    const outcome = await settleConflict(action, ws, () => {
-      const row = refs.resolve(action.row.node);
-      if (row !== undefined) durably(db, () => tree.drop([row]));
-    });
+    const outcome = await settleConflict(action, ws, () => durably(db, () => setRowAside(tree, refs, action)));
     crashPoint('conflict:before-record');
     record(db, since, () => {
       recordConflict(tree, refs, action, outcome);

@@ -131,6 +131,12 @@ export function writeRow(
   return true;
 }
 
+/** Drops the row an upload-only conflict sets aside (see `settleConflict`), if it has one. */
+export function setRowAside(tree: SyncedTree, refs: RowRefs, action: ConflictAction): void {
+  const row = refs.resolve(action.row.node);
+  if (row !== undefined) tree.drop([row]);
+}
+
 /**
  * How the executor settled a conflict. The remote file is as the plan saw it, or its content
  * was replaced in place, or it is a new upload whose ID a listing will tell; `set-aside`: a new

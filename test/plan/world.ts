@@ -1,5 +1,5 @@
 import { learnRemoteFacts } from '../../src/exec/learn.js';
-import { recordConflict, recordOutcome, RowRefs, type ConflictOutcome, type Outcome } from '../../src/exec/rows.js';
+import { recordConflict, recordOutcome, RowRefs, setRowAside, type ConflictOutcome, type Outcome } from '../../src/exec/rows.js';
 import type { Action, ConflictAction, LocalFacts, LocalSnapshot, RemoteSnapshot } from '../../src/plan/types.js';
 import type { SyncedTree } from '../../src/state/synced.js';
 import { baseName, isWithin, joinPath, parentOf, rebase } from '../../src/tree/paths.js';
@@ -190,11 +190,7 @@ export async function apply(actions: readonly Action[], local: LocalWorld, remot
     }
     try {
       if (action.type === 'conflict') {
-        // As the executor sets the row aside (see settleConflict in src/exec/perform.ts).
-        const setAside = (): void => {
-          const row = refs.resolve(action.row.node);
-          if (row !== undefined) tree.drop([row]);
-        };
+        const setAside = (): void => setRowAside(tree, refs, action);
         if (!recordConflict(tree, refs, action, settleConflict(action, local, remote, options, setAside))) throw new Error('unknown row');
       } else if (!recordOutcome(tree, refs, action, perform(action, local, remote, options))) {
         throw new Error('unknown row');
