@@ -116,9 +116,11 @@ static napi_value number(napi_env env, double value) {
   return result;
 }
 
+/* Signed, as Node's BigInt stats read it (a BigInt64Array): an inode of 2^63 or more (some NFS
+ * servers give those) must be spelled the same by both readers. */
 static napi_value inode_string(napi_env env, const struct stat *st) {
   char text[24];
-  snprintf(text, sizeof text, "%" PRIu64, (uint64_t)st->st_ino);
+  snprintf(text, sizeof text, "%" PRId64, (int64_t)st->st_ino);
   napi_value result;
   napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &result);
   return result;
