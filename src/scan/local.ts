@@ -1,11 +1,11 @@
 import { lstatSync, readdirSync, type BigIntStats, type Dir, type Dirent } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import { opendir, readdir, stat } from 'node:fs/promises';
+import { lstat, opendir, readdir, stat } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { LocalSnapshot } from '../plan/types.js';
 import { baseName, joinPath, pathKey, topmost } from '../tree/paths.js';
 import type { EntryKind, LocalNode, RelPath, SkippedPath } from '../tree/types.js';
-import { describeFsError, errnoCode, isNotThere, throwIfAborted } from './errors.js';
+import { describeFsError, isNotThere, throwIfAborted } from './errors.js';
 import { factsOf } from './facts.js';
 import { isInternalPath, isOwnTempFileName, type IgnoreRules } from './ignore.js';
 import { nfcTwinReason, preferredTwin, unaddressableNameReason, type RecordedEntry, type TwinCandidate } from './names.js';
@@ -68,14 +68,16 @@ export interface LocalScanOptions {
  */
 export async function scanLocal(root: string, options: LocalScanOptions): Promise<LocalScan> {
   let rootFolder: Dir;
+  let rootInode: string;
   try {
     rootFolder = await opendir(root);
+    rootInode = (await stat(root, { bigint: true })).ino.toString();
   } catch (error) {
     if (isNotThere(error)) return noRoot();
     throw error;
   }
   const walk = new Walk(root, options);
-  await walk.run(rootFolder);
+  await walk.run(rootFolder, rootInode);
   return walk.result();
 }
 
@@ -84,33 +86,42 @@ export async function scanLocal(root: string, options: LocalScanOptions): Promis
  * knows from the watcher what changed. A path that no longer exists is simply not reported:
  * within the given subtrees, absence is a fact. But only within those `reached`, whose folders
  * above were all found as folders: below one gone meanwhile (renamed while the pass began),
- * ignored or skipped, nothing was looked at. `unknown` and `skipped` are as for `scanLocal`.
+ * ignored or skipped, nothing was looked at. `unknown` and `skipped` are as for `scanLocal`;
+ * the root itself (`''`) among `paths` scans it all.
  */
 export async function scanLocalPaths(root: string, paths: readonly RelPath[], options: LocalScanOptions): Promise<LocalScan & { readonly reached: readonly RelPath[] }> {
+  if (paths.includes('')) {
+    const scan = await scanLocal(root, options);
+    return { ...scan, reached: scan.rootExists ? [''] : [] };
+  }
+  let rootInode: string;
   try {
     // The root itself may be a link, as for scanLocal.
-    if (!(await stat(root)).isDirectory()) return { ...noRoot(), reached: [] };
+    const stats = await stat(root, { bigint: true });
+    if (!stats.isDirectory()) return { ...noRoot(), reached: [] };
+    rootInode = stats.ino.toString();
   } catch (error) {
     if (isNotThere(error)) return { ...noRoot(), reached: [] };
     throw error;
   }
   const walk = new Walk(root, options);
-  /** Each path looked at, and whether it was found as a folder. */
-  const folders = new Map<RelPath, boolean>();
+  /** Each path looked at, and what was found there. */
+  const found = new Map<RelPath, LocalNode | undefined>();
   const reached: RelPath[] = [];
   for (const path of topmost(paths)) {
     const chain = path.split('/');
+    let parentInode = rootInode;
     for (let depth = 1; depth <= chain.length; depth++) {
       const current = chain.slice(0, depth).join('/');
-      let folder = folders.get(current);
-      if (folder === undefined) {
-        const node = await walk.visitOne(current);
-        folder = node?.kind === 'dir';
-        folders.set(current, folder);
+      let node = found.get(current);
+      if (!found.has(current)) {
+        node = await walk.visitOne(current, parentInode);
+        found.set(current, node);
         if (depth === chain.length && node?.kind === 'dir') await walk.runFrom(node);
       }
       if (depth === chain.length) reached.push(path);
-      else if (!folder) break;
+      else if (node?.kind !== 'dir') break;
+      else parentInode = node.inode;
     }
   }
   return { ...walk.result(), reached };
@@ -154,12 +165,18 @@ class Folder {
   /** Entries whose name equals a kept one in NFC; reported once the whole folder is read. */
   readonly twins: LocalNode[] = [];
   unknown = false;
+  /** Whether an entry it listed was gone when looked at: deleted meanwhile, or the folder moved. */
+  missing = false;
 
   readonly #prefix: string;
+  /** Its names that are not UTF-8 as bytes, by the string Node decodes them to; read once, when first needed. */
+  #undecodable: Map<string, Buffer[]> | undefined;
 
+  /** `inode`: the folder's, as its parent listed it (or, for the root, as the link leads to it). */
   constructor(
     readonly path: RelPath,
     readonly absolute: string,
+    readonly inode: string,
   ) {
     this.#prefix = absolute.endsWith(sep) ? absolute : `${absolute}${sep}`;
   }
@@ -181,6 +198,40 @@ class Folder {
     const keepNew = preferredTwin(asTwin(other), asTwin(node), recorded?.(node.path)).entry === node;
     this.twins.push(keepNew ? other : node);
     if (keepNew) this.byKey.set(key, node);
+  }
+
+  /**
+   * The entry behind a listed `name` that is not UTF-8: Node decodes each bad byte to U+FFFD, a
+   * name no call reaches again. Found by reading the folder's names as bytes, once; each of
+   * several names that decode alike (a\xfe, a\xff) is given out once. `shown` writes the bytes
+   * outside printable ASCII as \xHH.
+   */
+  undecodable(name: string): { readonly shown: string; readonly stats: BigIntStats | undefined } | undefined {
+    if (!name.includes('\uFFFD')) return undefined;
+    if (this.#undecodable === undefined) {
+      this.#undecodable = new Map();
+      let names: Buffer[];
+      try {
+        names = readdirSync(this.absolute, { encoding: 'buffer' });
+      } catch {
+        names = [];
+      }
+      for (const raw of names) {
+        if (isUtf8(raw)) continue;
+        const decoded = raw.toString();
+        this.#undecodable.set(decoded, [...(this.#undecodable.get(decoded) ?? []), raw]);
+      }
+    }
+    const bytes = this.#undecodable.get(name)?.shift();
+    if (bytes === undefined) return undefined;
+    let stats: BigIntStats | undefined;
+    try {
+      stats = lstatSync(Buffer.concat([Buffer.from(this.#prefix), bytes]), { bigint: true });
+    } catch {
+      stats = undefined;
+    }
+    const shown = [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
+    return { shown, stats };
   }
 }
 
@@ -224,9 +275,10 @@ class Walk {
     return { rootExists: true, nodes: this.nodes, ignored: this.ignored, unknown: this.unknown, skipped: this.skipped, skippedIds: this.skippedIds, leftovers: this.leftovers };
   }
 
-  async run(rootFolder: Dir): Promise<void> {
+  /** `rootInode`: the inode of the folder the root leads to. */
+  async run(rootFolder: Dir, rootInode: string): Promise<void> {
     const pending: LocalNode[] = [];
-    await this.#read(new Folder('', this.#root), rootFolder, pending);
+    await this.#read(new Folder('', this.#root, rootInode), rootFolder, pending);
     await this.#drain(pending);
   }
 
@@ -235,11 +287,15 @@ class Walk {
     await this.#drain([dir]);
   }
 
-  /** Looks at one entry (whose parent is not being read), reporting it like a listed one. */
-  async visitOne(path: RelPath): Promise<LocalNode | undefined> {
+  /**
+   * Looks at one entry (whose parent is not being read), reporting it like a listed one.
+   * `parentInode`: its folder's, as found when that was looked at.
+   */
+  async visitOne(path: RelPath, parentInode: string): Promise<LocalNode | undefined> {
     if (path === '' || isInternalPath(path)) return undefined;
     const slash = path.lastIndexOf('/');
-    const folder = new Folder(slash < 0 ? '' : path.slice(0, slash), join(this.#root, slash < 0 ? '' : path.slice(0, slash)));
+    const parent = slash < 0 ? '' : path.slice(0, slash);
+    const folder = new Folder(parent, join(this.#root, parent), parentInode);
     const name = path.slice(slash + 1);
     await this.#visit(folder, { name, listedAsDir: false, path, details: detailsLater(join(this.#root, path)) });
     // Of NFC twins the watcher may report only the newcomer: the synced one is looked at too, as
@@ -250,6 +306,7 @@ class Walk {
       await this.#visit(folder, { name: recorded.name, listedAsDir: false, path: twin, details: detailsLater(join(this.#root, twin)) });
     }
     this.#skipTwins(folder);
+    await this.#checkMissing(folder);
     const node = folder.byKey.get(pathKey(name));
     if (node) this.#emit(node);
     // Below a twin that is not synced there is nothing to look at.
@@ -262,7 +319,7 @@ class Walk {
       // synchronous calls save.
       if (this.#pace.sync && this.#pace.due) await this.#pace.pause();
       throwIfAborted(this.#signal, 'local scan');
-      const folder = new Folder(dir.path, join(this.#root, dir.path));
+      const folder = new Folder(dir.path, join(this.#root, dir.path), dir.inode);
       const raw = this.#readRaw(folder, dir);
       const ignored = raw && this.#asBefore?.(folder.path, raw.digest);
       if (raw !== undefined && ignored !== undefined) {
@@ -374,6 +431,7 @@ class Walk {
       await closeDir(handle, pace);
     }
     this.#skipTwins(folder);
+    await this.#checkMissing(folder);
     const nodes = [...folder.byKey.values()];
     const whole = raw !== undefined && this.#setAside() === setAside && raw.stillAsRead();
     this.#emitFolder(folder.path, nodes, whole ? { digest: raw.digest, ignored: this.ignored.slice(ignoredFrom).map(baseName) } : undefined);
@@ -403,13 +461,17 @@ class Walk {
 
   #look(folder: Folder, name: string, listedAsDir: boolean, path: RelPath, details: Details): void {
     if ('error' in details) {
-      if (errnoCode(details.error) === 'ENOENT') {
-        const undecodable = undecodableName(folder.absolute, folder.childPath(''), name);
-        if (undecodable) {
-          const kind = undecodable.stats ? kindOf(undecodable.stats) : listedAsDir ? 'dir' : 'file';
-          this.#skip(path, kind, `the name is not valid UTF-8 ("${undecodable.shown}"); rename it to sync it`, undecodable.stats && factsOf(undecodable.stats).inode);
-        }
-        // Else deleted since the listing, so leaving it out is the truth.
+      // Whatever the error: a name too long once re-encoded fails otherwise than as missing.
+      const undecodable = folder.undecodable(name);
+      if (undecodable) {
+        const kind = undecodable.stats ? kindOf(undecodable.stats) : listedAsDir ? 'dir' : 'file';
+        this.#skip(path, kind, `the name is not valid UTF-8 ("${undecodable.shown}"); rename it to sync it`, undecodable.stats && factsOf(undecodable.stats).inode);
+        return;
+      }
+      if (isNotThere(details.error)) {
+        // Deleted since the listing, so leaving it out is the truth, unless the folder itself
+        // went (see #checkMissing).
+        folder.missing = true;
         return;
       }
       this.#skip(path, listedAsDir ? 'dir' : 'file', `cannot read its details (${describeFsError(details.error)})`);
@@ -429,6 +491,18 @@ class Walk {
     if (special !== undefined) this.#skip(path, kind, badName ?? special);
     else if (badName !== undefined) this.#skip(path, kind, `${badName}; rename it to sync it`, factsOf(stats).inode);
     else folder.add(nodeOf(path, kind, stats), this.#recorded);
+  }
+
+  /**
+   * A folder renamed, or unmounted, while its entries are looked at makes every entry after
+   * look deleted: once one was missing, the folder is looked at again, and if it is gone or
+   * another, what was not seen in it is unknown.
+   */
+  async #checkMissing(folder: Folder): Promise<void> {
+    if (!folder.missing) return;
+    // The root may be a link; below it, none is followed.
+    const now = await (folder.path === '' ? stat : lstat)(folder.absolute, { bigint: true }).catch(() => undefined);
+    if (!(now?.isDirectory() && now.ino.toString() === folder.inode)) this.#markUnknown(folder);
   }
 
   /** Nothing below `folder` is known beyond what was seen, so nothing missing there is a deletion. */
@@ -453,31 +527,6 @@ async function closeDir(handle: Dir | Dirent[], pace: StatPace): Promise<void> {
   if (Array.isArray(handle)) return;
   if (pace.sync) handle.closeSync();
   else await handle.close();
-}
-
-/**
- * The entry of `folder` behind a listed `name` that is not UTF-8: Node decodes each bad byte to
- * U+FFFD, a name no call reaches again, so its lstat fails as if it had been deleted. Found by
- * reading the folder's names as bytes; `shown` writes the bytes outside printable ASCII as \xHH.
- */
-function undecodableName(folder: string, prefix: string, name: string): { readonly shown: string; readonly stats: BigIntStats | undefined } | undefined {
-  if (!name.includes('\uFFFD')) return undefined;
-  let names: Buffer[];
-  try {
-    names = readdirSync(folder, { encoding: 'buffer' });
-  } catch {
-    return undefined;
-  }
-  const bytes = names.find((raw) => !isUtf8(raw) && raw.toString() === name);
-  if (bytes === undefined) return undefined;
-  let stats: BigIntStats | undefined;
-  try {
-    stats = lstatSync(Buffer.concat([Buffer.from(prefix), bytes]), { bigint: true });
-  } catch {
-    stats = undefined;
-  }
-  const shown = [...bytes].map((byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, '0')}`)).join('');
-  return { shown, stats };
 }
 
 function kindOf(stats: BigIntStats): EntryKind {

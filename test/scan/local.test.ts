@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { chmod, lstat, mkdir, opendir, rename, rmdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { countEntries, scanLocal, scanLocalPaths, type LocalScan } from '../../src/scan/local.js';
 import { createIgnoreRules } from '../../src/scan/ignore.js';
-import { StatPace } from '../../src/scan/stat-pace.js';
+import { StatPace, type Details } from '../../src/scan/stat-pace.js';
 import { parentOf } from '../../src/tree/paths.js';
 import type { LocalNode } from '../../src/tree/types.js';
 import { pathsOf, put, scan as scanWith, skippedPaths, useTempDirs } from './fixture.js';
@@ -128,6 +129,51 @@ describe.each(['adaptive', 'async'] as const)('scanLocal, %s reads', (reads) => 
       { side: 'local', path: 'dir\uFFFD', kind: 'dir', reason: 'the name is not valid UTF-8 ("dir\\xff"); rename it to sync it' },
     ]);
     expect(result.skippedIds).toContain((await lstat(file, { bigint: true })).ino.toString());
+  });
+
+  it('tells apart names that are not UTF-8 but decode alike, and one too long once decoded', async () => {
+    const root = await tempDir();
+    const fe = Buffer.concat([Buffer.from(`${root}/a`), Buffer.from([0xfe])]);
+    const ff = Buffer.concat([Buffer.from(`${root}/a`), Buffer.from([0xff])]);
+    // 200 bytes, each decoded to a three-byte U+FFFD: too long a name to look up.
+    const long = Buffer.concat([Buffer.from(`${root}/`), Buffer.alloc(200, 0xe9)]);
+    for (const name of [fe, ff, long]) await writeFile(name, 'x');
+    const result = await scan(root);
+    expect(pathsOf(result)).toEqual([]);
+    expect(result.unknown).toEqual([]);
+    expect(result.skipped.map((entry) => entry.reason).sort()).toEqual([
+      `the name is not valid UTF-8 ("${'\\xe9'.repeat(200)}"); rename it to sync it`,
+      'the name is not valid UTF-8 ("a\\xfe"); rename it to sync it',
+      'the name is not valid UTF-8 ("a\\xff"); rename it to sync it',
+    ]);
+    const inodes = await Promise.all([fe, ff, long].map(async (name) => (await lstat(name, { bigint: true })).ino.toString()));
+    expect([...result.skippedIds].sort()).toEqual(inodes.sort());
+  });
+
+  it.each([
+    ['a subfolder', 'P'],
+    ['the root', ''],
+  ])('marks %s unknown when it is renamed while its entries are looked at', async (_what, moved) => {
+    const dir = await tempDir();
+    const root = join(dir, 'root');
+    const folder = join(root, moved);
+    await put(folder, { 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
+    // Renames the folder right after the walk looked at its first entry (the root is read in
+    // the directory's order, not by name).
+    let renamed = false;
+    const pace = new (class extends StatPace {
+      override lstatNow(absolute: string): Details {
+        const details = super.lstatNow(absolute);
+        if (!renamed && dirname(absolute) === folder && absolute.endsWith('.txt')) {
+          renameSync(folder, `${folder}-moved`);
+          renamed = true;
+        }
+        return details;
+      }
+    })('adaptive');
+    const result = await scanLocal(root, { rules: { ignores: () => false }, pace });
+    expect(pathsOf(result).filter((path) => path.endsWith('.txt'))).toHaveLength(1);
+    expect(result.unknown).toEqual([moved]);
   });
 
   it('reports a folder it cannot open and marks its contents unknown', async (context) => {
@@ -333,6 +379,26 @@ describe('scanLocalPaths', () => {
     // Gone from B: a fact. Below a folder renamed away, a file, or an ignored folder: nothing was looked at.
     expect([...scanned.reached].sort()).toEqual(['A/x.txt', 'B/gone.txt', 'C']);
     expect(pathsOf(scanned)).toEqual(['A', 'A/x.txt', 'B', 'C', 'C/y.txt', 'D', 'D/f.txt']);
+  });
+
+  it('marks a folder unknown that is renamed between its own lookup and its entry\'s', async () => {
+    const root = await tempDir();
+    await put(root, { 'A/x.txt': 'x' });
+    const recorded = (path: string): undefined => {
+      if (path === 'A') renameSync(join(root, 'A'), join(root, 'B'));
+      return undefined;
+    };
+    const scanned = await scanLocalPaths(root, ['A/x.txt'], { rules: await createIgnoreRules([], root), recorded });
+    expect(pathsOf(scanned)).toEqual(['A']);
+    expect(scanned.unknown).toEqual(['A']);
+  });
+
+  it('scans everything for the root among the paths', async () => {
+    const root = await tempDir();
+    await put(root, { 'A/x.txt': 'x', 'y.txt': 'y' });
+    const scanned = await scanLocalPaths(root, ['A', ''], { rules: await createIgnoreRules([], root) });
+    expect(scanned.reached).toEqual(['']);
+    expect(pathsOf(scanned)).toEqual(['A', 'A/x.txt', 'y.txt']);
   });
 
   it('follows the root itself when it is a link', async () => {
