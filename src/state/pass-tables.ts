@@ -4,6 +4,7 @@ import { baseName, foldKey, isWithin, joinPath, parentOf, pathKey } from '../tre
 import { rootRow, type EntryKind, type LocalNode, type RelPath, type RemoteNode, type Side, type SyncedNode } from '../tree/types.js';
 import { prepared, type Db } from './database.js';
 import { FolderDigests, localDigest, remoteDigest } from './folder-digests.js';
+import { flushGroup, recordsLostMark, throwIfRecordsLostSince } from './group-commit.js';
 import { dirPathsOf, toNodes, type DirPaths, type RowRecord } from './synced.js';
 
 export interface RelevantTrees {
@@ -52,6 +53,11 @@ const batchSize = 2000;
  * A side may be scanned only in part (`cover`): what lies outside its scanned roots counts as
  * the Synced tree remembers it. The tables are temporary (on disk, not in memory) and private
  * to this pass; `drop()` removes them.
+ *
+ * The daemon's folders share the connection, so the scan's rows may be written into a commit
+ * group another folder's run has open: if that group is lost, so are they, and what the pass
+ * reads back would show entries missing as if deleted. The tables are created outside any group
+ * (a lost one would take them with it), and reading the scans back throws once a group was lost.
  */
 export class PassTables {
   readonly #db: Db;
@@ -67,8 +73,11 @@ export class PassTables {
   /** Whether the digests of folders found as remembered are written down (not in a dry run). */
   readonly #keepDigests: boolean;
   readonly #listingContext: string | undefined;
+  readonly #lostMark: number;
 
   constructor(db: Db, folder: number, options: PassTablesOptions = { keepDigests: true }) {
+    flushGroup(db);
+    this.#lostMark = recordsLostMark(db);
     this.#db = db;
     this.#folder = folder;
     this.#digests = new FolderDigests(db, folder);
@@ -335,6 +344,7 @@ export class PassTables {
   /** The part of the trees the planner needs; see the class comment. */
   relevant(): RelevantTrees {
     this.#flush();
+    throwIfRecordsLostSince(this.#db, this.#lostMark);
     if (this.#keepDigests) this.#digests.save();
     const db = this.#db;
     const n = this.#n;

@@ -207,7 +207,13 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
     );
   } finally {
     relaxHeap();
-    tables.drop();
+    // Whatever stopped the pass is the error to report, not a failed clean-up after it; the
+    // tables of a connection in trouble go when it closes.
+    try {
+      tables.drop();
+    } catch (error) {
+      log.warn({ err: error }, 'could not drop the scan tables');
+    }
   }
   if (planned.stopped) planned = { ...planned, stopped: explained(planned.stopped, folder) };
   const skipped = [...local.skipped, ...remoteScan.skipped, ...planned.skipped];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { flushGroup, inGroup, RecordsLostError } from '../../src/state/group-commit.js';
 import { PassTables } from '../../src/state/pass-tables.js';
 import type { RawRead } from '../../src/scan/local.js';
 import { baseName } from '../../src/tree/paths.js';
@@ -112,6 +113,28 @@ describe.each(['entry by entry', 'folder by folder'] as const)('a pass over its 
       // Folders b and c were not scanned locally: they are as synced, not deleted.
       expect(relevant.local.filter((n) => n.kind === 'dir').map((n) => n.path).sort()).toEqual(['a', 'b', 'c']);
       expect(relevant.local.filter((n) => n.kind === 'file').map((n) => n.path)).toEqual(['a/new.txt']);
+    } finally {
+      tables.drop();
+    }
+  });
+
+  it('keeps its tables through another run\'s lost commit group, and is not read back once its rows went with it', () => {
+    const scene = syncedScene();
+    const { db } = scene.state;
+    // A constraint checked only at COMMIT stands in for a full disk or an I/O error there.
+    db.exec('CREATE TABLE parents (id INTEGER PRIMARY KEY); CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)');
+    // Another folder's run has a group open as this pass starts, and loses the next one.
+    inGroup(db, () => db.prepare('INSERT INTO parents VALUES (1)').run());
+    const tables = new PassTables(db, scene.state.tree.folder);
+    try {
+      inGroup(db, () => db.prepare('INSERT INTO children VALUES (2)').run());
+      feed(tables, scene, 'entry by entry');
+      tables.cover('local', '');
+      tables.cover('remote', '');
+      expect(tables.scanned()).toEqual({ local: scene.local.length, remote: scene.remote.length });
+      expect(() => flushGroup(db)).toThrow(RecordsLostError);
+      expect(tables.scanned()).toEqual({ local: 0, remote: 0 });
+      expect(() => tables.relevant()).toThrow(RecordsLostError);
     } finally {
       tables.drop();
     }
