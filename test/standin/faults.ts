@@ -1,7 +1,7 @@
 import { routeShape } from './route.js';
 import type { Fault, RequestWindow } from './types.js';
 
-const faults: readonly Fault[] = ['http502', 'http413', 'reset', 'code50001', 'lostAnswer'];
+const faults: readonly Fault[] = ['http502', 'http413', 'reset', 'code50001', 'lostAnswer', 'clientGone'];
 
 function nonNegativeInteger(what: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} expects an integer >= 0, got ${value}`);

@@ -39,6 +39,8 @@ export function remoteProvider(app: App): Provider {
             const { chunkSize } = session.policy;
             const { last } = chunkLength(ctx, session.size, chunkSize, index);
             const overwrite = index > 0 || ctx.req.headers['x-cr-overwrite'] === 'true';
+            // The slave runs the same cancel hook as the master's local policy.
+            ctx.onCancel(() => app.blobs.truncate(session.blob, index * chunkSize));
             try {
               await app.blobs.append(session.blob, index * chunkSize, ctx.body(), overwrite);
             } catch (error) {

@@ -22,6 +22,13 @@ export interface Ctx {
   text(): Promise<string>;
   /** Reads the whole (small) body and decodes it as JSON. */
   bind(): Promise<Binder>;
+  /**
+   * Runs `hook` once the request is handled if the client's connection closed before the answer
+   * left: Cloudreve's `CancelUpload` watches the request's context during an upload and, when it
+   * ends before the handler returns, runs the AfterUploadCanceled hooks, whatever the handler
+   * did meanwhile.
+   */
+  onCancel(hook: () => Promise<void>): void;
 }
 
 export interface Route {

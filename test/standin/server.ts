@@ -77,16 +77,19 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, res: ServerRes
   }
   const fault = parts.plan.arrive(match.key);
   res.once('close', () => parts.plan.depart(match.key));
-  if (fault !== undefined && fault !== 'lostAnswer') {
+  if (fault !== undefined && fault !== 'lostAnswer' && fault !== 'clientGone') {
     await suffer(fault, req, res);
     return;
   }
   const dropAfter = match.route.chunk === true ? parts.plan.takeDrop() : null;
-  await serve(parts.app, match, new RequestContext(parts.app, req, res, path, match, rawQuery, dropAfter), fault === 'lostAnswer');
+  await serve(parts.app, match, new RequestContext(parts.app, req, res, path, match, rawQuery, dropAfter), fault);
 }
 
-/** `loseAnswer`: the request is carried out, and its connection dropped instead of answered. */
-async function serve(app: App, match: Match, ctx: RequestContext, loseAnswer = false): Promise<void> {
+/**
+ * `lostAnswer`: the request is carried out, and its connection dropped instead of answered.
+ * `clientGone`: so too, but as the client closing it, which Cloudreve sees: its cancel hooks run.
+ */
+async function serve(app: App, match: Match, ctx: RequestContext, lose?: 'lostAnswer' | 'clientGone'): Promise<void> {
   if (match.route.scope === 'api') ctx.res.setHeader('Cache-Control', 'private, no-cache');
   let reply: Reply;
   try {
@@ -102,7 +105,8 @@ async function serve(app: App, match: Match, ctx: RequestContext, loseAnswer = f
   if (reply.kind === 'streamed') return;
   // Cloudreve reads (or black-holes) the whole body before its answer leaves the server.
   await ctx.drain();
-  if (loseAnswer) ctx.req.socket.destroy();
+  if (lose !== undefined) ctx.req.socket.destroy();
+  if (lose === 'clientGone' || (lose === undefined && ctx.req.socket.destroyed)) await ctx.cancelled();
   if (ctx.res.destroyed || ctx.res.headersSent) return;
   if (ctx.session.dirty) ctx.res.setHeader('Set-Cookie', app.sessions.save(ctx.session));
   if (reply.kind === 'envelope') {
@@ -161,6 +165,7 @@ class RequestContext implements Ctx {
   readonly session: Session;
   readonly user: User | null;
   #body: Readable | null = null;
+  readonly #cancelHooks: (() => Promise<void>)[] = [];
 
   constructor(
     app: App,
@@ -194,6 +199,15 @@ class RequestContext implements Ctx {
 
   async drain(): Promise<void> {
     await drain(this.body());
+  }
+
+  onCancel(hook: () => Promise<void>): void {
+    this.#cancelHooks.push(hook);
+  }
+
+  /** The client went before the answer: the hooks `onCancel` gathered run, in order. */
+  async cancelled(): Promise<void> {
+    for (const hook of this.#cancelHooks.splice(0)) await hook();
   }
 }
 

@@ -53,7 +53,7 @@ export interface Standin {
   close(): Promise<void>;
 }
 
-export type Fault = 'http502' | 'http413' | 'reset' | 'code50001' | 'lostAnswer';
+export type Fault = 'http502' | 'http413' | 'reset' | 'code50001' | 'lostAnswer' | 'clientGone';
 
 export interface PolicyChange {
   type?: PolicyType;

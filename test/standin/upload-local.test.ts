@@ -179,6 +179,18 @@ describe('POST /file/upload/:sessionId/:index', () => {
     expect(await chunk(c, sessionID, 1, 'efgh')).toEqual({ code: 40012, msg: 'Chunk must be uploaded in order' });
   });
 
+  it('cuts a chunk\'s file back to its start when the client goes before the answer, though the last one still completes the file', async () => {
+    const c = await freshUser();
+    const { sessionID } = await session(c, { size: 10, name: 'cut.bin' });
+    await chunk(c, sessionID, 0, 'abcd');
+    await chunk(c, sessionID, 1, 'efgh');
+    standin.control.failNext('POST /api/v3/file/upload/:sessionId/:index', 1, 'clientGone');
+    await expect(chunk(c, sessionID, 2, 'ij')).rejects.toThrow();
+    const file = find(await c.list('/'), 'cut.bin');
+    expect(file?.size).toBe(10);
+    expect((await c.download(file?.id ?? '')).text).toBe('abcdefgh');
+  });
+
   it('takes an empty file as one chunk 0 with Content-Length 0', async () => {
     const c = await freshUser();
     const { sessionID } = await session(c, { size: 0, name: 'empty.bin' });

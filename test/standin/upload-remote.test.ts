@@ -60,6 +60,19 @@ describe('remote (slave) policy', () => {
     expect(await (await fetch(url)).text()).toBe('abcdefghij');
   });
 
+  it('cuts the last chunk\'s bytes when the client goes before the answer, completing the file all the same', async () => {
+    const c = await freshUser();
+    const credential = await start(c, 'cut.bin', 10);
+    await slaveChunk(credential, 0, 'abcd');
+    await slaveChunk(credential, 1, 'efgh');
+    standin.control.failNext('POST /api/v3/slave/upload/:sessionId', 1, 'clientGone');
+    await expect(slaveChunk(credential, 2, 'ij')).rejects.toThrow();
+    const file = find(await c.list('/'), 'cut.bin');
+    expect(file?.size).toBe(10);
+    const url = (await c.api('PUT', `/file/download/${file?.id}`)).data as string;
+    expect(await (await fetch(url)).text()).toBe('abcdefgh');
+  });
+
   it('keeps the session-creation time as date without last_modified', async () => {
     const c = await freshUser();
     const credential = await start(c, 'dated.bin', 2);

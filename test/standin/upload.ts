@@ -121,6 +121,9 @@ export function uploadRoutes(app: App, providers: Readonly<Record<PolicyType, Pr
     if (file.size < start) throw new AppError(40012, 'Chunk must be uploaded in order');
     const { length, last } = chunkLength(ctx, session.size, chunkSize, index);
     if (store.remainingCapacity(user) < length) throw ErrInsufficientCapacity;
+    // HookTruncateFileTo(start): the chunk is still counted, and the last one still promotes
+    // the placeholder, but its bytes are gone.
+    ctx.onCancel(() => app.blobs.truncate(session.blob, start));
     try {
       // Chunk 0 may not overwrite: once its object exists, re-sending it fails.
       await app.blobs.append(session.blob, start, ctx.body(), index > 0);
