@@ -19,7 +19,7 @@ import type * as z from 'zod';
 import { Api, type ApiRequest, type Fingerprinted } from './api.js';
 import { toEntry, toPolicy, toProperties, toUser, toWebDavAccount } from './convert.js';
 import { Cookies } from './cookies.js';
-import { downloadFile } from './download.js';
+import { downloadFile, storedSize, type DownloadDeps } from './download.js';
 import { reclassified } from './failures.js';
 import { HttpTransport, apiPrefix } from './http.js';
 import { invalidNameReason } from './names.js';
@@ -169,6 +169,9 @@ export class CloudreveV3 implements Remote, RemoteSharer {
         chunkRetries: this.chunkRetries,
         logger: this.logger,
         freshPolicy: (folder) => this.currentPolicy(folder),
+        findFile: (path) => this.stat(path, 'file'),
+        storedSize: (fileId) => storedSize(this.#downloadDeps(), fileId, options.signal),
+        deleteFile: (fileId) => this.delete([{ kind: 'file', id: fileId }]),
       },
       { dir, name, target, source, policy, options },
     );
@@ -192,12 +195,11 @@ export class CloudreveV3 implements Remote, RemoteSharer {
   }
 
   download(fileId: string, destination: string, options: TransferOptions = {}): Promise<number> {
-    return downloadFile(
-      { api: this.api, transport: this.transport, baseUrl: this.baseUrl, retries: this.chunkRetries, logger: this.logger },
-      fileId,
-      destination,
-      options,
-    );
+    return downloadFile(this.#downloadDeps(), fileId, destination, options);
+  }
+
+  #downloadDeps(): DownloadDeps {
+    return { api: this.api, transport: this.transport, baseUrl: this.baseUrl, retries: this.chunkRetries, logger: this.logger };
   }
 
   async move(fromDir: string, objects: readonly ObjectRef[], toDir: string): Promise<void> {

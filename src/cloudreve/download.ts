@@ -113,6 +113,27 @@ export async function downloadFile(deps: DownloadDeps, fileId: string, destinati
   }
 }
 
+/**
+ * How many bytes the server stores for a file, which may be fewer than it lists: Cloudreve
+ * completes an upload at its full size when the client went before the last chunk was answered,
+ * and its cancel hook then cuts the stored file back to where that chunk began. One byte is asked
+ * for: the stored size is in the answer's Content-Range, or in a 416's when there is no byte.
+ */
+export async function storedSize(deps: DownloadDeps, fileId: string, signal?: AbortSignal): Promise<number> {
+  const url = await downloadUrl(deps, fileId, signal);
+  const request = { ...rangeRequest(deps.baseUrl, url, fileId, 0, undefined, signal), headers: { range: 'bytes=0-0' } };
+  const response = await deps.transport.open(request);
+  try {
+    const unsatisfiable = response.status === 416 ? /^bytes \*\/(\d+)$/.exec(response.headers['content-range'] ?? '') : null;
+    if (unsatisfiable?.[1] !== undefined) return Number(unsatisfiable[1]);
+    const verdict = await judge(response, request, 0, undefined, origin(deps.baseUrl, url));
+    if (verdict.action === 'write' && verdict.total !== undefined) return verdict.total;
+    throw 'reason' in verdict ? verdict.reason : protocolError('The download URL told no size', failureContext(request), response.status);
+  } finally {
+    response.body.destroy();
+  }
+}
+
 function downloadUrl(deps: DownloadDeps, fileId: string, signal: AbortSignal | undefined): Promise<URL> {
   return deps.api
     .data(

@@ -79,6 +79,24 @@ describe.skipIf(onRealServer)('upload faults', () => {
     expect(log.events.filter((event) => event.code === 40011)).toHaveLength(1);
   });
 
+  it.each([
+    ['one chunk', 100, 0],
+    ['the last of three', chunkSize * 2 + 5, 2],
+  ])('starts over when it went before %s was answered and the server completed the file with only its start stored', async (_what, size, last) => {
+    const data = payload(size);
+    await uploadAndCheck(`cut ${size}.bin`, data, beforeChunk(data, last, () => control().failNext(routes.chunk, 1, 'clientGone')));
+    expect(log.count(routes.createSession)).toBe(2);
+    // The short file, asked for its stored size, then deleted.
+    expect(log.count('DELETE /api/v3/object')).toBe(1);
+  });
+
+  it('takes an upload whose last answer was lost as done once the server stores all of it', async () => {
+    const data = payload(chunkSize + 5);
+    await uploadAndCheck('lost last answer.bin', data, beforeChunk(data, 1, () => control().failNext(routes.chunk, 1, 'lostAnswer')));
+    expect(log.count(routes.createSession)).toBe(1);
+    expect(log.count(routes.download)).toBe(2);
+  });
+
   it('retries a session creation that met a proxy error', async () => {
     control().failNext(routes.createSession, 1, 'http502');
     await uploadAndCheck('creation 502.bin', payload(10));

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log/logger.js';
 import { RemoteError, isRemoteError } from '../../remote/errors.js';
-import type { ByteSource, UploadOptions, UploadPolicy } from '../../remote/types.js';
+import type { ByteSource, RemoteEntry, UploadOptions, UploadPolicy } from '../../remote/types.js';
 import { uploadDateOf } from '../../remote/upload-date.js';
 import type { Api } from '../api.js';
 import { Code } from '../codes.js';
@@ -42,6 +42,11 @@ export interface UploadDeps {
   readonly logger: Logger;
   /** The user's current upload policy as a fresh listing of `dir` reports it. */
   readonly freshPolicy: (dir: string) => Promise<UploadPolicy>;
+  /** The file listed at a path, if any. */
+  readonly findFile: (path: string) => Promise<RemoteEntry | undefined>;
+  /** How many bytes the server stores for a file (see `storedSize` in download.ts). */
+  readonly storedSize: (fileId: string) => Promise<number>;
+  readonly deleteFile: (fileId: string) => Promise<void>;
 }
 
 export interface UploadRequest {
@@ -55,9 +60,15 @@ export interface UploadRequest {
   readonly options: UploadOptions;
 }
 
-/** Raised inside the driver when the session is beyond repair but a new one may succeed. */
+/**
+ * Raised inside the driver when the session is beyond repair but a new one may succeed.
+ * `lastChunkUnanswered`: the last chunk's answer was lost, so the file may have been completed.
+ */
 class SessionBroken extends Error {
-  constructor(readonly reason: RemoteError) {
+  constructor(
+    readonly reason: RemoteError,
+    readonly lastChunkUnanswered = false,
+  ) {
     super(reason.message);
   }
 }
@@ -86,6 +97,7 @@ export async function uploadFile(deps: UploadDeps, request: UploadRequest): Prom
       if (await abandonSession(deps, sessionId, request.target)) options.onSessionClosed?.(sessionId);
       const broken = error instanceof SessionBroken ? error.reason : undefined;
       if (broken === undefined) throw error;
+      if (error instanceof SessionBroken && error.lastChunkUnanswered && (await completedAfterAll(deps, request))) return;
       if (restart >= deps.chunkRetries) throw broken;
       deps.logger.info({ target: request.target, reason: broken.message }, 'starting the upload over with a new session');
       await pause(restart, options.signal);
@@ -94,6 +106,29 @@ export async function uploadFile(deps: UploadDeps, request: UploadRequest): Prom
     options.onSessionClosed?.(sessionId);
     return;
   }
+}
+
+/**
+ * Whether an upload whose last chunk went unanswered was completed all the same: the file is
+ * listed at its full size and the server stores all of it. When the client went before the
+ * answer, Cloudreve lists the file whole but may store only what came before that chunk (see
+ * `storedSize`): that file, ours (our session held the name until it completed it), is
+ * deleted, so that the upload starts over instead of meeting it as a file in the way.
+ */
+async function completedAfterAll(deps: UploadDeps, request: UploadRequest): Promise<boolean> {
+  const { size } = request.source;
+  try {
+    const file = await deps.findFile(request.target);
+    if (file?.size !== size) return false;
+    const stored = await deps.storedSize(file.id);
+    if (stored === size) return true;
+    deps.logger.warn({ target: request.target, listed: size, stored }, 'the server completed the upload with only part of the file stored; sending it again');
+    await deps.deleteFile(file.id);
+  } catch (error) {
+    // Then the new session meets whatever is there, as it would have without this look.
+    deps.logger.debug({ target: request.target, err: error }, 'could not tell whether the upload was completed');
+  }
+  return false;
 }
 
 /** Abandons a session so that the name it reserves is free again; a session already gone is fine. */
@@ -214,13 +249,20 @@ async function transfer(
     target: request.target,
     signal: request.options.signal,
   });
+  const chunks = chunksOf(request.source.size, credential.chunkSize);
+  const last = chunks[chunks.length - 1];
+  let lastUnanswered = false;
   try {
-    for (const chunk of chunksOf(request.source.size, credential.chunkSize)) {
-      await sendChunk(deps, sender, chunk, progress, request.options.signal);
+    for (const chunk of chunks) {
+      await sendChunk(deps, sender, chunk, progress, request.options.signal, () => {
+        if (chunk === last) lastUnanswered = true;
+      });
     }
     await sender.finish();
   } catch (error) {
-    if (isRemoteError(error, 'upload-session-expired')) throw new SessionBroken(error);
+    // A session that completed the file with the last chunk is gone when it is sent again.
+    const reason = error instanceof SessionBroken ? error.reason : isRemoteError(error, 'upload-session-expired') ? error : undefined;
+    if (reason !== undefined) throw new SessionBroken(reason, lastUnanswered);
     throw error;
   }
 }
@@ -231,6 +273,7 @@ async function sendChunk(
   chunk: Chunk,
   progress: ProgressTracker,
   signal: AbortSignal | undefined,
+  onUnanswered: () => void,
 ): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -238,6 +281,7 @@ async function sendChunk(
       return;
     } catch (error) {
       if (!isRetryable(error)) throw error;
+      if (mayHaveBeenCarriedOut(error)) onUnanswered();
       if (chunk.index === 0 && !sender.chunkZeroResendable) throw new SessionBroken(error);
       if (attempt >= deps.chunkRetries) throw error;
       deps.logger.debug({ index: chunk.index, attempt, reason: error.message }, 'sending the chunk again');
