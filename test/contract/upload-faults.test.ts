@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudreveV3 } from '../../src/cloudreve/index.js';
 import type { ByteSource } from '../../src/remote/types.js';
@@ -95,6 +97,41 @@ describe.skipIf(onRealServer)('upload faults', () => {
     await uploadAndCheck('lost last answer.bin', data, beforeChunk(data, 1, () => control().failNext(routes.chunk, 1, 'lostAnswer')));
     expect(log.count(routes.createSession)).toBe(1);
     expect(log.count(routes.download)).toBe(2);
+  });
+
+  it('logs in again when the server turned a large chunk away unread and closed the connection while it was being sent', async () => {
+    const big = 1 << 20;
+    control().setPolicy({ chunkSize: big });
+    try {
+      const data = payload(big * 2 + 5);
+      const inner = sourceOf(data);
+      let stalled = false;
+      // The second chunk stalls after its first bytes, as on a slow uplink, past the moment the
+      // server closes the connection.
+      const source: ByteSource = {
+        size: inner.size,
+        mtimeMs: inner.mtimeMs,
+        open: (start, end) => {
+          if (start !== big || stalled) return inner.open(start, end);
+          stalled = true;
+          control().expireLoginSessions();
+          return Readable.from(
+            (async function* () {
+              yield data.subarray(start, start + 65536);
+              await sleep(800);
+              yield data.subarray(start + 65536, end);
+            })(),
+          );
+        },
+      };
+      await uploadAndCheck('turned away.bin', data, source);
+      // Answered before its body was read, the chunk is sent again once logged in.
+      const turned = log.events.findIndex((event) => event.code === 401);
+      expect(log.events[turned]?.route).toBe(routes.chunk);
+      expect(log.events.slice(turned + 1, turned + 3).map((event) => event.route)).toEqual([routes.login, routes.chunk]);
+    } finally {
+      control().setPolicy({ chunkSize });
+    }
   });
 
   it('retries a session creation that met a proxy error', async () => {

@@ -4,7 +4,7 @@ import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { App } from './app.js';
 import { Binder } from './binding.js';
-import { AppError, envelopeJson, errorReply, Panic, type Reply } from './envelope.js';
+import { AppError, envelopeJson, ErrLoginRequired, errorReply, Panic, type Reply } from './envelope.js';
 import type { FaultPlan } from './faults.js';
 import { escapePath } from './gopath.js';
 import type { Ctx } from './route.js';
@@ -92,19 +92,31 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, res: ServerRes
 async function serve(app: App, match: Match, ctx: RequestContext, lose?: 'lostAnswer' | 'clientGone'): Promise<void> {
   if (match.route.scope === 'api') ctx.res.setHeader('Cache-Control', 'private, no-cache');
   let reply: Reply;
+  // Turned away by the login middleware, before any handler looked at the body.
+  let bodyUnread = false;
   try {
     reply = await match.route.handle(ctx);
   } catch (error) {
-    if (error instanceof AppError) reply = errorReply(error);
-    else {
+    if (error instanceof AppError) {
+      reply = errorReply(error);
+      bodyUnread = error === ErrLoginRequired;
+    } else {
       // gin's Recovery: a panic becomes an empty 500. Anything but a deliberate Panic is a stand-in bug.
       if (!(error instanceof Panic)) console.error('cloudreve stand-in: handler failed', error);
       reply = { kind: 'plain', status: 500, headers: {}, body: '' };
     }
   }
   if (reply.kind === 'streamed') return;
-  // Cloudreve reads (or black-holes) the whole body before its answer leaves the server.
-  await ctx.drain();
+  if (bodyUnread && Number(ctx.req.headers['content-length'] ?? 0) >= maxPostHandlerReadBytes) {
+    // Go's net/http discards at most this much of a body the handler left unread: beyond it the
+    // answer goes at once, while the client is still sending, and the connection is closed
+    // (its write side at once, the whole a moment later: net/http's rstAvoidanceDelay).
+    ctx.res.setHeader('Connection', 'close');
+    ctx.res.once('finish', () => setTimeout(() => ctx.req.socket.destroy(), rstAvoidanceDelayMs).unref());
+  } else {
+    // Cloudreve's handlers read (or black-hole) the whole body before their answer leaves.
+    await ctx.drain();
+  }
   if (lose !== undefined) ctx.req.socket.destroy();
   if (lose === 'clientGone' || (lose === undefined && ctx.req.socket.destroyed)) await ctx.cancelled();
   if (ctx.res.destroyed || ctx.res.headersSent) return;
@@ -115,6 +127,10 @@ async function serve(app: App, match: Match, ctx: RequestContext, lose?: 'lostAn
     sendPlain(ctx.res, reply.status, reply.headers, reply.body);
   }
 }
+
+/** net/http's `maxPostHandlerReadBytes` and `rstAvoidanceDelay`. */
+const maxPostHandlerReadBytes = 256 << 10;
+const rstAvoidanceDelayMs = 500;
 
 /** The request never reaches Cloudreve: a proxy error, a dropped connection, or a database failure. */
 async function suffer(fault: Fault, req: IncomingMessage, res: ServerResponse): Promise<void> {
