@@ -316,7 +316,9 @@ async function download(action: DownloadAction, ws: Workspace): Promise<Outcome>
 async function downloadWhole(path: RelPath, remote: RemoteFacts, temp: string, ws: Workspace): Promise<void> {
   const bytes = await ws.remote.remote.download(remote.id, temp, ws.transfer);
   if (bytes !== remote.size) {
-    throw new DeferredError(`${path}: the server sent ${bytes} bytes of a file listed at ${remote.size}; it may be being written, and will be looked at again next run`);
+    throw new DeferredError(
+      `${path}: the server sent ${bytes} bytes of a file listed at ${remote.size}; it may be being written, and will be looked at again next run (if it stays so, the server's copy is broken: replace or delete it there)`,
+    );
   }
 }
 
