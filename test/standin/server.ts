@@ -101,8 +101,9 @@ async function serve(app: App, match: Match, ctx: RequestContext, lose?: 'lostAn
       reply = errorReply(error);
       bodyUnread = error === ErrLoginRequired;
     } else {
-      // gin's Recovery: a panic becomes an empty 500. Anything but a deliberate Panic is a stand-in bug.
-      if (!(error instanceof Panic)) console.error('cloudreve stand-in: handler failed', error);
+      // gin's Recovery: a panic becomes an empty 500. Anything but a deliberate Panic, or a body
+      // cut short by a client that went away (killed, say), is a stand-in bug.
+      if (!(error instanceof Panic) && !ctx.req.socket.destroyed) console.error('cloudreve stand-in: handler failed', error);
       reply = { kind: 'plain', status: 500, headers: {}, body: '' };
     }
   }
