@@ -66,9 +66,11 @@ export async function checkConverged(rig: Rig, activity: Versions | undefined, n
   // A run killed while it asked for a session under a temporary name (the new version of a
   // large file, sent beside it) never learnt the session's ID, and no run needs that random name
   // again: by design the session is left to expire while the state notes that one may be open,
-  // rather than cancelling other devices' uploads with it.
+  // rather than cancelling other devices' uploads with it. So is one whose answer was lost for
+  // a file deleted before a run sent it again: no run meets that name held.
   const notes = rig.uploadNotes();
-  const unnamed = (s: { sessionId: string; name: string }): boolean => notes.unnamedMayBeOpen && isOwnTempFileName(s.name) && !notes.sessionIds.has(s.sessionId);
+  const needed = (s: { path: string; name: string }): boolean => !isOwnTempFileName(s.name) && local.has(`${s.path}/${s.name}`.slice(rig.scene.remoteRoot.length + 1));
+  const unnamed = (s: { sessionId: string; path: string; name: string }): boolean => notes.unnamedMayBeOpen && !needed(s) && !notes.sessionIds.has(s.sessionId);
   const sessions = rig.scene.standin.control.openUploadSessions().filter((s) => !unnamed(s));
   if (sessions.length > 0) problems.push(`3. upload sessions left open: ${sessions.map((s) => `${s.path}/${s.name}`).join(', ')}`);
 

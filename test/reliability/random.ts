@@ -55,7 +55,7 @@ const storageRoutes: Record<PolicyType, string[]> = {
   onedrive: ['PUT /__storage/onedrive/upload/:token', 'GET /__storage/download/:token'],
   s3: ['PUT /__storage/s3/*key', 'GET /__storage/download/:token'],
 };
-const faults = ['http502', 'reset', 'code50001'] as const;
+const faults = ['http502', 'reset', 'code50001', 'lostAnswer', 'clientGone'] as const;
 
 export class CaseFailure extends Error {}
 
