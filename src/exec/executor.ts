@@ -333,8 +333,8 @@ async function carryOut(action: Action, context: ExecContext, refs: RowRefs, sin
       const copy = keptCopy(action, outcome);
       if (copy) state.addConflict({ path: action.localPath, ...copy }, now());
     });
-    // The same content on both sides was never a conflict.
-    return outcome.kind === 'identical' ? 'recorded' : 'conflicts';
+    // The same content on both sides was never a conflict, nor a cut copy of the local file.
+    return outcome.kind === 'identical' ? 'recorded' : outcome.kind === 'repaired' ? 'uploaded' : 'conflicts';
   }
   const outcome = await perform(action, ws);
   crashPoint(`${action.type}:before-record`);

@@ -168,9 +168,21 @@ export class LocalTree {
 /** Whether two files hold the same bytes, reading both in step without loading either whole. */
 export async function sameContent(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([lstat(a), lstat(b)]);
-  if (sa.size !== sb.size) return false;
-  const left = createReadStream(a, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const right = createReadStream(b, { highWaterMark: 1 << 20 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  return sa.size === sb.size && sameBytes(a, b, sa.size);
+}
+
+/** Whether the file `whole` begins with the bytes of the file `start`. */
+export async function beginsWith(whole: string, start: string): Promise<boolean> {
+  const [sw, ss] = await Promise.all([lstat(whole), lstat(start)]);
+  return ss.size <= sw.size && sameBytes(start, whole, ss.size);
+}
+
+/** Whether the first `length` bytes of two files agree. */
+async function sameBytes(a: string, b: string, length: number): Promise<boolean> {
+  if (length === 0) return true;
+  const read = (path: string): AsyncIterator<Buffer> => createReadStream(path, { highWaterMark: 1 << 20, end: length - 1 })[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const left = read(a);
+  const right = read(b);
   let l: Buffer = Buffer.alloc(0);
   let r: Buffer = Buffer.alloc(0);
   try {

@@ -10,7 +10,7 @@ import { baseName, isWithin, joinPath, parentOf } from '../tree/paths.js';
 import type { LocalNode, RelPath } from '../tree/types.js';
 import { crashPoint } from './crash.js';
 import { LocalChangedError, sameFacts } from './local-facts.js';
-import { sameContent, type LocalTree } from './local-fs.js';
+import { beginsWith, sameContent, type LocalTree } from './local-fs.js';
 import type { RemoteTree } from './remote-tree.js';
 import type { ConflictOutcome, Outcome, RemoteAfterConflict } from './rows.js';
 import type { LocalTrash } from './trash.js';
@@ -36,6 +36,16 @@ export interface Workspace {
 /** The action could not run now, for a reason that is not a failure: the next run re-plans it. */
 export class DeferredError extends Error {
   override readonly name: string = 'DeferredError';
+}
+
+/** A download that brought fewer bytes than the file is listed at. */
+class ShortDownloadError extends DeferredError {
+  override readonly name = 'ShortDownloadError';
+}
+
+/** The server's copy came short, and what it holds is the beginning of the local file. */
+class CutServerCopy extends DeferredError {
+  override readonly name = 'CutServerCopy';
 }
 
 /** Deferred because the server changed where the action was to write since the scan. */
@@ -316,7 +326,7 @@ async function download(action: DownloadAction, ws: Workspace): Promise<Outcome>
 async function downloadWhole(path: RelPath, remote: RemoteFacts, temp: string, ws: Workspace): Promise<void> {
   const bytes = await ws.remote.remote.download(remote.id, temp, ws.transfer);
   if (bytes !== remote.size) {
-    throw new DeferredError(
+    throw new (bytes < remote.size ? ShortDownloadError : DeferredError)(
       `${path}: the server sent ${bytes} bytes of a file listed at ${remote.size}; it may be being written, and will be looked at again next run (if it stays so, the server's copy is broken: replace or delete it there)`,
     );
   }
@@ -340,18 +350,28 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
     const temp = action.mode === 'upload-only' ? await ws.local.tempOutside(ws.trash.dir) : ws.local.tempBeside(action.localPath);
     try {
       await downloadWhole(action.localPath, action.remote, temp, ws);
+      return temp;
     } catch (error) {
+      const cut = error instanceof ShortDownloadError && (await beginsWith(ws.local.abs(action.localPath), temp));
       await rm(temp, { force: true });
       ws.local.journal?.removed('local', temp);
-      throw error;
+      throw cut ? new CutServerCopy(error.message, { cause: error }) : error;
     }
-    return temp;
   };
   let fetched: string | undefined;
   try {
     // A retry once the server's version is kept knows they differ, and may find it gone (swapped).
     if (action.local.size === action.remote.size && !losersKept.has(action)) {
-      fetched = await fetchRemote();
+      try {
+        fetched = await fetchRemote();
+      } catch (error) {
+        // Cloudreve completes an upload whose client went before the last answer at its full
+        // size with only the bytes before the last chunk stored (see storedSize in the client):
+        // a run killed then leaves its own upload so, never to be downloaded whole. Those bytes
+        // being the local file's beginning, the local file is sent over them.
+        if (!(error instanceof CutServerCopy) || action.mode === 'download-only') throw error;
+        return { kind: 'repaired', local: action.local, remote: await sendOver(action, ws) };
+      }
       if (await sameContent(fetched, ws.local.abs(action.localPath))) return { kind: 'identical', local: action.local };
     }
     switch (action.resolution) {
@@ -433,6 +453,18 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     // What was kept is the version of the first attempt: one written on the server while the
     // retry waited is looked at first, as an upload's replace is.
     if (retry) await expectOnServer(ws, action.remotePath, action.remote, read.source.size);
+    await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
+    return 'replaced';
+  });
+}
+
+/** Sends the local version of a conflict over the server's, keeping nothing of the server's. */
+async function sendOver(action: ConflictAction, ws: Workspace): Promise<RemoteAfterConflict> {
+  return withLocalFile(ws, action.localPath, action.local, async (read) => {
+    if (action.local.size > ws.replaceMaxSize) {
+      await swapIn(ws, action, action.remote, read);
+      return 'new';
+    }
     await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
     return 'replaced';
   });

@@ -151,12 +151,14 @@ export type ConflictOutcome =
   | { readonly kind: 'identical'; readonly local: LocalFacts }
   /** The file now holds one version on both sides (`local` after any download). */
   | { readonly kind: 'settled'; readonly local: LocalFacts; readonly remote: RemoteAfterConflict }
+  /** The server's copy held the beginning of the local file (an upload cut short): the local version was sent over it. */
+  | { readonly kind: 'repaired'; readonly local: LocalFacts; readonly remote: RemoteAfterConflict }
   /** As settled, plus a conflict copy of the local version that exists on both sides. */
   | { readonly kind: 'copied'; readonly local: LocalFacts; readonly copyName: string; readonly copyLocal: LocalFacts };
 
 export function recordConflict(tree: SyncedTree, refs: RowRefs, action: ConflictAction, outcome: ConflictOutcome): boolean {
   const { row } = action;
-  const remote = outcome.kind === 'settled' ? outcome.remote : 'as-planned';
+  const remote = outcome.kind === 'settled' || outcome.kind === 'repaired' ? outcome.remote : 'as-planned';
   const facts = remote === 'as-planned' ? row.remoteFacts : undefined;
   const { remoteId, ...withoutId } = row;
   const uploaded = remote === 'new' || remote === 'set-aside';

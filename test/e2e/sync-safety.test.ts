@@ -183,6 +183,48 @@ describe('a server file whose update broke off', () => {
   });
 });
 
+describe('a server file a killed run left cut short', () => {
+  // A run killed right after sending an upload's last chunk: Cloudreve completes the file at its
+  // full size, but the cancel hook of a client gone before the answer keeps only the bytes
+  // before that chunk. Made here by a device sending the chunks itself.
+  async function cutUpload(s: Scene, content: string): Promise<void> {
+    const device = new Client(s.standin.url);
+    await device.login(s.standin.admin.email, s.standin.admin.password);
+    const opened = await device.api('PUT', '/file/upload', { path: s.remoteRoot, size: content.length, name: 'report.txt', policy_id: await device.policyId() });
+    const { sessionID } = opened.data as { sessionID: string };
+    for (let index = 0; index * 4 < content.length; index++) {
+      const last = (index + 1) * 4 >= content.length;
+      if (last) s.standin.control.failNext('POST /api/v3/file/upload/:sessionId/:index', 1, 'clientGone');
+      const sent = device.raw('POST', `/api/v3/file/upload/${sessionID}/${index}`, { body: content.slice(index * 4, index * 4 + 4) });
+      if (last) await expect(sent).rejects.toThrow();
+      else await sent;
+    }
+  }
+
+  it.each(['two-way', 'upload-only'] as const)('is sent over with the local file, whose beginning it holds (%s)', async (mode) => {
+    scene = await Scene.start({ standin: { chunkSize: 4 }, folder: { mode } });
+    const s = scene;
+    await s.write('report.txt', 'the whole report');
+    await cutUpload(s, 'the whole report');
+    expect((await s.sync(0)).stdout).toContain('1 uploaded, 0 downloaded, 0 moved, 0 deleted, 0 conflicts, 0 skipped, 0 deferred');
+    expect(await s.fetch('report.txt')).toBe('the whole report');
+    expect(await s.localTree()).toEqual({ 'report.txt': 'the whole report' });
+    expect((await s.sync(0)).stdout).toContain('0 uploaded, 0 downloaded');
+    // No conflict copy is listed: nothing was kept of the cut copy.
+    expect(s.withStateDatabase((db) => db.prepare('SELECT count(*) FROM conflicts').pluck().get())).toBe(0);
+  });
+
+  it('is left as it is, and the local file too, when it holds other bytes', async () => {
+    scene = await Scene.start({ standin: { chunkSize: 4 } });
+    const s = scene;
+    await s.write('report.txt', 'the whole report');
+    await cutUpload(s, 'THE whole report');
+    expect((await s.sync(1)).stdout).toContain('1 deferred');
+    expect(await s.localTree()).toEqual({ 'report.txt': 'the whole report' });
+    expect(await s.fetch('report.txt')).toBe('THE whole re');
+  });
+});
+
 /** Has the config pair `local` with the folder's server folder, under the same name. */
 
 describe('binding guard', () => {
