@@ -118,8 +118,10 @@ async function serve(app: App, match: Match, ctx: RequestContext, lose?: 'lostAn
     // Cloudreve's handlers read (or black-hole) the whole body before their answer leaves.
     await ctx.drain();
   }
-  if (lose !== undefined) ctx.req.socket.destroy();
+  // Cloudreve's cancel hook runs the moment the client goes, well before the client can ask
+  // anything again: run before the connection is dropped, so that tests see it done.
   if (lose === 'clientGone' || (lose === undefined && ctx.req.socket.destroyed)) await ctx.cancelled();
+  if (lose !== undefined) ctx.req.socket.destroy();
   if (ctx.res.destroyed || ctx.res.headersSent) return;
   if (ctx.session.dirty) ctx.res.setHeader('Set-Cookie', app.sessions.save(ctx.session));
   if (reply.kind === 'envelope') {

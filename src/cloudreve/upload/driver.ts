@@ -93,11 +93,13 @@ export async function uploadFile(deps: UploadDeps, request: UploadRequest): Prom
       options.onSessionOpened?.(sessionId);
       await transfer(deps, request, opened.credential, policy, progress);
     } catch (error) {
+      // Looked for while the session still holds the name: a file listed there now is its own.
+      const completed = error instanceof SessionBroken && error.lastChunkUnanswered ? await completedFile(deps, request) : undefined;
       // A session that could not be cancelled stays written down, for a later run to cancel.
       if (await abandonSession(deps, sessionId, request.target)) options.onSessionClosed?.(sessionId);
+      if (completed !== undefined && (await storedWhole(deps, request, completed))) return;
       const broken = error instanceof SessionBroken ? error.reason : undefined;
       if (broken === undefined) throw error;
-      if (error instanceof SessionBroken && error.lastChunkUnanswered && (await completedAfterAll(deps, request))) return;
       if (restart >= deps.chunkRetries) throw broken;
       deps.logger.info({ target: request.target, reason: broken.message }, 'starting the upload over with a new session');
       await pause(restart, options.signal);
@@ -109,24 +111,35 @@ export async function uploadFile(deps: UploadDeps, request: UploadRequest): Prom
 }
 
 /**
- * Whether an upload whose last chunk went unanswered was completed all the same: the file is
- * listed at its full size and the server stores all of it. When the client went before the
- * answer, Cloudreve lists the file whole but may store only what came before that chunk (see
- * `storedSize`): that file, ours (our session held the name until it completed it), is
- * deleted, so that the upload starts over instead of meeting it as a file in the way.
+ * The file an upload whose last chunk went unanswered completed all the same, if it did: listed
+ * at its full size while the session still holds the name, which only its own completion frees.
  */
-async function completedAfterAll(deps: UploadDeps, request: UploadRequest): Promise<boolean> {
-  const { size } = request.source;
+async function completedFile(deps: UploadDeps, request: UploadRequest): Promise<RemoteEntry | undefined> {
   try {
     const file = await deps.findFile(request.target);
-    if (file?.size !== size) return false;
-    const stored = await deps.storedSize(file.id);
-    if (stored === size) return true;
-    deps.logger.warn({ target: request.target, listed: size, stored }, 'the server completed the upload with only part of the file stored; sending it again');
-    await deps.deleteFile(file.id);
+    return file?.size === request.source.size ? file : undefined;
   } catch (error) {
     // Then the new session meets whatever is there, as it would have without this look.
     deps.logger.debug({ target: request.target, err: error }, 'could not tell whether the upload was completed');
+    return undefined;
+  }
+}
+
+/**
+ * Whether the server stores all of a file an unanswered upload completed. When the client went
+ * before the answer, Cloudreve lists the file whole but its cancel hook may keep only what came
+ * before the last chunk (see `storedSize`; asked once the session was abandoned, which gives the
+ * hook a round trip's time): that file, ours, is deleted, so that the upload starts over instead
+ * of meeting it as a file in the way.
+ */
+async function storedWhole(deps: UploadDeps, request: UploadRequest, file: RemoteEntry): Promise<boolean> {
+  try {
+    const stored = await deps.storedSize(file.id);
+    if (stored === file.size) return true;
+    deps.logger.warn({ target: request.target, listed: file.size, stored }, 'the server completed the upload with only part of the file stored; sending it again');
+    await deps.deleteFile(file.id);
+  } catch (error) {
+    deps.logger.debug({ target: request.target, err: error }, 'could not tell whether the upload was stored whole');
   }
   return false;
 }
