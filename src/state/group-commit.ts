@@ -53,7 +53,16 @@ class GroupCommit {
         }
       }, groupDelayMs);
     }
-    return this.#atomic(write) as T;
+    try {
+      return this.#atomic(write) as T;
+    } catch (error) {
+      // After some failures (a full disk, an I/O error) SQLite rolls the whole transaction back
+      // by itself: the group is lost as if its commit had failed.
+      if (this.#timer === undefined || this.db.inTransaction) throw error;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      throw this.#lost(error);
+    }
   }
 
   flush(): void {

@@ -78,6 +78,20 @@ describe('commit groups (src/state/group-commit.ts)', () => {
     expect(() => flushGroup(db)).toThrow(`the state database ${join(dir, databaseFileName)} failed: FOREIGN KEY constraint failed`);
   });
 
+  it('loses a group that SQLite rolled back by itself after a failed write, as one whose commit failed', () => {
+    // SQLite takes a whole transaction back after a full disk or an I/O error; a trigger raising
+    // ROLLBACK stands in for one.
+    db.exec("CREATE TABLE other (v INTEGER); CREATE TRIGGER full_disk BEFORE INSERT ON other WHEN NEW.v = 2 BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;");
+    const mark = recordsLostMark(db);
+    inGroup(db, () => conflict('a'));
+    expect(() => inGroup(db, () => db.prepare('INSERT INTO other VALUES (2)').run())).toThrow(RecordsLostError);
+    expect(() => throwIfRecordsLostSince(db, mark)).toThrow(RecordsLostError);
+    expect(db.inTransaction).toBe(false);
+    inGroup(db, () => conflict('b'));
+    flushGroup(db);
+    expect(committed()).toEqual(['b']);
+  });
+
   it('puts a write-ahead note on disk at once, with the group before it', () => {
     inGroup(db, () => conflict('a'));
     state.addTempFile('local', '/tmp/x.cloudreve-sync-tmp', 1);

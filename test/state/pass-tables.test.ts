@@ -139,6 +139,29 @@ describe.each(['entry by entry', 'folder by folder'] as const)('a pass over its 
       tables.drop();
     }
   });
+
+  it('is not read back once a group holding its rows was rolled back by SQLite itself (a full disk)', () => {
+    const scene = syncedScene();
+    const { db } = scene.state;
+    db.exec("CREATE TABLE other (v INTEGER); CREATE TRIGGER full_disk BEFORE INSERT ON other WHEN NEW.v = 2 BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;");
+    const tables = new PassTables(db, scene.state.tree.folder);
+    try {
+      // Another folder's run opens a group; this pass's local scan goes into it.
+      inGroup(db, () => db.prepare('INSERT INTO other VALUES (1)').run());
+      for (const node of scene.local) tables.addLocal(node);
+      expect(tables.scanned().local).toBe(scene.local.length);
+      // That run's next write fails, and the group goes with it; the server scan comes after.
+      expect(() => inGroup(db, () => db.prepare('INSERT INTO other VALUES (2)').run())).toThrow(RecordsLostError);
+      for (const node of scene.remote) tables.addRemote(node);
+      tables.cover('local', '');
+      tables.cover('remote', '');
+      expect(tables.scanned()).toEqual({ local: 0, remote: scene.remote.length });
+      // Read back, the local files would look deleted.
+      expect(() => tables.relevant()).toThrow(RecordsLostError);
+    } finally {
+      tables.drop();
+    }
+  });
 });
 
 describe('a folder listed whole', () => {
