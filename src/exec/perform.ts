@@ -5,6 +5,7 @@ import { isDroppingName, isOwnTempFileName } from '../scan/ignore.js';
 import type { LocalScan } from '../scan/local.js';
 import { unknownOf } from '../scan/unknown.js';
 import type { RemoteEntry, TransferOptions } from '../remote/types.js';
+import { isUploadDate, uploadDateOf } from '../remote/upload-date.js';
 import type { Action, ConflictAction, DeleteAction, DownloadAction, LocalFacts, RemoteFacts, ScannedLocal, ScannedRemote, UploadAction } from '../plan/types.js';
 import { baseName, isWithin, joinPath, parentOf } from '../tree/paths.js';
 import type { LocalNode, RelPath } from '../tree/types.js';
@@ -352,7 +353,7 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
       await downloadWhole(action.localPath, action.remote, temp, ws);
       return temp;
     } catch (error) {
-      const cut = error instanceof ShortDownloadError && (await beginsWith(ws.local.abs(action.localPath), temp));
+      const cut = error instanceof ShortDownloadError && sentFromHere(action) && (await beginsWith(ws.local.abs(action.localPath), temp));
       await rm(temp, { force: true });
       ws.local.journal?.removed('local', temp);
       throw cut ? new CutServerCopy(error.message, { cause: error }) : error;
@@ -458,13 +459,28 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
   });
 }
 
-/** Sends the local version of a conflict over the server's, keeping nothing of the server's. */
+/**
+ * Whether the server's file is dated as an upload of the local file would date it: Cloudreve
+ * dates an upload with the modification time sent, so a cut copy of our own upload shows the
+ * local file's; a version another device is writing in place (stored short until it is done)
+ * shows its old date meanwhile.
+ */
+function sentFromHere(action: ConflictAction): boolean {
+  const sent = uploadDateOf(action.local.mtimeMs);
+  return sent !== undefined && isUploadDate(action.remote.modifiedMs, sent);
+}
+
+/**
+ * Sends the local version of a conflict over the server's, keeping nothing of the server's: only
+ * while the server's is still as scanned (a whole version written there since is another's).
+ */
 async function sendOver(action: ConflictAction, ws: Workspace): Promise<RemoteAfterConflict> {
   return withLocalFile(ws, action.localPath, action.local, async (read) => {
     if (action.local.size > ws.replaceMaxSize) {
       await swapIn(ws, action, action.remote, read);
       return 'new';
     }
+    await expectOnServer(ws, action.remotePath, action.remote);
     await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
     return 'replaced';
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -187,10 +187,14 @@ describe('a server file a killed run left cut short', () => {
   // A run killed right after sending an upload's last chunk: Cloudreve completes the file at its
   // full size, but the cancel hook of a client gone before the answer keeps only the bytes
   // before that chunk. Made here by a device sending the chunks itself.
-  async function cutUpload(s: Scene, content: string): Promise<void> {
+  async function cutUpload(s: Scene, content: string, datedAsLocal = true): Promise<void> {
     const device = new Client(s.standin.url);
     await device.login(s.standin.admin.email, s.standin.admin.password);
-    const opened = await device.api('PUT', '/file/upload', { path: s.remoteRoot, size: content.length, name: 'report.txt', policy_id: await device.policyId() });
+    // Dated as an upload of the local file is: with its modification time.
+    const lastModified = datedAsLocal ? { last_modified: Math.trunc((await stat(s.localPath('report.txt'))).mtimeMs) } : {};
+    // Else dated when it completes: a minute on, so that no rounding can make it the local file's.
+    if (!datedAsLocal) s.standin.control.advanceClock(60_000);
+    const opened = await device.api('PUT', '/file/upload', { path: s.remoteRoot, size: content.length, name: 'report.txt', policy_id: await device.policyId(), ...lastModified });
     const { sessionID } = opened.data as { sessionID: string };
     for (let index = 0; index * 4 < content.length; index++) {
       const last = (index + 1) * 4 >= content.length;
@@ -214,14 +218,17 @@ describe('a server file a killed run left cut short', () => {
     expect(s.withStateDatabase((db) => db.prepare('SELECT count(*) FROM conflicts').pluck().get())).toBe(0);
   });
 
-  it('is left as it is, and the local file too, when it holds other bytes', async () => {
+  it.each([
+    ['it holds other bytes', 'THE whole report', true, 'THE whole re'],
+    ['it is dated otherwise (a version another device is writing)', 'the whole report', false, 'the whole re'],
+  ])('is left as it is, and the local file too, when %s', async (_when, content, datedAsLocal, stored) => {
     scene = await Scene.start({ standin: { chunkSize: 4 } });
     const s = scene;
     await s.write('report.txt', 'the whole report');
-    await cutUpload(s, 'THE whole report');
+    await cutUpload(s, content, datedAsLocal);
     expect((await s.sync(1)).stdout).toContain('1 deferred');
     expect(await s.localTree()).toEqual({ 'report.txt': 'the whole report' });
-    expect(await s.fetch('report.txt')).toBe('THE whole re');
+    expect(await s.fetch('report.txt')).toBe(stored);
   });
 });
 
