@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { flushGroup, inGroup, RecordsLostError } from '../../src/state/group-commit.js';
+import type { Db } from '../../src/state/database.js';
 import { PassTables } from '../../src/state/pass-tables.js';
 import type { RawRead } from '../../src/scan/local.js';
 import { baseName } from '../../src/tree/paths.js';
@@ -118,40 +119,34 @@ describe.each(['entry by entry', 'folder by folder'] as const)('a pass over its 
     }
   });
 
-  it('keeps its tables through another run\'s lost commit group, and is not read back once its rows went with it', () => {
+  it.each([
+    // A constraint checked only at COMMIT stands in for a full disk or an I/O error there.
+    ['its commit fails', (db: Db) => {
+      inGroup(db, () => db.prepare('INSERT INTO children VALUES (99)').run());
+      expect(() => flushGroup(db)).toThrow(RecordsLostError);
+    }],
+    // SQLite takes a whole transaction back after a failed write on a full disk; a trigger raising ROLLBACK stands in for one.
+    ['SQLite rolls it back after a failed write', (db: Db) => {
+      expect(() => inGroup(db, () => db.prepare('INSERT INTO full VALUES (1)').run())).toThrow(RecordsLostError);
+    }],
+  ])('keeps its tables through another run\'s lost commit group, and is not read back once its rows went with it (%s)', (_how, lose) => {
     const scene = syncedScene();
     const { db } = scene.state;
-    // A constraint checked only at COMMIT stands in for a full disk or an I/O error there.
-    db.exec('CREATE TABLE parents (id INTEGER PRIMARY KEY); CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)');
-    // Another folder's run has a group open as this pass starts, and loses the next one.
+    db.exec(`
+      CREATE TABLE parents (id INTEGER PRIMARY KEY);
+      CREATE TABLE children (parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);
+      CREATE TABLE full (v INTEGER);
+      CREATE TRIGGER full_disk BEFORE INSERT ON full BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;
+    `);
+    // Another folder's run has a group open as this pass starts (created in it, the tables would
+    // go with it), and opens the next one as the local scan comes in.
     inGroup(db, () => db.prepare('INSERT INTO parents VALUES (1)').run());
     const tables = new PassTables(db, scene.state.tree.folder);
     try {
-      inGroup(db, () => db.prepare('INSERT INTO children VALUES (2)').run());
-      feed(tables, scene, 'entry by entry');
-      tables.cover('local', '');
-      tables.cover('remote', '');
-      expect(tables.scanned()).toEqual({ local: scene.local.length, remote: scene.remote.length });
-      expect(() => flushGroup(db)).toThrow(RecordsLostError);
-      expect(tables.scanned()).toEqual({ local: 0, remote: 0 });
-      expect(() => tables.relevant()).toThrow(RecordsLostError);
-    } finally {
-      tables.drop();
-    }
-  });
-
-  it('is not read back once a group holding its rows was rolled back by SQLite itself (a full disk)', () => {
-    const scene = syncedScene();
-    const { db } = scene.state;
-    db.exec("CREATE TABLE other (v INTEGER); CREATE TRIGGER full_disk BEFORE INSERT ON other WHEN NEW.v = 2 BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END;");
-    const tables = new PassTables(db, scene.state.tree.folder);
-    try {
-      // Another folder's run opens a group; this pass's local scan goes into it.
-      inGroup(db, () => db.prepare('INSERT INTO other VALUES (1)').run());
+      inGroup(db, () => db.prepare('INSERT INTO parents VALUES (2)').run());
       for (const node of scene.local) tables.addLocal(node);
       expect(tables.scanned().local).toBe(scene.local.length);
-      // That run's next write fails, and the group goes with it; the server scan comes after.
-      expect(() => inGroup(db, () => db.prepare('INSERT INTO other VALUES (2)').run())).toThrow(RecordsLostError);
+      lose(db);
       for (const node of scene.remote) tables.addRemote(node);
       tables.cover('local', '');
       tables.cover('remote', '');
