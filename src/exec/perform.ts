@@ -371,7 +371,9 @@ export async function settleConflict(action: ConflictAction, ws: Workspace, setA
         // a run killed then leaves its own upload so, never to be downloaded whole. Those bytes
         // being the local file's beginning, the local file is sent over them.
         if (!(error instanceof CutServerCopy) || action.mode === 'download-only') throw error;
-        return { kind: 'repaired', local: action.local, remote: await sendOver(action, ws) };
+        // Keeping nothing of the server's: only while it is still as scanned (a whole version
+        // written there since is another's).
+        return { kind: 'repaired', local: action.local, remote: await sendOver(action, ws, {}) };
       }
       if (await sameContent(fetched, ws.local.abs(action.localPath))) return { kind: 'identical', local: action.local };
     }
@@ -446,17 +448,9 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     }
     losersKept.add(action);
   }
-  return withLocalFile(ws, action.localPath, action.local, async (read) => {
-    if (!whole) {
-      await swapIn(ws, action, action.remote, read);
-      return 'new';
-    }
-    // What was kept is the version of the first attempt: one written on the server while the
-    // retry waited is looked at first, as an upload's replace is.
-    if (retry) await expectOnServer(ws, action.remotePath, action.remote, read.source.size);
-    await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
-    return 'replaced';
-  });
+  // What was kept is the version of the first attempt: one written on the server while the
+  // retry waited is looked at first, as an upload's replace is.
+  return sendOver(action, ws, retry ? { sentSize: action.local.size } : undefined);
 }
 
 /**
@@ -471,16 +465,17 @@ function sentFromHere(action: ConflictAction): boolean {
 }
 
 /**
- * Sends the local version of a conflict over the server's, keeping nothing of the server's: only
- * while the server's is still as scanned (a whole version written there since is another's).
+ * Sends the local version of a conflict over the server's: swapped in when too large for one
+ * request (which looks at the server's first), else replaced in place once the server's is found
+ * as scanned when `recheck` asks (`sentSize`: what an attempt of ours sent, see expectOnServer).
  */
-async function sendOver(action: ConflictAction, ws: Workspace): Promise<RemoteAfterConflict> {
+async function sendOver(action: ConflictAction, ws: Workspace, recheck: { readonly sentSize?: number } | undefined): Promise<RemoteAfterConflict> {
   return withLocalFile(ws, action.localPath, action.local, async (read) => {
     if (action.local.size > ws.replaceMaxSize) {
       await swapIn(ws, action, action.remote, read);
       return 'new';
     }
-    await expectOnServer(ws, action.remotePath, action.remote);
+    if (recheck) await expectOnServer(ws, action.remotePath, action.remote, recheck.sentSize);
     await ws.remote.remote.replace(action.remote.id, read.source, ws.transfer);
     return 'replaced';
   });

@@ -219,7 +219,9 @@ class Folder {
       for (const raw of names) {
         if (isUtf8(raw)) continue;
         const decoded = raw.toString();
-        this.#undecodable.set(decoded, [...(this.#undecodable.get(decoded) ?? []), raw]);
+        const alike = this.#undecodable.get(decoded);
+        if (alike) alike.push(raw);
+        else this.#undecodable.set(decoded, [raw]);
       }
     }
     const bytes = this.#undecodable.get(name)?.shift();
