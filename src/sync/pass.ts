@@ -28,7 +28,7 @@ import { otherSide, type LocalNode, type RelPath, type Side, type SkippedPath } 
 import { bindingGuard, bindingOf, howToGoPast } from './binding.js';
 import { copiesFoundOnServer, forgetGoneConflicts } from './conflicts.js';
 import { markerGuard, markFolder, readFolderMarker } from './folder-marker.js';
-import { tightenHeapForScan } from './scan-heap.js';
+import { tuneV8ForScan } from './scan-v8.js';
 import { remoteFoldersUnchanged, type PassScope } from './scope.js';
 
 export interface PassContext {
@@ -116,7 +116,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
   const scope = options.scope ?? { kind: 'full' };
   const listingContext = hash('sha256', JSON.stringify([version, listingRevision, rules.fingerprint, maxRelativePathBytes(folder.localPath)]), 'base64');
   const tables = new PassTables(db, id, { keepDigests: !options.dryRun, listingContext });
-  const relaxHeap = tightenHeapForScan();
+  const restoreV8 = tuneV8ForScan();
   let planned: Plan;
   let markerTrip: GuardTrip | undefined;
   let forceGuards: Force = false;
@@ -206,7 +206,7 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
       },
     );
   } finally {
-    relaxHeap();
+    restoreV8();
     // Whatever stopped the pass is the error to report, not a failed clean-up after it; the
     // tables of a connection in trouble go when it closes.
     try {
