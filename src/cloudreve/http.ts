@@ -101,6 +101,16 @@ interface Observed<T> {
 const sessionCookie = /(^|\s|;)cloudreve-session=/;
 
 /**
+ * How long a kept-alive connection may wait for its next request before it is closed. A server
+ * or proxy that closes idle connections first (Apache's default is 5 s, some proxies' less) may
+ * close one just as a request goes out on it: the request fails with a reset, and one that
+ * writes cannot be told to have been carried out or not. Node also closes a connection a second
+ * before the timeout a server announces (`Keep-Alive: timeout=N`), but only with a timeout of
+ * its own set. A new connection after an idle spell costs a handshake.
+ */
+const idleConnectionMs = 4000;
+
+/**
  * The only place that talks HTTP: one keep-alive agent pair, timeouts, TLS trust, the cookie jar,
  * and the translation of every transport failure into a RemoteError. Each call is one attempt;
  * retry policy lives with the callers, which know what is idempotent. Requests with a small
@@ -118,7 +128,8 @@ export class HttpTransport {
   private readonly exchangeSettings: ExchangeSettings;
 
   constructor(private readonly options: TransportOptions) {
-    this.agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+    const keepAlive = { keepAlive: true, timeout: idleConnectionMs };
+    this.agents = { http: new HttpAgent(keepAlive), https: new HttpsAgent(keepAlive) };
     const ca = options.ca === undefined ? undefined : trustedAuthorities(options.ca);
     const tls = { rejectUnauthorized: !options.insecureSkipVerify, ca };
     this.exchangeSettings = { agents: this.agents, timeouts: options, tls };

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CookieJar } from 'tough-cookie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Cookies } from '../../src/cloudreve/cookies.js';
@@ -95,5 +96,41 @@ describe('HttpTransport', () => {
       .catch((caught: unknown) => caught);
     expect(error).not.toBeInstanceOf(RemoteError);
     expect((error as NodeJS.ErrnoException).code).toBe('EIO');
+  });
+
+  describe('kept-alive connections', () => {
+    /** A server answering every request, counting the connections it was asked on. */
+    async function countingServer(keepAliveTimeoutMs: number): Promise<{ url: URL; connections: () => number }> {
+      let connections = 0;
+      const server = createServer((_request, response) => response.end('{}'));
+      // Node announces its keep-alive timeout in a Keep-Alive header; 0 announces none and keeps the connection.
+      server.keepAliveTimeout = keepAliveTimeoutMs;
+      server.on('connection', () => connections++);
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api`), connections: () => connections };
+    }
+    const get = (client: HttpTransport, url: URL): Promise<unknown> => client.fetch({ method: 'GET', url, route: 'GET /api' });
+
+    it('closes one before the timeout the server announces runs out, so that no request goes out on it as the server closes it', async () => {
+      const server = await countingServer(2000);
+      const client = transport(60_000);
+      await get(client, server.url);
+      await get(client, server.url);
+      expect(server.connections()).toBe(1);
+      // Node lets a connection go a second before the announced 2 s.
+      await sleep(1300);
+      await get(client, server.url);
+      expect(server.connections()).toBe(2);
+    });
+
+    it('closes one idle for 4 s when the server announces nothing (a proxy may close it first)', async () => {
+      const server = await countingServer(0);
+      const client = transport(60_000);
+      await get(client, server.url);
+      await sleep(4300);
+      await get(client, server.url);
+      expect(server.connections()).toBe(2);
+    });
   });
 });
