@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { mb, seconds, type RunResult } from './measure.js';
 import { pool, RawClient } from './raw-client.js';
-import { count, ratio, type BenchContext, type BenchResult, type Benchmark } from './report.js';
+import { count, ratio, roundsOf, type BenchContext, type BenchResult, type Benchmark } from './report.js';
 import { expectExit, makeTree, syncOnce, walkTree, Workdir, writeClientConfig } from './scene.js';
 import { startStandinProcess, summarizeCounts } from './standin-process.js';
 
@@ -17,8 +17,7 @@ export const initialUpload: Benchmark = {
     const perFolder = 100;
     const size = 4096;
     const files = folders * perFolder;
-    // The machine may be busy with other work: each side runs twice, alternating, best kept.
-    const rounds = context.quick ? 1 : 2;
+    const rounds = roundsOf(context);
     const work = await Workdir.create('upload');
     try {
       const tree = work.path('tree');

@@ -3,7 +3,7 @@ import { setImmediate } from 'node:timers/promises';
 import { join } from 'node:path';
 import { mb, seconds, type RunResult } from './measure.js';
 import { RawClient } from './raw-client.js';
-import { count, ratio, type BenchContext, type BenchResult, type Benchmark, type Row } from './report.js';
+import { count, ratio, roundsOf, type BenchContext, type BenchResult, type Benchmark, type Row } from './report.js';
 import { seedSyncedTree } from './seed.js';
 import { expectExit, makeTree, syncOnce, Workdir, writeClientConfig } from './scene.js';
 import { startStandinProcess, summarizeCounts } from './standin-process.js';
@@ -98,7 +98,7 @@ export const noopCycle: Benchmark = {
         `CPU time of the client: ${cycles.map((c) => `${cpu(c)} at ${count(c.files)}`).join(', ')}; wall: ${cycles.map((c) => `${seconds(c.run.wallMs)} at ${count(c.files)}`).join(', ')}`,
         `write requests in the measured cycles: ${cycles.map((c) => c.writes).join(', ')}; listings: ${cycles.map((c) => count(c.listings)).join(', ')}`,
         `with \`${nasHeap}\`, the old generation V8 gives a machine with 2 GiB of RAM (a quarter of it; this one has more), peak RSS is ${cycles.map((c) => `${mb(c.smallHeap.peakRssKb)} at ${count(c.files)}`).join(', ')}, in ${cycles.map((c) => seconds(c.smallHeap.wallMs)).join(', ')}`,
-        'each tree is seeded to its synced state with the raw client and the client\'s state module, then one warm-up `sync --once` (it logs in and stores the session) runs before the measured ones (best of 2, alternating with the floor); the floor is an lstat walk of the tree in parallel with one listing per server folder, in the benchmark process',
+        `each tree is seeded to its synced state with the raw client and the client's state module, then one warm-up \`sync --once\` (it logs in and stores the session) runs before the measured ones (best of ${roundsOf(context)}, alternating with the floor); the floor is an lstat walk of the tree in parallel with one listing per server folder, in the benchmark process`,
       ],
     };
   },
@@ -123,10 +123,9 @@ async function cycleAt(files: number, context: BenchContext): Promise<Cycle> {
     const warmCounts = summarizeCounts(await standin.counts());
     if (warmCounts.writes > 0) throw new Error(`the warm-up cycle made ${warmCounts.writes} write requests; the seeded tree is not in sync: ${warm.stdout}`);
 
-    // The machine may be busy with other work: floor and cycle run twice, alternating, best kept.
     let floorMs = Number.POSITIVE_INFINITY;
     let best: { run: RunResult; counts: ReturnType<typeof summarizeCounts> } | undefined;
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < roundsOf(context); round++) {
       context.log(`${count(files)} files: floor`);
       floorMs = Math.min(floorMs, await floor(standin.url, standin.email, standin.password, setup.local, '/noop'));
       context.log(`${count(files)} files: measured cycle`);

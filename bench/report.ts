@@ -35,6 +35,19 @@ export interface Benchmark {
   run(context: BenchContext): Promise<BenchResult>;
 }
 
+/**
+ * How many times a timed benchmark runs each side, alternating, keeping each side's best. The
+ * machine may be busy with other work: on a shared two-core machine a floor of #1 took 5.96 s
+ * in one round and 7.67 s in the next, and a third round narrows what one slow minute does to
+ * either side.
+ */
+const timedRounds = 3;
+
+/** Rounds of a timed benchmark: one in a smoke run. */
+export function roundsOf(context: BenchContext): number {
+  return context.quick ? 1 : timedRounds;
+}
+
 export function verdict(pass: boolean | undefined): string {
   return pass === undefined ? '' : pass ? 'pass' : 'MISS';
 }
