@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { lstat, readdir, rm, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, isPermissionDenied } from './errors.js';
 import { tempPrefix } from './ignore.js';
@@ -34,6 +34,30 @@ export async function detectCaseInsensitive(dir: string, mayWrite: boolean): Pro
     return await sameFileBothCases(dir, name);
   } finally {
     await rm(probe, { force: true });
+  }
+}
+
+/** `rootFoldsCase`'s answers, by the device and inode of the folder a root led to. */
+const answers = new Map<string, Promise<boolean | undefined>>();
+
+/**
+ * `detectCaseInsensitive` for a synced folder's root, asked once per process for each folder a
+ * root leads to: a filesystem never changes its mind, but a root path can come to lead to
+ * another one (a disk mounted there in place of another, a link to it pointed elsewhere), which
+ * is then asked anew. An answer it could not give, or a failure, is asked for again next time.
+ */
+export async function rootFoldsCase(root: string, mayWrite: boolean): Promise<boolean | undefined> {
+  const { dev, ino } = await stat(root, { bigint: true });
+  const key = `${dev}:${ino}`;
+  const known = answers.get(key) ?? detectCaseInsensitive(root, mayWrite);
+  answers.set(key, known);
+  try {
+    const folds = await known;
+    if (folds === undefined) answers.delete(key);
+    return folds;
+  } catch (error) {
+    answers.delete(key);
+    throw error;
   }
 }
 

@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { answerTo, overrides, plan, sourceOf, utcConflictStamp, type Action, type Force, type GuardTrip, type Plan, type PlanTotals } from '../plan/index.js';
 import { isRemoteError } from '../remote/errors.js';
 import type { Remote } from '../remote/types.js';
-import { detectCaseInsensitive } from '../scan/case.js';
+import { rootFoldsCase } from '../scan/case.js';
 import { messageOf } from '../scan/errors.js';
 import { createIgnoreRules, isDroppingName, type IgnoreRules } from '../scan/ignore.js';
 import { countEntries, scanLocal, scanLocalPaths, type LocalScan, type RawRead } from '../scan/local.js';
@@ -61,9 +61,6 @@ export interface PassResult {
   /** Undefined for a dry run or a run stopped by a guard. */
   readonly report?: ExecReport;
 }
-
-/** Whether each local root folds case; asked once per process, since it never changes. */
-const caseInsensitivity = new Map<string, Promise<boolean | undefined>>();
 
 /**
  * One full pass over one synced folder: scan both sides, plan against the Synced tree, and
@@ -146,20 +143,9 @@ export async function syncFolder(folder: FolderConfig, context: PassContext, opt
           }),
       scope.kind === 'local-changes' && counts.entries > 0 ? rememberedUnlessChanged(folder, context, scope.paths, tree, rules, walkRemote) : walkRemote(),
     ]);
-    let localCaseInsensitive = false;
-    if (local.rootExists) {
-      // A folder that could not tell (empty, and not to be written) counts as case-sensitive, as
-      // most local disks are, and is asked again next pass.
-      const known = caseInsensitivity.get(folder.localPath) ?? detectCaseInsensitive(folder.localPath, !options.dryRun && source !== 'local');
-      caseInsensitivity.set(folder.localPath, known);
-      // Asked again next pass when it could not tell or failed (a full disk for the probe, say).
-      const folds = await known.catch((error: unknown) => {
-        caseInsensitivity.delete(folder.localPath);
-        throw error;
-      });
-      if (folds === undefined) caseInsensitivity.delete(folder.localPath);
-      localCaseInsensitive = folds ?? false;
-    }
+    // A folder that could not tell (empty, and not to be written) counts as case-sensitive, as
+    // most local disks are, and is asked again next pass.
+    const localCaseInsensitive = local.rootExists && ((await rootFoldsCase(folder.localPath, !options.dryRun && source !== 'local')) ?? false);
     const scanned = tables.scanned();
     const relevant = tables.relevant();
     // Only a full pass forgets copies that are gone (below).

@@ -1,7 +1,7 @@
-import { readdir } from 'node:fs/promises';
+import { link, readdir, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectCaseInsensitive } from '../../src/scan/case.js';
+import { detectCaseInsensitive, rootFoldsCase } from '../../src/scan/case.js';
 import { put, useTempDirs } from './fixture.js';
 
 const tempDir = useTempDirs();
@@ -27,5 +27,20 @@ describe('detectCaseInsensitive', () => {
     const dir = await tempDir();
     await expect(detectCaseInsensitive(join(dir, 'missing'), true)).rejects.toMatchObject({ code: 'ENOENT' });
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('rootFoldsCase', () => {
+  it('asks again once the root leads to another folder (another disk mounted there, a link pointed elsewhere)', async () => {
+    const dir = await tempDir();
+    // A name and its case-swapped twin as one file (a hard link) is what a folding disk shows.
+    await put(dir, { 'folding/Note.txt': 'x', 'plain/Note.txt': 'x' });
+    await link(join(dir, 'folding/Note.txt'), join(dir, 'folding/nOTE.TXT'));
+    const root = join(dir, 'root');
+    await symlink(join(dir, 'folding'), root);
+    expect(await rootFoldsCase(root, false)).toBe(true);
+    await unlink(root);
+    await symlink(join(dir, 'plain'), root);
+    expect(await rootFoldsCase(root, false)).toBe(false);
   });
 });
