@@ -445,12 +445,27 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
       const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
       await ws.remote.remote.mkdir(into);
       await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
+      await expectKept(ws, into, action);
     }
     losersKept.add(action);
   }
   // What was kept is the version of the first attempt: one written on the server while the
   // retry waited is looked at first, as an upload's replace is.
   return sendOver(action, ws, retry ? { sentSize: action.local.size } : undefined);
+}
+
+/**
+ * Cloudreve copies only what is still in the folder it is told, and answers a copy of a file
+ * moved out of it meanwhile (by another device, since the scan) with success, having copied
+ * nothing: the version about to be replaced would then be kept nowhere. So the trash must show
+ * the copy, as scanned, before the replace.
+ */
+async function expectKept(ws: Workspace, into: string, action: ConflictAction): Promise<void> {
+  const name = baseName(action.remotePath);
+  const { entries } = await ws.remote.remote.list(into);
+  if (!entries.some((entry) => entry.kind === 'file' && entry.name === name && entry.size === action.remote.size)) {
+    throw new ServerChangedError(`${action.remotePath} was moved or changed on the server before its version could be kept in the trash; left for the next run`);
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { rename, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bufferSource } from '../../src/remote/sources.js';
 import { Scene, type FolderOptions } from './harness.js';
@@ -35,6 +36,33 @@ describe('conflict policies', () => {
     const [run] = (await s.server.list('/.trash')).entries;
     const trashed = await s.server.list(`/.trash/${run?.name ?? ''}`);
     expect(trashed.entries.map((e) => e.name)).toEqual(['doc.txt']);
+  });
+
+  it('local: a server version moved away before it could be kept in the remote trash is not replaced', async () => {
+    const s = await Scene.start({ folder: { conflict: 'local', trash: { remote: '/.trash' } }, config: { sync: { settleTime: 0, retries: 1 } } });
+    scene = s;
+    await s.write('doc.txt', 'base');
+    await s.write('sub/keep.txt', 'keep');
+    await s.sync();
+    await editBoth(s, 'doc.txt', 'local edit', 'server edit');
+    const doc = await s.entry('doc.txt', 'file');
+    // Another device moves the server's version away after the run looked for it in its folder
+    // (the third listing, after the server walk's two) and before the copy into the trash that
+    // relied on that look, held 0.5 s. Cloudreve then copies nothing, and says nothing of it.
+    s.standin.control.resetCounts();
+    s.standin.control.delayNext('POST /api/v3/object/copy', 500);
+    const run = s.cli('sync', '--once');
+    while ((s.standin.control.requestCounts()['GET /api/v3/directory/*path'] ?? 0) < 3) await sleep(2);
+    await sleep(20);
+    await s.server.move(s.remoteRoot, [{ kind: 'file', id: doc?.id ?? '' }], `${s.remoteRoot}/sub`);
+    expect((await run).code).toBe(1);
+    expect(await s.fetch('sub/doc.txt')).toBe('server edit');
+    // The next run sees the move, and the conflict is settled as usual.
+    await s.sync(1);
+    expect(await s.fetch('sub/doc.txt')).toBe('local edit');
+    const kept = [];
+    for (const pass of (await s.server.list('/.trash')).entries) kept.push(...(await s.server.list(`/.trash/${pass.name}/sub`).catch(() => ({ entries: [] }))).entries);
+    expect(kept).toMatchObject([{ name: 'doc.txt', size: 'server edit'.length }]);
   });
 
   it('local, without a remote trash: the server version is downloaded into the local trash', async () => {

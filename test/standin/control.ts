@@ -39,6 +39,7 @@ export function createControl(app: App, plan: FaultPlan): StandinControl {
     failNext: (route, count, fault) => plan.failNext(route, count, fault),
     pendingFaults: () => plan.pending(),
     setLatency: (ms) => plan.setLatency(ms),
+    delayNext: (route, ms) => plan.delayNext(route, ms),
     dropNextChunk: (afterBytes) => plan.dropNextChunk(afterBytes),
     pauseCancelAll: (ms) => {
       app.uploads.cancelAllPauseMs = byteCount('pauseCancelAll', ms);
@@ -97,6 +98,7 @@ export function controlEndpoint(control: StandinControl, addUser: Standin['addUs
     failNext: ([route, count, fault]) => control.failNext(text(route, 'route'), number(count, 'count'), text(fault, 'fault') as Fault),
     pendingFaults: () => control.pendingFaults(),
     setLatency: ([ms]) => control.setLatency(number(ms, 'ms')),
+    delayNext: ([route, ms]) => control.delayNext(text(route, 'route'), number(ms, 'ms')),
     dropNextChunk: ([afterBytes]) => control.dropNextChunk(number(afterBytes, 'afterBytes')),
     pauseCancelAll: ([ms]) => control.pauseCancelAll(number(ms, 'ms')),
     expireLoginSessions: () => control.expireLoginSessions(),

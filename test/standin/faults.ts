@@ -14,6 +14,7 @@ export class FaultPlan {
   readonly #counts = new Map<string, number>();
   readonly #windows = new Map<string, { firstStartMs: number; lastEndMs: number }>();
   #latencyMs = 0;
+  readonly #delays = new Map<string, number>();
   #dropAfter: number | null = null;
 
   /** `routeKeys`: every real route key, so that a mistyped key fails loudly instead of never firing. */
@@ -22,12 +23,29 @@ export class FaultPlan {
   }
 
   failNext(route: string, count: number, fault: Fault): void {
-    const key = this.#shapes.get(routeShape(route));
-    if (key === undefined) throw new RangeError(`unknown route key "${route}"; known: ${[...this.#shapes.values()].join(', ')}`);
+    const key = this.#key(route);
     nonNegativeInteger('failNext count', count);
     if (!faults.includes(fault)) throw new RangeError(`unknown fault "${String(fault)}"; known: ${faults.join(', ')}`);
     // The next `count` requests, whatever was planned before: a count of 0 clears the route.
     this.#queued.set(key, Array.from({ length: count }, () => fault));
+  }
+
+  delayNext(route: string, ms: number): void {
+    nonNegativeInteger('delayNext', ms);
+    this.#delays.set(this.#key(route), ms);
+  }
+
+  /** The delay armed for the next request of `key`, disarmed by taking it. */
+  takeDelay(key: string): number {
+    const ms = this.#delays.get(key) ?? 0;
+    this.#delays.delete(key);
+    return ms;
+  }
+
+  #key(route: string): string {
+    const key = this.#shapes.get(routeShape(route));
+    if (key === undefined) throw new RangeError(`unknown route key "${route}"; known: ${[...this.#shapes.values()].join(', ')}`);
+    return key;
   }
 
   /** Counts the request and returns the fault it must suffer, if any. */

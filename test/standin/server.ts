@@ -75,6 +75,8 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, res: ServerRes
     else redirect(res, method, escapePath(alternative) + (queryAt < 0 ? '' : `?${rawQuery}`));
     return;
   }
+  const delayMs = parts.plan.takeDelay(match.key);
+  if (delayMs > 0) await sleep(delayMs);
   const fault = parts.plan.arrive(match.key);
   res.once('close', () => parts.plan.depart(match.key));
   if (fault !== undefined && fault !== 'lostAnswer' && fault !== 'clientGone') {

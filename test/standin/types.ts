@@ -91,6 +91,8 @@ export interface StandinControl {
   pendingFaults(): number;
   /** Added to every request. */
   setLatency(ms: number): void;
+  /** The next request to `route` waits `ms` before it is counted and handled (on top of the latency). */
+  delayNext(route: string, ms: number): void;
   /** The next chunk-carrying request (any policy) reads `afterBytes` of its body, then its socket is destroyed. */
   dropNextChunk(afterBytes: number): void;
   /** `DELETE /file/upload` waits `ms` between finding the user's placeholders and deleting them. */
