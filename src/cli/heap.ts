@@ -12,9 +12,10 @@ import { setFlagsFromString } from 'node:v8';
  * up. So the entry point sets it before it loads the program, and a factor the user gave node
  * (`--semi-space-growth-factor=N`) is applied here too, as they asked.
  *
- * Not set: a smaller old-generation growth factor (`--heap-growing-percent`). It halves the peak
- * of a no-op pass over 100,000 files, but full collections then come so often during a large
- * transfer that it runs 1.5 times as long.
+ * Not set here, for the whole run: a smaller old-generation growth factor
+ * (`--heap-growing-percent`). It halves the peak of a no-op pass over 100,000 files, but full
+ * collections then come so often during a large transfer that it runs 1.5 times as long; it is
+ * set while a pass scans and plans only (src/sync/scan-v8.ts).
  */
 // 0 would crash V8 at its next young collection.
 const flag = /^--semi[-_]space[-_]growth[-_]factor=([1-9]\d*)$/;

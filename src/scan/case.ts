@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { lstat, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode, isPermissionDenied } from './errors.js';
 import { tempPrefix } from './ignore.js';
@@ -37,18 +37,23 @@ export async function detectCaseInsensitive(dir: string, mayWrite: boolean): Pro
   }
 }
 
-/** `rootFoldsCase`'s answers, by the device and inode of the folder a root led to. */
+/** `rootFoldsCase`'s answers, by the folder a root led to (see there). */
 const answers = new Map<string, Promise<boolean | undefined>>();
 
 /**
  * `detectCaseInsensitive` for a synced folder's root, asked once per process for each folder a
  * root leads to: a filesystem never changes its mind, but a root path can come to lead to
  * another one (a disk mounted there in place of another, a link to it pointed elsewhere), which
- * is then asked anew. An answer it could not give, or a failure, is asked for again next time.
+ * is then asked anew. A folder is told by its filesystem's kind, device number, inode and birth
+ * time: a disk mounted in place of another may get the same device number, and the root folder
+ * of every disk of one kind the same inode, but a stick of another kind (FAT, exFAT) differs in
+ * kind, and where the kernel keeps birth times (ext4, btrfs, XFS) two disks' root folders differ
+ * in theirs. Two disks alike in all four are taken for one. An answer it could not give, or a
+ * failure, is asked for again next time.
  */
 export async function rootFoldsCase(root: string, mayWrite: boolean): Promise<boolean | undefined> {
-  const { dev, ino } = await stat(root, { bigint: true });
-  const key = `${dev}:${ino}`;
+  const [{ dev, ino, birthtimeNs }, { type }] = await Promise.all([stat(root, { bigint: true }), statfs(root)]);
+  const key = `${type}:${dev}:${ino}:${birthtimeNs}`;
   const known = answers.get(key) ?? detectCaseInsensitive(root, mayWrite);
   answers.set(key, known);
   try {
