@@ -240,7 +240,8 @@ export class CloudreveV3 implements Remote, RemoteSharer {
 
   async copy(fromDir: string, object: ObjectRef, toDir: string): Promise<void> {
     const target = `${fromDir} -> ${toDir}`;
-    // The server silently copies nothing when the object is not a direct child of fromDir.
+    // The server silently copies nothing when the object is not a direct child of fromDir: looked
+    // for there first, and its copy in toDir after (another device may move it in between).
     const original = (await this.list(fromDir)).entries.find(isRef(object));
     if (original === undefined) {
       throw new RemoteError(`Not copied: not a direct child of ${fromDir}`, { kind: 'not-found', target });
@@ -261,6 +262,8 @@ export class CloudreveV3 implements Remote, RemoteSharer {
       const clash = destination?.entries.some((entry) => entry.kind === original.kind && entry.name === original.name);
       throw clash === true ? reclassified(error, 'exists', `An object of that name already exists in ${toDir}`) : error;
     }
+    const copied = (await this.list(toDir)).entries.some((entry) => entry.kind === original.kind && entry.name === original.name && (entry.kind === 'dir' || entry.size === original.size));
+    if (!copied) throw new RemoteError(`Not copied: moved out of ${fromDir} or changed before the copy`, { kind: 'not-found', target });
   }
 
   async delete(objects: readonly ObjectRef[]): Promise<void> {

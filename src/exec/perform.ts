@@ -444,8 +444,7 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     } else if (whole) {
       const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
       await ws.remote.remote.mkdir(into);
-      await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
-      await expectKept(ws, into, action);
+      await keepInTrash(ws, into, action);
     }
     losersKept.add(action);
   }
@@ -455,15 +454,15 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
 }
 
 /**
- * Cloudreve copies only what is still in the folder it is told, and answers a copy of a file
- * moved out of it meanwhile (by another device, since the scan) with success, having copied
- * nothing: the version about to be replaced would then be kept nowhere. So the trash must show
- * the copy, as scanned, before the replace.
+ * Copies the server's version into the remote trash before it is replaced. A copy that finds the
+ * file gone from its folder (another device moved it since the scan) copies nothing: the replace
+ * by ID would then leave that version nowhere, so the conflict waits for a pass that sees the move.
  */
-async function expectKept(ws: Workspace, into: string, action: ConflictAction): Promise<void> {
-  const name = baseName(action.remotePath);
-  const { entries } = await ws.remote.remote.list(into);
-  if (!entries.some((entry) => entry.kind === 'file' && entry.name === name && entry.size === action.remote.size)) {
+async function keepInTrash(ws: Workspace, into: string, action: ConflictAction): Promise<void> {
+  try {
+    await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
+  } catch (error) {
+    if (!isRemoteError(error, 'not-found')) throw error;
     throw new ServerChangedError(`${action.remotePath} was moved or changed on the server before its version could be kept in the trash; left for the next run`);
   }
 }

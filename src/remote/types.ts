@@ -56,7 +56,7 @@ export interface Remote {
   /** Renames one object inside its folder. */
   rename(object: ObjectRef, newName: string): Promise<void>;
 
-  /** Copies one object that is a direct child of `fromDir` into `toDir`. */
+  /** Copies one object that is a direct child of `fromDir` into `toDir`; fails with not-found when it is not (or no longer) there. */
   copy(fromDir: string, object: ObjectRef, toDir: string): Promise<void>;
 
   /** Deletes objects; folders go with everything below them. Missing objects are ignored. */
