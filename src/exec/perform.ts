@@ -59,7 +59,7 @@ export async function perform(action: Exclude<Action, ConflictAction>, ws: Works
   switch (action.type) {
     case 'mkdir':
       if (action.side === 'local') return { local: await ws.local.mkdir(action.path) };
-      await ws.remote.remote.mkdir(ws.remote.abs(action.path));
+      await freeingHeldName(ws, action.path, () => ws.remote.remote.mkdir(ws.remote.abs(action.path)));
       return {};
     case 'upload':
       return upload(action, ws);
@@ -67,7 +67,7 @@ export async function perform(action: Exclude<Action, ConflictAction>, ws: Works
       return download(action, ws);
     case 'move':
       if (action.side === 'local') await ws.local.move(action.from, action.to);
-      else await ws.remote.move({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.from, action.to);
+      else await freeingHeldName(ws, action.to, () => ws.remote.move({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.from, action.to));
       return {};
     case 'delete':
       await remove(action, ws);
@@ -159,6 +159,26 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
     }
   } finally {
     for (const id of open) ws.sessions.opened(id, path);
+  }
+}
+
+/**
+ * A folder made, or an entry moved or renamed, at a name Cloudreve says exists where its folder
+ * lists none: an upload in progress holds it, unseen until done. When an earlier run may have
+ * left such a session open unnamed, the names those hold are freed, as for an upload (see
+ * `uploadNew`), and the write is tried again; else, or if the name shows, the error stands.
+ */
+async function freeingHeldName(ws: Workspace, path: RelPath, write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    const { remote } = ws.remote;
+    const cancelAll = remote.cancelAllUploads?.bind(remote);
+    if (!isRemoteError(error, 'exists') || cancelAll === undefined || !ws.sessions.earlierMayHoldNames) throw error;
+    const { entries } = await remote.list(ws.remote.abs(parentOf(path)));
+    if (entries.some((entry) => entry.name === baseName(path))) throw error;
+    await ws.sessions.freeEarlierNames(cancelAll);
+    await write();
   }
 }
 

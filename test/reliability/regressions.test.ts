@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recordOutcome, RowRefs } from '../../src/exec/rows.js';
@@ -149,7 +149,24 @@ describe('an upload session whose answer never arrived (src/exec/perform.ts, tem
     expect(await s.fetch('report.txt')).toBe('report');
     expect(s.standin.control.openUploadSessions()).toEqual([]);
   });
+
+  it('held at a name a rename later needs, is cancelled for the rename as for an upload', async () => {
+    // Soak seed 70054: Cloudreve answers a rename onto a name an upload placeholder holds with
+    // "exists", and the rename was left for a day, though its folder lists no such name.
+    rig = await syncedRig(1);
+    const s = rig.scene;
+    await s.write('report.txt', 'report');
+    s.standin.control.failNext('PUT /api/v3/file/upload', 3, 'lostAnswer');
+    expect((await rig.sync(1)).stdout).toContain('1 failed');
+    expect(s.standin.control.openUploadSessions().map((x) => x.name)).toEqual(['report.txt']);
+    await rm(s.localPath('report.txt'));
+    await rename(s.localPath('seed.txt'), s.localPath('report.txt'));
+    await rig.sync(0);
+    expect(await s.fetch('report.txt')).toBe('seed');
+    expect(s.standin.control.openUploadSessions()).toEqual([]);
+  });
 });
+
 
 describe("another device's upload in progress (src/exec/upload-sessions.ts)", () => {
   it('is left alone after a request for a session that a proxy answered without reaching the server', async () => {

@@ -12,6 +12,7 @@ import type { Match, Router } from './router.js';
 import type { Session } from './sessions.js';
 import type { User } from './store.js';
 import type { Fault } from './types.js';
+import { collectUploadPlaceholders } from './upload.js';
 
 export const controlPath = '/__standin/control';
 
@@ -67,6 +68,8 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, res: ServerRes
     return;
   }
   if (parts.plan.latencyMs > 0) await sleep(parts.plan.latencyMs);
+  // Cloudreve's cron runs beside the requests; here it catches up as the first request after it was due comes.
+  await collectUploadPlaceholders(parts.app);
 
   const match = parts.router.match(method, path);
   if (match === null) {

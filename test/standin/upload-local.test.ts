@@ -256,6 +256,19 @@ describe('cancelling and expiry', () => {
     expect(await chunk(c, sessionID, 0, 'abcd')).toEqual({ code: 40011, msg: '' });
   });
 
+  it('frees the name of an expired session once the recycling job has run (every 1 h 30 min)', async () => {
+    const c = await freshUser();
+    // The job runs now, as this session is asked for: its next run is 1 h 30 min away.
+    standin.control.advanceClock(90 * 60_000);
+    await session(c, { size: 4, name: 'cron.bin' });
+    standin.control.advanceClock(3_601_000);
+    // The session is gone, its placeholder not until the job's next run.
+    expect((await c.api('PUT', '/file/upload', { path: '/', size: 4, name: 'cron.bin', policy_id: await c.policyId() })).code).toBe(40054);
+    standin.control.advanceClock(30 * 60_000);
+    const again = await session(c, { size: 4, name: 'cron.bin' });
+    expect(await chunk(c, again.sessionID, 0, 'abcd')).toEqual({ code: 0, msg: '' });
+  });
+
   it('deletes all of the user\'s sessions at once', async () => {
     const c = await freshUser();
     await session(c, { size: 4, name: 'one.bin' });

@@ -18,13 +18,29 @@ export interface UploadSession {
   readonly cancel: (() => Promise<void>) | undefined;
 }
 
+const collectEveryMs = 90 * 60_000;
+
 /** Cloudreve's cache of upload sessions; entries vanish at expiry, placeholders do not. */
 export class UploadSessions {
   readonly #live = new Map<string, UploadSession>();
   /** How long `DELETE /file/upload` takes between finding the placeholders and deleting them. */
   cancelAllPauseMs = 0;
+  #nextCollectMs: number;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    this.#nextCollectMs = clock.now() + collectEveryMs;
+  }
+
+  /**
+   * Whether Cloudreve's `cron_recycle_upload_session` (every 1 h 30 min by default) is due: it
+   * deletes the placeholders whose session is gone, which until then keep holding their names.
+   */
+  collectDue(): boolean {
+    const now = this.clock.now();
+    if (now < this.#nextCollectMs) return false;
+    this.#nextCollectMs = now + collectEveryMs;
+    return true;
+  }
 
   add(session: UploadSession): void {
     this.#live.set(session.id, session);

@@ -58,6 +58,15 @@ export function chunkLength(ctx: Ctx, size: number, chunkSize: number, index: nu
 }
 
 /** A failed `Put` answers 40002 with the driver's error text. */
+/** `cron_recycle_upload_session`, when due: placeholders whose session is gone are deleted, freeing their names. */
+export async function collectUploadPlaceholders(app: App): Promise<void> {
+  if (!app.uploads.collectDue()) return;
+  for (const [sessionId, fileId] of [...app.store.placeholders]) {
+    const file = app.store.files.get(fileId);
+    if (file !== undefined && app.uploads.get(sessionId) === undefined) await deleteFile(app, file);
+  }
+}
+
 export function uploadFailed(error: unknown): AppError {
   if (error instanceof AppError) return error;
   return new AppError(40002, error instanceof Error ? error.message : String(error));
