@@ -91,6 +91,12 @@ export class Activity {
   readonly remoteReplaces = new Map<string, RemoteReplace>();
   /** Versions a user overwrote or deleted: they may be gone. */
   readonly superseded = new Set<string>();
+  /**
+   * Server paths (folder and name) whose upload by the other device failed, an injected fault
+   * perhaps losing the answer to a session it opened: that device gave up and left the session
+   * to expire, holding the name meanwhile, which is no leftover of cloudreve-sync's.
+   */
+  readonly abandonedUploads = new Set<string>();
   /** Sizes any version had; server-side edits always pick a new one (README, known limitations). */
   readonly #sizes = new Set<number>([0]);
   readonly log: string[] = [];
@@ -333,7 +339,12 @@ export class Activity {
         const name = freeName(dir, fileNames);
         if (name === undefined) return;
         const content = this.#content();
-        await this.scene.server.upload(this.#rabs(dir), name, bufferSource(content, Date.now()));
+        try {
+          await this.scene.server.upload(this.#rabs(dir), name, bufferSource(content, Date.now()));
+        } catch (error) {
+          this.abandonedUploads.add(`${this.#rabs(dir)}/${name}`);
+          throw error;
+        }
         return this.#did(`remote create ${join2(dir, name)} (${content.length} B)`, content);
       }
       case 'edit': {

@@ -19,6 +19,8 @@ export const remoteTrash = '/.trash';
 export interface Versions {
   readonly versions: ReadonlyMap<string, string>;
   readonly superseded: ReadonlySet<string>;
+  /** Sessions the other device may have left open (see Activity.abandonedUploads). */
+  readonly abandonedUploads?: ReadonlySet<string>;
 }
 
 export interface Verdict {
@@ -71,7 +73,8 @@ export async function checkConverged(rig: Rig, activity: Versions | undefined, n
   const notes = rig.uploadNotes();
   const needed = (s: { path: string; name: string }): boolean => !isOwnTempFileName(s.name) && local.has(`${s.path}/${s.name}`.slice(rig.scene.remoteRoot.length + 1));
   const unnamed = (s: { sessionId: string; path: string; name: string }): boolean => notes.unnamedMayBeOpen && !needed(s) && !notes.sessionIds.has(s.sessionId);
-  const sessions = rig.scene.standin.control.openUploadSessions().filter((s) => !unnamed(s));
+  const othersLeft = (s: { path: string; name: string }): boolean => activity?.abandonedUploads?.has(`${s.path}/${s.name}`) === true;
+  const sessions = rig.scene.standin.control.openUploadSessions().filter((s) => !unnamed(s) && !othersLeft(s));
   if (sessions.length > 0) problems.push(`3. upload sessions left open: ${sessions.map((s) => `${s.path}/${s.name}`).join(', ')}`);
 
   // 4. A no-op.

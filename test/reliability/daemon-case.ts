@@ -172,7 +172,7 @@ export async function runDaemonCase(seed: number, options: DaemonCaseOptions): P
     const output = earlier + daemon.output;
     const raced = racedReplaces(activity.remoteReplaces, output);
     if (raced.size > 0) note(`${raced.size} server edit(s) met a replace in the moment after its look, and may be lost to it`);
-    const verdict = await checkConverged(rig, { versions: activity.versions, superseded: new Set([...activity.superseded, ...raced]) });
+    const verdict = await checkConverged(rig, { versions: activity.versions, superseded: new Set([...activity.superseded, ...raced]), abandonedUploads: activity.abandonedUploads });
     if (verdict.problems.length > 0) fail(`after the daemon's stop:\n${verdict.problems.join('\n')}`);
     const logged = output.split('\n');
     const count = (msg: string): number => logged.filter((line) => line.includes(`"msg":"${msg}`)).length;
