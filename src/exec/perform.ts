@@ -59,7 +59,7 @@ export async function perform(action: Exclude<Action, ConflictAction>, ws: Works
   switch (action.type) {
     case 'mkdir':
       if (action.side === 'local') return { local: await ws.local.mkdir(action.path) };
-      await freeingHeldName(ws, action.path, () => ws.remote.remote.mkdir(ws.remote.abs(action.path)));
+      await freeingEarlierNames(ws, () => ws.remote.remote.mkdir(ws.remote.abs(action.path)), heldUnseen(ws, action.path));
       return {};
     case 'upload':
       return upload(action, ws);
@@ -67,7 +67,7 @@ export async function perform(action: Exclude<Action, ConflictAction>, ws: Works
       return download(action, ws);
     case 'move':
       if (action.side === 'local') await ws.local.move(action.from, action.to);
-      else await freeingHeldName(ws, action.to, () => ws.remote.move({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.from, action.to));
+      else await freeingEarlierNames(ws, () => ws.remote.move({ kind: action.kind, id: action.remoteId ?? missing('remote ID') }, action.from, action.to), heldUnseen(ws, action.to));
       return {};
     case 'delete':
       await remove(action, ws);
@@ -145,41 +145,41 @@ async function uploadNew(ws: Workspace, path: RelPath, { source, snapshot }: Upl
       else ws.sessions.closed(id);
     },
   };
-  const { remote } = ws.remote;
-  const send = (): Promise<unknown> => remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
+  const send = (): Promise<void> => ws.remote.remote.upload(ws.remote.abs(parentOf(path)), baseName(path), source, options);
   try {
-    try {
-      await send();
-    } catch (error) {
-      // The name may be held by a session an earlier run opened but could not name.
-      const cancelAll = remote.cancelAllUploads?.bind(remote);
-      if (!isRemoteError(error, 'upload-in-progress') || cancelAll === undefined || !ws.sessions.earlierMayHoldNames) throw error;
-      await ws.sessions.freeEarlierNames(cancelAll);
-      await send();
-    }
+    await freeingEarlierNames(ws, send, (error) => isRemoteError(error, 'upload-in-progress'));
   } finally {
     for (const id of open) ws.sessions.opened(id, path);
   }
 }
 
 /**
- * A folder made, or an entry moved or renamed, at a name Cloudreve says exists where its folder
- * lists none: an upload in progress holds it, unseen until done. When an earlier run may have
- * left such a session open unnamed, the names those hold are freed, as for an upload (see
- * `uploadNew`), and the write is tried again; else, or if the name shows, the error stands.
+ * Runs a server write; when it fails at a name an upload in progress holds (`held` tells), which
+ * may be a session an earlier run opened but could not name, the names such sessions hold are
+ * freed (see UploadSessions.freeEarlierNames) and the write is tried again.
  */
-async function freeingHeldName(ws: Workspace, path: RelPath, write: () => Promise<void>): Promise<void> {
+async function freeingEarlierNames(ws: Workspace, write: () => Promise<void>, held: (error: unknown) => boolean | Promise<boolean>): Promise<void> {
   try {
     await write();
   } catch (error) {
     const { remote } = ws.remote;
     const cancelAll = remote.cancelAllUploads?.bind(remote);
-    if (!isRemoteError(error, 'exists') || cancelAll === undefined || !ws.sessions.earlierMayHoldNames) throw error;
-    const { entries } = await remote.list(ws.remote.abs(parentOf(path)));
-    if (entries.some((entry) => entry.name === baseName(path))) throw error;
+    if (cancelAll === undefined || !ws.sessions.earlierMayHoldNames || !(await held(error))) throw error;
     await ws.sessions.freeEarlierNames(cancelAll);
     await write();
   }
+}
+
+/**
+ * For a folder made, or an entry moved or renamed, at `path`: Cloudreve answers "exists" for a
+ * name an upload in progress holds, unseen until done, which its folder then lists no entry under.
+ */
+function heldUnseen(ws: Workspace, path: RelPath): (error: unknown) => Promise<boolean> {
+  return async (error) => {
+    if (!isRemoteError(error, 'exists')) return false;
+    const { entries } = await ws.remote.remote.list(ws.remote.abs(parentOf(path)));
+    return !entries.some((entry) => entry.name === baseName(path));
+  };
 }
 
 async function upload(action: UploadAction, ws: Workspace): Promise<Outcome> {
@@ -462,9 +462,7 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
     if (ws.remoteTrash === undefined) {
       await ws.trash.put(await fetch(), action.localPath);
     } else if (whole) {
-      const into = `${ws.remoteTrash}/${parentOf(action.remotePath)}`.replace(/\/+$/, '');
-      await ws.remote.remote.mkdir(into);
-      await keepInTrash(ws, into, action);
+      await keepInTrash(ws, ws.remoteTrash, action);
     }
     losersKept.add(action);
   }
@@ -478,7 +476,8 @@ async function replaceRemote(action: ConflictAction, ws: Workspace, fetch: () =>
  * file gone from its folder (another device moved it since the scan) copies nothing: the replace
  * by ID would then leave that version nowhere, so the conflict waits for a pass that sees the move.
  */
-async function keepInTrash(ws: Workspace, into: string, action: ConflictAction): Promise<void> {
+async function keepInTrash(ws: Workspace, trash: string, action: ConflictAction): Promise<void> {
+  const into = await ws.remote.trashFolder(trash, action.remotePath);
   try {
     await ws.remote.remote.copy(ws.remote.abs(parentOf(action.remotePath)), { kind: 'file', id: action.remote.id }, into);
   } catch (error) {

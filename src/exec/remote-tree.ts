@@ -74,8 +74,13 @@ export class RemoteTree {
       await this.remote.delete([object]);
       return;
     }
+    await this.remote.move(this.abs(parentOf(path)), [object], await this.trashFolder(trash, path));
+  }
+
+  /** Makes, and names, the folder of `trash` (an absolute server folder) where the entry at `path` goes. */
+  async trashFolder(trash: string, path: RelPath): Promise<string> {
     const into = `${trash}/${parentOf(path)}`.replace(/\/+$/, '');
     await this.remote.mkdir(into);
-    await this.remote.move(this.abs(parentOf(path)), [object], into);
+    return into;
   }
 }
